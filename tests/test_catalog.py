@@ -1,0 +1,242 @@
+"""Catalog parsing and `zoning layers validate` on broken catalogs built in code."""
+
+import json
+import textwrap
+
+import geopandas as gpd
+import pytest
+import yaml
+from click.testing import CliRunner
+from shapely.geometry import Polygon, box
+
+from zoning.catalog import load_catalog, resolve_catalogs
+from zoning.cli import main
+from zoning.errors import CatalogError
+from zoning.validate import validate_catalog, validate_layer
+
+# a few 1 km squares near Guiyang, in CGCS2000 GK zone 36 (EPSG:4524, prefixed eastings)
+X0, Y0 = 36_371_000.0, 2_940_000.0
+
+
+def _squares(n=3, crs="EPSG:4524"):
+    return gpd.GeoDataFrame(
+        {"TBBH": [f"{i:04d}" for i in range(n)], "DKMC": [f"地块{i}" for i in range(n)],
+         "XJXZQDM": ["520111"] * n},
+        geometry=[box(X0 + i * 2000, Y0, X0 + i * 2000 + 1000, Y0 + 1000) for i in range(n)],
+        crs=crs)
+
+
+def _catalog(tmp_path, layer: dict, name="farmland", extra_layers=None):
+    layers = {name: layer}
+    layers.update(extra_layers or {})
+    doc = {"catalog_version": 1, "region": {"id": "test", "name": "测试区"}, "layers": layers}
+    p = tmp_path / "cat.yaml"
+    p.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    return p
+
+
+def _farmland(path, **kw):
+    d = {"kind": "farmland", "path": str(path), "crs": "EPSG:4524", "id_field": "TBBH",
+         "fields": {"county": ["XZQDM", "XJXZQDM"]}}
+    d.update(kw)
+    return d
+
+
+@pytest.fixture
+def gpkg(tmp_path):
+    p = tmp_path / "data.gpkg"
+    _squares().to_file(p, layer="YJJBNT", driver="GPKG")
+    return p
+
+
+def test_good_catalog_with_aliases(tmp_path, gpkg):
+    cat = load_catalog(_catalog(tmp_path, _farmland(gpkg, layer="YJJBNT")))
+    [rep] = [r for r in validate_catalog(cat) if r.name == "farmland"]
+    assert rep.status == "ok", rep.errors
+    assert rep.features == 3 and rep.invalid == 0 and rep.crs == "EPSG:4524"
+    assert rep.encoding == "UTF-8"
+
+
+def test_missing_kinds_fail_closed(tmp_path, gpkg):
+    cat = load_catalog(_catalog(tmp_path, _farmland(gpkg, layer="YJJBNT")))
+    missing = {r.kind for r in validate_catalog(cat) if r.name.startswith("(")}
+    assert missing == {"eco_redline", "urban_boundary", "protected_area", "control_unit"}
+
+
+def test_missing_file(tmp_path):
+    cat = load_catalog(_catalog(tmp_path, _farmland(tmp_path / "nope.gpkg")))
+    rep = validate_layer(cat.layers["farmland"])
+    assert rep.status == "error" and "nope.gpkg" in rep.errors[0]
+
+
+def test_missing_layer_and_field(tmp_path, gpkg):
+    rep = validate_layer(load_catalog(_catalog(tmp_path, _farmland(gpkg, layer="X")))
+                         .layers["farmland"])
+    assert "layer 'X' not in file" in rep.errors[0]
+    lay = _farmland(gpkg, layer="YJJBNT", id_field="YJJBNTTBBH")
+    rep = validate_layer(load_catalog(_catalog(tmp_path, lay)).layers["farmland"])
+    assert rep.status == "error"
+    assert any("YJJBNTTBBH" in e and "not found" in e for e in rep.errors)
+    lay = _farmland(gpkg, layer="YJJBNT", fields={"county": "SZXJXZQDM"})
+    rep = validate_layer(load_catalog(_catalog(tmp_path, lay)).layers["farmland"])
+    assert any("SZXJXZQDM (for county) not found" in e for e in rep.errors)
+
+
+def test_wrong_crs(tmp_path, gpkg):
+    lay = _farmland(gpkg, layer="YJJBNT", crs="EPSG:4490")
+    rep = validate_layer(load_catalog(_catalog(tmp_path, lay)).layers["farmland"])
+    assert rep.status == "error"
+    assert any("CRS mismatch: the file is EPSG:4524, the catalog declares EPSG:4490" in e
+               for e in rep.errors)
+
+
+def test_geojson_without_crs_is_read_as_wgs84_and_mismatch_reported(tmp_path):
+    p = tmp_path / "nocrs.geojson"
+    _squares().set_crs(None, allow_override=True).to_file(p, driver="GeoJSON")
+    rep = validate_layer(load_catalog(_catalog(tmp_path, _farmland(p))).layers["farmland"])
+    # GeoJSON without crs member is read as WGS84 by GDAL: the mismatch is reported
+    assert rep.status == "error"
+    assert any("CRS mismatch" in e or "outside China" in e for e in rep.errors)
+
+
+def test_shapefile_without_prj_uses_declared_crs(tmp_path):
+    p = tmp_path / "noprj.shp"
+    _squares().to_file(p, encoding="UTF-8")
+    p.with_suffix(".prj").unlink()
+    rep = validate_layer(load_catalog(_catalog(tmp_path, _farmland(p))).layers["farmland"])
+    assert rep.status == "warning", rep.errors
+    assert any("no CRS" in w for w in rep.warnings)
+
+
+def test_swapped_axes_and_outside_china(tmp_path):
+    swapped = gpd.GeoDataFrame({"TBBH": ["1"], "XJXZQDM": ["520111"]},
+                               geometry=[box(26.5, 106.6, 26.6, 106.7)], crs="EPSG:4490")
+    p = tmp_path / "swapped.gpkg"
+    swapped.to_file(p)
+    rep = validate_layer(load_catalog(_catalog(tmp_path, _farmland(p, crs="EPSG:4490")))
+                         .layers["farmland"])
+    assert any("axes are swapped" in e for e in rep.errors)
+    # eastings without the zone prefix declared as the prefixed zone CRS
+    noprefix = _squares()
+    noprefix["geometry"] = noprefix.translate(-36_000_000)
+    p = tmp_path / "noprefix.gpkg"
+    noprefix.to_file(p)
+    rep = validate_layer(load_catalog(_catalog(tmp_path, _farmland(p))).layers["farmland"])
+    assert any("outside China" in e for e in rep.errors)
+
+
+def test_invalid_geometries_counted(tmp_path):
+    g = _squares(4)
+    bowtie = Polygon([(X0, Y0), (X0 + 100, Y0 + 100), (X0 + 100, Y0), (X0, Y0 + 100)])
+    g.loc[1, "geometry"] = bowtie
+    g.loc[3, "geometry"] = bowtie
+    p = tmp_path / "bad.gpkg"
+    g.to_file(p)
+    rep = validate_layer(load_catalog(_catalog(tmp_path, _farmland(p))).layers["farmland"])
+    assert rep.invalid == 2 and rep.status == "warning"
+    assert "TBBH=0001, 0003" in rep.warnings[0] and "Self-intersection" in rep.warnings[0]
+
+
+def test_wrong_geometry_type(tmp_path):
+    g = _squares()
+    g["geometry"] = g.boundary
+    p = tmp_path / "lines.gpkg"
+    g.to_file(p)
+    rep = validate_layer(load_catalog(_catalog(tmp_path, _farmland(p))).layers["farmland"])
+    assert rep.wrong_type == 3 and rep.status == "error"
+
+
+def test_duplicate_ids_warned(tmp_path):
+    g = _squares()
+    g["TBBH"] = ["0001", "0001", "0002"]
+    p = tmp_path / "dup.gpkg"
+    g.to_file(p)
+    rep = validate_layer(load_catalog(_catalog(tmp_path, _farmland(p))).layers["farmland"])
+    assert any("1 duplicate TBBH" in w for w in rep.warnings)
+
+
+def test_gbk_shapefile_without_cpg(tmp_path):
+    p = tmp_path / "gbk.shp"
+    _squares().to_file(p, encoding="GBK")
+    p.with_suffix(".cpg").unlink(missing_ok=True)
+    lay = _farmland(p)
+    rep = validate_layer(load_catalog(_catalog(tmp_path, lay)).layers["farmland"])
+    assert rep.encoding == "GB18030"
+    assert any("no .cpg" in w for w in rep.warnings)
+    # declared explicitly: no warning
+    rep = validate_layer(load_catalog(_catalog(tmp_path, _farmland(p, encoding="GBK")))
+                         .layers["farmland"])
+    assert rep.encoding == "GBK" and rep.status == "ok"
+
+
+@pytest.mark.parametrize("layer,msg", [
+    ({"kind": "redlines", "path": "x.gpkg", "id_field": "BSM"}, "kind 'redlines' is not one of"),
+    ({"kind": "farmland", "path": "x.gpkg"}, "'id_field' is required"),
+    ({"kind": "farmland", "id_field": "BSM"}, "'path' is required"),
+    ({"kind": "farmland", "path": "x.gpkg", "id_field": "BSM", "fields": {"colour": "YS"}},
+     "not canonical fields of kind farmland"),
+    ({"kind": "protected_area", "path": "x.gpkg", "id_field": "BSM", "fields": {"name": "MC"}},
+     "must map the canonical field(s) ['zone']"),
+    ({"kind": "farmland", "path": "x.gpkg", "id_field": "BSM", "colour": 1}, "unknown key"),
+    ({"kind": "landcover", "path": "x.tif"}, "needs 'classes'"),
+])
+def test_schema_errors_name_file_and_layer(tmp_path, layer, msg):
+    p = _catalog(tmp_path, layer, name="bad_layer")
+    with pytest.raises(CatalogError) as e:
+        load_catalog(p)
+    assert msg in str(e.value)
+    assert str(p) in str(e.value) and "'bad_layer'" in str(e.value)
+
+
+def test_broken_yaml(tmp_path):
+    p = tmp_path / "broken.yaml"
+    p.write_text("region: {id: x\nlayers: [", encoding="utf-8")
+    with pytest.raises(CatalogError, match="not valid YAML"):
+        load_catalog(p)
+
+
+def test_region_filter(tmp_path):
+    assert [c.region_id for c in resolve_catalogs(region="520100")] == ["guiyang"]
+    assert [c.region_id for c in resolve_catalogs(region="云阳县")] == ["yunyang"]
+    with pytest.raises(CatalogError, match="no catalog for region 'beijing'"):
+        resolve_catalogs(region="beijing")
+
+
+# ------------------------------------------------------------------------ CLI
+
+
+def test_cli_list_json_shows_every_kind_for_all_regions():
+    r = CliRunner().invoke(main, ["layers", "list", "--json"])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.output)
+    by_region = {}
+    for row in rows:
+        by_region.setdefault(row["region"], set()).add(row["kind"])
+    assert set(by_region) == {"guiyang", "pingliang", "yunyang"}
+    for kinds in by_region.values():
+        assert {"eco_redline", "farmland", "urban_boundary", "protected_area", "control_unit",
+                "shoreline", "landcover", "districts"} <= kinds
+
+
+def test_cli_list_table_in_chinese():
+    r = CliRunner().invoke(main, ["layers", "list", "--region", "yunyang"])
+    assert r.exit_code == 0
+    for word in ("生态保护红线", "永久基本农田", "城镇开发边界", "自然保护地", "环境管控单元", "河流岸线"):
+        assert word in r.output
+
+
+def test_cli_validate_user_catalog_exit_codes(tmp_path, gpkg):
+    good = _catalog(tmp_path, _farmland(gpkg, layer="YJJBNT"))
+    r = CliRunner().invoke(main, ["layers", "validate", "--catalog", str(good), "--json"])
+    reports = json.loads(r.output)
+    farmland = [x for x in reports if x["name"] == "farmland"][0]
+    assert farmland["status"] == "ok" and farmland["features"] == 3
+    assert r.exit_code == 1  # the other screening kinds are missing: fails closed
+    r = CliRunner().invoke(main, ["layers", "validate", "--catalog", str(tmp_path / "none.yaml")])
+    assert r.exit_code == 2
+    assert "catalog file not found" in r.output and "Traceback" not in r.output
+
+
+def test_cli_validate_bundled_ok():
+    r = CliRunner().invoke(main, ["layers", "validate", "--region", "yunyang"])
+    assert r.exit_code == 0, r.output

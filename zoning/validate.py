@@ -1,0 +1,239 @@
+"""Check that a catalog's layers exist and hold what the catalog says they hold.
+
+For each layer the report gives the feature count, CRS, text encoding, the
+number of invalid and empty geometries, and every problem found: a missing
+file, layer or mapped field, a CRS that differs from the declared one, data
+outside China or with swapped axes, geometry of the wrong type, duplicate ids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyogrio
+import shapely
+from pyproj import CRS, Transformer
+
+from .catalog import Catalog, LayerSpec
+from .coords import CHINA_BBOX
+from .errors import DataError
+from .io import source_encoding
+
+__all__ = ["LayerReport", "validate_catalog", "validate_layer"]
+
+_POLY = {"Polygon", "MultiPolygon"}
+_LINE = {"LineString", "MultiLineString"}
+
+
+@dataclass
+class LayerReport:
+    region: str
+    name: str
+    kind: str
+    path: str
+    status: str = "ok"  # ok | warning | error
+    features: int | None = None
+    crs: str | None = None
+    encoding: str | None = None
+    invalid: int | None = None
+    empty: int | None = None
+    wrong_type: int | None = None
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def error(self, msg: str):
+        self.errors.append(msg)
+        self.status = "error"
+
+    def warn(self, msg: str):
+        self.warnings.append(msg)
+        if self.status == "ok":
+            self.status = "warning"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _crs_name(crs: CRS) -> str:
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg}" if epsg else crs.name
+
+
+def _check_crs(rep: LayerReport, spec: LayerSpec, file_crs: CRS | None) -> CRS | None:
+    declared = None
+    if spec.crs:
+        try:
+            declared = CRS.from_user_input(spec.crs)
+        except Exception as e:  # pyproj raises CRSError subclasses of Exception
+            rep.error(f"declared crs {spec.crs!r} is not a valid CRS ({e})")
+    if file_crs is None and declared is None:
+        rep.error("the file has no CRS and the catalog declares none")
+        return None
+    if file_crs is None:
+        rep.warn(f"the file has no CRS; the declared {_crs_name(declared)} is assumed")
+        rep.crs = _crs_name(declared)
+        return declared
+    rep.crs = _crs_name(file_crs)
+    if declared is not None and not file_crs.equals(declared, ignore_axis_order=True):
+        rep.error(f"CRS mismatch: the file is {_crs_name(file_crs)}, the catalog declares "
+                  f"{_crs_name(declared)}")
+    return file_crs
+
+
+def _check_extent(rep: LayerReport, crs: CRS, bounds) -> None:
+    if crs is None or bounds is None or not np.all(np.isfinite(bounds)):
+        return
+    x0, y0, x1, y1 = bounds
+    if crs.is_geographic:
+        if 0 <= x0 and x1 <= 56 and 72 <= y0 and y1 <= 138:
+            rep.error(f"coordinates look like (lat, lon): x in [{x0:.3f}, {x1:.3f}], "
+                      f"y in [{y0:.3f}, {y1:.3f}]; the axes are swapped")
+            return
+        lon0, lat0, lon1, lat1 = x0, y0, x1, y1
+    else:
+        try:
+            t = Transformer.from_crs(crs, "EPSG:4490", always_xy=True)
+            lon0, lat0, lon1, lat1 = t.transform_bounds(x0, y0, x1, y1)
+        except Exception as e:
+            rep.error(f"cannot transform the extent to CGCS2000: {e}")
+            return
+    c0, d0, c1, d1 = CHINA_BBOX
+    if not (c0 <= lon0 and lon1 <= c1 and d0 <= lat0 and lat1 <= d1):
+        rep.error(f"extent lon [{lon0:.3f}, {lon1:.3f}] lat [{lat0:.3f}, {lat1:.3f}] is "
+                  "outside China: wrong CRS, a missing zone prefix or swapped axes?")
+
+
+def _validate_raster(rep: LayerReport, spec: LayerSpec) -> None:
+    import rasterio
+
+    try:
+        src = rasterio.open(spec.path)
+    except rasterio.errors.RasterioIOError as e:
+        rep.error(f"cannot open raster: {e}")
+        return
+    with src:
+        file_crs = CRS.from_user_input(src.crs) if src.crs else None
+        crs = _check_crs(rep, spec, file_crs)
+        _check_extent(rep, crs, tuple(src.bounds))
+        rep.features = src.width * src.height
+        # class presence, from a decimated read (cheap on a COG with overviews)
+        f = max(1, max(src.width, src.height) // 2048)
+        arr = src.read(1, out_shape=(max(1, src.height // f), max(1, src.width // f)),
+                       resampling=rasterio.enums.Resampling.nearest)
+        present = set(np.unique(arr).tolist())
+        for group, codes in spec.classes.items():
+            if not present.intersection(codes):
+                rep.warn(f"class group {group!r} {codes} does not occur in the raster")
+        tags = src.tags()
+        if tags.get("SYNTHETIC") == "yes":
+            rep.notes.append("synthetic demo data (metadata SYNTHETIC=yes)")
+
+
+def validate_layer(spec: LayerSpec, region: str = "") -> LayerReport:
+    rep = LayerReport(region=region, name=spec.name, kind=spec.kind, path=str(spec.path))
+    if not spec.path.exists():
+        rep.error(f"file not found: {spec.path}")
+        return rep
+    if spec.is_raster:
+        _validate_raster(rep, spec)
+        return rep
+    try:
+        rep.encoding, how = source_encoding(spec.path, spec.encoding)
+        if rep.encoding is None:
+            rep.encoding = "UTF-8"
+        if how.startswith("detected"):
+            rep.warn(f"no .cpg file: encoding {rep.encoding} was detected from the DBF "
+                     "(declare it with 'encoding:' to be explicit)")
+    except DataError as e:
+        rep.error(e.message)
+        return rep
+    try:
+        layers = [n for n, _ in pyogrio.list_layers(str(spec.path))]
+    except Exception as e:
+        rep.error(f"cannot open: {e}")
+        return rep
+    if spec.layer and spec.layer not in layers:
+        rep.error(f"layer {spec.layer!r} not in file (it has {layers})")
+        return rep
+    if not spec.layer and len(layers) > 1:
+        rep.error(f"the file has {len(layers)} layers {layers}; name one with 'layer:'")
+        return rep
+    kw = {"encoding": rep.encoding} if spec.path.suffix.lower() == ".shp" else {}
+    info = pyogrio.read_info(str(spec.path), layer=spec.layer, **kw)
+    names = set(info["fields"])
+    for canon, aliases in [("id", [spec.id_field])] + list(spec.fields.items()):
+        if not any(a in names for a in aliases):
+            rep.error(f"field {' / '.join(aliases)} (for {canon}) not found; the layer has "
+                      f"{sorted(names)}")
+    file_crs = CRS.from_user_input(info["crs"]) if info.get("crs") else None
+    crs = _check_crs(rep, spec, file_crs)
+    if rep.errors:
+        return rep
+    try:
+        df = pyogrio.read_dataframe(str(spec.path), layer=spec.layer, columns=[spec.id_field],
+                                    where=spec.where, **kw)
+    except Exception as e:
+        rep.error(f"cannot read features: {e}")
+        return rep
+    geoms = df.geometry.values
+    rep.features = len(df)
+    if rep.features == 0:
+        rep.error("the layer has no features" + (f" matching {spec.where!r}" if spec.where
+                                                 else ""))
+        return rep
+    arr = np.asarray(geoms)
+    empty = shapely.is_missing(arr) | shapely.is_empty(arr)
+    rep.empty = int(empty.sum())
+    valid = shapely.is_valid(arr)
+    rep.invalid = int((~valid & ~empty).sum())
+    want = _POLY if spec.kind_info.geometry == "polygon" else _LINE
+    types = shapely.get_type_id(arr)
+    names_t = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint",
+                        "MultiLineString", "MultiPolygon", "GeometryCollection"], dtype=object)
+    tnames = np.where(types >= 0, names_t[np.clip(types, 0, 7)], "None")
+    wrong = ~np.isin(tnames, list(want)) & ~empty
+    rep.wrong_type = int(wrong.sum())
+    if rep.invalid:
+        first = np.flatnonzero(~valid & ~empty)[:3]
+        ids = ", ".join(str(df[spec.id_field].iloc[i]) for i in first)
+        reason = shapely.is_valid_reason(arr[first[0]])
+        rep.warn(f"{rep.invalid} invalid geometries (e.g. {spec.id_field}={ids}: {reason}); "
+                 "they are repaired with make_valid when read")
+    if rep.empty:
+        rep.warn(f"{rep.empty} empty or missing geometries")
+    if rep.wrong_type:
+        rep.error(f"{rep.wrong_type} features are not {'/'.join(sorted(want))}")
+    ids = df[spec.id_field]
+    if ids.isna().any():
+        rep.warn(f"{int(ids.isna().sum())} features have no {spec.id_field}")
+    dup = ids[ids.duplicated() & ids.notna()]
+    if len(dup):
+        rep.warn(f"{len(dup)} duplicate {spec.id_field} values (e.g. {dup.iloc[0]})")
+    _check_extent(rep, crs, tuple(shapely.total_bounds(arr[~empty])) if (~empty).any()
+                  else None)
+    meta = info.get("layer_metadata") or {}
+    ds_meta = info.get("dataset_metadata") or {}
+    if meta.get("SYNTHETIC") == "yes" or ds_meta.get("SYNTHETIC") == "yes":
+        rep.notes.append("synthetic demo data (metadata SYNTHETIC=yes)")
+    return rep
+
+
+def validate_catalog(cat: Catalog) -> list[LayerReport]:
+    reports = [validate_layer(spec, cat.region_id) for spec in cat.layers.values()]
+    for kind in cat.missing_kinds():
+        r = LayerReport(region=cat.region_id, name=f"({kind})", kind=kind, path=str(cat.path))
+        r.error(f"the catalog has no {kind} layer: screening against it reports 'data missing'")
+        reports.append(r)
+    return reports
+
+
+def summary_path(p) -> str:
+    """A path shown relative to the working directory when that is shorter."""
+    p = Path(p)
+    try:
+        return str(p.relative_to(Path.cwd()))
+    except ValueError:
+        return str(p)
