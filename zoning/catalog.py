@@ -92,6 +92,7 @@ class Catalog:
     path: Path
     region: dict[str, Any]
     layers: dict[str, LayerSpec]
+    rules: Path | None = None  # verdict rule file; None = the bundled national rules
 
     @property
     def region_id(self) -> str:
@@ -185,7 +186,12 @@ def load_catalog(path) -> Catalog:
     if not isinstance(raw["layers"], dict) or not raw["layers"]:
         raise CatalogError("'layers' must be a non-empty mapping of name → layer", path=path)
     layers = {str(n): _parse_layer(str(n), v, path) for n, v in raw["layers"].items()}
-    return Catalog(path=path.resolve(), region=region, layers=layers)
+    rules = raw.get("rules")
+    if rules is not None:
+        rules = Path(str(rules))
+        if not rules.is_absolute():
+            rules = (path.parent / rules).resolve()
+    return Catalog(path=path.resolve(), region=region, layers=layers, rules=rules)
 
 
 def bundled_catalog_paths() -> list[Path]:

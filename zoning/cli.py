@@ -194,6 +194,190 @@ def targets_cmd(region, as_json):
     console.print(t)
 
 
+# --------------------------------------------------------------------------- check / screen
+
+
+def _check_options(f):
+    opts = [
+        click.option("--area-method", type=click.Choice(["ellipsoidal", "gk"]),
+                     default="ellipsoidal", show_default=True,
+                     help="ellipsoidal: geodesic area on the CGCS2000 ellipsoid (as the land "
+                          "survey); gk: planar in the footprint's 3° Gauss–Krüger zone."),
+        click.option("--radius", "radius_m", type=float, default=0.0, show_default=True,
+                     help="Also list layer features within this distance (m)."),
+        click.option("--min-area", "min_report_m2", type=float, default=0.0, show_default=True,
+                     help="Reporting threshold (m²): smaller overlaps are noted, not judged."),
+        click.option("--tolerance", "tolerance_m2", type=float, default=1e-4, show_default=True,
+                     help="Geometric tolerance (m²): at or below it polygons only touch."),
+    ]
+    for o in reversed(opts):
+        f = o(f)
+    return f
+
+
+def _input_options(f):
+    opts = [
+        click.option("--crs", help="CRS of the input when it has none (e.g. EPSG:4524)."),
+        click.option("--coord-sys", type=click.Choice(["cgcs2000", "wgs84", "gcj02", "bd09"]),
+                     help="Convert GCJ-02 (高德/腾讯) or BD-09 (百度) lon/lat; never automatic."),
+        click.option("--encoding", help="Text encoding of a shapefile without .cpg (e.g. GBK)."),
+        click.option("--layer", "src_layer", help="Layer of a multi-layer input file."),
+    ]
+    for o in reversed(opts):
+        f = o(f)
+    return f
+
+
+def _options_from(kw):
+    from .engine import CheckOptions
+
+    try:
+        return CheckOptions(area_method=kw["area_method"], radius_m=kw["radius_m"],
+                            min_report_m2=kw["min_report_m2"], tolerance_m2=kw["tolerance_m2"])
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+def _fmt(x, nd=2):
+    return "-" if x is None else f"{x:,.{nd}f}"
+
+
+def _print_check(r):
+    from .models import M2_PER_HA, M2_PER_MU
+
+    head = f"项目 {r.project_id} {r.name}".strip()
+    if not r.ok:
+        err_console.print(f"[bold red]{escape(head)}: 失败 {escape(r.error)}[/]")
+        return
+    size = (f"面积 {_fmt(r.area_m2)} m² = {_fmt(r.area_m2 / M2_PER_HA, 4)} 公顷 = "
+            f"{_fmt(r.area_m2 / M2_PER_MU, 3)} 亩" if r.geometry_type == "polygon" else
+            f"长度 {_fmt(r.length_m)} m" if r.geometry_type == "line" else "点位")
+    colour = {"prohibited": "bold red", "data_missing": "bold magenta",
+              "needs_major_project_approval": "yellow",
+              "needs_limited_activity_certification": "yellow",
+              "crossing_no_land_use": "cyan", "not_intersecting": "green"}[r.state.value]
+    console.print(f"{escape(head)}  区域 {r.region}  {size}")
+    console.print(f"总体结论: [{colour}]{r.state.zh}[/] ({r.state.value})")
+    t = Table(show_lines=True)
+    for col in ("图层", "结论", "关系", "重叠面积 m² / 公顷 / 亩", "长度 m", "占比", "最近距离 m",
+                "涉及要素", "依据"):
+        t.add_column(col, overflow="fold")
+    for lr in r.layers:
+        ids = ", ".join(h.feature_id for h in lr.hits[:5]) + (
+            f" …(+{len(lr.hits) - 5})" if len(lr.hits) > 5 else "")
+        area = "-" if not lr.overlap_m2 else (f"{_fmt(lr.overlap_m2)} / "
+                                              f"{_fmt(lr.overlap_m2 / M2_PER_HA, 4)} / "
+                                              f"{_fmt(lr.overlap_m2 / M2_PER_MU, 3)}")
+        t.add_row(f"{lr.kind_zh}\n{lr.layer}", lr.state.zh, lr.relation, area,
+                  "-" if not lr.overlap_length_m else _fmt(lr.overlap_length_m),
+                  f"{lr.share:.2%}", _fmt(lr.nearest_m), escape(ids) or "-",
+                  escape(lr.basis + ("\n" + "；".join(lr.notes) if lr.notes else "")))
+    console.print(t)
+    for w in r.warnings:
+        console.print(f"[yellow]! {escape(w)}[/]")
+
+
+@main.command("check")
+@click.argument("footprint", type=click.Path(path_type=Path))
+@catalog_option
+@region_option
+@json_option
+@_input_options
+@_check_options
+@click.option("--no-land", "no_land", is_flag=True,
+              help="The project crosses without taking land (bridge, tunnel, aerial line).")
+@click.option("--activity", help="有限人为活动 category 1–10 (自然资发〔2022〕142号).")
+@click.option("--major-project", help="国家重大项目 category: central, military, transport, "
+                                      "grid, energy, water, ndrc_infra, ndrc_mechanism.")
+@click.option("--project-type", help="urban_construction, industrial_park, urban_residential, "
+                                     "linear, special_siting, rural, other.")
+@click.option("--industry", help="GB/T 4754-2017 industry code, e.g. C2614.")
+@click.option("--nature", help="建设性质: 新建 / 扩建 / 改建.")
+@click.option("--name", default="", help="Project name for the report.")
+def check_cmd(footprint, catalogs, region, as_json, crs, coord_sys, encoding, src_layer,
+              no_land, activity, major_project, project_type, industry, nature, name, **kw):
+    """Check one project footprint (any vector file, KML/KMZ or 部标 TXT) against every layer."""
+    from .api import screen
+    from .projects import read_footprint
+
+    opts = _options_from(kw)
+    attrs = dict(takes_land=False if no_land else None, activity=activity,
+                 major_project=major_project, project_type=project_type, industry=industry,
+                 nature=nature)
+    table = read_footprint(footprint, crs=crs, coord_sys=coord_sys, encoding=encoding,
+                           layer=src_layer, **attrs)
+    if name:
+        table["name"] = name
+    cats = _resolve(catalogs, region)
+    res = screen(table, cats, options=opts)
+    r = res.results[0]
+    if as_json:
+        click.echo(json.dumps(r.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        _print_check(r)
+    if not r.ok:
+        sys.exit(2)
+
+
+def _resolve(catalogs, region):
+    from .catalog import resolve_catalogs
+
+    return resolve_catalogs(catalogs, region)
+
+
+@main.command("screen")
+@click.argument("project_list", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="Output folder for the Excel workbook, overlaps GeoPackage, JSON and log.")
+@click.option("--overwrite", is_flag=True, help="Replace outputs already in --out.")
+@click.option("--sheet", help="Excel sheet name (default: the first).")
+@click.option("--chunk-size", default=500, show_default=True, help="Projects per work unit.")
+@catalog_option
+@region_option
+@_input_options
+@_check_options
+def screen_cmd(project_list, out_dir, overwrite, sheet, chunk_size, catalogs, region, crs,
+               coord_sys, encoding, src_layer, **kw):
+    """Screen a project list (CSV/XLSX with WKT, lon/lat or file paths; or a vector file)."""
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                               TimeRemainingColumn)
+
+    from .api import screen
+    from .projects import read_projects
+    from .report import OUTPUT_FILES, write_outputs
+
+    existing = [n for n in OUTPUT_FILES.values() if (out_dir / n).exists()]
+    if existing and not overwrite:
+        raise FileExistsError(f"{out_dir} already holds {', '.join(existing)} "
+                              "(use --overwrite to replace them)")
+    opts = _options_from(kw)
+    opts.keep_geometry = True
+    table = read_projects(project_list, crs=crs, coord_sys=coord_sys, encoding=encoding,
+                          layer=src_layer, sheet=sheet)
+    cats = _resolve(catalogs, region)
+    with Progress(TextColumn("筛查 screening"), BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=err_console) as prog:
+        task = prog.add_task("screen", total=len(table))
+        res = screen(table, cats, options=opts, chunk_size=chunk_size,
+                     progress=lambda k: prog.advance(task, k))
+        prog.update(task, completed=len(table))
+    counts = res.counts
+    meta = {"input": str(project_list), "catalogs": ", ".join(str(c.path) for c in cats),
+            "area_method": opts.area_method, "tolerance_m2": opts.tolerance_m2,
+            "min_report_m2": opts.min_report_m2, "radius_m": opts.radius_m}
+    paths = write_outputs(out_dir, res.results, res.overlaps, meta, counts, overwrite=overwrite)
+    assert counts["rows"] == len(table)
+    console.print(f"{counts['rows']} rows in, {counts['rows']} rows out: {counts['ok']} checked, "
+                  f"{counts['error']} failed")
+    from .models import State
+
+    for s in State:
+        if counts[s.value]:
+            console.print(f"  {s.zh} ({s.value}): {counts[s.value]}")
+    for k, p in paths.items():
+        console.print(f"  {k}: {p}")
+
+
 # --------------------------------------------------------------------------- demo
 
 

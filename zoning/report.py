@@ -1,0 +1,159 @@
+"""Batch outputs: Excel workbook (Chinese headers), GeoPackage of overlaps, JSON, failure log.
+
+Every file is written atomically; an existing output folder is only reused
+with ``overwrite=True``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+
+from . import __version__
+from .io import atomic_path, write_json
+from .models import M2_PER_HA, M2_PER_MU, SCHEMA_VERSION, CheckResult
+
+__all__ = ["write_outputs", "OUTPUT_FILES", "results_json"]
+
+OUTPUT_FILES = {
+    "excel": "screening.xlsx",
+    "gpkg": "overlaps.gpkg",
+    "json": "results.json",
+    "failed": "failed_rows.csv",
+    "log": "screening.log",
+}
+
+SUMMARY_HEADERS = ["序号", "项目编号", "项目名称", "状态", "错误原因", "区域", "几何类型",
+                   "面积(m²)", "面积(公顷)", "面积(亩)", "长度(m)", "总体结论", "结论依据",
+                   "涉及图层", "警告"]
+DETAIL_HEADERS = ["序号", "项目编号", "项目名称", "图层", "图层类型", "结论", "规则", "依据",
+                  "几何关系", "重叠面积(m²)", "重叠面积(公顷)", "重叠面积(亩)", "重叠长度(m)",
+                  "占项目比例", "最近距离(m)", "最近要素", "涉及要素编号", "范围内要素",
+                  "数据版本", "备注"]
+
+
+def results_json(results: list[CheckResult], meta: dict) -> dict:
+    return {"schema": SCHEMA_VERSION.replace("check", "screen"), "meta": meta,
+            "results": [r.to_dict() for r in results]}
+
+
+def _summary_row(r: CheckResult) -> list:
+    involved = [f"{lr.kind_zh}:{lr.state.zh}" for lr in r.layers
+                if lr.state.value != "not_intersecting" or lr.hits]
+    return [r.row, r.project_id, r.name, "成功" if r.ok else "失败", r.error, r.region,
+            r.geometry_type, round(r.area_m2, 2), round(r.area_m2 / M2_PER_HA, 4),
+            round(r.area_m2 / M2_PER_MU, 3), round(r.length_m, 2),
+            r.state.zh if r.state else "", "\n".join(r.basis), "；".join(involved),
+            "；".join(r.warnings)]
+
+
+def _detail_rows(r: CheckResult):
+    for lr in r.layers:
+        yield [r.row, r.project_id, r.name, lr.layer, lr.kind_zh, lr.state.zh, lr.rule, lr.basis,
+               lr.relation, round(lr.overlap_m2, 2), round(lr.overlap_m2 / M2_PER_HA, 4),
+               round(lr.overlap_m2 / M2_PER_MU, 3), round(lr.overlap_length_m, 2),
+               round(lr.share, 6), None if lr.nearest_m is None else round(lr.nearest_m, 2),
+               lr.nearest_id, "，".join(h.feature_id for h in lr.hits),
+               "，".join(lr.within_radius), lr.data_version, "；".join(lr.notes)]
+
+
+def _write_excel(path: Path, results: list[CheckResult], meta: dict, counts: dict):
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    wb = Workbook(write_only=True)
+    bold = Font(bold=True)
+    head_fill = PatternFill("solid", fgColor="DDEBF7")
+
+    def header(ws, names):
+        from openpyxl.cell import WriteOnlyCell
+
+        cells = []
+        for n in names:
+            c = WriteOnlyCell(ws, value=n)
+            c.font, c.fill = bold, head_fill
+            c.alignment = Alignment(wrap_text=True, vertical="center")
+            cells.append(c)
+        ws.append(cells)
+
+    ws = wb.create_sheet("汇总")
+    ws.freeze_panes = "A2"
+    header(ws, SUMMARY_HEADERS)
+    for r in results:
+        ws.append(_summary_row(r))
+    ws = wb.create_sheet("图层明细")
+    ws.freeze_panes = "A2"
+    header(ws, DETAIL_HEADERS)
+    for r in results:
+        for row in _detail_rows(r):
+            ws.append(row)
+    ws = wb.create_sheet("失败记录")
+    header(ws, ["序号", "项目编号", "项目名称", "错误原因"])
+    for r in results:
+        if not r.ok:
+            ws.append([r.row, r.project_id, r.name, r.error])
+    ws = wb.create_sheet("说明")
+    header(ws, ["项目", "值"])
+    for k, v in list(meta.items()) + [(f"计数:{k}", v) for k, v in counts.items()]:
+        ws.append([k, v if isinstance(v, (int, float)) else str(v)])
+    with atomic_path(path) as tmp:
+        wb.save(tmp)
+
+
+def _write_overlaps(path: Path, overlaps: list[dict]):
+    cols = ["row", "project_id", "layer", "kind", "feature_id", "overlap_m2",
+            "overlap_length_m"]
+    if overlaps:
+        geo = np.array([o["geometry"] for o in overlaps], dtype=object)
+        gdf = gpd.GeoDataFrame({c: [o[c] for o in overlaps] for c in cols}, geometry=geo,
+                               crs="EPSG:4490")
+    else:
+        gdf = gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs="EPSG:4490")
+    gdf["overlap_ha"] = gdf["overlap_m2"] / M2_PER_HA
+    gdf["overlap_mu"] = gdf["overlap_m2"] / M2_PER_MU
+    from .io import write_layers
+
+    write_layers(path, {"overlaps": gdf},
+                 metadata={"GENERATOR": f"zoning {__version__}", "CONTENT": "overlap geometries "
+                           "of project footprints with statutory layer features"})
+
+
+def _write_failed(path: Path, results: list[CheckResult]):
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["row", "project_id", "name", "error"])
+    for r in results:
+        if not r.ok:
+            w.writerow([r.row, r.project_id, r.name, r.error])
+    with atomic_path(path) as tmp:
+        tmp.write_text(buf.getvalue(), encoding="utf-8-sig")
+
+
+def write_outputs(out_dir, results: list[CheckResult], overlaps: list[dict], meta: dict,
+                  counts: dict, overwrite: bool = False) -> dict:
+    out_dir = Path(out_dir)
+    existing = [n for n in OUTPUT_FILES.values() if (out_dir / n).exists()]
+    if existing and not overwrite:
+        raise FileExistsError(f"{out_dir} already holds {', '.join(existing)} "
+                              "(use --overwrite to replace them)")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    meta = dict(meta, generated=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                zoning_version=__version__)
+    paths = {k: out_dir / v for k, v in OUTPUT_FILES.items()}
+    _write_excel(paths["excel"], results, meta, counts)
+    _write_overlaps(paths["gpkg"], overlaps)
+    write_json(paths["json"], results_json(results, meta), overwrite=True)
+    _write_failed(paths["failed"], results)
+    lines = [f"zoning {__version__} screening {meta['generated']}", json.dumps(counts,
+             ensure_ascii=False)]
+    lines += [f"row {r.row} ({r.project_id}): {r.error}" for r in results if not r.ok]
+    lines += [f"row {r.row} ({r.project_id}) warning: {w}" for r in results for w in r.warnings]
+    with atomic_path(paths["log"]) as tmp:
+        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return paths

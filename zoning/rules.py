@@ -1,0 +1,146 @@
+"""Verdict rules as data (``layers/rules/*.yaml``): load, check, evaluate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .errors import CatalogError
+from .models import State
+
+__all__ = ["RuleSet", "Facts", "load_rules", "default_rules_path"]
+
+_CONDITIONS = {"relation", "zone", "coverage", "takes_land", "activity", "major_project",
+               "project_type", "geometry"}
+_RELATIONS = {"none", "touches", "overlaps", "within", "crosses", "contains_point"}
+
+
+def default_rules_path() -> Path:
+    from .paths import layers_dir
+
+    return layers_dir() / "rules" / "three_lines.yaml"
+
+
+@dataclass
+class Facts:
+    """What the rules can test about one footprint against one layer."""
+
+    relation: str
+    zones: set = field(default_factory=set)
+    coverage: str = "partial"
+    takes_land: bool = True
+    activity: str | None = None
+    major_project: str | None = None
+    project_type: str | None = None
+    geometry: str = "polygon"
+
+
+@dataclass
+class Rule:
+    id: str
+    state: State
+    basis: str
+    when: dict
+
+
+@dataclass
+class RuleSet:
+    path: Path
+    name: str
+    version: str
+    vocabularies: dict
+    layers: dict  # kind -> [Rule]
+
+    def evaluate(self, kind: str, facts: Facts) -> Rule:
+        for rule in self.layers[kind]:
+            if _matches(rule.when, facts):
+                return rule
+        raise AssertionError(f"{self.path}: no catch-all rule for {kind}")  # checked at load
+
+    def check_value(self, vocab: str, value):
+        """Normalise a project attribute against a vocabulary; raise ValueError if unknown."""
+        if value is None or value == "" or (isinstance(value, float) and value != value):
+            return None
+        value = str(value).strip()
+        voc = self.vocabularies.get(vocab, {})
+        if value in voc:
+            return value
+        for k, text in voc.items():  # accept the Chinese description's start too
+            if value and str(text).startswith(value):
+                return k
+        raise ValueError(f"unknown {vocab} {value!r}; known: {', '.join(map(str, voc))}")
+
+
+def _matches(when: dict, f: Facts) -> bool:
+    for key, want in when.items():
+        if key == "relation" and f.relation not in want:
+            return False
+        if key == "zone" and not (f.zones & set(want)):
+            return False
+        if key == "coverage" and f.coverage != want:
+            return False
+        if key == "takes_land" and f.takes_land != bool(want):
+            return False
+        if key == "geometry" and f.geometry not in want:
+            return False
+        if key in ("activity", "major_project", "project_type"):
+            have = getattr(f, key)
+            if want == "any":
+                if have is None:
+                    return False
+            elif "missing" in want and have is None:
+                continue
+            elif have not in want:
+                return False
+    return True
+
+
+def load_rules(path=None) -> RuleSet:
+    path = Path(path) if path else default_rules_path()
+    try:
+        raw = yaml.safe_load(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise CatalogError("rule file not found", path=path) from None
+    except yaml.YAMLError as e:
+        raise CatalogError(f"not valid YAML: {e}", path=path) from None
+    if not isinstance(raw, dict) or raw.get("rules_version") != 1:
+        raise CatalogError("not a rule file (rules_version: 1 expected)", path=path)
+    vocab = {k: {str(a): b for a, b in (v or {}).items()}
+             for k, v in (raw.get("vocabularies") or {}).items()}
+    layers = {}
+    for kind, rules in (raw.get("layers") or {}).items():
+        parsed = []
+        for i, r in enumerate(rules or []):
+            rid = str(r.get("id") or f"{kind}#{i + 1}")
+
+            def err(msg, rid=rid):
+                return CatalogError(f"rule {rid}: {msg}", path=path, layer=kind)
+
+            try:
+                state = State(r.get("state"))
+            except ValueError:
+                raise err(f"state {r.get('state')!r} is not one of "
+                          f"{[s.value for s in State]}") from None
+            when = r.get("when") or {}
+            bad = set(when) - _CONDITIONS
+            if bad:
+                raise err(f"unknown condition(s) {sorted(bad)}; allowed {sorted(_CONDITIONS)}")
+            if "relation" in when and not set(when["relation"]) <= _RELATIONS:
+                raise err(f"relation must be among {sorted(_RELATIONS)}")
+            for key in ("activity", "major_project", "project_type"):
+                if key in when and when[key] != "any":
+                    unknown = set(map(str, when[key])) - set(vocab.get(key, {})) - {"missing"}
+                    if unknown:
+                        raise err(f"{key} values {sorted(unknown)} are not in vocabularies.{key}")
+                    when[key] = [str(x) for x in when[key]]
+            if not r.get("basis"):
+                raise err("every rule needs its legal 'basis' text")
+            parsed.append(Rule(id=rid, state=state, basis=str(r["basis"]).strip(), when=when))
+        if not parsed or parsed[-1].when:
+            raise CatalogError(f"the rules for {kind} must end with a catch-all case "
+                               "(one without 'when')", path=path, layer=kind)
+        layers[str(kind)] = parsed
+    return RuleSet(path=path, name=str(raw.get("name", path.stem)),
+                   version=str(raw.get("version", "")), vocabularies=vocab, layers=layers)
