@@ -73,6 +73,10 @@ class CheckOptions:
 # --------------------------------------------------------------------------- geometry
 
 
+_CUT = 0.5 + 1.0 / 7919.0  # off-centre cut position
+_MAX_DEPTH = 24
+
+
 def subdivide(geoms, max_vertices: int = 256):
     """Cut polygons into pieces of at most ``max_vertices`` vertices.
 
@@ -86,25 +90,28 @@ def subdivide(geoms, max_vertices: int = 256):
     for i in np.flatnonzero(n <= max_vertices):
         out.append(geoms[i])
         parent.append(i)
-    stack = [(geoms[i], int(i)) for i in np.flatnonzero(n > max_vertices)]
+    stack = [(geoms[i], int(i), 0) for i in np.flatnonzero(n > max_vertices)]
     while stack:
-        g, i = stack.pop()
-        if shapely.get_num_coordinates(g) <= max_vertices or shapely.get_dimensions(g) < 2:
+        g, i, depth = stack.pop()
+        if shapely.get_num_coordinates(g) <= max_vertices or shapely.get_dimensions(g) < 2 \
+                or depth >= _MAX_DEPTH:
             out.append(g)
             parent.append(i)
             continue
         x0, y0, x1, y1 = g.bounds
+        # cut slightly off the midpoint, so that cut lines practically never coincide
+        # with real (often axis-aligned, round-numbered) footprint edges
         if x1 - x0 >= y1 - y0:
-            xm = (x0 + x1) / 2
+            xm = x0 + (x1 - x0) * _CUT
             boxes = [(x0, y0, xm, y1), (xm, y0, x1, y1)]
         else:
-            ym = (y0 + y1) / 2
+            ym = y0 + (y1 - y0) * _CUT
             boxes = [(x0, y0, x1, ym), (x0, ym, x1, y1)]
         for b in boxes:
             part = shapely.intersection(g, shapely.box(*b))
             part = _polygonal(part)
             if part is not None:
-                stack.append((part, i))
+                stack.append((part, i, depth + 1))
     return np.array(out, dtype=object), np.array(parent, dtype=np.int64)
 
 
@@ -386,8 +393,19 @@ def _check_layer(li: LayerIndex, fps, kinds, fp_area, fp_len, fp_area_planar, fp
     if line_layer:
         real = np.ones(len(ii), dtype=bool)  # any contact with a line counts as crossing
     else:
+        if len(ii) and (fk == "line").any():
+            # a line running along a polygon's edge touches it: measure the interior part
+            sel = np.flatnonzero(fk == "line")
+            pair_inter = pair_inter.copy()
+            pair_inter[sel] = shapely.difference(pair_inter[sel],
+                                                 shapely.boundary(li.pieces[jj[sel]]))
+            pl = shapely.length(pair_inter)
+        point_in = np.zeros(len(ii), dtype=bool)
+        if len(ii) and (fk == "point").any():
+            sel = np.flatnonzero(fk == "point")
+            point_in[sel] = shapely.contains(li.pieces[jj[sel]], fps[ii[sel]])
         real = np.where(fk == "polygon", pa > opts.tolerance_m2,
-                        np.where(fk == "line", pl > opts.tolerance_m, True))
+                        np.where(fk == "line", pl > opts.tolerance_m, point_in))
     touched = np.zeros(n, dtype=bool)
     touched[ii[~real]] = True
     ii, jj, parents, pair_inter = ii[real], jj[real], parents[real], pair_inter[real]

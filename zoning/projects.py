@@ -215,7 +215,7 @@ def read_projects(path, crs=None, coord_sys=None, encoding=None, layer=None,
                 geom, kind, w = normalise(p.geometry, f"EPSG:{doc.epsg}", None)
                 row.update(geometry=geom, kind=kind, warnings=doc.warnings + p.warnings + w)
             except DataError as e:
-                row.update(geometry=None, status="error", error=e.message)
+                row.update(geometry=None, status="error", error=str(e))
             rows.append(row)
         return project_table(rows)
     gdf = _read_any(path, encoding=encoding, layer=layer)
@@ -233,7 +233,7 @@ def read_projects(path, crs=None, coord_sys=None, encoding=None, layer=None,
             geom, kind, w = normalise(g, src_crs, cs)
             row.update(geometry=geom, kind=kind, warnings=w)
         except DataError as e:
-            row.update(geometry=None, status="error", error=e.message)
+            row.update(geometry=None, status="error", error=str(e))
         rows.append(row)
     return project_table(rows)
 
@@ -304,6 +304,6 @@ def _read_table(path: Path, crs, coord_sys, encoding, sheet) -> gpd.GeoDataFrame
             geom, kind, w = normalise(g, src, cs)
             row.update(geometry=geom, kind=kind, warnings=w0 + w)
         except DataError as e:
-            row.update(geometry=None, status="error", error=e.message)
+            row.update(geometry=None, status="error", error=str(e))
         rows.append(row)
     return project_table(rows)

@@ -1,0 +1,114 @@
+"""`zoning check` and `zoning screen` end to end on the bundled sample list."""
+
+import csv
+import json
+from pathlib import Path
+
+import jsonschema
+import pyogrio
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from zoning.cli import main
+from zoning.paths import seeds_dir
+
+SAMPLE = seeds_dir() / "projects" / "sample_projects.csv"
+SCHEMA = json.loads((Path(__import__("zoning").__file__).parent / "schema" /
+                     "check-1.schema.json").read_text("utf-8"))
+
+
+@pytest.fixture(scope="module")
+def screened(tmp_path_factory):
+    out = tmp_path_factory.mktemp("screen")
+    r = CliRunner().invoke(main, ["screen", str(SAMPLE), "--out", str(out), "--radius", "1000"])
+    assert r.exit_code == 0, r.output
+    return out, r.output
+
+
+def test_screen_writes_every_output(screened):
+    out, text = screened
+    for name in ("screening.xlsx", "overlaps.gpkg", "results.json", "failed_rows.csv",
+                 "screening.log"):
+        assert (out / name).exists(), name
+    n_in = sum(1 for _ in csv.DictReader(SAMPLE.open(encoding="utf-8-sig")))
+    assert f"{n_in} rows in, {n_in} rows out" in text
+
+
+def test_expected_verdicts_of_the_sample_list(screened):
+    out, _ = screened
+    res = json.loads((out / "results.json").read_text("utf-8"))
+    assert res["schema"] == "zoning.screen/1"
+    expect = {r["项目编号"]: r["expect"] for r in csv.DictReader(SAMPLE.open(encoding="utf-8-sig"))}
+    got = {r["project_id"]: r for r in res["results"]}
+    assert list(got) == list(expect)
+    word = {"prohibited": "prohibited", "limited activity": "needs_limited_activity_certification",
+            "crossing without": "crossing_no_land_use", "major project":
+                "needs_major_project_approval", "no conflict": "not_intersecting",
+            "data missing": "data_missing"}
+    for pid, e in expect.items():
+        r = got[pid]
+        jsonschema.validate(r, SCHEMA)
+        if e.startswith("row error"):
+            assert r["status"] == "error" and r["error"], pid
+            continue
+        assert r["status"] == "ok", (pid, r["error"])
+        for k, v in word.items():
+            if e.startswith(k):
+                assert r["state"] == v, (pid, e, r["state"], r["basis"])
+
+
+def test_excel_has_chinese_sheets_and_one_row_per_project_and_layer(screened):
+    out, _ = screened
+    wb = load_workbook(out / "screening.xlsx", read_only=True)
+    assert wb.sheetnames == ["汇总", "图层明细", "失败记录", "说明"]
+    head = [c.value for c in next(wb["汇总"].iter_rows(max_row=1))]
+    assert head[:3] == ["序号", "项目编号", "项目名称"] and "面积(亩)" in head and "总体结论" in head
+    res = json.loads((out / "results.json").read_text("utf-8"))
+    n_layer_rows = sum(len(r["layers"]) for r in res["results"])
+    nrows = {name: sum(1 for _ in wb[name].iter_rows()) for name in wb.sheetnames}
+    assert nrows["汇总"] == 1 + len(res["results"])
+    assert nrows["图层明细"] == 1 + n_layer_rows
+    failed = [r for r in res["results"] if r["status"] == "error"]
+    assert nrows["失败记录"] == 1 + len(failed) and len(failed) == 2
+
+
+def test_overlaps_gpkg_carries_project_and_feature_ids(screened):
+    out, _ = screened
+    df = pyogrio.read_dataframe(out / "overlaps.gpkg", layer="overlaps")
+    assert len(df) > 0 and df.crs.to_epsg() == 4490
+    assert {"project_id", "layer", "feature_id", "overlap_m2", "overlap_mu"} <= set(df.columns)
+    assert (df.overlap_mu * 10000 / 15 - df.overlap_m2).abs().max() < 1e-6
+    assert "GY-001" in set(df.project_id)
+
+
+def test_rerun_needs_overwrite(screened):
+    out, _ = screened
+    r = CliRunner().invoke(main, ["screen", str(SAMPLE), "--out", str(out)])
+    assert r.exit_code == 2 and "--overwrite" in r.output and "Traceback" not in r.output
+    r = CliRunner().invoke(main, ["screen", str(SAMPLE), "--out", str(out), "--overwrite"])
+    assert r.exit_code == 0, r.output
+
+
+def test_check_txt_json_and_table():
+    txt = seeds_dir() / "projects" / "GY-012_勘测定界.txt"
+    r = CliRunner().invoke(main, ["check", str(txt), "--json", "--industry", "C2614"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.output)
+    jsonschema.validate(d, SCHEMA)
+    assert d["state"] == "prohibited" and d["region"] == "guiyang"
+    farm = [lr for lr in d["layers"] if lr["kind"] == "farmland"][0]
+    assert farm["overlap"]["m2"] > 0 and farm["features"]
+    r = CliRunner().invoke(main, ["check", str(txt), "--no-land"])
+    assert r.exit_code == 0 and "穿越不占地" in r.output and "公顷" in r.output
+
+
+def test_check_bad_inputs_are_messages(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("[属性描述]\n[地块坐标]\n5,1,1,a,面,,,,@\nJ1,1,oops\n", encoding="utf-8")
+    r = CliRunner().invoke(main, ["check", str(bad)])
+    assert r.exit_code == 2 and "bad.txt" in r.output and "row 4" in r.output
+    assert "Traceback" not in r.output
+    txt = seeds_dir() / "projects" / "GY-012_勘测定界.txt"
+    r = CliRunner().invoke(main, ["check", str(txt), "--activity", "99"])
+    assert r.exit_code == 2 and "unknown activity '99'" in r.output

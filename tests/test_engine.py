@@ -1,0 +1,251 @@
+"""Known-answer geometry for the check."""
+
+import math
+
+import pytest
+import shapely
+from shapely.geometry import MultiPolygon, Point
+
+from zoning.api import check
+from zoning.catalog import load_catalog
+from zoning.engine import CheckOptions, subdivide
+from zoning.models import M2_PER_MU, State
+
+from .minicat import CRS, OX, OY, B, L, write_catalog
+
+GK = CheckOptions(area_method="gk")
+
+
+@pytest.fixture(scope="module")
+def cat(tmp_path_factory):
+    return load_catalog(write_catalog(tmp_path_factory.mktemp("mini")))
+
+
+def run(cat, geom, opts=GK, **attrs):
+    return check(geom, cat, crs=CRS, options=opts, **attrs)
+
+
+def test_half_overlap_with_red_line(cat):
+    r = run(cat, B(500, 0, 1500, 1000))
+    red = r.layer("eco_redline")
+    assert red.overlap_m2 == pytest.approx(500_000, rel=1e-9)
+    assert red.share == pytest.approx(0.5, rel=1e-9)
+    assert [h.feature_id for h in red.hits] == ["R1"]
+    d = red.to_dict()["overlap"]
+    assert d["ha"] == pytest.approx(50.0) and d["mu"] == pytest.approx(750.0)
+    assert red.relation == "overlaps" and red.state is State.PROHIBITED
+    assert red.rule == "EPR-default" and "142号" in red.basis
+    assert r.area_m2 == pytest.approx(1_000_000, rel=1e-9)
+    assert r.state is State.PROHIBITED
+
+
+def test_units_are_consistent():
+    assert M2_PER_MU * 15 == pytest.approx(10_000)
+
+
+def test_touching_edge_is_not_an_overlap(cat):
+    r = run(cat, B(1000, 0, 2000, 1000))
+    red = r.layer("eco_redline")
+    assert red.relation == "touches" and red.overlap_m2 == 0 and not red.hits
+    assert red.state is State.NOT_INTERSECTING
+    assert red.nearest_m == pytest.approx(0.0, abs=1e-6)
+
+
+def test_hole_is_not_farmland(cat):
+    inside_hole = run(cat, B(-1550, 2450, -1450, 2550))
+    f = inside_hole.layer("farmland")
+    assert f.state is State.NOT_INTERSECTING and f.relation == "none"
+    assert f.nearest_m == pytest.approx(50.0, abs=1e-6)
+    covering = run(cat, B(-1700, 2300, -1300, 2700))  # 400x400 over a 200x200 hole
+    f = covering.layer("farmland")
+    assert f.overlap_m2 == pytest.approx(400 * 400 - 200 * 200, rel=1e-9)
+    assert f.state is State.PROHIBITED and f.hits[0].feature_id == "F2"
+
+
+def test_multipolygon_footprint_sums_features(cat):
+    mp = MultiPolygon([B(-1800, 200, -1600, 400), B(-900, 0, -700, 100)])
+    f = run(cat, mp).layer("farmland")
+    by_id = {h.feature_id: h.overlap_m2 for h in f.hits}
+    assert by_id == {"F1": pytest.approx(40_000), "F3": pytest.approx(20_000)}
+    assert f.overlap_m2 == pytest.approx(60_000) and f.share == pytest.approx(1.0)
+    assert f.relation == "within"
+
+
+def test_line_across_polygon(cat):
+    line = L((-500, 500), (1500, 500))  # 2000 m, 1000 m inside R1
+    r = run(cat, line)
+    red = r.layer("eco_redline")
+    assert r.geometry_type == "line" and r.length_m == pytest.approx(2000, rel=1e-9)
+    assert red.overlap_length_m == pytest.approx(1000, rel=1e-9)
+    assert red.share == pytest.approx(0.5) and red.relation == "crosses"
+    assert red.overlap_m2 == 0
+    assert red.state is State.PROHIBITED
+    bridge = run(cat, line, takes_land=False).layer("eco_redline")
+    assert bridge.state is State.CROSSING_NO_LAND_USE
+
+
+def test_line_along_boundary_only_touches(cat):
+    red = run(cat, L((0, 1000), (1000, 1000))).layer("eco_redline")
+    assert red.relation == "touches" and red.state is State.NOT_INTERSECTING
+
+
+def test_points(cat):
+    inside = run(cat, shapely.Point(OX + 500, OY + 500)).layer("eco_redline")
+    assert inside.relation == "contains_point" and inside.share == 1.0
+    assert inside.state is State.PROHIBITED
+    outside = run(cat, shapely.Point(OX + 1300, OY + 500)).layer("eco_redline")
+    assert outside.relation == "none" and outside.nearest_m == pytest.approx(300, abs=1e-6)
+    assert outside.nearest_id == "R1"
+
+
+def test_core_zone_is_stricter_than_general(cat):
+    core = run(cat, B(3200, 200, 3400, 400), activity="6")
+    assert core.layer("protected_area").state is State.PROHIBITED
+    assert core.layer("eco_redline").state is State.PROHIBITED
+    assert core.layer("eco_redline").rule == "EPR-core"
+    general = run(cat, B(5100, 200, 5300, 400), activity="6")
+    assert general.layer("protected_area").state is State.LIMITED_ACTIVITY
+    assert general.layer("eco_redline").state is State.NOT_INTERSECTING
+    major = run(cat, B(5100, 200, 5300, 400), major_project="transport")
+    assert major.layer("protected_area").state is State.MAJOR_PROJECT
+
+
+def test_overlapping_designations_not_double_counted(cat):
+    pa = run(cat, B(5400, 0, 5600, 1000)).layer("protected_area")
+    assert sorted(h.feature_id for h in pa.hits) == ["2", "3"]
+    assert sum(h.overlap_m2 for h in pa.hits) == pytest.approx(300_000)
+    assert pa.overlap_m2 == pytest.approx(200_000)  # union, not sum
+    assert pa.share == pytest.approx(1.0)
+
+
+def test_farmland_major_project_and_crossing(cat):
+    fp = B(-1800, 200, -1600, 400)
+    assert run(cat, fp).layer("farmland").state is State.PROHIBITED
+    assert run(cat, fp, major_project="transport").layer("farmland").state is \
+        State.MAJOR_PROJECT
+    # ndrc_mechanism qualifies for the red line (142号) but not for farmland (3号)
+    assert run(cat, fp, major_project="ndrc_mechanism").layer("farmland").state is \
+        State.PROHIBITED
+    assert run(cat, fp, takes_land=False).layer("farmland").state is \
+        State.CROSSING_NO_LAND_USE
+
+
+def test_urban_boundary(cat):
+    inside = run(cat, B(-8000, -8000, -7000, -7000), project_type="industrial_park")
+    assert inside.layer("urban_boundary").relation == "within"
+    assert inside.layer("urban_boundary").state is State.NOT_INTERSECTING
+    outside = run(cat, B(-3000, -8000, -2000, -7000), project_type="industrial_park")
+    assert outside.layer("urban_boundary").state is State.PROHIBITED
+    assert "193号" in outside.layer("urban_boundary").basis
+    road = run(cat, B(-3000, -8000, -2000, -7000), project_type="linear")
+    assert road.layer("urban_boundary").state is State.NOT_INTERSECTING
+    unknown = run(cat, B(-3000, -8000, -2000, -7000))
+    assert unknown.layer("urban_boundary").rule == "UDB-outside-unknown"
+
+
+def test_control_units_and_shoreline_distance(cat):
+    r = run(cat, B(-100, -2000, 100, -1500))
+    cu = r.layer("control_unit")
+    assert sorted(h.feature_id for h in cu.hits) == ["ZH50000110001", "ZH50000230001"]
+    assert [h.share for h in cu.hits] == [pytest.approx(0.5), pytest.approx(0.5)]
+    assert cu.state is State.NOT_INTERSECTING and cu.relation == "within"
+    sh = r.layer("shoreline")
+    assert sh.nearest_m == pytest.approx(1000, abs=1e-6) and sh.relation == "none"
+
+
+def test_outside_coverage_fails_closed(cat):
+    r = run(cat, B(9500, 0, 10_500, 100))  # half outside the districts
+    assert r.state is State.DATA_MISSING
+    assert all(lr.state is State.DATA_MISSING for lr in r.layers)
+    assert any("outside" in w for w in r.warnings)
+
+
+def test_missing_layer_fails_closed(tmp_path):
+    cat = load_catalog(write_catalog(tmp_path, drop=("farmland",)))
+    r = run(cat, B(-8000, -8000, -7000, -7000))
+    f = r.layer("farmland")
+    assert f.state is State.DATA_MISSING and f.rule == "missing-layer"
+    assert r.state is State.DATA_MISSING  # nothing else is wrong, so the data gap decides
+    red = run(cat, B(500, 0, 1500, 1000))
+    assert red.state is State.PROHIBITED  # a prohibition decides whatever else is missing
+
+
+def test_reporting_threshold_is_separate(cat):
+    sliver = B(999.5, 0, 1000.5, 1)  # 0.5 m² inside R1
+    judged = run(cat, sliver).layer("eco_redline")
+    assert judged.overlap_m2 == pytest.approx(0.5, rel=1e-6)
+    assert judged.state is State.PROHIBITED
+    noted = run(cat, sliver, opts=CheckOptions(area_method="gk", min_report_m2=1.0)) \
+        .layer("eco_redline")
+    assert noted.state is State.NOT_INTERSECTING and not noted.hits
+    assert "below the reporting threshold" in noted.notes[0]
+
+
+def test_radius_lists_setback_features(cat):
+    r = run(cat, B(1200, 0, 1300, 100), opts=CheckOptions(area_method="gk", radius_m=250))
+    assert r.layer("eco_redline").within_radius == ["R1"]
+    assert r.layer("eco_redline").nearest_m == pytest.approx(200, abs=1e-6)
+
+
+def test_ellipsoidal_matches_planar_on_the_central_meridian(cat):
+    e = run(cat, B(500, 0, 1500, 1000), opts=CheckOptions()).layer("eco_redline")
+    assert e.overlap_m2 == pytest.approx(500_000, rel=2e-5)
+
+
+def test_ellipsoidal_area_known_answer():
+    # a 0.01° × 0.01° cell at the equator-ish latitude of Guiyang, against the
+    # closed-form area of an ellipsoidal quadrangle (authalic latitude formula)
+    from zoning.engine import measure
+
+    a, f = 6378137.0, 1 / 298.257222101
+    e2 = f * (2 - f)
+    e = math.sqrt(e2)
+
+    def q(phi):
+        s = math.sin(phi)
+        return (1 - e2) * (s / (1 - e2 * s * s) - math.log((1 - e * s) / (1 + e * s)) / (2 * e))
+
+    lat0, lat1, dlon = 26.5, 26.51, 0.01
+    exact = a * a / 2 * math.radians(dlon) * (q(math.radians(lat1)) - q(math.radians(lat0)))
+    cell = shapely.box(106.7, lat0, 106.7 + dlon, lat1)
+    area, _ = measure([cell], "EPSG:4490", "ellipsoidal")
+    # geodesic edges vs parallels differ by far less than 0.01 %
+    assert area[0] == pytest.approx(exact, rel=1e-4)
+
+
+def test_subdivide_preserves_area_and_parents():
+    ring = shapely.Point(0, 0).buffer(1000, quad_segs=256)  # 1025 vertices
+    pieces, parent = subdivide([ring, shapely.box(0, 0, 1, 1)], max_vertices=64)
+    assert len(pieces) > 8 and set(parent) == {0, 1}
+    assert (shapely.get_num_coordinates(pieces) <= 64 + 8).all()
+    assert shapely.area(pieces[parent == 0]).sum() == pytest.approx(ring.area, rel=1e-12)
+
+
+def test_results_do_not_depend_on_subdivision(cat):
+    fp = B(-300, -300, 3500, 700)
+    a = run(cat, fp, opts=CheckOptions(area_method="gk", subdivide_vertices=5))
+    b = run(cat, fp, opts=CheckOptions(area_method="gk", subdivide_vertices=0))
+    for la, lb in zip(a.layers, b.layers):
+        assert la.overlap_m2 == pytest.approx(lb.overlap_m2, rel=1e-9)
+        assert la.state == lb.state
+
+
+def test_point_on_line_footprint_dimension_error():
+    from zoning.errors import DataError
+
+    mixed = shapely.GeometryCollection([Point(106.7, 26.5), shapely.box(106, 26, 106.1, 26.1)])
+    with pytest.raises(DataError, match="mixed geometry types"):
+        check(mixed)
+
+
+def test_line_partly_along_edge_measures_interior_only(cat):
+    # 1000 m along R1's top edge, then 500 m down into it
+    line = L((-200, 1000), (500, 1000), (500, 500))
+    red = run(cat, line).layer("eco_redline")
+    assert red.overlap_length_m == pytest.approx(500, rel=1e-9)
+    assert red.relation == "crosses"
+
+
+def test_point_on_boundary_touches(cat):
+    red = run(cat, shapely.Point(OX + 1000, OY + 500)).layer("eco_redline")
+    assert red.relation == "touches" and red.state is State.NOT_INTERSECTING
