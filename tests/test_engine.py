@@ -249,3 +249,25 @@ def test_line_partly_along_edge_measures_interior_only(cat):
 def test_point_on_boundary_touches(cat):
     red = run(cat, shapely.Point(OX + 1000, OY + 500)).layer("eco_redline")
     assert red.relation == "touches" and red.state is State.NOT_INTERSECTING
+
+
+def test_ellipsoidal_area_agrees_with_geodesic_polygons():
+    """The equal-area computation matches pyproj's geodesic polygon area."""
+    import numpy as np
+    from pyproj import Geod
+
+    from zoning.engine import measure
+
+    rng = np.random.default_rng(3)
+    geod = Geod(ellps="GRS80")
+    geoms = []
+    for _ in range(40):
+        lon, lat = rng.uniform(105.3, 109.2), rng.uniform(26.2, 35.7)
+        r = rng.uniform(0.001, 0.05)
+        th = np.sort(rng.uniform(0, 2 * np.pi, 9))
+        geoms.append(shapely.Polygon(np.column_stack([lon + r * np.cos(th),
+                                                      lat + r * np.sin(th)])))
+    area, _ = measure(geoms, "EPSG:4490", "ellipsoidal")
+    for g, a in zip(geoms, area):
+        ref = abs(geod.geometry_area_perimeter(shapely.segmentize(g, 0.0005))[0])
+        assert a == pytest.approx(ref, rel=2e-6)

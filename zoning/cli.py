@@ -382,23 +382,35 @@ def screen_cmd(project_list, out_dir, overwrite, sheet, chunk_size, catalogs, re
 
 
 @main.command("demo")
-def demo():
-    """Run the main job on the bundled data: validate every bundled catalog and list targets."""
+@click.option("--out", "out_dir", default="maps/out", show_default=True,
+              type=click.Path(path_type=Path), help="Where to write the reports.")
+def demo(out_dir):
+    """Run the main job on the bundled data: validate the catalogs, screen the sample list."""
     from .catalog import resolve_catalogs
+    from .paths import seeds_dir
     from .validate import validate_catalog
 
     cats = resolve_catalogs()
     console.print(f"zoning {__version__}: {len(cats)} bundled regions: "
                   + ", ".join(f"{c.region_name} ({c.region_id})" for c in cats))
+    console.rule("1. 图层校验 layer validation")
     reports = [r for cat in cats for r in validate_catalog(cat)]
-    _print_reports(reports)
-    ctx = click.get_current_context()
-    ctx.invoke(targets_cmd, region=None, as_json=False)
     bad = [r for r in reports if r.status == "error"]
+    console.print(f"{len(reports)} layers checked, {len(bad)} with errors")
+    for r in bad:
+        console.print(f"[red]{r.region}/{r.name}: {'; '.join(r.errors)}[/]")
+    console.rule("2. 项目筛查 screening the sample project list")
+    sample = seeds_dir() / "projects" / "sample_projects.csv"
+    ctx = click.get_current_context()
+    ctx.invoke(screen_cmd, project_list=sample, out_dir=out_dir, overwrite=True, sheet=None,
+               chunk_size=500, catalogs=(), region=None, crs=None, coord_sys=None,
+               encoding=None, src_layer=None, area_method="ellipsoidal", radius_m=1000.0,
+               min_report_m2=0.0, tolerance_m2=1e-4)
+    console.rule("3. 规划目标 plan targets")
+    ctx.invoke(targets_cmd, region=None, as_json=False)
+    console.print(f"[green]done[/]: reports are in {out_dir.resolve()}")
     if bad:
-        console.print(f"[bold red]{len(bad)} layers have errors[/]")
         sys.exit(1)
-    console.print("[green]all bundled layers valid[/]")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -23,6 +23,7 @@ How it works
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -85,11 +86,9 @@ def subdivide(geoms, max_vertices: int = 256):
     add up exactly.  Lines and small polygons pass through unchanged.
     """
     geoms = np.asarray(geoms, dtype=object)
-    out, parent = [], []
     n = shapely.get_num_coordinates(geoms)
-    for i in np.flatnonzero(n <= max_vertices):
-        out.append(geoms[i])
-        parent.append(i)
+    small = np.flatnonzero(n <= max_vertices)
+    out, parent = [], []
     stack = [(geoms[i], int(i), 0) for i in np.flatnonzero(n > max_vertices)]
     while stack:
         g, i, depth = stack.pop()
@@ -112,7 +111,10 @@ def subdivide(geoms, max_vertices: int = 256):
             part = _polygonal(part)
             if part is not None:
                 stack.append((part, i, depth + 1))
-    return np.array(out, dtype=object), np.array(parent, dtype=np.int64)
+    pieces = np.empty(len(small) + len(out), dtype=object)
+    pieces[:len(small)] = geoms[small]
+    pieces[len(small):] = out
+    return pieces, np.concatenate([small, np.array(parent, dtype=np.int64)])
 
 
 def _polygonal(g):
@@ -127,15 +129,20 @@ def _polygonal(g):
     return shapely.union_all(parts)
 
 
+@functools.lru_cache(maxsize=64)
+def _transformer(src: str, dst: str) -> Transformer:
+    return Transformer.from_crs(CRS.from_user_input(src), CRS.from_user_input(dst),
+                                always_xy=True)
+
+
+def transformer(src, dst) -> Transformer:
+    """A cached always-xy Transformer (building one costs milliseconds)."""
+    return _transformer(CRS.from_user_input(src).to_wkt(), CRS.from_user_input(dst).to_wkt())
+
+
 def _to_geo(geoms, crs):
-    t = Transformer.from_crs(crs, GEO, always_xy=True)
+    t = transformer(crs, GEO)
     return shapely.transform(geoms, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
-
-
-def _geod_area(g) -> float:
-    if g is None or g.is_empty:
-        return 0.0
-    return abs(_GEOD.geometry_area_perimeter(g)[0])
 
 
 def _geod_length(g) -> float:
@@ -144,30 +151,64 @@ def _geod_length(g) -> float:
     return float(_GEOD.geometry_length(g))
 
 
+def _gk_zone_of(crs: CRS) -> int | None:
+    """3° zone number of a CGCS2000 GK CRS (prefixed or not), else None."""
+    epsg = crs.to_epsg() or 0
+    if 4513 <= epsg <= 4533:
+        return epsg - 4513 + 25
+    if 4534 <= epsg <= 4554:
+        return epsg - 4534 + 25
+    return None
+
+
 def measure(geoms, crs, method: str):
-    """(area m², length m) of geometries in ``crs`` by the chosen method."""
+    """(area m², length m) of geometries in ``crs`` by the chosen method.
+
+    ellipsoidal: areas in a Lambert azimuthal equal-area projection of the GRS80
+    ellipsoid about the batch centre (exactly equal-area; edges densified to
+    100 m so chord effects stay below 1e-6), lengths geodesic.
+    gk: planar in the 3° Gauss–Krüger zone of each geometry's own centroid.
+    """
+    crs = CRS.from_user_input(crs)
     geoms = np.asarray(geoms, dtype=object)
     if len(geoms) == 0:
         return np.zeros(0), np.zeros(0)
-    if method == "ellipsoidal":
-        geo = _to_geo(geoms, crs)
-        dims = shapely.get_dimensions(geo)
-        area = np.array([_geod_area(g) if d == 2 else 0.0 for g, d in zip(geo, dims)])
-        length = np.array([_geod_length(g) if d == 1 else 0.0 for g, d in zip(geo, dims)])
-        return area, length
-    # gk: planar in the 3° zone of each geometry's own centroid
-    geo = _to_geo(geoms, crs)
-    lon = shapely.get_x(shapely.centroid(geo))
+    dims = shapely.get_dimensions(geoms)
     area = np.zeros(len(geoms))
     length = np.zeros(len(geoms))
-    for epsg in np.unique([gk3_epsg(x, prefix=False) for x in lon]):
-        sel = np.array([gk3_epsg(x, prefix=False) == epsg for x in lon])
-        t = Transformer.from_crs(GEO, CRS.from_epsg(int(epsg)), always_xy=True)
-        gk = shapely.transform(geo[sel], lambda xy: np.column_stack(
-            t.transform(xy[:, 0], xy[:, 1])))
-        dims = shapely.get_dimensions(gk)
-        area[sel] = np.where(dims == 2, shapely.area(gk), 0.0)
-        length[sel] = np.where(dims == 1, shapely.length(gk), 0.0)
+    if method == "ellipsoidal":
+        poly = dims == 2
+        if poly.any():
+            b = shapely.total_bounds(geoms[poly])
+            lon0, lat0 = transformer(crs, GEO).transform((b[0] + b[2]) / 2, (b[1] + b[3]) / 2)
+            lon0, lat0 = round(lon0 * 4) / 4, round(lat0 * 4) / 4  # reuse cached projections
+            laea = (f"+proj=laea +lat_0={lat0} +lon_0={lon0} +ellps=GRS80 +units=m +no_defs")
+            t = transformer(crs, laea)
+            step = 0.001 if crs.is_geographic else 100.0
+            dense = shapely.segmentize(geoms[poly], step)
+            area[poly] = shapely.area(shapely.transform(dense, lambda xy: np.column_stack(
+                t.transform(xy[:, 0], xy[:, 1]))))
+        line = dims == 1
+        if line.any():
+            geo = _to_geo(geoms[line], crs)
+            length[line] = [_geod_length(g) for g in geo]
+        return area, length
+    # gk: the zone of each geometry's centroid; no reprojection when it is the CRS's own zone
+    cen = shapely.centroid(geoms)
+    lon, _ = transformer(crs, GEO).transform(shapely.get_x(cen), shapely.get_y(cen))
+    zones = np.round(np.asarray(lon) / 3.0).astype(int)
+    own = _gk_zone_of(crs)
+    for zone in np.unique(zones):
+        sel = zones == zone
+        if zone == own:
+            g = geoms[sel]
+        else:
+            t = transformer(crs, f"EPSG:{int(4534 + zone - 25)}")
+            g = shapely.transform(geoms[sel], lambda xy: np.column_stack(
+                t.transform(xy[:, 0], xy[:, 1])))
+        d = shapely.get_dimensions(g)
+        area[sel] = np.where(d == 2, shapely.area(g), 0.0)
+        length[sel] = np.where(d == 1, shapely.length(g), 0.0)
     return area, length
 
 
@@ -193,19 +234,27 @@ class LayerIndex:
         f = f.reset_index(drop=True)
         geoms = np.asarray(f.geometry.values, dtype=object)
         if KINDS[kind].geometry == "polygon":
-            geoms = np.array([_polygonal(g) or shapely.Polygon() for g in geoms], dtype=object)
-            f = f.set_geometry(geoms)
+            odd = np.flatnonzero(~np.isin(shapely.get_type_id(geoms), (3, 6)))  # not polygonal
+            if len(odd):
+                geoms = geoms.copy()
+                geoms[odd] = [_polygonal(g) or shapely.Polygon() for g in geoms[odd]]
+                f = f.set_geometry(geoms)
         pieces, parent = subdivide(geoms, max_vertices) if max_vertices else \
             (geoms, np.arange(len(geoms)))
         return cls(name=name, kind=kind, frame=f, pieces=pieces, parent=parent,
                    tree=shapely.STRtree(pieces), version=version, source=source)
 
+    def __post_init__(self):
+        # plain arrays: per-feature pandas access is far too slow in the hot loop
+        self.ids = np.asarray(self.frame["_id"].values, dtype=object)
+        self.attr_arrays = {c: np.asarray(self.frame[c].values, dtype=object)
+                            for c in _ATTR_FIELDS.get(self.kind, ()) if c in self.frame.columns}
+
     def feature_attrs(self, k: int) -> dict:
         out = {}
-        for c in _ATTR_FIELDS.get(self.kind, ()):
-            if c in self.frame.columns:
-                v = self.frame[c].iat[k]
-                out[c] = None if v is None else (v if isinstance(v, (int, float)) else str(v))
+        for c, arr in self.attr_arrays.items():
+            v = arr[k]
+            out[c] = None if v is None else (v if isinstance(v, (int, float)) else str(v))
         return out
 
 
@@ -306,7 +355,7 @@ def check_chunk(index: RegionIndex, projects: list[_Project],
             results[k].status, results[k].error = "error", str(e)
             facts_base.append(None)
             ok[k] = False
-    t = Transformer.from_crs(GEO, index.work_crs, always_xy=True)
+    t = transformer(GEO, index.work_crs)
     geo = np.array([p.geometry for p in projects], dtype=object)
     fps = shapely.transform(geo, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
     kinds = np.array([p.kind for p in projects])
@@ -424,20 +473,22 @@ def _check_layer(li: LayerIndex, fps, kinds, fp_area, fp_len, fp_area_planar, fp
         g_len = np.zeros(len(groups))
     else:
         g_area, g_len = measure(feat_geoms, index.work_crs, opts.area_method)
-    # nearest feature for every footprint
-    near_idx, near_d = li.tree.query_nearest(fps, return_distance=True, all_matches=False) \
-        if len(li.pieces) else (np.zeros((2, 0), int), np.zeros(0))
-    nearest = {int(a): (int(li.parent[b]), float(d)) for a, b, d in
-               zip(near_idx[0], near_idx[1], near_d)}
+    # nearest feature for every footprint that hits nothing (a hit is at distance 0)
+    no_hit = np.setdiff1d(np.arange(n), g_proj)
+    nearest = {}
+    if len(li.pieces) and len(no_hit):
+        near_idx, near_d = li.tree.query_nearest(fps[no_hit], return_distance=True,
+                                                 all_matches=False)
+        nearest = {int(no_hit[a]): (int(li.parent[b]), float(d)) for a, b, d in
+                   zip(near_idx[0], near_idx[1], near_d)}
     within = {}
     if opts.radius_m > 0 and len(li.pieces):
         a, b = li.tree.query(fps, predicate="dwithin", distance=opts.radius_m)
         for x, y in zip(a, li.parent[b]):
             within.setdefault(int(x), set()).add(int(y))
-    zone_col = _ZONE_FIELD.get(li.kind, "zone")
-    has_zone = zone_col in li.frame.columns
+    zone_arr = li.attr_arrays.get(_ZONE_FIELD.get(li.kind, "zone"))
     results = []
-    ids = li.frame["_id"].values
+    ids = li.ids
     gi = 0
     for k in range(n):
         lr = LayerResult(layer=li.name, kind=li.kind, kind_zh=KINDS[li.kind].zh,
@@ -461,10 +512,8 @@ def _check_layer(li: LayerIndex, fps, kinds, fp_area, fp_len, fp_area_planar, fp
             hits.append(FeatureHit(feature_id=str(ids[f]), overlap_m2=area,
                                    overlap_length_m=length, share=min(share, 1.0),
                                    attributes=li.feature_attrs(f)))
-            if has_zone:
-                z = li.frame[zone_col].iat[f]
-                if z:
-                    zones.add(str(z))
+            if zone_arr is not None and zone_arr[f]:
+                zones.add(str(zone_arr[f]))
             if opts.keep_geometry:
                 overlaps.append(dict(row=projects[k].row, project_id=projects[k].project_id,
                                      layer=li.name, kind=li.kind, feature_id=str(ids[f]),
