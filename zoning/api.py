@@ -67,6 +67,9 @@ def load_index(catalog: Catalog, options: CheckOptions | None = None) -> RegionI
     rules = load_rules(catalog.rules)
     idx = RegionIndex.build(catalog, frames, rules, opts)
     idx.problems = problems
+    from .access import load_access_rules
+
+    idx.access = load_access_rules(catalog.access_rules)
     _INDEX_CACHE.clear()  # keep one region's layers in memory at a time
     _INDEX_CACHE[key] = idx
     return idx

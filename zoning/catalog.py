@@ -93,6 +93,7 @@ class Catalog:
     region: dict[str, Any]
     layers: dict[str, LayerSpec]
     rules: Path | None = None  # verdict rule file; None = the bundled national rules
+    access_rules: Path | None = None  # 准入清单 rule folder; None = the bundled layers/access
 
     @property
     def region_id(self) -> str:
@@ -186,12 +187,14 @@ def load_catalog(path) -> Catalog:
     if not isinstance(raw["layers"], dict) or not raw["layers"]:
         raise CatalogError("'layers' must be a non-empty mapping of name → layer", path=path)
     layers = {str(n): _parse_layer(str(n), v, path) for n, v in raw["layers"].items()}
-    rules = raw.get("rules")
-    if rules is not None:
-        rules = Path(str(rules))
-        if not rules.is_absolute():
-            rules = (path.parent / rules).resolve()
-    return Catalog(path=path.resolve(), region=region, layers=layers, rules=rules)
+    def _rel(v):
+        if v is None:
+            return None
+        p = Path(str(v))
+        return p if p.is_absolute() else (path.parent / p).resolve()
+
+    return Catalog(path=path.resolve(), region=region, layers=layers,
+                   rules=_rel(raw.get("rules")), access_rules=_rel(raw.get("access_rules")))
 
 
 def bundled_catalog_paths() -> list[Path]:

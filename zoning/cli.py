@@ -245,9 +245,9 @@ def _fmt(x, nd=2):
 def _print_check(r):
     from .models import M2_PER_HA, M2_PER_MU
 
-    head = f"项目 {r.project_id} {r.name}".strip()
+    head = f"项目 {r.project_id}" + (f" {r.name}" if r.name and r.name != r.project_id else "")
     if not r.ok:
-        err_console.print(f"[bold red]{escape(head)}: 失败 {escape(r.error)}[/]")
+        err_console.print(f"[bold red]{escape(head)}: 失败 {escape(r.error)}[/]", soft_wrap=True)
         return
     size = (f"面积 {_fmt(r.area_m2)} m² = {_fmt(r.area_m2 / M2_PER_HA, 4)} 公顷 = "
             f"{_fmt(r.area_m2 / M2_PER_MU, 3)} 亩" if r.geometry_type == "polygon" else
@@ -273,8 +273,34 @@ def _print_check(r):
                   f"{lr.share:.2%}", _fmt(lr.nearest_m), escape(ids) or "-",
                   escape(lr.basis + ("\n" + "；".join(lr.notes) if lr.notes else "")))
     console.print(t)
+    if r.access:
+        _print_access(r.access)
     for w in r.warnings:
         console.print(f"[yellow]! {escape(w)}[/]")
+
+
+def _print_access(acc):
+    from .access import OUTCOME_ZH
+
+    console.print("[bold]生态环境准入清单符合性分析表[/] (三线一单)  结论: "
+                  f"{OUTCOME_ZH[acc['outcome']]}")
+    console.print("所在环境管控单元: " + "；".join(
+        f"{u['code']} {u['name']}（{u['unit_class_zh']}，占{u['share']:.1%}）"
+        for u in acc["units"]))
+    t = Table(show_lines=True)
+    for col in ("管控单元", "管控维度", "层级/条款", "清单要求（原文）", "分析", "结论"):
+        t.add_column(col, overflow="fold")
+    shown = [f for f in acc["findings"] if f["outcome"] != "not_applicable"]
+    for f in shown:
+        tag = "" if f["real"] else "〔示例〕"
+        t.add_row(f["unit_code"], f["dimension"], f"{f['jurisdiction']}\n{f['rule_id']}",
+                  escape(f"{tag}{f['clause']}\n——{f['source']}"), escape(f["finding"]),
+                  f["outcome_zh"])
+    if shown:
+        console.print(t)
+    n_na = len(acc["findings"]) - len(shown)
+    if n_na:
+        console.print(f"另有 {n_na} 条条款不适用（--json 可见全部）")
 
 
 @main.command("check")
@@ -293,9 +319,11 @@ def _print_check(r):
                                      "linear, special_siting, rural, other.")
 @click.option("--industry", help="GB/T 4754-2017 industry code, e.g. C2614.")
 @click.option("--nature", help="建设性质: 新建 / 扩建 / 改建.")
+@click.option("--energy", "energy_tce", type=float, help="年综合能耗 (tce/year).")
 @click.option("--name", default="", help="Project name for the report.")
 def check_cmd(footprint, catalogs, region, as_json, crs, coord_sys, encoding, src_layer,
-              no_land, activity, major_project, project_type, industry, nature, name, **kw):
+              no_land, activity, major_project, project_type, industry, nature, energy_tce, name,
+              **kw):
     """Check one project footprint (any vector file, KML/KMZ or 部标 TXT) against every layer."""
     from .api import screen
     from .projects import read_footprint
@@ -303,7 +331,7 @@ def check_cmd(footprint, catalogs, region, as_json, crs, coord_sys, encoding, sr
     opts = _options_from(kw)
     attrs = dict(takes_land=False if no_land else None, activity=activity,
                  major_project=major_project, project_type=project_type, industry=industry,
-                 nature=nature)
+                 nature=nature, energy_tce=energy_tce)
     table = read_footprint(footprint, crs=crs, coord_sys=coord_sys, encoding=encoding,
                            layer=src_layer, **attrs)
     if name:

@@ -269,6 +269,27 @@ class RegionIndex:
     rules: RuleSet
     missing: list = field(default_factory=list)  # screening kinds with no layer
     problems: list = field(default_factory=list)  # layers that could not be read
+    access: object = None  # AccessRules (三线一单 准入清单), or None
+    _shore_cache: dict = field(default_factory=dict)
+
+    def shoreline_distance(self, fp_work, spatial: dict):
+        """Distance (m) from a footprint to the shoreline features a rule selects, or None."""
+        key = repr(sorted((k, v) for k, v in spatial.items() if k != "within_m"))
+        if key not in self._shore_cache:
+            parts = []
+            for li in self.layers.get("shoreline", []):
+                keep = np.ones(len(li.frame), dtype=bool)
+                for want, col in (("basin", "basin"), ("river", "river"), ("order", "order")):
+                    if spatial.get(want):
+                        vals = li.attr_arrays.get(col)
+                        if vals is None:
+                            keep &= False
+                        else:
+                            keep &= np.isin(vals.astype(str), [str(x) for x in spatial[want]])
+                parts.extend(li.frame.geometry.values[keep])
+            self._shore_cache[key] = shapely.union_all(parts) if parts else None
+        g = self._shore_cache[key]
+        return None if g is None else float(shapely.distance(fp_work, g))
 
     @classmethod
     def build(cls, catalog: Catalog, frames: dict, rules: RuleSet,
@@ -320,7 +341,16 @@ class _Project:
 
 def _project_facts(p: _Project, rules: RuleSet):
     """Validate project attributes against the rule vocabularies."""
+    from .access import normalize_industry
+
     a = p.attrs
+    if a.get("industry") is not None:
+        a["industry"] = normalize_industry(a["industry"])
+    if a.get("energy_tce") is not None:
+        try:
+            a["energy_tce"] = float(a["energy_tce"])
+        except (TypeError, ValueError):
+            raise ValueError(f"energy_tce {a['energy_tce']!r} is not a number") from None
     takes = a.get("takes_land")
     return dict(
         takes_land=True if takes is None else bool(takes),
@@ -410,6 +440,10 @@ def check_chunk(index: RegionIndex, projects: list[_Project],
                     rule = index.rules.evaluate(kind, facts)
                     lr.state, lr.rule, lr.basis = rule.state, rule.id, rule.basis
                 per_project_layers[k].append(lr)
+    if index.access is not None:
+        for k, p in enumerate(projects):
+            if ok[k] and inside[k]:
+                _apply_access(index, p, fps[k], results[k], per_project_layers[k])
     if overlaps:  # overlap geometries leave the engine in EPSG:4490
         geo = _to_geo(np.array([o["geometry"] for o in overlaps], dtype=object), index.work_crs)
         for o, g in zip(overlaps, geo):
@@ -426,6 +460,45 @@ def check_chunk(index: RegionIndex, projects: list[_Project],
             r.warnings.append(f"footprint extends outside the {index.region_name} catalog "
                               "coverage")
     return results, overlaps
+
+
+def _apply_access(index: RegionIndex, p: _Project, fp_work, result: CheckResult,
+                  layers: list[LayerResult]) -> None:
+    """三线一单: evaluate the access lists of every unit the footprint falls in."""
+    from .access import UNIT_CLASS_ZH, strictest, unit_class_of
+    from .access import evaluate as evaluate_access
+
+    unit_layers = [lr for lr in layers if lr.kind == "control_unit" and lr.hits]
+    units = []
+    for lr in unit_layers:
+        for h in lr.hits:
+            cls = unit_class_of(h.attributes.get("unit_class"))
+            if cls is None:
+                cls = unit_class_of(h.feature_id[8]) if len(h.feature_id) == 13 else None
+            county = str(h.attributes.get("county") or "")
+            if len(county) != 6 and len(h.feature_id) == 13:
+                county = h.feature_id[2:8]
+            units.append(dict(code=h.feature_id, name=h.attributes.get("name") or "",
+                              unit_class=cls or "general", county=county, share=h.share))
+    if not units:
+        return
+    findings = evaluate_access(index.access, units, p.attrs,
+                               lambda sp: index.shoreline_distance(fp_work, sp))
+    outcome = strictest(findings)
+    result.access = {
+        "units": [dict(u, unit_class_zh=UNIT_CLASS_ZH[u["unit_class"]]) for u in units],
+        "outcome": outcome,
+        "findings": [f.to_dict() for f in findings],
+    }
+    worst = [f for f in findings if f.outcome == outcome and outcome != "not_applicable"]
+    for lr in unit_layers:
+        if outcome == "prohibited":
+            lr.state = State.PROHIBITED
+            lr.rule = ",".join(sorted({f.rule_id for f in worst}))
+            lr.basis = "生态环境准入清单：" + "；".join(
+                f"{f.unit_code} {f.rule_id}：{f.clause}（{f.source}）" for f in worst)
+        elif outcome in ("restricted", "review", "required"):
+            lr.notes.append(f"准入清单：{len(worst)} 条条款结论为“{worst[0].outcome_zh}”，见符合性分析表")
 
 
 def _check_layer(li: LayerIndex, fps, kinds, fp_area, fp_len, fp_area_planar, fp_len_planar,

@@ -115,6 +115,7 @@ class CheckResult:
     layers: list[LayerResult] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     attributes: dict = field(default_factory=dict)
+    access: dict | None = None  # 准入清单符合性分析: units, findings, outcome
 
     @property
     def ok(self) -> bool:
@@ -136,4 +137,5 @@ class CheckResult:
             "state_zh": None if self.state is None else self.state.zh,
             "basis": self.basis, "attributes": self.attributes, "warnings": self.warnings,
             "layers": [lr.to_dict() for lr in self.layers],
+            "access": self.access,
         }

@@ -38,6 +38,22 @@ DETAIL_HEADERS = ["序号", "项目编号", "项目名称", "图层", "图层类
                   "数据版本", "备注"]
 
 
+ACCESS_HEADERS = ["序号", "项目编号", "项目名称", "管控单元编码", "管控单元名称", "单元类别",
+                  "占项目比例", "管控维度", "层级", "条款编号", "清单要求（原文）", "来源文件",
+                  "真实/示例", "判定方式", "分析", "结论"]
+
+
+def _access_rows(r: CheckResult):
+    if not r.access:
+        return
+    for f in r.access["findings"]:
+        yield [r.row, r.project_id, r.name, f["unit_code"], f["unit_name"], f["unit_class_zh"],
+               round(f["unit_share"], 6), f["dimension"], f["jurisdiction"], f["rule_id"],
+               f["clause"], f["source"], "真实" if f["real"] else "示例",
+               {"auto": "自动", "hint": "提示", "human": "人工"}[f["confidence"]], f["finding"],
+               f["outcome_zh"]]
+
+
 def results_json(results: list[CheckResult], meta: dict) -> dict:
     return {"schema": SCHEMA_VERSION.replace("check", "screen"), "meta": meta,
             "results": [r.to_dict() for r in results]}
@@ -92,6 +108,12 @@ def _write_excel(path: Path, results: list[CheckResult], meta: dict, counts: dic
     header(ws, DETAIL_HEADERS)
     for r in results:
         for row in _detail_rows(r):
+            ws.append(row)
+    ws = wb.create_sheet("准入清单符合性分析")
+    ws.freeze_panes = "A2"
+    header(ws, ACCESS_HEADERS)
+    for r in results:
+        for row in _access_rows(r):
             ws.append(row)
     ws = wb.create_sheet("失败记录")
     header(ws, ["序号", "项目编号", "项目名称", "错误原因"])

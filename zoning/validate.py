@@ -207,6 +207,13 @@ def validate_layer(spec: LayerSpec, region: str = "") -> LayerReport:
     if rep.wrong_type:
         rep.error(f"{rep.wrong_type} features are not {'/'.join(sorted(want))}")
     ids = df[spec.id_field]
+    if spec.kind == "control_unit":
+        from .access import UNIT_CODE
+
+        bad = [str(x) for x in ids.dropna() if not UNIT_CODE.match(str(x))]
+        if bad:
+            rep.warn(f"{len(bad)} unit codes do not follow ZH + 6-digit admin code + class "
+                     f"digit + 4-digit serial (e.g. {bad[0]!r})")
     if ids.isna().any():
         rep.warn(f"{int(ids.isna().sum())} features have no {spec.id_field}")
     dup = ids[ids.duplicated() & ids.notna()]
@@ -221,8 +228,42 @@ def validate_layer(spec: LayerSpec, region: str = "") -> LayerReport:
     return rep
 
 
+def _validate_rule_files(cat: Catalog) -> list[LayerReport]:
+    """The verdict rules and the 准入清单 rules the catalog uses."""
+    from .access import load_access_rules
+    from .errors import ZoningError
+    from .rules import default_rules_path, load_rules
+
+    out = []
+    rules_path = cat.rules or default_rules_path()
+    rep = LayerReport(region=cat.region_id, name="(verdict rules)", kind="rules",
+                      path=str(rules_path))
+    try:
+        rs = load_rules(cat.rules)
+        rep.features = sum(len(v) for v in rs.layers.values())
+    except ZoningError as e:
+        rep.error(str(e))
+    out.append(rep)
+    from .paths import layers_dir
+
+    acc_path = cat.access_rules or layers_dir() / "access"
+    rep = LayerReport(region=cat.region_id, name="(access rules)", kind="access_rules",
+                      path=str(acc_path))
+    try:
+        acc = load_access_rules(cat.access_rules)
+        rep.features = len(acc.rules)
+        demo = sum(not r.real for r in acc.rules)
+        rep.notes.append(f"{len(acc.rules)} rules in {len(acc.files)} files "
+                         f"({len(acc.rules) - demo} real, {demo} demo)")
+    except ZoningError as e:
+        rep.error(str(e))
+    out.append(rep)
+    return out
+
+
 def validate_catalog(cat: Catalog) -> list[LayerReport]:
     reports = [validate_layer(spec, cat.region_id) for spec in cat.layers.values()]
+    reports += _validate_rule_files(cat)
     for kind in cat.missing_kinds():
         r = LayerReport(region=cat.region_id, name=f"({kind})", kind=kind, path=str(cat.path))
         r.error(f"the catalog has no {kind} layer: screening against it reports 'data missing'")

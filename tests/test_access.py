@@ -1,0 +1,286 @@
+"""三线一单: control-unit lookup and 准入清单 rules."""
+
+import csv
+import json
+
+import pytest
+import shapely
+import yaml
+from click.testing import CliRunner
+
+from zoning.access import (industry_matches, load_access_rules, normalize_industry,
+                           strictest)
+from zoning.access import evaluate as evaluate_access
+from zoning.api import check, screen
+from zoning.catalog import load_catalog
+from zoning.cli import main
+from zoning.engine import CheckOptions
+from zoning.errors import CatalogError, DataError
+from zoning.models import State
+from zoning.paths import seeds_dir
+from zoning.projects import read_projects
+
+from .minicat import CRS, B, write_catalog
+
+SAMPLE = seeds_dir() / "projects" / "sample_projects.csv"
+
+
+@pytest.fixture(scope="module")
+def sample():
+    rows = {r["项目编号"]: r for r in csv.DictReader(SAMPLE.open(encoding="utf-8-sig"))}
+    res = screen(read_projects(SAMPLE))
+    return rows, {r.project_id: r for r in res.results}
+
+
+def _finding(result, rule_id):
+    return [f for f in result.access["findings"] if f["rule_id"] == rule_id]
+
+
+# ------------------------------------------------------------------ industry codes
+
+
+@pytest.mark.parametrize("raw,norm", [("C2614", "C2614"), ("2614", "C2614"), ("c 26-14", "C2614"),
+                                      ("C26", "C26"), ("26", "C26"), ("D4411", "D4411"),
+                                      ("C", "C"), ("b08", "B08")])
+def test_industry_normalised(raw, norm):
+    assert normalize_industry(raw) == norm
+
+
+@pytest.mark.parametrize("raw,msg", [("X12", "not a GB/T 4754-2017 code"),
+                                     ("C98", "does not exist"), ("A26", "belongs to section C"),
+                                     ("化工", "not a GB/T 4754-2017 code"), ("C2", "not a GB")])
+def test_industry_rejected(raw, msg):
+    with pytest.raises(ValueError, match=msg):
+        normalize_industry(raw)
+
+
+def test_prefix_matching():
+    assert industry_matches("C2614", ["C26"])
+    assert industry_matches("C2614", ["C261"])
+    assert not industry_matches("C2614", ["C27"])
+    assert not industry_matches("C26", ["C2614"])  # a division does not match a finer rule
+    assert industry_matches("C2614", ["C"])
+    assert not industry_matches(None, ["C26"])
+
+
+# ------------------------------------------------------------------ the Yangtze 1 km rule
+
+
+def test_chemical_800m_from_yangtze_prohibited(sample):
+    rows, res = sample
+    r = res["YY-001"]
+    assert r.region == "yunyang"
+    [f] = _finding(r, "NAT-CJ-1KM-CHEM")
+    assert f["outcome"] == "prohibited" and f["real"] is True
+    assert "m < 1,000 m" in f["finding"]
+    dist = r.layer("shoreline").nearest_m
+    assert 790 < dist < 810
+    assert r.layer("control_unit").state is State.PROHIBITED
+    assert r.state is State.PROHIBITED
+
+
+def test_chemical_1500m_not_prohibited_by_that_rule(sample):
+    rows, res = sample
+    r = res["YY-002"]
+    [f] = _finding(r, "NAT-CJ-1KM-CHEM")
+    assert f["outcome"] == "not_applicable" and "≥ 1,000 m" in f["finding"]
+    assert 1490 < r.layer("shoreline").nearest_m < 1510
+
+
+def test_same_site_non_chemical_is_not_caught(sample):
+    rows, res = sample
+    geom = shapely.from_wkt(rows["YY-001"]["wkt"])
+    r = check(geom, industry="C1371", nature="新建")  # food processing
+    [f] = [f for f in r.access["findings"] if f["rule_id"] == "NAT-CJ-1KM-CHEM"]
+    assert f["outcome"] == "not_applicable"
+
+
+# ------------------------------------------------------------------ units and levels
+
+
+@pytest.fixture(scope="module")
+def mini(tmp_path_factory):
+    return load_catalog(write_catalog(tmp_path_factory.mktemp("acc")))
+
+
+def test_two_high_in_priority_unit_is_prohibited(mini):
+    r = check(B(-3000, -8000, -2000, -7000), mini, crs=CRS, industry="C3110", nature="新建")
+    assert [u["code"] for u in r.access["units"]] == ["ZH50000110001"]
+    assert r.access["units"][0]["unit_class"] == "priority"
+    [f] = _finding(r, "U1-2H-BAN")
+    assert f["outcome"] == "prohibited" and "两高" in f["finding"]
+    assert r.access["outcome"] == "prohibited"
+    assert r.layer("control_unit").state is State.PROHIBITED
+    assert "U1-2H-BAN" in r.layer("control_unit").rule
+    # the same steel plant in the general-control unit is not banned by that rule
+    r2 = check(B(2000, -8000, 3000, -7000), mini, crs=CRS, industry="C3110", nature="新建")
+    assert not _finding(r2, "U1-2H-BAN")
+
+
+def test_project_straddling_two_units_gets_both(mini):
+    r = check(B(-500, -8000, 500, -7000), mini, crs=CRS, industry="C3110", nature="新建")
+    units = {u["code"]: u for u in r.access["units"]}
+    assert set(units) == {"ZH50000110001", "ZH50000230001"}
+    assert units["ZH50000110001"]["share"] == pytest.approx(0.5)
+    by_unit = {}
+    for f in r.access["findings"]:
+        by_unit.setdefault(f["unit_code"], set()).add(f["rule_id"])
+    assert "U1-2H-BAN" in by_unit["ZH50000110001"]
+    assert "U3-STANDARD" in by_unit["ZH50000230001"]
+    assert "U1-2H-BAN" not in by_unit["ZH50000230001"]
+
+
+def _rules_dir(tmp_path, files):
+    d = tmp_path / "access"
+    d.mkdir()
+    for name, doc in files.items():
+        (d / name).write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    return d
+
+
+def _rule(rid, effect, **kw):
+    r = {"id": rid, "dimension": "空间布局约束", "effect": effect, "text": f"{rid} 条文",
+         "source": {"doc": "测试文件", "real": False}, "confidence": "auto"}
+    r.update(kw)
+    return r
+
+
+UNIT = dict(code="ZH52012120001", name="开阳县重点管控单元1", unit_class="key",
+            county="520121", share=1.0)
+
+
+def test_strictest_rule_wins_across_levels(tmp_path):
+    d = _rules_dir(tmp_path, {
+        "a.yaml": {"access_version": 1, "jurisdiction": {"level": "national", "code": "000000"},
+                   "rules": [_rule("N1", "prohibit", industry=["C26"])]},
+        "b.yaml": {"access_version": 1, "jurisdiction": {"level": "city", "code": "520100"},
+                   "rules": [_rule("C1", "allow", industry=["C2614"])]},
+        "c.yaml": {"access_version": 1,
+                   "jurisdiction": {"level": "unit", "code": "ZH52012120001"},
+                   "rules": [_rule("U1", "require", industry=["C"], units=["ZH52012120001"])]},
+    })
+    rules = load_access_rules(d)
+    f = evaluate_access(rules, [UNIT], {"industry": "C2614", "nature": "新建"}, lambda s: None)
+    assert {x.rule_id: x.outcome for x in f} == {"N1": "prohibited", "C1": "allowed",
+                                                 "U1": "required"}
+    assert strictest(f) == "prohibited"  # a city 'allow' never overrides a national ban
+    f = evaluate_access(rules, [UNIT], {"industry": "C2710", "nature": "新建"}, lambda s: None)
+    assert strictest(f) == "required"
+    # another province's and another unit's rules do not apply
+    other = dict(UNIT, code="ZH62080220001", county="620802")
+    f = evaluate_access(rules, [other], {"industry": "C2614"}, lambda s: None)
+    assert {x.rule_id for x in f} == {"N1"}
+
+
+def test_thresholds_are_parameters(tmp_path):
+    d = _rules_dir(tmp_path, {
+        "a.yaml": {"access_version": 1, "jurisdiction": {"level": "national", "code": "000000"},
+                   "definitions": {"two_high_industries": {"codes": ["C26"]}},
+                   "parameters": {"two_high_min_energy_tce": None},
+                   "rules": [_rule("N2H", "prohibit", two_high=True)]},
+        "p.yaml": {"access_version": 1, "jurisdiction": {"level": "province", "code": "520000"},
+                   "parameters": {"two_high_min_energy_tce": 10000}, "rules": []},
+    })
+    rules = load_access_rules(d)
+    small = evaluate_access(rules, [UNIT], {"industry": "C2614", "energy_tce": 5000},
+                            lambda s: None)
+    big = evaluate_access(rules, [UNIT], {"industry": "C2614", "energy_tce": 20000},
+                          lambda s: None)
+    unknown = evaluate_access(rules, [UNIT], {"industry": "C2614"}, lambda s: None)
+    assert [x.outcome for x in small] == ["not_applicable"]
+    assert [x.outcome for x in big] == ["prohibited"]
+    assert [x.outcome for x in unknown] == ["review"] and "年综合能耗" in unknown[0].finding
+    # in a province without the parameter, industry alone decides
+    gansu = dict(UNIT, code="ZH62080220001", county="620802")
+    assert [x.outcome for x in evaluate_access(rules, [gansu], {"industry": "C2614",
+                                                                "energy_tce": 5000},
+                                               lambda s: None)] == ["prohibited"]
+
+
+@pytest.mark.parametrize("rule,msg", [
+    (_rule("R1", "prohibit", units=["ZH5201211000"]), "rule R1: malformed unit code"),
+    (_rule("R2", "forbid"), "rule R2: effect 'forbid'"),
+    (_rule("R3", "prohibit", dimension="布局"), "rule R3: dimension '布局'"),
+    (_rule("R4", "prohibit", industry=["C98"]), "rule R4: industry code 'C98'"),
+    (_rule("R5", "prohibit", energy_tce={"gte": "fifty"}), "rule R5: energy_tce threshold"),
+    (_rule("R6", "prohibit", spatial={"layer": "roads", "within_m": 5}), "rule R6: spatial"),
+    ({"id": "R7", "dimension": "空间布局约束", "effect": "prohibit", "text": "x"},
+     "rule R7: 'source' needs"),
+])
+def test_bad_rule_files_name_file_and_rule(tmp_path, rule, msg):
+    d = _rules_dir(tmp_path, {"bad.yaml": {"access_version": 1, "jurisdiction": {
+        "level": "national", "code": "000000"}, "rules": [rule]}})
+    with pytest.raises(CatalogError) as e:
+        load_access_rules(d)
+    assert msg in str(e.value) and "bad.yaml" in str(e.value)
+
+
+def test_validate_reports_broken_rule_file(tmp_path):
+    d = _rules_dir(tmp_path, {"bad.yaml": {"access_version": 1, "jurisdiction": {
+        "level": "national", "code": "000000"}, "rules": [_rule("X", "forbid")]}})
+    cat = write_catalog(tmp_path)
+    text = cat.read_text("utf-8") + f"access_rules: {d}\n"
+    cat.write_text(text, encoding="utf-8")
+    r = CliRunner().invoke(main, ["layers", "validate", "--catalog", str(cat), "--json"])
+    reps = {x["name"]: x for x in json.loads(r.output)}
+    assert reps["(access rules)"]["status"] == "error"
+    assert "rule X: effect 'forbid'" in reps["(access rules)"]["errors"][0]
+    assert r.exit_code == 1
+
+
+def test_bundled_rules_label_real_and_demo():
+    rules = load_access_rules()
+    real = {r.id for r in rules.rules if r.real}
+    assert {"NAT-CJ-1KM-CHEM", "NAT-2H-PARK", "GY-ENERGY-50K"} <= real
+    assert {"U1-2H-BAN", "PL-JINGHE-1KM", "GZ-WUJIANG-PHOS"} <= {r.id for r in rules.rules
+                                                                 if not r.real}
+    for r in rules.rules:
+        assert r.source.get("doc") and r.text
+        if not r.real:
+            assert "示例" in r.source["doc"] or "示例" in r.text
+
+
+# ------------------------------------------------------------------ bad input and outputs
+
+
+def test_unknown_industry_code_is_a_row_error(mini):
+    from zoning.projects import project_table
+
+    t = project_table([dict(row=1, project_id="x", geometry=shapely.box(106, 26, 106.01, 26.01),
+                            kind="polygon", industry="Q9999")])
+    res = screen(t, mini)
+    assert res.results[0].status == "error" and "Q9999" in res.results[0].error
+    r = CliRunner().invoke(main, ["check", str(seeds_dir() / "projects" / "GY-012_勘测定界.txt"),
+                                  "--industry", "化工"])
+    assert r.exit_code == 2 and "'化工' is not a GB/T 4754-2017 code" in r.output
+
+
+def test_check_prints_compliance_table(monkeypatch):
+    from rich.console import Console
+
+    import zoning.cli
+
+    monkeypatch.setattr(zoning.cli, "console", Console(width=250))
+    r = CliRunner().invoke(main, ["check", str(seeds_dir() / "projects" / "GY-012_勘测定界.txt"),
+                                  "--industry", "C2614", "--nature", "新建"])
+    assert r.exit_code == 0, r.output
+    assert "生态环境准入清单符合性分析表" in r.output
+    assert "空间布局约束" in r.output and "CJJJD-PARK-HEAVY" in r.output
+
+
+def test_excel_has_compliance_sheet(tmp_path):
+    from openpyxl import load_workbook
+
+    r = CliRunner().invoke(main, ["screen", str(SAMPLE), "--out", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    wb = load_workbook(tmp_path / "screening.xlsx", read_only=True)
+    assert "准入清单符合性分析" in wb.sheetnames
+    rows = list(wb["准入清单符合性分析"].iter_rows(values_only=True))
+    assert rows[0][:4] == ("序号", "项目编号", "项目名称", "管控单元编码")
+    yy = [x for x in rows[1:] if x[1] == "YY-001" and x[9] == "NAT-CJ-1KM-CHEM"]
+    assert yy and yy[0][-1] == "不符合（禁止）" and yy[0][12] == "真实"
+    # EIA order: per project, per unit, per dimension
+    dims = ["空间布局约束", "污染物排放管控", "环境风险防控", "资源开发效率要求"]
+    for pid in {x[1] for x in rows[1:]}:
+        seq = [(x[3], dims.index(x[7])) for x in rows[1:] if x[1] == pid]
+        assert seq == sorted(seq)

@@ -1,0 +1,458 @@
+"""三线一单 生态环境准入清单: rules as data, and the 符合性分析 (compliance table).
+
+Rules live in ``layers/access/*.yaml``, one file per jurisdiction (national →
+province → city → unit).  For each 环境管控单元 a footprint falls in, every
+rule of every level that covers the unit is evaluated against the project's
+attributes; per unit and dimension the strictest outcome wins.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .errors import CatalogError, DataError
+
+__all__ = ["normalize_industry", "AccessRules", "AccessRule", "Finding", "load_access_rules",
+           "DIMENSIONS", "OUTCOMES", "UNIT_CLASS_ZH", "UNIT_CODE"]
+
+DIMENSIONS = ("空间布局约束", "污染物排放管控", "环境风险防控", "资源开发效率要求")
+EFFECTS = ("prohibit", "restrict", "require", "allow")
+CONFIDENCE = ("auto", "hint", "human")
+LEVELS = ("national", "province", "city", "unit")
+UNIT_CLASSES = ("priority", "key", "general")
+UNIT_CLASS_ZH = {"priority": "优先保护单元", "key": "重点管控单元", "general": "一般管控单元"}
+UNIT_CODE = re.compile(r"^ZH\d{6}[123]\d{4}$")
+
+#: outcomes, most severe last
+OUTCOMES = ("not_applicable", "allowed", "required", "review", "restricted", "prohibited")
+OUTCOME_ZH = {"not_applicable": "不涉及", "allowed": "符合（鼓励/允许）", "required": "需落实要求",
+              "review": "需人工核查", "restricted": "限制（需论证）", "prohibited": "不符合（禁止）"}
+_EFFECT_OUTCOME = {"prohibit": "prohibited", "restrict": "restricted", "require": "required",
+                   "allow": "allowed"}
+
+# GB/T 4754-2017 门类 → 大类 ranges (divisions are numbered 01–97 across sections)
+_SECTIONS = {"A": (1, 5), "B": (6, 12), "C": (13, 43), "D": (44, 46), "E": (47, 50),
+             "F": (51, 52), "G": (53, 60), "H": (61, 62), "I": (63, 65), "J": (66, 69),
+             "K": (70, 70), "L": (71, 72), "M": (73, 75), "N": (76, 79), "O": (80, 82),
+             "P": (83, 83), "Q": (84, 85), "R": (86, 90), "S": (91, 96), "T": (97, 97)}
+
+
+def _section_of(division: int) -> str | None:
+    for s, (a, b) in _SECTIONS.items():
+        if a <= division <= b:
+            return s
+    return None
+
+
+def normalize_industry(code) -> str:
+    """Normalise a GB/T 4754-2017 code: 'c 2614', '2614', 'C26' → 'C2614', 'C2614', 'C26'.
+
+    A bare section letter ('C') is accepted.  Raises ValueError naming the code
+    when it is malformed or its letter contradicts its division.
+    """
+    raw = str(code)
+    s = re.sub(r"[\s\-_.]", "", raw).upper()
+    m = re.fullmatch(r"([A-T])?(\d{2,4})?", s)
+    if not s or not m or (m.group(1) is None and m.group(2) is None):
+        raise ValueError(f"industry code {raw!r} is not a GB/T 4754-2017 code (e.g. C2614)")
+    letter, digits = m.group(1), m.group(2)
+    if digits is None:
+        return letter
+    div = int(digits[:2])
+    sec = _section_of(div)
+    if sec is None:
+        raise ValueError(f"industry code {raw!r}: division {digits[:2]} does not exist "
+                         "(01–97)")
+    if letter and letter != sec:
+        raise ValueError(f"industry code {raw!r}: division {digits[:2]} belongs to section "
+                         f"{sec}, not {letter}")
+    return sec + digits
+
+
+def industry_matches(code: str | None, prefixes) -> bool:
+    if code is None:
+        return False
+    return any(code.startswith(p) for p in prefixes)
+
+
+@dataclass
+class AccessRule:
+    id: str
+    level: str
+    jurisdiction: str  # code
+    jurisdiction_name: str
+    dimension: str
+    effect: str
+    text: str
+    source: dict
+    confidence: str
+    file: str
+    industry: list | None = None
+    nature: list | None = None
+    two_high: bool | None = None
+    energy_tce: dict | None = None
+    unit_class: list | None = None
+    units: list | None = None
+    counties: list | None = None
+    spatial: dict | None = None
+    parameters: dict = field(default_factory=dict)
+
+    @property
+    def real(self) -> bool:
+        return bool(self.source.get("real"))
+
+
+@dataclass
+class Finding:
+    """One row of the 符合性分析表."""
+
+    unit_code: str
+    unit_name: str
+    unit_class: str
+    unit_share: float
+    dimension: str
+    level: str
+    jurisdiction: str
+    rule_id: str
+    clause: str
+    source: str
+    real: bool
+    confidence: str
+    applies: bool
+    finding: str
+    outcome: str
+
+    @property
+    def outcome_zh(self) -> str:
+        return OUTCOME_ZH[self.outcome]
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["outcome_zh"] = self.outcome_zh
+        d["unit_class_zh"] = UNIT_CLASS_ZH.get(self.unit_class, self.unit_class)
+        return d
+
+
+@dataclass
+class AccessRules:
+    rules: list
+    definitions: dict
+    files: list
+
+    @property
+    def two_high_codes(self) -> list:
+        return list(self.definitions.get("two_high_industries", {}).get("codes", []))
+
+    def for_unit(self, unit_code: str, county: str, unit_class: str) -> list:
+        """Rules of every jurisdiction that covers a unit (national → unit order)."""
+        prov, city = county[:2] + "0000", county[:4] + "00"
+        out = []
+        for r in self.rules:
+            if r.level == "national":
+                applies_to = r.parameters.get("_applies_to")
+                if applies_to and prov not in applies_to:
+                    continue
+            elif r.level == "province" and r.jurisdiction != prov:
+                continue
+            elif r.level == "city" and r.jurisdiction not in (city, county):
+                continue
+            elif r.level == "unit" and r.jurisdiction not in ("*", county, city, unit_code):
+                continue
+            if r.units and unit_code not in r.units:
+                continue
+            if r.counties and county not in r.counties:
+                continue
+            if r.unit_class and unit_class not in r.unit_class:
+                continue
+            out.append(r)
+        return sorted(out, key=lambda r: (DIMENSIONS.index(r.dimension), LEVELS.index(r.level)))
+
+    def parameter(self, name: str, county: str):
+        """A threshold from the most specific jurisdiction that sets it."""
+        prov, city = county[:2] + "0000", county[:4] + "00"
+        found = None
+        for level, code in (("national", "000000"), ("province", prov), ("city", city),
+                            ("city", county)):
+            for f in self.files:
+                if f["level"] == level and f["code"] == code and name in f["parameters"]:
+                    found = f["parameters"][name]
+        return found
+
+
+def _check_rule(raw: dict, path: Path, i: int, meta: dict) -> AccessRule:
+    rid = str(raw.get("id") or f"#{i + 1}")
+
+    def err(msg):
+        return CatalogError(f"rule {rid}: {msg}", path=path)
+
+    allowed = {"id", "dimension", "effect", "industry", "nature", "two_high", "energy_tce",
+               "unit_class", "units", "counties", "spatial", "text", "source", "confidence"}
+    unknown = set(raw) - allowed
+    if unknown:
+        raise err(f"unknown key(s) {sorted(unknown)}")
+    if raw.get("dimension") not in DIMENSIONS:
+        raise err(f"dimension {raw.get('dimension')!r} is not one of {list(DIMENSIONS)}")
+    if raw.get("effect") not in EFFECTS:
+        raise err(f"effect {raw.get('effect')!r} is not one of {list(EFFECTS)}")
+    if raw.get("confidence", "human") not in CONFIDENCE:
+        raise err(f"confidence {raw.get('confidence')!r} is not one of {list(CONFIDENCE)}")
+    if not raw.get("text"):
+        raise err("'text' (the original clause) is required")
+    src = raw.get("source")
+    if not isinstance(src, dict) or not src.get("doc") or "real" not in src:
+        raise err("'source' needs at least doc and real (true for a real document, false for "
+                  "a demo rule)")
+    industry = None
+    if raw.get("industry") is not None:
+        try:
+            industry = [normalize_industry(c) for c in raw["industry"]]
+        except ValueError as e:
+            raise err(str(e)) from None
+    units = raw.get("units")
+    if units is not None:
+        bad = [u for u in units if not UNIT_CODE.match(str(u))]
+        if bad:
+            raise err(f"malformed unit code(s) {bad}: expected ZH + 6-digit admin code + class "
+                      "digit 1/2/3 + 4-digit serial (13 characters)")
+    uc = raw.get("unit_class")
+    if uc is not None and not set(uc) <= set(UNIT_CLASSES):
+        raise err(f"unit_class must be among {list(UNIT_CLASSES)}")
+    counties = raw.get("counties")
+    if counties is not None and not all(re.fullmatch(r"\d{6}", str(c)) for c in counties):
+        raise err("counties must be 6-digit 行政区划代码")
+    sp = raw.get("spatial")
+    if sp is not None:
+        if not isinstance(sp, dict) or "within_m" not in sp or sp.get("layer") != "shoreline":
+            raise err("spatial needs {layer: shoreline, within_m: metres, basin/river/order: "
+                      "[…]} (only shoreline distances are supported)")
+        if set(sp) - {"layer", "within_m", "basin", "river", "order"}:
+            raise err(f"unknown spatial key(s) {sorted(set(sp) - {'layer', 'within_m', 'basin', 'river', 'order'})}")
+    et = raw.get("energy_tce")
+    if et is not None:
+        if not isinstance(et, dict) or not set(et) <= {"gte", "lt"}:
+            raise err("energy_tce must be {gte: N} or {lt: N} (N may be 'param:NAME')")
+        for v in et.values():
+            if isinstance(v, str) and not v.startswith("param:"):
+                raise err(f"energy_tce threshold {v!r} must be a number or 'param:NAME'")
+    return AccessRule(
+        id=rid, level=meta["level"], jurisdiction=meta["code"], jurisdiction_name=meta["name"],
+        dimension=raw["dimension"], effect=raw["effect"], text=str(raw["text"]).strip(),
+        source=dict(src), confidence=raw.get("confidence", "human"), file=path.name,
+        industry=industry, nature=raw.get("nature"), two_high=raw.get("two_high"),
+        energy_tce=et, unit_class=uc, units=units,
+        counties=[str(c) for c in counties] if counties else None, spatial=sp,
+        parameters={"_applies_to": meta.get("applies_to")})
+
+
+def load_access_rules(folder=None) -> AccessRules:
+    """Load and check every ``*.yaml`` rule file of a folder (default: the bundled one)."""
+    if folder is None:
+        from .paths import layers_dir
+
+        folder = layers_dir() / "access"
+    folder = Path(folder)
+    files = sorted(folder.glob("*.yaml")) if folder.is_dir() else [folder]
+    if not files or not files[0].exists():
+        raise CatalogError("no access-rule files found", path=folder)
+    rules, definitions, metas, ids = [], {}, [], {}
+    for path in files:
+        try:
+            raw = yaml.safe_load(path.read_text("utf-8"))
+        except yaml.YAMLError as e:
+            raise CatalogError(f"not valid YAML: {e}", path=path) from None
+        if not isinstance(raw, dict) or raw.get("access_version") != 1:
+            raise CatalogError("not an access-rule file (access_version: 1 expected)", path=path)
+        j = raw.get("jurisdiction") or {}
+        if j.get("level") not in LEVELS:
+            raise CatalogError(f"jurisdiction.level must be one of {list(LEVELS)}", path=path)
+        code = str(j.get("code", ""))
+        if not (re.fullmatch(r"\d{6}", code) or (j["level"] == "unit" and
+                                                  (code == "*" or UNIT_CODE.match(code)))):
+            raise CatalogError(f"jurisdiction.code {code!r} must be a 6-digit 行政区划代码",
+                               path=path)
+        meta = {"level": j["level"], "code": code, "name": str(j.get("name", code)),
+                "applies_to": [str(x) for x in raw.get("applies_to") or []] or None,
+                "parameters": dict(raw.get("parameters") or {})}
+        metas.append(meta)
+        for k, v in (raw.get("definitions") or {}).items():
+            definitions[k] = v
+        for i, r in enumerate(raw.get("rules") or []):
+            rule = _check_rule(r, path, i, meta)
+            if rule.id in ids:
+                raise CatalogError(f"rule {rule.id}: duplicate id (also in {ids[rule.id]})",
+                                   path=path)
+            ids[rule.id] = path.name
+            rules.append(rule)
+    if "two_high_industries" in definitions:
+        try:
+            definitions["two_high_industries"]["codes"] = [
+                normalize_industry(c) for c in definitions["two_high_industries"]["codes"]]
+        except ValueError as e:
+            raise CatalogError(f"definitions.two_high_industries: {e}", path=folder) from None
+    return AccessRules(rules=rules, definitions=definitions, files=metas)
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def _threshold(v, rules: AccessRules, county: str):
+    if isinstance(v, str) and v.startswith("param:"):
+        return rules.parameter(v[6:], county)
+    return v
+
+
+def is_two_high(industry: str | None, energy: float | None, rules: AccessRules,
+                county: str) -> tuple[bool | None, str]:
+    """(两高?, why).  None when it depends on an energy figure that was not given."""
+    if industry is None:
+        return None, "未提供行业代码"
+    if not industry_matches(industry, rules.two_high_codes):
+        return False, f"行业 {industry} 不属于\"两高\"六大行业"
+    floor = rules.parameter("two_high_min_energy_tce", county)
+    if floor is None:
+        return True, f"行业 {industry} 属于\"两高\"六大行业（环环评〔2021〕45号）"
+    if energy is None:
+        return None, f"行业 {industry} 属于\"两高\"行业，未提供年综合能耗（本地门槛 {floor:g} tce）"
+    if energy >= floor:
+        return True, f"行业 {industry}，年综合能耗 {energy:g} tce ≥ 本地门槛 {floor:g} tce"
+    return False, f"年综合能耗 {energy:g} tce < 本地门槛 {floor:g} tce"
+
+
+def evaluate(rules: AccessRules, units: list[dict], project: dict, distance_fn) -> list[Finding]:
+    """The compliance table for one project.
+
+    ``units``: dicts with code, name, unit_class (priority/key/general), county, share.
+    ``project``: industry (normalised), nature, energy_tce.
+    ``distance_fn(spatial) -> metres | None``: distance from the footprint to the
+    shoreline features the spatial condition selects (None: no such feature).
+    """
+    rows = []
+    pending: dict = {}
+    industry = project.get("industry")
+    nature = project.get("nature")
+    energy = project.get("energy_tce")
+    dist_cache: dict = {}
+    for u in units:
+        county = u["county"]
+        two_high, why_2h = is_two_high(industry, energy, rules, county)
+        for r in rules.for_unit(u["code"], county, u["unit_class"]):
+            reasons, unknown = [], []
+            applies = True
+            if r.industry is not None:
+                if industry is None:
+                    unknown.append("未提供行业代码")
+                elif industry_matches(industry, r.industry):
+                    reasons.append(f"行业 {industry} 属于 {'/'.join(r.industry)}")
+                else:
+                    applies = False
+            if applies and r.nature is not None:
+                if nature is None:
+                    unknown.append("未提供建设性质")
+                elif nature in r.nature:
+                    reasons.append(f"建设性质为{nature}")
+                else:
+                    applies = False
+            if applies and r.two_high is not None:
+                if two_high is None:
+                    unknown.append(why_2h)
+                elif two_high == r.two_high:
+                    reasons.append(why_2h)
+                else:
+                    applies = False
+            if applies and r.energy_tce is not None:
+                for op, v in r.energy_tce.items():
+                    thr = _threshold(v, rules, county)
+                    if thr is None:
+                        unknown.append(f"参数 {v} 未设定")
+                    elif energy is None:
+                        unknown.append("未提供年综合能耗")
+                    elif (op == "gte" and energy >= thr) or (op == "lt" and energy < thr):
+                        reasons.append(f"年综合能耗 {energy:g} tce {'≥' if op == 'gte' else '<'} "
+                                       f"{thr:g} tce")
+                    else:
+                        applies = False
+            if applies and r.spatial is not None:
+                key = repr(sorted(r.spatial.items()))
+                if key not in dist_cache:
+                    dist_cache[key] = distance_fn(r.spatial)
+                d = dist_cache[key]
+                sel = "/".join(r.spatial.get("river") or r.spatial.get("basin") or ["岸线"])
+                if d is None:
+                    applies = False
+                elif d < r.spatial["within_m"]:
+                    reasons.append(f"距{sel}岸线 {d:,.0f} m < {r.spatial['within_m']:,} m")
+                else:
+                    applies = False
+                    reasons.append(f"距{sel}岸线 {d:,.0f} m ≥ {r.spatial['within_m']:,} m")
+            if applies and r.unit_class:
+                reasons.append(f"位于{UNIT_CLASS_ZH[u['unit_class']]}")
+            if applies and unknown:
+                # collapsed below into one row per unit and dimension
+                key = (u["code"], r.dimension)
+                pend = pending.setdefault(key, {"unit": u, "rules": [], "why": []})
+                pend["rules"].append(r)
+                pend["why"].extend(w for w in unknown if w not in pend["why"])
+                continue
+            if not applies:
+                outcome = "not_applicable"
+                finding = "不适用" + ("：" + "；".join(reasons) if reasons else "")
+            else:
+                outcome = _EFFECT_OUTCOME[r.effect]
+                if r.confidence == "human" and outcome != "allowed":
+                    outcome = "review" if r.effect != "require" else "required"
+                finding = ("适用：" + "；".join(reasons) if reasons else "适用（本单元普遍要求）")
+                if r.confidence == "hint":
+                    finding += "（提示性判定，需复核）"
+                elif r.confidence == "human":
+                    finding += "（条文需人工判读）"
+            src = r.source
+            rows.append(Finding(
+                unit_code=u["code"], unit_name=u["name"], unit_class=u["unit_class"],
+                unit_share=u["share"], dimension=r.dimension, level=r.level,
+                jurisdiction=r.jurisdiction_name, rule_id=r.id, clause=r.text,
+                source=f"{src.get('doc', '')} {src.get('number', '')}".strip(),
+                real=r.real, confidence=r.confidence, applies=applies, finding=finding,
+                outcome=outcome))
+    for (code, dim), p in pending.items():
+        u, rs = p["unit"], p["rules"]
+        rows.append(Finding(
+            unit_code=code, unit_name=u["name"], unit_class=u["unit_class"],
+            unit_share=u["share"], dimension=dim, level=rs[0].level,
+            jurisdiction="、".join(dict.fromkeys(r.jurisdiction_name for r in rs)),
+            rule_id="+".join(r.id for r in rs),
+            clause="因项目信息不足未能判定的条款：" + "；".join(f"{r.id} {r.text}" for r in rs),
+            source="；".join(dict.fromkeys(r.source.get("doc", "") for r in rs)),
+            real=all(r.real for r in rs), confidence="human", applies=True,
+            finding="需补充：" + "；".join(p["why"]), outcome="review"))
+    rows.sort(key=lambda f: (f.unit_code, DIMENSIONS.index(f.dimension)))
+    return rows
+
+
+def unit_class_of(value) -> str | None:
+    """Canonical unit class from the many spellings in real data (1/优先/优先保护单元 …)."""
+    if value is None:
+        return None
+    s = str(value).strip().lower()
+    for key, words in (("priority", ("1", "priority", "优先", "优先保护", "优先保护单元")),
+                       ("key", ("2", "key", "重点", "重点管控", "重点管控单元")),
+                       ("general", ("3", "general", "一般", "一般管控", "一般管控单元"))):
+        if s in words:
+            return key
+    return None
+
+
+def strictest(findings) -> str:
+    return max((f.outcome for f in findings), key=OUTCOMES.index, default="not_applicable")
+
+
+def validate_industry(code) -> str | None:
+    if code is None or (isinstance(code, float) and code != code) or str(code).strip() == "":
+        return None
+    try:
+        return normalize_industry(code)
+    except ValueError as e:
+        raise DataError(str(e)) from None
