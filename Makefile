@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test seeds clean
+.PHONY: demo test seeds clean browser
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -17,7 +17,14 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/zoning demo
 
-test: $(STAMP)
+# The map tests open the maps in Debian's headless Chromium; install it when it is missing
+# and we may (root with apt-get, as on CI); otherwise those tests say why they skip.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
+	  || echo "chromium not installed: browser tests will be skipped"; }
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
 
 # Regenerate the bundled synthetic layers (deterministic; same output every time).

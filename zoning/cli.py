@@ -228,6 +228,35 @@ def _input_options(f):
     return f
 
 
+def _map_options(f):
+    opts = [
+        click.option("--basemap", type=click.Choice(["osm", "tianditu", "amap", "none"]),
+                     default="osm", show_default=True,
+                     help="Map tiles: OpenStreetMap, 天地图 (needs a key), 高德 (GCJ-02, "
+                          "warned), or none for offline use."),
+        click.option("--tianditu-key", envvar="ZONING_TIANDITU_KEY",
+                     help="天地图 key (or ZONING_TIANDITU_KEY)."),
+    ]
+    for o in reversed(opts):
+        f = o(f)
+    return f
+
+
+def _warn_map(fn, *a, **k):
+    """Run a map builder, printing GCJ-02 basemap warnings instead of Python warnings."""
+    import warnings
+
+    from .maps import GCJ02Warning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", GCJ02Warning)
+        out = fn(*a, **k)
+    for w in caught:
+        if issubclass(w.category, GCJ02Warning):
+            err_console.print(f"[yellow]! {escape(str(w.message))}[/]")
+    return out
+
+
 def _options_from(kw):
     from .engine import CheckOptions
 
@@ -321,9 +350,12 @@ def _print_access(acc):
 @click.option("--nature", help="建设性质: 新建 / 扩建 / 改建.")
 @click.option("--energy", "energy_tce", type=float, help="年综合能耗 (tce/year).")
 @click.option("--name", default="", help="Project name for the report.")
+@click.option("--map", "map_file", type=click.Path(path_type=Path),
+              help="Also write a Folium HTML map of the project to this file.")
+@_map_options
 def check_cmd(footprint, catalogs, region, as_json, crs, coord_sys, encoding, src_layer,
               no_land, activity, major_project, project_type, industry, nature, energy_tce, name,
-              **kw):
+              map_file, basemap, tianditu_key, **kw):
     """Check one project footprint (any vector file, KML/KMZ or 部标 TXT) against every layer."""
     from .api import screen
     from .projects import read_footprint
@@ -345,6 +377,15 @@ def check_cmd(footprint, catalogs, region, as_json, crs, coord_sys, encoding, sr
         _print_check(r)
     if not r.ok:
         sys.exit(2)
+    if map_file and r.region:
+        from .api import load_index
+        from .maps import project_map, save_map
+
+        cat = next(c for c in cats if c.region_id == r.region)
+        m = _warn_map(project_map, r, table.geometry.iloc[0], load_index(cat, opts),
+                      basemap=basemap, tianditu_key=tianditu_key)
+        size = save_map(m, map_file)
+        err_console.print(f"map: {map_file} ({size / 1024:.0f} KB)")
 
 
 def _resolve(catalogs, region):
@@ -360,12 +401,14 @@ def _resolve(catalogs, region):
 @click.option("--overwrite", is_flag=True, help="Replace outputs already in --out.")
 @click.option("--sheet", help="Excel sheet name (default: the first).")
 @click.option("--chunk-size", default=500, show_default=True, help="Projects per work unit.")
+@click.option("--no-maps", "no_maps", is_flag=True, help="Do not write per-project maps.")
 @catalog_option
 @region_option
 @_input_options
 @_check_options
+@_map_options
 def screen_cmd(project_list, out_dir, overwrite, sheet, chunk_size, catalogs, region, crs,
-               coord_sys, encoding, src_layer, **kw):
+               coord_sys, encoding, src_layer, no_maps, basemap, tianditu_key, **kw):
     """Screen a project list (CSV/XLSX with WKT, lon/lat or file paths; or a vector file)."""
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                                TimeRemainingColumn)
@@ -402,8 +445,107 @@ def screen_cmd(project_list, out_dir, overwrite, sheet, chunk_size, catalogs, re
     for s in State:
         if counts[s.value]:
             console.print(f"  {s.zh} ({s.value}): {counts[s.value]}")
+    if not no_maps:
+        paths["maps"] = _write_project_maps(res.results, table, cats, opts, out_dir / "maps",
+                                            basemap, tianditu_key)
     for k, p in paths.items():
         console.print(f"  {k}: {p}")
+
+
+def _write_project_maps(results, table, cats, opts, folder: Path, basemap, tianditu_key):
+    """One map per checked project plus an index page; returns the index path."""
+    from .api import load_index
+    from .maps import STATE_COLOUR, index_page, project_map, save_map
+
+    geom_by_row = dict(zip(table["row"], table.geometry))
+    by_region: dict = {}
+    for r in results:
+        by_region.setdefault(r.region or "", []).append(r)
+    entries, total = [], 0
+    cat_by_id = {c.region_id: c for c in cats}
+    with console.status("writing maps …") as st:
+        for rid, rs in by_region.items():
+            index = load_index(cat_by_id[rid], opts) if rid in cat_by_id else None
+            for r in rs:
+                entry = dict(row=r.row, project_id=r.project_id, name=r.name,
+                             state=(r.state.zh if r.state else f"失败：{r.error}"),
+                             colour=STATE_COLOUR.get(r.state, "#333"), href="")
+                if r.ok and index is not None and geom_by_row.get(r.row) is not None:
+                    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_"
+                                   for ch in str(r.project_id))[:60]
+                    href = f"{r.row:05d}_{safe}.html"
+                    m = _warn_map(project_map, r, geom_by_row[r.row], index, basemap=basemap,
+                                  tianditu_key=tianditu_key)
+                    size = save_map(m, folder / href, assets_dir=folder / "assets")
+                    total += size
+                    entry.update(href=href, size=f"{size / 1024:.0f} KB")
+                    st.update(f"maps: {len(entries) + 1}/{len(results)}")
+                entries.append(entry)
+    idx = folder / "index.html"
+    index_page(entries, idx, title=f"项目筛查地图（{len(entries)} 个项目）")
+    console.print(f"  {sum(bool(e['href']) for e in entries)} maps, {total / 1e6:.1f} MB in all")
+    return idx
+
+
+# --------------------------------------------------------------------------- indicators
+
+
+@main.command("indicators")
+@catalog_option
+@region_option
+@json_option
+@click.option("--map", "map_file", type=click.Path(path_type=Path),
+              help="Write a choropleth map (HTML); with several regions, one per region "
+                   "named FILE-<region>.html.")
+@_map_options
+def indicators_cmd(catalogs, region, as_json, map_file, basemap, tianditu_key):
+    """Forest cover, 林草覆盖率 and protected-area share per district, against the plan targets."""
+    from .api import indicators
+    from .maps import region_map, save_map
+
+    cats = _resolve(catalogs, region)
+    out = []
+    for cat in cats:
+        ind = indicators(cat)
+        out.append(ind)
+        if map_file:
+            target = map_file if len(cats) == 1 else map_file.with_name(
+                f"{map_file.stem}-{cat.region_id}{map_file.suffix or '.html'}")
+            size = save_map(_warn_map(region_map, ind, basemap=basemap,
+                                      tianditu_key=tianditu_key), target)
+            err_console.print(f"map: {target} ({size / 1024:.0f} KB)")
+    if as_json:
+        click.echo(json.dumps([i.to_dict() for i in out], ensure_ascii=False, indent=2,
+                              default=float))
+        return
+    for ind in out:
+        _print_indicators(ind)
+
+
+def _print_indicators(ind):
+    d = ind.districts
+    t = Table(title=f"{ind.region_name} 分区县指标")
+    cols = [("name", "区县", None), ("code", "代码", None), ("forest_cover", "森林覆盖率 %", 2),
+            ("forest_grass_cover", "林草覆盖率 %", 2), ("protected_area_share", "自然保护地占比 %", 2)]
+    cols = [c for c in cols if c[0] in d.columns]
+    for _, label, _n in cols:
+        t.add_column(label, overflow="fold")
+    for rec in d.to_dict("records"):
+        t.add_row(*[str(rec[c]) if n is None else f"{rec[c]:.{n}f}" for c, _l, n in cols])
+    t.add_row(f"[bold]{ind.region_name}[/]", "全域",
+              *[f"[bold]{ind.values[c]:.2f}[/]" if c in ind.values else "-"
+                for c, _l, n in cols[2:]])
+    console.print(t)
+    c = Table(title=f"{ind.region_name} 与规划目标对比")
+    for col in ("范围", "指标", "现状", "目标", "差距", "结论", "出处"):
+        c.add_column(col, overflow="fold")
+    word = {"met": "[green]达标[/]", "not_met": "[red]未达标[/]", "not_computed": "未计算"}
+    for x in ind.comparisons:
+        c.add_row(x.scope, x.indicator_zh, "-" if x.value is None else f"{x.value:.2f}%",
+                  f"{'≥' if x.comparison == 'gte' else '≈'}{x.target:g}%（{x.year or '-'}）",
+                  "-" if x.gap is None else f"{x.gap:+.2f}", word[x.status],
+                  escape(f"{x.source}：“{x.quote}”" + (f"\n{x.note}" if x.note else "")))
+    console.print(c)
 
 
 # --------------------------------------------------------------------------- demo
@@ -413,7 +555,8 @@ def screen_cmd(project_list, out_dir, overwrite, sheet, chunk_size, catalogs, re
 @click.option("--out", "out_dir", default="maps/out", show_default=True,
               type=click.Path(path_type=Path), help="Where to write the reports.")
 def demo(out_dir):
-    """Run the main job on the bundled data: validate the catalogs, screen the sample list."""
+    """The main job on the bundled data: validate, screen the sample list, compute indicators,
+    write the Excel report and all maps."""
     from .catalog import resolve_catalogs
     from .paths import seeds_dir
     from .validate import validate_catalog
@@ -432,11 +575,28 @@ def demo(out_dir):
     ctx = click.get_current_context()
     ctx.invoke(screen_cmd, project_list=sample, out_dir=out_dir, overwrite=True, sheet=None,
                chunk_size=500, catalogs=(), region=None, crs=None, coord_sys=None,
-               encoding=None, src_layer=None, area_method="ellipsoidal", radius_m=1000.0,
+               encoding=None, src_layer=None, no_maps=False, basemap="osm",
+               tianditu_key=None, area_method="ellipsoidal", radius_m=1000.0,
                min_report_m2=0.0, tolerance_m2=1e-4)
-    console.rule("3. 规划目标 plan targets")
-    ctx.invoke(targets_cmd, region=None, as_json=False)
-    console.print(f"[green]done[/]: reports are in {out_dir.resolve()}")
+    console.rule("3. 指标与规划目标 indicators against the plan targets")
+    from .api import indicators
+    from .io import write_json
+    from .maps import region_map, save_map
+
+    written = []
+    for cat in cats:
+        ind = indicators(cat)
+        _print_indicators(ind)
+        target = Path(out_dir) / f"indicators-{cat.region_id}.html"
+        size = save_map(region_map(ind), target)
+        written.append(f"{target} ({size / 1024:.0f} KB)")
+        write_json(Path(out_dir) / f"indicators-{cat.region_id}.json", ind.to_dict())
+    console.rule("4. 输出 outputs")
+    console.print(f"screening workbook: {Path(out_dir) / 'screening.xlsx'}")
+    console.print(f"project maps:       {Path(out_dir) / 'maps' / 'index.html'}")
+    for w in written:
+        console.print(f"indicator map:      {w}")
+    console.print(f"[green]done[/]: everything is in {Path(out_dir).resolve()}")
     if bad:
         sys.exit(1)
 

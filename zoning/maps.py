@@ -1,0 +1,381 @@
+"""Folium maps: one per project check, and indicator choropleths per region.
+
+Maps carry Chinese labels, a legend, a layer control and a scale bar.  Every
+piece of text that comes from data or from the user (project names from an
+Excel list, feature names) is HTML-escaped before it reaches a popup, a
+tooltip or the page.  Leaflet itself is embedded (or shared from an assets
+folder), so maps open without a network; only basemap tiles need one.
+
+Basemaps: ``osm`` (default), ``tianditu`` (needs a key), ``amap`` (GCJ-02
+tiles: overlays appear shifted 300–600 m, so a warning is issued) and
+``none`` (offline).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+import warnings
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import numpy as np
+import shapely
+from branca.element import Element, MacroElement, Template
+
+from .io import atomic_path
+from .models import M2_PER_HA, M2_PER_MU, CheckResult, State
+
+__all__ = ["project_map", "region_map", "save_map", "index_page", "BASEMAPS", "GCJ02Warning"]
+
+BASEMAPS = ("osm", "tianditu", "amap", "none")
+_STATIC = Path(__file__).resolve().parent / "static" / "leaflet"
+
+STATE_COLOUR = {
+    State.NOT_INTERSECTING: "#2e7d32", State.CROSSING_NO_LAND_USE: "#0277bd",
+    State.LIMITED_ACTIVITY: "#f9a825", State.MAJOR_PROJECT: "#ef6c00",
+    State.DATA_MISSING: "#6a1b9a", State.PROHIBITED: "#c62828",
+}
+LAYER_STYLE = {
+    "eco_redline": {"color": "#1b5e20", "fillColor": "#66bb6a"},
+    "farmland": {"color": "#bf8f00", "fillColor": "#ffd54f"},
+    "urban_boundary": {"color": "#616161", "fillColor": "#bdbdbd"},
+    "protected_area": {"color": "#4a148c", "fillColor": "#ce93d8"},
+    "control_unit": {"color": "#0d47a1", "fillColor": "#90caf9"},
+    "shoreline": {"color": "#0288d1", "fillColor": "#0288d1"},
+}
+
+
+class GCJ02Warning(UserWarning):
+    """GCJ-02 basemap tiles under WGS84/CGCS2000 data."""
+
+
+def esc(v) -> str:
+    """HTML-escape, and also neutralise ` and $ (folium puts some text in JS template literals)."""
+    return (html.escape("" if v is None else str(v), quote=True)
+            .replace("`", "&#96;").replace("$", "&#36;"))
+
+
+def _base_map(bounds, basemap: str, tianditu_key: str | None):
+    if basemap not in BASEMAPS:
+        raise ValueError(f"basemap must be one of {BASEMAPS}")
+    x0, y0, x1, y1 = bounds
+    m = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], zoom_start=12, tiles=None,
+                   control_scale=True, prefer_canvas=False)
+    if basemap == "osm":
+        folium.TileLayer("OpenStreetMap", name="OpenStreetMap 底图").add_to(m)
+    elif basemap == "tianditu":
+        if not tianditu_key:
+            raise ValueError("the 天地图 basemap needs a key (--tianditu-key or "
+                             "ZONING_TIANDITU_KEY)")
+        k = html.escape(tianditu_key)
+        for layer, name in (("vec", "天地图 矢量"), ("cva", "天地图 注记")):
+            folium.TileLayer(
+                tiles=(f"https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST="
+                       f"GetTile&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&"
+                       f"FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={k}"),
+                attr="天地图 (CGCS2000)", name=name, subdomains="01234567",
+                overlay=layer == "cva").add_to(m)
+    elif basemap == "amap":
+        warnings.warn("高德 (amap) tiles are in GCJ-02: the WGS84/CGCS2000 layers will appear "
+                      "shifted by 300–600 m against them; use osm or tianditu for review",
+                      GCJ02Warning, stacklevel=3)
+        folium.TileLayer(
+            tiles=("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&"
+                   "style=8&x={x}&y={y}&z={z}"),
+            attr="高德地图 (GCJ-02，与本图数据有偏移)", name="高德 底图（GCJ-02）",
+            subdomains="1234").add_to(m)
+    m.fit_bounds([[y0, x0], [y1, x1]])
+    return m
+
+
+def _legend(m, title: str, items: list[tuple[str, str]]):
+    rows = "".join(f'<div><span style="display:inline-block;width:14px;height:14px;'
+                   f'background:{c};border:1px solid #555;margin-right:6px;vertical-align:middle">'
+                   f'</span>{esc(label)}</div>' for c, label in items)
+    tpl = Template("""{% macro html(this, kwargs) %}
+<div style="position:fixed;bottom:28px;right:10px;z-index:9999;background:white;padding:8px 10px;
+border:1px solid #999;border-radius:4px;font:12px sans-serif;line-height:18px">
+<b>""" + esc(title) + "</b>" + rows + """</div>
+{% endmacro %}""")
+    el = MacroElement()
+    el._template = tpl
+    m.get_root().add_child(el)
+
+
+def _title(m, text: str):
+    m.get_root().html.add_child(Element(
+        '<div style="position:fixed;top:10px;left:60px;z-index:9999;background:white;'
+        'padding:6px 10px;border:1px solid #999;border-radius:4px;font:bold 14px sans-serif">'
+        f'{esc(text)}</div>'))
+
+
+def _props_escaped(gdf: gpd.GeoDataFrame, cols) -> gpd.GeoDataFrame:
+    out = gdf[list(cols) + [gdf.geometry.name]].copy()
+    for c in cols:
+        out[c] = [esc(v) for v in out[c]]
+    return out
+
+
+def _fmt_area(m2: float) -> str:
+    return f"{m2:,.1f} m² / {m2 / M2_PER_HA:,.4f} 公顷 / {m2 / M2_PER_MU:,.3f} 亩"
+
+
+# --------------------------------------------------------------------------- project map
+
+
+def project_map(result: CheckResult, footprint, index, *, vicinity_m: float = 2000.0,
+                simplify_m: float = 5.0, max_features: int = 1500, basemap: str = "osm",
+                tianditu_key: str | None = None) -> folium.Map:
+    """A map of one checked project: footprint, nearby layer features, conflicts.
+
+    ``footprint`` is in EPSG:4490; ``index`` is the region's
+    :class:`~zoning.engine.RegionIndex`.  Layer features are clipped to the
+    footprint's vicinity (``vicinity_m``) and simplified (``simplify_m``), at
+    most ``max_features`` per layer, so the file stays small even when a
+    layer has a million patches.
+    """
+    from .engine import _to_geo, transformer
+
+    t = transformer("EPSG:4490", index.work_crs)
+    fp_work = shapely.transform(footprint, lambda xy: np.column_stack(t.transform(xy[:, 0],
+                                                                                 xy[:, 1])))
+    box = shapely.box(*shapely.buffer(fp_work, vicinity_m).bounds)
+    # coarser simplification for a larger view: about 1/3000 of the view's diagonal
+    x0, y0, x1, y1 = box.bounds
+    simplify_m = max(simplify_m, float(np.hypot(x1 - x0, y1 - y0)) / 3000.0)
+    m = _base_map(shapely.bounds(_to_geo(np.array([box]), index.work_crs)[0]), basemap,
+                  tianditu_key)
+    hits = {lr.layer: {h.feature_id for h in lr.hits} for lr in result.layers}
+    states = {lr.layer: lr for lr in result.layers}
+    truncated = []
+    for kind, lis in index.layers.items():
+        for li in lis:
+            idx = li.tree.query(box)
+            feats = np.unique(li.parent[idx])
+            if len(feats) > max_features:
+                # keep the features hit and, of the rest, those nearest the footprint
+                truncated.append(f"{li.name}: {len(feats)} → {max_features}")
+                hit_ids = hits.get(li.name, set())
+                is_hit = np.isin(li.ids[feats], list(hit_ids))
+                rest = feats[~is_hit]
+                near = np.argsort(shapely.distance(li.frame.geometry.values[rest], fp_work),
+                                  kind="stable")
+                feats = np.concatenate([feats[is_hit], rest[near[:max_features]]])
+            if not len(feats):
+                continue
+            geoms = shapely.clip_by_rect(li.frame.geometry.values[feats], *box.bounds)
+            geoms = shapely.simplify(geoms, simplify_m, preserve_topology=True)
+            keep = ~shapely.is_empty(geoms)
+            feats, geoms = feats[keep], geoms[keep]
+            if not len(feats):
+                continue
+            geo = _to_geo(geoms, index.work_crs)
+            ids = li.ids[feats]
+            name_arr = li.attr_arrays.get("name", li.attr_arrays.get("river"))
+            names = name_arr[feats] if name_arr is not None else ids
+            lr = states.get(li.name)
+            hit_ids = hits.get(li.name, set())
+            gdf = gpd.GeoDataFrame({
+                "图层": [f"{li.frame.attrs.get('kind', kind)}" for _ in ids],
+                "编号": ids, "名称": names,
+                "涉及": ["是" if i in hit_ids else "否" for i in ids],
+                "结论": [lr.state.zh if (lr and i in hit_ids) else "" for i in ids],
+            }, geometry=geo, crs="EPSG:4490")
+            gdf["图层"] = [_kind_zh(kind)] * len(gdf)
+            gdf = _props_escaped(gdf, ["图层", "编号", "名称", "涉及", "结论"])
+            base = LAYER_STYLE.get(kind, {"color": "#333", "fillColor": "#999"})
+            conflict = STATE_COLOUR.get(lr.state if lr else State.NOT_INTERSECTING)
+
+            def style(feat, base=base, conflict=conflict):
+                hit = feat["properties"]["涉及"] == "是"
+                return {"color": conflict if hit else base["color"],
+                        "fillColor": base["fillColor"], "weight": 3 if hit else 1,
+                        "fillOpacity": 0.45 if hit else 0.2}
+
+            folium.GeoJson(
+                gdf, name=f"{_kind_zh(kind)}（{esc(li.name)}）", style_function=style,
+                tooltip=folium.GeoJsonTooltip(["图层", "编号", "名称", "涉及"]),
+                popup=folium.GeoJsonPopup(["图层", "编号", "名称", "涉及", "结论"]),
+            ).add_to(m)
+    colour = STATE_COLOUR.get(result.state, "#333") if result.state else "#333"
+    rows = "".join(
+        f"<tr><td>{esc(lr.kind_zh)}</td><td>{esc(lr.state.zh)}</td>"
+        f"<td>{esc(_fmt_area(lr.overlap_m2)) if lr.overlap_m2 else ''}"
+        f"{esc(f'{lr.overlap_length_m:,.1f} m') if lr.overlap_length_m else ''}</td>"
+        f"<td>{'' if lr.nearest_m is None else esc(f'{lr.nearest_m:,.0f} m')}</td></tr>"
+        for lr in result.layers)
+    popup_html = (f"<b>{esc(result.project_id)} {esc(result.name)}</b><br>"
+                  f"总体结论：<b style='color:{colour}'>{esc(result.state.zh if result.state else '')}"
+                  f"</b><br>面积：{esc(_fmt_area(result.area_m2))}"
+                  "<table border=1 style='border-collapse:collapse;font-size:12px'>"
+                  "<tr><th>图层</th><th>结论</th><th>重叠</th><th>最近距离</th></tr>"
+                  f"{rows}</table>")
+    # the summary goes in as a feature property shown by GeoJsonPopup (no jQuery needed);
+    # every piece of user text in it is escaped above
+    fp_gdf = gpd.GeoDataFrame({"项目": [popup_html],
+                               "名称": [f"{esc(result.project_id)} {esc(result.name)}"]},
+                              geometry=[footprint], crs="EPSG:4490")
+    folium.GeoJson(
+        fp_gdf, name="项目范围",
+        style_function=lambda f: {"color": "#000", "weight": 3, "fillColor": colour,
+                                  "fillOpacity": 0.25, "dashArray": "6 4"},
+        marker=folium.CircleMarker(radius=8, color="#000", fill=True, fill_color=colour),
+        tooltip=folium.GeoJsonTooltip(["名称"], labels=False),
+        popup=folium.GeoJsonPopup(["项目"], labels=False, max_width=560),
+    ).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    _title(m, f"项目 {result.project_id} {result.name}：{result.state.zh if result.state else ''}")
+    _legend(m, "图例", [("#000", "项目范围")] +
+            [(LAYER_STYLE[k]["fillColor"], _kind_zh(k)) for k in LAYER_STYLE] +
+            [(STATE_COLOUR[State.PROHIBITED], "冲突要素（按结论着色）")])
+    m._zoning_notes = truncated
+    return m
+
+
+def _kind_zh(kind: str) -> str:
+    from .catalog import KINDS
+
+    return KINDS[kind].zh if kind in KINDS else kind
+
+
+# --------------------------------------------------------------------------- region map
+
+
+def _gap_colour(gap):
+    if gap is None or (isinstance(gap, float) and np.isnan(gap)):
+        return "#bdbdbd"
+    if gap >= 10:
+        return "#1b5e20"
+    if gap >= 0:
+        return "#66bb6a"
+    if gap >= -10:
+        return "#ffb74d"
+    return "#c62828"
+
+
+def region_map(ind, basemap: str = "osm", tianditu_key: str | None = None,
+               simplify_deg: float = 0.0005) -> folium.Map:
+    """Choropleths of forest cover and protected-area share per district vs the targets."""
+    d = ind.districts
+    m = _base_map(d.total_bounds, basemap, tianditu_key)
+    # district outlines simplified to ~50 m: a choropleth needs no survey detail
+    simple = shapely.simplify(d.geometry.values, simplify_deg, preserve_topology=True)
+    targets = {}
+    for c in ind.comparisons:
+        if c.scope == ind.region_name and c.indicator not in targets:
+            targets[c.indicator] = c
+    layers = [("forest_cover", "森林覆盖率"), ("forest_grass_cover", "林草覆盖率"),
+              ("protected_area_share", "自然保护地占比")]
+    shown = 0
+    for col, label in layers:
+        if col not in d.columns:
+            continue
+        tgt = targets.get(col)
+        if tgt is None and col == "forest_grass_cover":
+            continue  # only shown where a plan sets a 林草覆盖率 target
+        tval = tgt.target if tgt else None
+        gaps = [None if tval is None else float(v) - tval for v in d[col]]
+        gdf = gpd.GeoDataFrame({
+            "区县": [esc(n) for n in d["name"]], "代码": [esc(c) for c in d["code"]],
+            "指标": [label] * len(d), "数值": [f"{v:.2f}%" for v in d[col]],
+            "目标": ["—" if tval is None else f"{'≥' if tgt.comparison == 'gte' else '≈'}"
+                     f"{tval:g}%（{esc(tgt.year or '')}，全{esc(ind.region_name)}）"] * len(d),
+            "差距": ["—" if g is None else f"{g:+.2f} 个百分点" for g in gaps],
+            "_c": [_gap_colour(g) for g in gaps],
+        }, geometry=simple, crs="EPSG:4490")
+        folium.GeoJson(
+            gdf, name=f"{label}（按与目标差距着色）", show=shown == 0,
+            style_function=lambda f: {"color": "#333", "weight": 1,
+                                      "fillColor": f["properties"]["_c"], "fillOpacity": 0.7},
+            tooltip=folium.GeoJsonTooltip(["区县", "指标", "数值"]),
+            popup=folium.GeoJsonPopup(["区县", "代码", "指标", "数值", "目标", "差距"]),
+        ).add_to(m)
+        shown += 1
+    folium.LayerControl(collapsed=False).add_to(m)
+    names = {"forest_cover": "森林覆盖率", "forest_grass_cover": "林草覆盖率",
+             "protected_area_share": "自然保护地占比"}
+    vals = "；".join(f"{names.get(k, k)} {v:.2f}%" for k, v in ind.values.items())
+    _title(m, f"{ind.region_name} 指标与规划目标（{vals}）")
+    _legend(m, "与规划目标的差距", [("#1b5e20", "达标，高出 ≥10 个百分点"),
+                                  ("#66bb6a", "达标"), ("#ffb74d", "未达标，差距 <10 个百分点"),
+                                  ("#c62828", "未达标，差距 ≥10 个百分点"),
+                                  ("#bdbdbd", "无目标")])
+    return m
+
+
+# --------------------------------------------------------------------------- saving
+
+
+def _leaflet_css() -> str:
+    css = (_STATIC / "leaflet.css").read_text("utf-8")
+
+    def inline(mo):
+        name = mo.group(1)
+        data = base64.b64encode((_STATIC / name).read_bytes()).decode()
+        return f"url(data:image/png;base64,{data})"
+
+    return re.sub(r"url\(images/([\w\-]+\.png)\)", inline, css)
+
+
+def save_map(m: folium.Map, path, assets_dir=None, max_bytes: int = 8_000_000) -> int:
+    """Write a map atomically; return its size in bytes.
+
+    Leaflet is embedded in the page, or, with ``assets_dir`` (shared by many
+    maps, as ``zoning screen`` does), written there once and linked relatively.
+    Raises ValueError when the page would exceed ``max_bytes``.
+    """
+    path = Path(path)
+    m.default_js = []
+    m.default_css = []
+    root = m.get_root()
+    if assets_dir is None:
+        root.header.add_child(Element(
+            f"<style>{_leaflet_css()}</style>\n"
+            f"<script>{(_STATIC / 'leaflet.js').read_text('utf-8')}</script>"),
+            name="zoning_leaflet", index=0)
+    else:
+        assets_dir = Path(assets_dir)
+        assets_dir.mkdir(parents=True, exist_ok=True)
+        for name, text in (("leaflet.css", _leaflet_css()),
+                           ("leaflet.js", (_STATIC / "leaflet.js").read_text("utf-8"))):
+            target = assets_dir / name
+            if not target.exists():
+                with atomic_path(target) as tmp:
+                    tmp.write_text(text, encoding="utf-8")
+        import os
+
+        rel = Path(os.path.relpath(assets_dir, path.parent)).as_posix()
+        root.header.add_child(Element(
+            f'<link rel="stylesheet" href="{rel}/leaflet.css"/>\n'
+            f'<script src="{rel}/leaflet.js"></script>'), name="zoning_leaflet", index=0)
+    root.header.add_child(Element('<meta charset="utf-8"/>'), name="zoning_charset", index=0)
+    text = root.render()
+    size = len(text.encode("utf-8"))
+    if size > max_bytes:
+        raise ValueError(f"map would be {size / 1e6:.1f} MB (> {max_bytes / 1e6:.1f} MB): "
+                         "lower the vicinity or raise the simplification")
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return size
+
+
+def index_page(entries: list[dict], path, title: str = "项目筛查地图") -> int:
+    """An HTML page linking the per-project maps (entries: href, project_id, name, state)."""
+    rows = "".join(
+        f"<tr><td>{esc(e['row'])}</td><td><a href=\"{esc(e['href'])}\">{esc(e['project_id'])}"
+        f"</a></td><td>{esc(e['name'])}</td><td style=\"color:{e.get('colour', '#333')}\">"
+        f"{esc(e['state'])}</td><td>{esc(e.get('size', ''))}</td></tr>" for e in entries)
+    page = (f"<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+            f"<title>{esc(title)}</title><style>body{{font:14px sans-serif;margin:20px}}"
+            "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px}"
+            f"</style></head><body><h1>{esc(title)}</h1><table><tr><th>序号</th><th>项目编号"
+            f"</th><th>项目名称</th><th>结论</th><th>地图大小</th></tr>{rows}</table></body>"
+            "</html>")
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(page, encoding="utf-8")
+    return len(page.encode("utf-8"))
+
