@@ -173,7 +173,7 @@ def test_gbk_shapefile_without_cpg(tmp_path):
 @pytest.mark.parametrize("layer,msg", [
     ({"kind": "redlines", "path": "x.gpkg", "id_field": "BSM"}, "kind 'redlines' is not one of"),
     ({"kind": "farmland", "path": "x.gpkg"}, "'id_field' is required"),
-    ({"kind": "farmland", "id_field": "BSM"}, "'path' is required"),
+    ({"kind": "farmland", "id_field": "BSM"}, "'path' (or 'postgis') is required"),
     ({"kind": "farmland", "path": "x.gpkg", "id_field": "BSM", "fields": {"colour": "YS"}},
      "not canonical fields of kind farmland"),
     ({"kind": "protected_area", "path": "x.gpkg", "id_field": "BSM", "fields": {"name": "MC"}},

@@ -26,6 +26,7 @@ from .rules import load_rules
 __all__ = ["check", "screen", "load_index", "ScreenResult", "CheckOptions"]
 
 _INDEX_CACHE: dict = {}
+_INDEX_CACHE_SIZE = 3
 _COVERAGE_CACHE: dict = {}
 
 
@@ -33,7 +34,8 @@ def _catalog_key(cat: Catalog, options: CheckOptions):
     stamps = []
     for s in cat.layers.values():
         try:
-            stamps.append((str(s.path), s.path.stat().st_mtime_ns))
+            stamps.append((str(s.path), s.path.stat().st_mtime_ns if s.path else
+                           repr(s.postgis)))
         except OSError:
             stamps.append((str(s.path), None))
     return (str(cat.path), tuple(stamps), options.subdivide_vertices, str(cat.rules))
@@ -51,26 +53,33 @@ def load_index(catalog: Catalog, options: CheckOptions | None = None) -> RegionI
     key = _catalog_key(catalog, opts)
     if key in _INDEX_CACHE:
         return _INDEX_CACHE[key]
-    frames, problems = {}, []
+    frames, problems, remote = {}, [], {}
     for spec in catalog.layers.values():
         if spec.is_raster or spec.kind not in ("districts", "eco_redline", "farmland",
                                                "urban_boundary", "protected_area",
                                                "control_unit", "shoreline"):
             continue
         try:
-            frames[spec.name] = read_layer(spec)
+            if spec.postgis and spec.kind not in ("districts", "shoreline"):
+                # big layers stay in the database: features are fetched per chunk
+                from .postgis import PostgisSource
+
+                remote[spec.name] = PostgisSource(spec)
+            else:
+                frames[spec.name] = read_layer(spec)
         except ZoningError as e:
             problems.append(str(e))
-    if not frames:
+    if not frames and not remote:
         raise DataError("no layer of the catalog could be read: " + "; ".join(problems),
                         path=catalog.path)
     rules = load_rules(catalog.rules)
-    idx = RegionIndex.build(catalog, frames, rules, opts)
+    idx = RegionIndex.build(catalog, frames, rules, opts, remote=remote)
     idx.problems = problems
     from .access import load_access_rules
 
     idx.access = load_access_rules(catalog.access_rules)
-    _INDEX_CACHE.clear()  # keep one region's layers in memory at a time
+    while len(_INDEX_CACHE) >= _INDEX_CACHE_SIZE:  # keep a few regions' layers at a time
+        _INDEX_CACHE.pop(next(iter(_INDEX_CACHE)))
     _INDEX_CACHE[key] = idx
     return idx
 

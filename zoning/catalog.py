@@ -54,8 +54,8 @@ KINDS: dict[str, Kind] = {k.key: k for k in (
 SCREENING_KINDS = ("eco_redline", "farmland", "urban_boundary", "protected_area",
                    "control_unit")
 
-_LAYER_KEYS = {"kind", "title", "path", "layer", "where", "crs", "id_field", "fields",
-               "values", "encoding", "version", "source", "classes", "notes"}
+_LAYER_KEYS = {"kind", "title", "path", "postgis", "layer", "where", "crs", "id_field",
+               "fields", "values", "encoding", "version", "source", "classes", "notes"}
 
 
 @dataclass
@@ -64,7 +64,7 @@ class LayerSpec:
 
     name: str
     kind: str
-    path: Path
+    path: Path | None
     crs: str | None
     id_field: str | None
     title: str = ""
@@ -77,6 +77,7 @@ class LayerSpec:
     source: str = ""
     classes: dict[str, list[int]] = field(default_factory=dict)
     manifest: Path | None = None
+    postgis: dict | None = None  # {dsn, table, geometry}: a PostGIS table instead of a file
 
     @property
     def kind_info(self) -> Kind:
@@ -133,8 +134,18 @@ def _parse_layer(name: str, raw: Any, manifest: Path) -> LayerSpec:
     kind = raw.get("kind")
     if kind not in KINDS:
         raise err(f"kind {kind!r} is not one of {sorted(KINDS)}")
-    if not raw.get("path"):
-        raise err("'path' is required")
+    pg = raw.get("postgis")
+    if pg is not None:
+        if not isinstance(pg, dict) or not pg.get("dsn") or not pg.get("table"):
+            raise err("'postgis' needs dsn and table (and optionally geometry)")
+        if set(pg) - {"dsn", "table", "geometry"}:
+            raise err(f"unknown postgis key(s) {sorted(set(pg) - {'dsn', 'table', 'geometry'})}")
+        if raw.get("path"):
+            raise err("give either 'path' or 'postgis', not both")
+        if KINDS[kind].geometry == "raster":
+            raise err("raster layers cannot come from PostGIS")
+    elif not raw.get("path"):
+        raise err("'path' (or 'postgis') is required")
     info = KINDS[kind]
     if info.geometry != "raster" and not raw.get("id_field"):
         raise err("'id_field' is required for vector layers")
@@ -153,16 +164,19 @@ def _parse_layer(name: str, raw: Any, manifest: Path) -> LayerSpec:
     if kind == "landcover":
         if not classes or not all(isinstance(v, list) for v in classes.values()):
             raise err("a landcover layer needs 'classes', e.g. {forest: [20], grass: [30]}")
-    path = Path(str(raw["path"]))
-    if not path.is_absolute():
-        path = (manifest.parent / path).resolve()
+    path = None
+    if raw.get("path"):
+        path = Path(str(raw["path"]))
+        if not path.is_absolute():
+            path = (manifest.parent / path).resolve()
     return LayerSpec(
         name=name, kind=kind, path=path, crs=raw.get("crs"), id_field=raw.get("id_field"),
         title=str(raw.get("title") or info.zh), layer=raw.get("layer"), where=raw.get("where"),
         fields=fields, values={k: dict(v) for k, v in (raw.get("values") or {}).items()},
         encoding=raw.get("encoding"), version=str(raw.get("version") or ""),
         source=str(raw.get("source") or ""),
-        classes={k: [int(x) for x in v] for k, v in classes.items()}, manifest=manifest)
+        classes={k: [int(x) for x in v] for k, v in classes.items()}, manifest=manifest,
+        postgis=dict(pg) if pg else None)
 
 
 def load_catalog(path) -> Catalog:

@@ -124,6 +124,32 @@ def layers_validate(catalogs, region, as_json):
         sys.exit(1)
 
 
+@layers.command("import")
+@click.option("--dsn", required=True, help="PostgreSQL connection string (or env:NAME).")
+@click.option("--schema", default="zoning", show_default=True, help="Schema for the tables.")
+@click.option("--write-catalog", "out_catalog", type=click.Path(path_type=Path),
+              required=True, help="Write the catalog that points at the tables here.")
+@click.option("--catalog-dsn", help="DSN to write into the new catalog (default: --dsn; "
+                                    "e.g. env:ZONING_PG_DSN to keep passwords out of files).")
+@catalog_option
+@region_option
+def layers_import(dsn, schema, out_catalog, catalog_dsn, catalogs, region):
+    """Load a catalog's file layers into PostGIS (one transaction, GiST-indexed)."""
+    from .postgis import import_catalog, write_text
+
+    cats = _resolve(catalogs, region)
+    if len(cats) != 1:
+        raise click.UsageError("import one region at a time: give --region or one --catalog")
+    with console.status("importing …") as st:
+        text, info = import_catalog(cats[0], dsn, schema=schema, catalog_dsn=catalog_dsn,
+                                    log=lambda m: st.update(m))
+    write_text(out_catalog, text)
+    for table, i in info.items():
+        console.print(f"  {table}: {i['features']:,} features"
+                      + (" (+ subdivided helper table)" if i["subdivided"] else ""))
+    console.print(f"catalog: {out_catalog}")
+
+
 # --------------------------------------------------------------------------- seeds
 
 
@@ -402,13 +428,19 @@ def _resolve(catalogs, region):
 @click.option("--sheet", help="Excel sheet name (default: the first).")
 @click.option("--chunk-size", default=500, show_default=True, help="Projects per work unit.")
 @click.option("--no-maps", "no_maps", is_flag=True, help="Do not write per-project maps.")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local",
+              show_default=True, help="local: this process; dask: a dask cluster.")
+@click.option("--scheduler", help="Address of a running dask scheduler (default: start a "
+                                  "LocalCluster on this machine).")
+@click.option("--workers", default=2, show_default=True, help="LocalCluster worker processes.")
 @catalog_option
 @region_option
 @_input_options
 @_check_options
 @_map_options
 def screen_cmd(project_list, out_dir, overwrite, sheet, chunk_size, catalogs, region, crs,
-               coord_sys, encoding, src_layer, no_maps, basemap, tianditu_key, **kw):
+               coord_sys, encoding, src_layer, no_maps, engine, scheduler, workers, basemap,
+               tianditu_key, **kw):
     """Screen a project list (CSV/XLSX with WKT, lon/lat or file paths; or a vector file)."""
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                                TimeRemainingColumn)
@@ -429,11 +461,19 @@ def screen_cmd(project_list, out_dir, overwrite, sheet, chunk_size, catalogs, re
     with Progress(TextColumn("筛查 screening"), BarColumn(), MofNCompleteColumn(),
                   TimeRemainingColumn(), console=err_console) as prog:
         task = prog.add_task("screen", total=len(table))
-        res = screen(table, cats, options=opts, chunk_size=chunk_size,
-                     progress=lambda k: prog.advance(task, k))
+        if engine == "dask":
+            from .scaleout import screen_dask
+
+            res = screen_dask(table, cats, options=opts, chunk_size=chunk_size,
+                              scheduler=scheduler, n_workers=workers,
+                              progress=lambda k: prog.advance(task, k))
+        else:
+            res = screen(table, cats, options=opts, chunk_size=chunk_size,
+                         progress=lambda k: prog.advance(task, k))
         prog.update(task, completed=len(table))
     counts = res.counts
     meta = {"input": str(project_list), "catalogs": ", ".join(str(c.path) for c in cats),
+            "engine": engine,
             "area_method": opts.area_method, "tolerance_m2": opts.tolerance_m2,
             "min_report_m2": opts.min_report_m2, "radius_m": opts.radius_m}
     paths = write_outputs(out_dir, res.results, res.overlaps, meta, counts, overwrite=overwrite)
@@ -575,7 +615,8 @@ def demo(out_dir):
     ctx = click.get_current_context()
     ctx.invoke(screen_cmd, project_list=sample, out_dir=out_dir, overwrite=True, sheet=None,
                chunk_size=500, catalogs=(), region=None, crs=None, coord_sys=None,
-               encoding=None, src_layer=None, no_maps=False, basemap="osm",
+               encoding=None, src_layer=None, no_maps=False, engine="local", scheduler=None,
+               workers=2, basemap="osm",
                tianditu_key=None, area_method="ellipsoidal", radius_m=1000.0,
                min_report_m2=0.0, tolerance_m2=1e-4)
     console.rule("3. 指标与规划目标 indicators against the plan targets")

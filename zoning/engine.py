@@ -33,6 +33,7 @@ from pyproj import CRS, Geod, Transformer
 
 from .catalog import KINDS, Catalog
 from .coords import gk3_epsg
+from .errors import DataError
 from .models import CheckResult, FeatureHit, LayerResult, State, most_severe
 from .rules import Facts, RuleSet
 
@@ -177,17 +178,21 @@ def measure(geoms, crs, method: str):
     area = np.zeros(len(geoms))
     length = np.zeros(len(geoms))
     if method == "ellipsoidal":
-        poly = dims == 2
-        if poly.any():
-            b = shapely.total_bounds(geoms[poly])
-            lon0, lat0 = transformer(crs, GEO).transform((b[0] + b[2]) / 2, (b[1] + b[3]) / 2)
-            lon0, lat0 = round(lon0 * 4) / 4, round(lat0 * 4) / 4  # reuse cached projections
-            laea = (f"+proj=laea +lat_0={lat0} +lon_0={lon0} +ellps=GRS80 +units=m +no_defs")
-            t = transformer(crs, laea)
+        poly = np.flatnonzero(dims == 2)
+        if len(poly):
+            # the projection centre is each geometry's own centroid snapped to a 0.5° grid,
+            # so an area never depends on which other geometries share the batch
+            cen = shapely.centroid(geoms[poly])
+            lon, lat = transformer(crs, GEO).transform(shapely.get_x(cen), shapely.get_y(cen))
+            keys = np.round(np.column_stack([lon, lat]) * 2) / 2
             step = 0.001 if crs.is_geographic else 100.0
-            dense = shapely.segmentize(geoms[poly], step)
-            area[poly] = shapely.area(shapely.transform(dense, lambda xy: np.column_stack(
-                t.transform(xy[:, 0], xy[:, 1]))))
+            for lon0, lat0 in np.unique(keys, axis=0):
+                sel = poly[(keys[:, 0] == lon0) & (keys[:, 1] == lat0)]
+                laea = f"+proj=laea +lat_0={lat0} +lon_0={lon0} +ellps=GRS80 +units=m +no_defs"
+                t = transformer(crs, laea)
+                dense = shapely.segmentize(geoms[sel], step)
+                area[sel] = shapely.area(shapely.transform(dense, lambda xy: np.column_stack(
+                    t.transform(xy[:, 0], xy[:, 1]))))
         line = dims == 1
         if line.any():
             geo = _to_geo(geoms[line], crs)
@@ -291,11 +296,16 @@ class RegionIndex:
         g = self._shore_cache[key]
         return None if g is None else float(shapely.distance(fp_work, g))
 
+    remote: dict = field(default_factory=dict)  # kind -> [(spec, PostgisSource)]
+
     @classmethod
     def build(cls, catalog: Catalog, frames: dict, rules: RuleSet,
-              options: CheckOptions | None = None) -> "RegionIndex":
-        """``frames``: layer name → normalised frame (see :func:`sources.read_layer`)."""
+              options: CheckOptions | None = None, remote: dict | None = None
+              ) -> "RegionIndex":
+        """``frames``: layer name → normalised frame (see :func:`sources.read_layer`);
+        ``remote``: layer name → a source that fetches features per chunk (PostGIS)."""
         opts = options or CheckOptions()
+        remote = remote or {}
         districts = [frames[s.name] for s in catalog.by_kind("districts") if s.name in frames]
         coverage_geo = None
         if districts:
@@ -319,10 +329,29 @@ class RegionIndex:
             coverage = shapely.transform(coverage_geo, lambda xy: np.column_stack(
                 t.transform(xy[:, 0], xy[:, 1])))
             shapely.prepare(coverage)
-        missing = [k for k in SCREEN_KINDS if k not in layers and k in rules.layers]
+        rem: dict = {}
+        for name, src in remote.items():
+            spec = catalog.layers[name]
+            rem.setdefault(spec.kind, []).append((spec, src))
+        missing = [k for k in SCREEN_KINDS if k not in layers and k not in rem
+                   and k in rules.layers]
         return cls(region=catalog.region_id, region_name=catalog.region_name, work_crs=work,
                    layers=layers, coverage=coverage, coverage_geo=coverage_geo, rules=rules,
-                   missing=missing)
+                   missing=missing, remote=rem)
+
+    def chunk_layers(self, kind: str, footprints_geo, options: CheckOptions) -> list:
+        """The layer indexes to check a chunk against: the in-memory ones, plus, for layers
+        kept in a database, an index of the features near this chunk's footprints."""
+        from .postgis import NEAREST_SEARCH_M
+        from .sources import normalise_layer
+
+        out = list(self.layers.get(kind, []))
+        for spec, src in self.remote.get(kind, []):
+            frame = src.fetch(footprints_geo, max(options.radius_m, NEAREST_SEARCH_M))
+            frame = normalise_layer(frame, spec)
+            out.append(LayerIndex.build(spec.name, kind, frame, self.work_crs,
+                                        options.subdivide_vertices, spec.version, spec.source))
+        return out
 
 
 # --------------------------------------------------------------------------- the check
@@ -351,9 +380,12 @@ def _project_facts(p: _Project, rules: RuleSet):
             a["energy_tce"] = float(a["energy_tce"])
         except (TypeError, ValueError):
             raise ValueError(f"energy_tce {a['energy_tce']!r} is not a number") from None
-    takes = a.get("takes_land")
+    from .projects import parse_bool
+
+    takes = parse_bool(a.get("takes_land"), "takes_land (是否占地)") \
+        if a.get("takes_land") is not None else None
     return dict(
-        takes_land=True if takes is None else bool(takes),
+        takes_land=True if takes is None else takes,
         activity=rules.check_value("activity", a.get("activity")),
         major_project=rules.check_value("major_project", a.get("major_project")),
         project_type=rules.check_value("project_type", a.get("project_type")),
@@ -381,7 +413,7 @@ def check_chunk(index: RegionIndex, projects: list[_Project],
     for k, p in enumerate(projects):
         try:
             facts_base.append(_project_facts(p, index.rules))
-        except ValueError as e:
+        except (ValueError, DataError) as e:
             results[k].status, results[k].error = "error", str(e)
             facts_base.append(None)
             ok[k] = False
@@ -422,7 +454,7 @@ def check_chunk(index: RegionIndex, projects: list[_Project],
                     basis=f"目录中没有可读取的{kind_zh}图层：按数据缺失处理，不能视为不涉及。",
                     rule="missing-layer", notes=list(index.problems)))
             continue
-        for li in index.layers[kind]:
+        for li in index.chunk_layers(kind, geo, opts):
             lrs = _check_layer(li, fps, kinds, fp_area, fp_len, fp_area_planar, fp_len_planar,
                                index, opts, overlaps, projects)
             for k in range(n):

@@ -25,12 +25,16 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
     if spec.is_raster:
         raise DataError("raster layers are not read as vectors", path=spec.path,
                         layer=spec.name)
+    if spec.postgis:
+        from .postgis import read_table
+
+        return normalise_layer(read_table(spec), spec)
     gdf = read_vector(spec.path, layer=spec.layer, encoding=spec.encoding, where=spec.where)
     return normalise_layer(gdf, spec)
 
 
 def normalise_layer(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
-    where = dict(path=spec.path, layer=spec.name)
+    where = dict(path=spec.path or (spec.postgis or {}).get("table"), layer=spec.name)
     declared = CRS.from_user_input(spec.crs) if spec.crs else None
     if gdf.crs is None:
         if declared is None:

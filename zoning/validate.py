@@ -132,8 +132,35 @@ def _validate_raster(rep: LayerReport, spec: LayerSpec) -> None:
             rep.notes.append("synthetic demo data (metadata SYNTHETIC=yes)")
 
 
+def _validate_postgis(rep: LayerReport, spec: LayerSpec) -> None:
+    from .errors import ZoningError
+    from .postgis import check_layer_table
+
+    try:
+        t = check_layer_table(spec)
+    except ZoningError as e:
+        rep.error(str(e))
+        return
+    rep.features, rep.invalid, rep.empty = t["features"], t["invalid"], t["empty"]
+    rep.encoding = "UTF-8"
+    names = set(t["columns"])
+    for canon, aliases in [("id", [spec.id_field])] + list(spec.fields.items()):
+        if not any(a in names for a in aliases):
+            rep.error(f"column {' / '.join(aliases)} (for {canon}) not found; the table has "
+                      f"{sorted(names)}")
+    _check_crs(rep, spec, CRS.from_epsg(t["srid"]) if t["srid"] else None)
+    if not t["gist"]:
+        rep.warn("no GiST index on the geometry column: every check scans the table")
+    if rep.invalid:
+        rep.warn(f"{rep.invalid} invalid geometries; they are repaired with make_valid when read")
+
+
 def validate_layer(spec: LayerSpec, region: str = "") -> LayerReport:
-    rep = LayerReport(region=region, name=spec.name, kind=spec.kind, path=str(spec.path))
+    rep = LayerReport(region=region, name=spec.name, kind=spec.kind,
+                      path=str(spec.path) if spec.path else f"postgis:{spec.postgis['table']}")
+    if spec.postgis:
+        _validate_postgis(rep, spec)
+        return rep
     if not spec.path.exists():
         rep.error(f"file not found: {spec.path}")
         return rep

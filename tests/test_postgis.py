@@ -1,0 +1,185 @@
+"""PostGIS as a layer store, against a real PostgreSQL + PostGIS server.
+
+CI starts one (scripts/pg-test-server.sh, called by .ci/run) and sets
+ZONING_TEST_PG_DSN.  Locally the tests skip with the reason when no server
+answers.
+"""
+
+import os
+import uuid
+
+import geopandas as gpd
+import pytest
+import shapely
+from click.testing import CliRunner
+
+from zoning.api import check, screen
+from zoning.catalog import load_catalog, resolve_catalogs
+from zoning.engine import CheckOptions
+from zoning.errors import DataError
+from zoning.projects import read_projects
+
+from .minicat import CRS, B, L, write_catalog
+
+psycopg = pytest.importorskip("psycopg")
+
+
+def _server():
+    dsn = os.environ.get("ZONING_TEST_PG_DSN")
+    if not dsn:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the PostGIS tests: .ci/run starts a server and sets "
+                        "ZONING_TEST_PG_DSN")
+        pytest.skip("no PostGIS server: set ZONING_TEST_PG_DSN "
+                    "(eval \"$(scripts/pg-test-server.sh)\" starts one)")
+    try:
+        with psycopg.connect(dsn, connect_timeout=5) as c:
+            c.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    except psycopg.OperationalError as e:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"PostGIS server at ZONING_TEST_PG_DSN does not answer: {e}")
+    return dsn
+
+
+@pytest.fixture(scope="module")
+def dsn():
+    base = _server()
+    name = f"zoning_test_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(base, autocommit=True) as c:
+        c.execute(f'CREATE DATABASE "{name}"')
+    test_dsn = base.rsplit("/", 1)[0] + "/" + name
+    with psycopg.connect(test_dsn, autocommit=True) as c:
+        c.execute("CREATE EXTENSION postgis")
+    yield test_dsn
+    with psycopg.connect(base, autocommit=True) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _import(dsn, catalog_path, out, *extra):
+    from zoning.cli import main
+
+    r = CliRunner().invoke(main, ["layers", "import", "--dsn", dsn, "--catalog",
+                                  str(catalog_path), "--write-catalog", str(out), *extra])
+    assert r.exit_code == 0, r.output
+    return load_catalog(out)
+
+
+@pytest.fixture(scope="module")
+def mini_pair(dsn, tmp_path_factory):
+    d = tmp_path_factory.mktemp("pgmini")
+    files = load_catalog(write_catalog(d))
+    pg = _import(dsn, files.path, d / "pg.yaml", "--schema", "mini")
+    return files, pg
+
+
+FOOTPRINTS = [B(500, 0, 1500, 1000), B(-1700, 2300, -1300, 2700), B(5400, 0, 5600, 1000),
+              L((-500, 500), (1500, 500)), B(-8000, -8000, -7000, -7000),
+              B(1200, 0, 1300, 100), shapely.Point(36_500_000 + 500, 3_320_000 + 500),
+              B(-100, -2000, 100, -1500), B(9000, 9000, 9100, 9100)]
+
+
+def test_import_makes_indexed_cgcs2000_tables(dsn, mini_pair):
+    files, pg = mini_pair
+    spec = pg.layers["farmland"]
+    assert spec.path is None and spec.postgis["table"] == "mini.mini_farmland"
+    with psycopg.connect(dsn) as c:
+        srid = c.execute("SELECT Find_SRID('mini', 'mini_farmland', 'geom')").fetchone()[0]
+        n = c.execute("SELECT count(*) FROM mini.mini_farmland").fetchone()[0]
+        idx = c.execute("SELECT indexdef FROM pg_indexes WHERE tablename='mini_farmland'"
+                        ).fetchall()
+    assert srid == 4524 and n == 3  # the source's own CGCS2000 GK CRS is kept
+    assert any("gist" in i[0].lower() for i in idx)
+
+
+def test_results_match_file_layers(mini_pair):
+    files, pg = mini_pair
+    opts = CheckOptions(area_method="gk", radius_m=300)
+    for fp in FOOTPRINTS:
+        a = check(fp, files, crs=CRS, options=opts, industry="C2614", nature="新建")
+        b = check(fp, pg, crs=CRS, options=opts, industry="C2614", nature="新建")
+        da, db = a.to_dict(), b.to_dict()
+        assert da == db, fp.wkt
+
+
+def test_pushdown_fetches_only_nearby_features(dsn, tmp_path):
+    # a layer of 2,500 patches; a check near one corner must not read the table
+    cells = [B(-9000 + i * 100, 5000 + j * 100, -8960 + i * 100, 5040 + j * 100)
+             for i in range(50) for j in range(50)]
+    layers = dict(__import__("tests.minicat", fromlist=["LAYERS"]).LAYERS)
+    layers["farmland"] = gpd.GeoDataFrame({"TBBH": [f"T{k}" for k in range(len(cells))]},
+                                          geometry=cells, crs=CRS)
+    files = load_catalog(write_catalog(tmp_path, layers=layers))
+    pg = _import(dsn, files.path, tmp_path / "pg.yaml", "--schema", "push")
+    from zoning.api import load_index
+
+    index = load_index(pg)
+    (spec, src), = index.remote["farmland"]
+    fp = B(-9000, 5000, -8850, 5150)
+    r = check(fp, pg, crs=CRS)
+    f = r.layer("farmland")
+    assert {h.feature_id for h in f.hits} == {"T0", "T1", "T50", "T51"}
+    geo = gpd.GeoSeries([fp], crs=CRS).to_crs("EPSG:4490").values
+    fetched = src.fetch(geo, 5000.0)
+    assert 0 < len(fetched) < len(cells)  # the spatial filter ran in the database
+    assert r.to_dict() == check(fp, files, crs=CRS).to_dict()
+
+
+def test_failed_import_leaves_no_table(dsn, tmp_path):
+    cat = load_catalog(write_catalog(tmp_path))
+    (tmp_path / "mini.gpkg").rename(tmp_path / "gone.gpkg")  # layers after the first fail
+    broken = tmp_path / "broken.yaml"
+    text = (tmp_path / "mini.yaml").read_text("utf-8")
+    # first layer readable, the rest point at a missing file
+    import yaml
+
+    doc = yaml.safe_load(text)
+    names = list(doc["layers"])
+    doc["layers"][names[0]]["path"] = "gone.gpkg"
+    broken.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    from zoning.postgis import import_catalog
+
+    with pytest.raises(DataError, match="mini.gpkg: file not found"):
+        import_catalog(load_catalog(broken), dsn, schema="broken")
+    with psycopg.connect(dsn) as c:
+        tables = c.execute("SELECT table_name FROM information_schema.tables WHERE "
+                           "table_schema='broken'").fetchall()
+    assert tables == []  # the first layer's table was rolled back with the rest
+    assert cat  # (the original catalog object is untouched)
+
+
+def test_bundled_region_through_postgis(dsn, tmp_path):
+    """The 云阳 sample projects give the same results from PostGIS as from the files."""
+    from zoning.paths import seeds_dir
+
+    files = resolve_catalogs(region="yunyang")[0]
+    pg = _import(dsn, files.path, tmp_path / "yy.yaml", "--schema", "yy")
+    t = read_projects(seeds_dir() / "projects" / "sample_projects.csv")
+    t = t[t.project_id.str.startswith("YY")]
+    opts = CheckOptions(radius_m=1000)
+    a = screen(t, [files], options=opts)
+    b = screen(t, [pg], options=opts)
+    strip = lambda d: {**d, "layers": [{k: v for k, v in lr.items() if k != "source"}
+                                       for lr in d["layers"]]}
+    assert [strip(r.to_dict()) for r in a.results] == [strip(r.to_dict()) for r in b.results]
+    assert b.results[0].state.value == "prohibited"
+
+
+def test_validate_postgis_catalog(mini_pair):
+    from zoning.validate import validate_catalog
+
+    _, pg = mini_pair
+    reps = {r.name: r for r in validate_catalog(pg)}
+    assert reps["farmland"].status == "ok" and reps["farmland"].features == 3
+    assert reps["farmland"].crs == "EPSG:4524"
+
+
+def test_env_dsn_and_bad_dsn(tmp_path, monkeypatch):
+    from zoning.errors import CatalogError
+    from zoning.postgis import connect, resolve_dsn
+
+    monkeypatch.delenv("ZONING_NO_SUCH_DSN", raising=False)
+    with pytest.raises(CatalogError, match="ZONING_NO_SUCH_DSN"):
+        resolve_dsn("env:ZONING_NO_SUCH_DSN")
+    with pytest.raises(DataError, match="cannot connect to PostGIS"):
+        connect("postgresql://nobody@127.0.0.1:1/none")

@@ -1,0 +1,330 @@
+"""PostGIS as a layer store (I/O).
+
+* :func:`import_catalog` loads a catalog's file layers into PostGIS — in
+  CGCS2000 (the source's own CGCS2000 CRS is kept, anything else goes to
+  EPSG:4490), with a GiST index, an ``ST_Subdivide``d helper table for layers
+  with huge polygons, all in one transaction: a failed import leaves no table
+  behind.  It returns a catalog whose layers point at the tables.
+* :class:`PostgisSource` serves a layer to the check: for each chunk of
+  footprints it asks the database only for the features near them
+  (``ST_DWithin`` on the GiST index; a KNN ``<->`` query for footprints with
+  nothing near), and the engine then computes areas exactly as for file layers.
+
+A catalog layer entry::
+
+    farmland:
+      kind: farmland
+      postgis: {dsn: "env:ZONING_PG_DSN", table: zoning.guiyang_farmland, geometry: geom}
+      crs: EPSG:4524
+      id_field: YJJBNTTBBH
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from .errors import CatalogError, DataError
+
+__all__ = ["connect", "resolve_dsn", "import_catalog", "PostgisSource", "read_table"]
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+SUBDIVIDE_VERTICES = 256
+NEAREST_SEARCH_M = 5000.0
+
+
+def resolve_dsn(dsn: str) -> str:
+    """``env:NAME`` reads the connection string from an environment variable."""
+    if dsn.startswith("env:"):
+        name = dsn[4:]
+        if not os.environ.get(name):
+            raise CatalogError(f"the PostGIS connection string is taken from ${name}, which is "
+                               "not set")
+        return os.environ[name]
+    return dsn
+
+
+def connect(dsn: str):
+    import psycopg
+
+    try:
+        return psycopg.connect(resolve_dsn(dsn), connect_timeout=10)
+    except psycopg.OperationalError as e:
+        raise DataError(f"cannot connect to PostGIS: {str(e).strip()}") from None
+
+
+def _qi(name: str) -> str:
+    """Quote a (schema-qualified) identifier."""
+    if not _IDENT.match(name):
+        raise CatalogError(f"table name {name!r} must be [schema.]name of letters, digits, _")
+    return ".".join(f'"{p}"' for p in name.split("."))
+
+
+def _qc(col: str) -> str:
+    return '"' + col.replace('"', '""') + '"'
+
+
+def _storage_crs(crs) -> CRS:
+    c = CRS.from_user_input(crs)
+    epsg = c.to_epsg() or 0
+    return c if epsg == 4490 or 4491 <= epsg <= 4554 else CRS.from_epsg(4490)
+
+
+def _pg_type(s: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(s):
+        return "boolean"
+    if pd.api.types.is_integer_dtype(s):
+        return "bigint"
+    if pd.api.types.is_float_dtype(s):
+        return "double precision"
+    return "text"
+
+
+def _import_frame(cur, gdf: gpd.GeoDataFrame, table: str, srid: int) -> dict:
+    cols = [c for c in gdf.columns if c != gdf.geometry.name]
+    tmp = f"{table}__importing"
+    cur.execute(f"DROP TABLE IF EXISTS {_qi(tmp)}")
+    defs = ", ".join(f"{_qc(c)} {_pg_type(gdf[c])}" for c in cols)
+    cur.execute(f"CREATE TABLE {_qi(tmp)} (fid bigserial PRIMARY KEY{', ' if defs else ''}{defs}, "
+                f"geom geometry(Geometry, {srid}) NOT NULL)")
+    geoms = np.asarray(gdf.geometry.values)
+    bad = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if bad.any():
+        raise DataError(f"{int(bad.sum())} features have empty geometry", layer=table)
+    wkb = shapely.to_wkb(shapely.set_srid(geoms, srid), hex=True, include_srid=True)
+    collist = ", ".join([_qc(c) for c in cols] + ["geom"])
+    values = gdf[cols].astype(object).where(gdf[cols].notna(), None).values.tolist()
+    with cur.copy(f"COPY {_qi(tmp)} ({collist}) FROM STDIN") as cp:
+        for row, g in zip(values, wkb):
+            cp.write_row([*row, g])
+    cur.execute(f"CREATE INDEX ON {_qi(tmp)} USING gist (geom)")
+    info = {"features": len(gdf), "subdivided": False}
+    nmax = int(shapely.get_num_coordinates(geoms).max()) if len(geoms) else 0
+    cur.execute(f"DROP TABLE IF EXISTS {_qi(table + '__sub')}")
+    if nmax > SUBDIVIDE_VERTICES and (shapely.get_dimensions(geoms) == 2).any():
+        cur.execute(f"CREATE TABLE {_qi(table + '__sub')} AS SELECT fid, "
+                    f"ST_Subdivide(geom, {SUBDIVIDE_VERTICES}) AS geom FROM {_qi(tmp)}")
+        cur.execute(f"CREATE INDEX ON {_qi(table + '__sub')} USING gist (geom)")
+        info["subdivided"] = True
+    cur.execute(f"DROP TABLE IF EXISTS {_qi(table)}")
+    cur.execute(f"ALTER TABLE {_qi(tmp)} RENAME TO {_qc(table.split('.')[-1])}")
+    cur.execute(f"ANALYZE {_qi(table)}")
+    return info
+
+
+def import_catalog(catalog, dsn: str, schema: str = "zoning", catalog_dsn: str | None = None,
+                   log=None) -> tuple[str, dict]:
+    """Import every vector layer of ``catalog`` into PostGIS in one transaction.
+
+    Returns the YAML text of a catalog pointing at the tables (``catalog_dsn``,
+    e.g. ``env:ZONING_PG_DSN``, is written into it instead of ``dsn``), and a
+    dict of per-table information.
+    """
+    import yaml
+
+    from .io import read_vector
+
+    say = log or (lambda *a: None)
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", schema):
+        raise CatalogError(f"schema name {schema!r} must be letters, digits and _")
+    out_layers, info = {}, {}
+    conn = connect(dsn)
+    try:
+        with conn.transaction():
+            cur = conn.cursor()
+            cur.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+            cur.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            for spec in catalog.layers.values():
+                entry = _spec_entry(spec)
+                if spec.is_raster or spec.postgis:
+                    out_layers[spec.name] = entry
+                    continue
+                say(f"importing {spec.name}")
+                gdf = read_vector(spec.path, layer=spec.layer, encoding=spec.encoding,
+                                  where=spec.where)
+                if gdf.crs is None:
+                    if not spec.crs:
+                        raise DataError("no CRS in the file or the catalog", path=spec.path)
+                    gdf = gdf.set_crs(spec.crs)
+                store = _storage_crs(gdf.crs)
+                if not CRS(gdf.crs).equals(store):
+                    gdf = gdf.to_crs(store)
+                table = f"{schema}.{catalog.region_id}_{spec.name}".lower()
+                info[table] = _import_frame(cur, gdf, table, store.to_epsg())
+                entry.pop("path", None)
+                entry.pop("layer", None)
+                entry.pop("where", None)
+                entry.pop("encoding", None)
+                entry["postgis"] = {"dsn": catalog_dsn or dsn, "table": table,
+                                    "geometry": "geom"}
+                entry["crs"] = f"EPSG:{store.to_epsg()}"
+                out_layers[spec.name] = entry
+    finally:
+        conn.close()
+    doc = {"catalog_version": 1, "region": catalog.region, "layers": out_layers}
+    if catalog.rules:
+        doc["rules"] = str(catalog.rules)
+    if catalog.access_rules:
+        doc["access_rules"] = str(catalog.access_rules)
+    return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), info
+
+
+def _spec_entry(spec) -> dict:
+    d = {"kind": spec.kind, "title": spec.title}
+    if spec.path is not None:
+        d["path"] = str(spec.path)
+    if spec.postgis:
+        d["postgis"] = dict(spec.postgis)
+    for k in ("layer", "where", "crs", "id_field", "encoding", "version", "source"):
+        v = getattr(spec, k)
+        if v:
+            d[k] = v
+    if spec.fields:
+        d["fields"] = {k: list(v) for k, v in spec.fields.items()}
+    if spec.values:
+        d["values"] = spec.values
+    if spec.classes:
+        d["classes"] = spec.classes
+    return d
+
+
+def _columns(cur, table: str) -> list[str]:
+    schema, name = table.split(".") if "." in table else ("public", table)
+    cur.execute("SELECT column_name FROM information_schema.columns WHERE table_schema=%s AND "
+                "table_name=%s ORDER BY ordinal_position", (schema, name))
+    cols = [r[0] for r in cur.fetchall()]
+    if not cols:
+        raise DataError(f"table {table} not found")
+    return cols
+
+
+def _frame(rows, cols, srid) -> gpd.GeoDataFrame:
+    if not rows:
+        return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=f"EPSG:{srid}")
+    data = list(zip(*rows))
+    geoms = shapely.from_wkb([bytes(b) for b in data[-1]])
+    return gpd.GeoDataFrame({c: list(v) for c, v in zip(cols, data[:-1])}, geometry=geoms,
+                            crs=f"EPSG:{srid}")
+
+
+def read_table(spec) -> gpd.GeoDataFrame:
+    """Read a whole PostGIS layer (for small layers: districts, shorelines)."""
+    pg = spec.postgis
+    conn = connect(pg["dsn"])
+    try:
+        cur = conn.cursor()
+        geom = pg.get("geometry", "geom")
+        cols = [c for c in _columns(cur, pg["table"]) if c not in (geom, "fid")]
+        cur.execute(f"SELECT Find_SRID(%s, %s, %s)", (*_split(pg["table"]), geom))
+        srid = cur.fetchone()[0]
+        sel = ", ".join([_qc(c) for c in cols] + [f"ST_AsBinary({_qc(geom)})"])
+        cur.execute(f"SELECT {sel} FROM {_qi(pg['table'])} ORDER BY fid")
+        return _frame(cur.fetchall(), cols, srid)
+    finally:
+        conn.close()
+
+
+def _split(table):
+    return table.split(".") if "." in table else ("public", table)
+
+
+class PostgisSource:
+    """Fetches the features of one PostGIS layer near a chunk of footprints."""
+
+    def __init__(self, spec):
+        self.spec = spec
+        pg = spec.postgis
+        self.table = pg["table"]
+        self.geom = pg.get("geometry", "geom")
+        self.conn = connect(pg["dsn"])
+        cur = self.conn.cursor()
+        self.cols = [c for c in _columns(cur, self.table) if c not in (self.geom,)]
+        cur.execute("SELECT Find_SRID(%s, %s, %s)", (*_split(self.table), self.geom))
+        self.srid = int(cur.fetchone()[0])
+        cur.execute("SELECT to_regclass(%s)", (self.table + "__sub",))
+        self.sub = cur.fetchone()[0] is not None
+        self.geographic = CRS.from_epsg(self.srid).is_geographic
+        self.queries = 0
+
+    def __getstate__(self):  # connections do not travel to dask workers
+        d = dict(self.__dict__)
+        d["conn"] = None
+        return d
+
+    def __setstate__(self, d):
+        self.__dict__.update(d)
+        self.conn = connect(self.spec.postgis["dsn"])
+
+    def _dist(self, metres: float, lat: float) -> float:
+        if not self.geographic:
+            return metres
+        # degrees that cover `metres` in every direction at this latitude
+        return metres / (111_320.0 * max(np.cos(np.radians(min(abs(lat) + 1, 89))), 0.05))
+
+    def fetch(self, footprints_geo, search_m: float) -> gpd.GeoDataFrame:
+        """Features within ``search_m`` of any footprint, plus each isolated footprint's
+        nearest few (KNN), as a frame in the table's CRS (``fid`` kept for de-duplication)."""
+        wkb = [shapely.to_wkb(g) for g in footprints_geo]
+        lat = float(np.max(shapely.bounds(np.asarray(footprints_geo))[:, 3]))
+        d = self._dist(search_m, lat)
+        cur = self.conn.cursor()
+        fp = ("WITH fp AS (SELECT ord, ST_Transform(ST_SetSRID(ST_GeomFromWKB(w), 4490), "
+              f"{self.srid}) AS g FROM unnest(%s::bytea[]) WITH ORDINALITY AS u(w, ord)) ")
+        src = _qi(self.table + "__sub") if self.sub else _qi(self.table)
+        cur.execute(fp + f"SELECT fp.ord, s.fid FROM fp JOIN {src} s ON "
+                    f"ST_DWithin(s.{_qc(self.geom)}, fp.g, %s)", (wkb, d))
+        pairs = cur.fetchall()
+        self.queries += 1
+        fids = {f for _, f in pairs}
+        near = {o for o, _ in pairs}
+        lonely = [i + 1 for i in range(len(wkb)) if i + 1 not in near]
+        if lonely:
+            cur.execute(fp + f"SELECT n.fid FROM fp CROSS JOIN LATERAL (SELECT t.fid FROM "
+                        f"{_qi(self.table)} t ORDER BY t.{_qc(self.geom)} <-> fp.g LIMIT 3) n "
+                        "WHERE fp.ord = ANY(%s)", (wkb, lonely))
+            fids.update(r[0] for r in cur.fetchall())
+            self.queries += 1
+        if not fids:
+            return _frame([], self.cols, self.srid)
+        sel = ", ".join([_qc(c) for c in self.cols] + [f"ST_AsBinary({_qc(self.geom)})"])
+        cur.execute(f"SELECT {sel} FROM {_qi(self.table)} WHERE fid = ANY(%s) ORDER BY fid",
+                    (sorted(fids),))
+        self.queries += 1
+        return _frame(cur.fetchall(), self.cols, self.srid)
+
+
+def check_layer_table(spec) -> dict:
+    """What `zoning layers validate` reports about a PostGIS layer."""
+    pg = spec.postgis
+    conn = connect(pg["dsn"])
+    try:
+        cur = conn.cursor()
+        geom = pg.get("geometry", "geom")
+        cols = _columns(cur, pg["table"])
+        cur.execute("SELECT Find_SRID(%s, %s, %s)", (*_split(pg["table"]), geom))
+        srid = cur.fetchone()[0]
+        cur.execute(f"SELECT count(*), count(*) FILTER (WHERE NOT ST_IsValid({_qc(geom)})), "
+                    f"count(*) FILTER (WHERE ST_IsEmpty({_qc(geom)})) FROM {_qi(pg['table'])}")
+        n, invalid, empty = cur.fetchone()
+        cur.execute("SELECT count(*) FROM pg_indexes WHERE schemaname=%s AND tablename=%s AND "
+                    "indexdef ILIKE '%%gist%%'", _split(pg["table"]))
+        gist = cur.fetchone()[0] > 0
+        return {"columns": cols, "srid": srid, "features": n, "invalid": invalid,
+                "empty": empty, "gist": gist}
+    finally:
+        conn.close()
+
+
+def write_text(path, text: str):
+    from .io import atomic_path
+
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
