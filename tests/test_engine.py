@@ -271,3 +271,12 @@ def test_ellipsoidal_area_agrees_with_geodesic_polygons():
     for g, a in zip(geoms, area):
         ref = abs(geod.geometry_area_perimeter(shapely.segmentize(g, 0.0005))[0])
         assert a == pytest.approx(ref, rel=2e-6)
+
+
+@pytest.mark.parametrize("method", ["ellipsoidal", "gk"])
+def test_measure_empty_geometries(method):
+    from zoning.engine import measure
+
+    area, length = measure([shapely.Polygon(), B(0, 0, 10, 10), shapely.LineString()], CRS,
+                           method)
+    assert area[0] == 0 and length[2] == 0 and area[1] == pytest.approx(100, rel=1e-5)

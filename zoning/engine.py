@@ -178,7 +178,7 @@ def measure(geoms, crs, method: str):
     area = np.zeros(len(geoms))
     length = np.zeros(len(geoms))
     if method == "ellipsoidal":
-        poly = np.flatnonzero(dims == 2)
+        poly = np.flatnonzero((dims == 2) & ~shapely.is_empty(geoms))
         if len(poly):
             # the projection centre is each geometry's own centroid snapped to a 0.5° grid,
             # so an area never depends on which other geometries share the batch
@@ -199,12 +199,15 @@ def measure(geoms, crs, method: str):
             length[line] = [_geod_length(g) for g in geo]
         return area, length
     # gk: the zone of each geometry's centroid; no reprojection when it is the CRS's own zone
-    cen = shapely.centroid(geoms)
+    live = np.flatnonzero(~shapely.is_empty(geoms))
+    if not len(live):
+        return area, length
+    cen = shapely.centroid(geoms[live])
     lon, _ = transformer(crs, GEO).transform(shapely.get_x(cen), shapely.get_y(cen))
     zones = np.round(np.asarray(lon) / 3.0).astype(int)
     own = _gk_zone_of(crs)
     for zone in np.unique(zones):
-        sel = zones == zone
+        sel = live[zones == zone]
         if zone == own:
             g = geoms[sel]
         else:
