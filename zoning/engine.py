@@ -345,12 +345,13 @@ class RegionIndex:
     def chunk_layers(self, kind: str, footprints_geo, options: CheckOptions) -> list:
         """The layer indexes to check a chunk against: the in-memory ones, plus, for layers
         kept in a database, an index of the features near this chunk's footprints."""
-        from .postgis import NEAREST_SEARCH_M
         from .sources import normalise_layer
 
         out = list(self.layers.get(kind, []))
         for spec, src in self.remote.get(kind, []):
-            frame = src.fetch(footprints_geo, max(options.radius_m, NEAREST_SEARCH_M))
+            # features within the setback radius (touching included), plus the nearest
+            # few of every footprint with none there: enough for hits, distances, radius
+            frame = src.fetch(footprints_geo, options.radius_m)
             frame = normalise_layer(frame, spec)
             out.append(LayerIndex.build(spec.name, kind, frame, self.work_crs,
                                         options.subdivide_vertices, spec.version, spec.source))

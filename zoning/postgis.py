@@ -37,7 +37,6 @@ __all__ = ["connect", "resolve_dsn", "import_catalog", "PostgisSource", "read_ta
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 SUBDIVIDE_VERTICES = 256
-NEAREST_SEARCH_M = 5000.0
 
 
 def resolve_dsn(dsn: str) -> str:
@@ -269,8 +268,11 @@ class PostgisSource:
         return metres / (111_320.0 * max(np.cos(np.radians(min(abs(lat) + 1, 89))), 0.05))
 
     def fetch(self, footprints_geo, search_m: float) -> gpd.GeoDataFrame:
-        """Features within ``search_m`` of any footprint, plus each isolated footprint's
-        nearest few (KNN), as a frame in the table's CRS (``fid`` kept for de-duplication)."""
+        """Features within ``search_m`` of any footprint (0: intersecting or touching), plus
+        the nearest three (KNN) of each footprint with none that near, in the table's CRS.
+
+        The nearest feature of every footprint is therefore among those returned, so
+        distances match a check against the whole layer."""
         wkb = [shapely.to_wkb(g) for g in footprints_geo]
         lat = float(np.max(shapely.bounds(np.asarray(footprints_geo))[:, 3]))
         d = self._dist(search_m, lat)
