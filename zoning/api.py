@@ -104,6 +104,12 @@ def _coverage(cat: Catalog):
 
 
 def _pick_region(geom, cats: list[Catalog]) -> Catalog | None:
+    if len(cats) == 1:
+        return cats[0]  # the check itself reports any part outside its coverage
+    for c in cats:  # the common case: inside one region (a prepared test, fast)
+        cov = _coverage(c)
+        if cov is not None and shapely.covers(cov, geom):
+            return c
     best, best_score = None, 0.0
     for c in cats:
         cov = _coverage(c)
@@ -115,8 +121,6 @@ def _pick_region(geom, cats: list[Catalog]) -> Catalog | None:
             geom) == 2 else shapely.length(shapely.intersection(cov, geom)) + 1e-12
         if score > best_score or best is None:
             best, best_score = c, score
-    if best is None and len(cats) == 1:
-        return cats[0]
     return best
 
 
