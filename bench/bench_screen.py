@@ -209,9 +209,9 @@ def run_redline(work: Path) -> dict:
     for label, maxv in (("whole", 0), ("subdivided", 256)):
         t0 = time.perf_counter()
         if maxv:
-            pieces, parent = subdivide(geoms, maxv)
+            pieces, _parent = subdivide(geoms, maxv)
         else:
-            pieces, parent = geoms, np.arange(len(geoms))
+            pieces = geoms
         tree = shapely.STRtree(pieces)
         t_build = time.perf_counter() - t0
         t1 = time.perf_counter()

@@ -14,8 +14,7 @@ from zoning.access import evaluate as evaluate_access
 from zoning.api import check, screen
 from zoning.catalog import load_catalog
 from zoning.cli import main
-from zoning.engine import CheckOptions
-from zoning.errors import CatalogError, DataError
+from zoning.errors import CatalogError
 from zoning.models import State
 from zoning.paths import seeds_dir
 from zoning.projects import read_projects

@@ -1,6 +1,5 @@
 """The committed seed data and catalogs."""
 
-import re
 
 import geopandas as gpd
 import numpy as np

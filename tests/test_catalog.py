@@ -1,7 +1,6 @@
 """Catalog parsing and `zoning layers validate` on broken catalogs built in code."""
 
 import json
-import textwrap
 
 import geopandas as gpd
 import pytest

@@ -1,6 +1,5 @@
 """Footprint inputs: every bad-input class gets a clear error; no row is ever lost."""
 
-import json
 import zipfile
 
 import geopandas as gpd

@@ -1,7 +1,6 @@
 """The 部标 coordinate TXT parser and its real-world variants."""
 
 import pytest
-import shapely
 
 from zoning.errors import DataError
 from zoning.txt import parse_txt

@@ -426,8 +426,6 @@ def check_chunk(index: RegionIndex, projects: list[_Project],
     fps = shapely.transform(geo, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
     kinds = np.array([p.kind for p in projects])
     fp_area, fp_len = measure(fps, index.work_crs, opts.area_method)
-    fp_area_planar = shapely.area(fps)
-    fp_len_planar = shapely.length(fps)
     for k in range(n):
         results[k].area_m2 = float(fp_area[k])
         results[k].length_m = float(fp_len[k])
@@ -459,8 +457,8 @@ def check_chunk(index: RegionIndex, projects: list[_Project],
                     rule="missing-layer", notes=list(index.problems)))
             continue
         for li in index.chunk_layers(kind, geo, opts):
-            lrs = _check_layer(li, fps, kinds, fp_area, fp_len, fp_area_planar, fp_len_planar,
-                               index, opts, overlaps, projects)
+            lrs = _check_layer(li, fps, kinds, fp_area, fp_len, index, opts, overlaps,
+                               projects)
             for k in range(n):
                 lr, zones = lrs[k]
                 if not inside[k]:
@@ -537,8 +535,8 @@ def _apply_access(index: RegionIndex, p: _Project, fp_work, result: CheckResult,
             lr.notes.append(f"准入清单：{len(worst)} 条条款结论为“{worst[0].outcome_zh}”，见符合性分析表")
 
 
-def _check_layer(li: LayerIndex, fps, kinds, fp_area, fp_len, fp_area_planar, fp_len_planar,
-                 index: RegionIndex, opts: CheckOptions, overlaps: list, projects):
+def _check_layer(li: LayerIndex, fps, kinds, fp_area, fp_len, index: RegionIndex,
+                 opts: CheckOptions, overlaps: list, projects):
     n = len(fps)
     line_layer = KINDS[li.kind].geometry == "line"
     ii, jj = li.tree.query(fps, predicate="intersects")
