@@ -221,8 +221,7 @@ def read_table(spec) -> gpd.GeoDataFrame:
         cur = conn.cursor()
         geom = pg.get("geometry", "geom")
         cols = [c for c in _columns(cur, pg["table"]) if c not in (geom, "fid")]
-        cur.execute(f"SELECT Find_SRID(%s, %s, %s)", (*_split(pg["table"]), geom))
-        srid = cur.fetchone()[0]
+        srid = _srid(cur, pg["table"], geom)
         sel = ", ".join([_qc(c) for c in cols] + [f"ST_AsBinary({_qc(geom)})"])
         cur.execute(f"SELECT {sel} FROM {_qi(pg['table'])} ORDER BY fid")
         return _frame(cur.fetchall(), cols, srid)
@@ -232,6 +231,11 @@ def read_table(spec) -> gpd.GeoDataFrame:
 
 def _split(table):
     return table.split(".") if "." in table else ("public", table)
+
+
+def _srid(cur, table: str, geom: str) -> int:
+    cur.execute("SELECT Find_SRID(%s, %s, %s)", (*_split(table), geom))
+    return cur.fetchone()[0]
 
 
 class PostgisSource:
@@ -245,8 +249,7 @@ class PostgisSource:
         self.conn = connect(pg["dsn"])
         cur = self.conn.cursor()
         self.cols = [c for c in _columns(cur, self.table) if c not in (self.geom,)]
-        cur.execute("SELECT Find_SRID(%s, %s, %s)", (*_split(self.table), self.geom))
-        self.srid = int(cur.fetchone()[0])
+        self.srid = int(_srid(cur, self.table, self.geom))
         cur.execute("SELECT to_regclass(%s)", (self.table + "__sub",))
         self.sub = cur.fetchone()[0] is not None
         self.geographic = CRS.from_epsg(self.srid).is_geographic
@@ -310,8 +313,7 @@ def check_layer_table(spec) -> dict:
         cur = conn.cursor()
         geom = pg.get("geometry", "geom")
         cols = _columns(cur, pg["table"])
-        cur.execute("SELECT Find_SRID(%s, %s, %s)", (*_split(pg["table"]), geom))
-        srid = cur.fetchone()[0]
+        srid = _srid(cur, pg["table"], geom)
         cur.execute(f"SELECT count(*), count(*) FILTER (WHERE NOT ST_IsValid({_qc(geom)})), "
                     f"count(*) FILTER (WHERE ST_IsEmpty({_qc(geom)})) FROM {_qi(pg['table'])}")
         n, invalid, empty = cur.fetchone()

@@ -92,6 +92,13 @@ def _columns(df: pd.DataFrame) -> dict:
     return found
 
 
+def _row_head(rec: dict, cols: dict, i: int, path: Path) -> dict:
+    """Row number, id (default: the row number) and name of one input row."""
+    return {"row": i, "source": str(path),
+            "project_id": str(_clean(rec.get(cols.get("project_id"))) or i),
+            "name": str(_clean(rec.get(cols.get("name"))) or "")}
+
+
 def _row_attrs(rec: dict, cols: dict) -> dict:
     out = {}
     for a in ATTRIBUTES:
@@ -224,9 +231,7 @@ def read_projects(path, crs=None, coord_sys=None, encoding=None, layer=None,
     rows = []
     for i, rec in enumerate(gdf.to_dict("records"), start=1):
         g = rec.pop(gdf.geometry.name)
-        row = {"row": i, "source": str(path),
-               "project_id": str(_clean(rec.get(cols.get("project_id"))) or i),
-               "name": str(_clean(rec.get(cols.get("name"))) or "")}
+        row = _row_head(rec, cols, i, path)
         try:
             row.update(_row_attrs(rec, cols))
             cs = _clean(rec.get(cols["coord_sys"])) if "coord_sys" in cols else coord_sys
@@ -264,9 +269,7 @@ def _read_table(path: Path, crs, coord_sys, encoding, sheet) -> gpd.GeoDataFrame
                         f"{list(df.columns)}", path=path)
     rows = []
     for i, rec in enumerate(df.to_dict("records"), start=1):
-        row = {"row": i, "source": str(path),
-               "project_id": str(_clean(rec.get(cols.get("project_id"))) or i),
-               "name": str(_clean(rec.get(cols.get("name"))) or "")}
+        row = _row_head(rec, cols, i, path)
         try:
             row.update(_row_attrs(rec, cols))
             row_crs = _clean(rec.get(cols["crs"])) if "crs" in cols else None
