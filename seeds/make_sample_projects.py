@@ -101,10 +101,10 @@ def main():
     gy_pa = layer("guiyang", "ZRBHD")
     plain_red = gy_red[gy_red.ZRBHDFQ == ""].sort_values("MJ", ascending=False)
     p = inner_point(plain_red.geometry.iloc[0], rng)
-    add("GY-001", "花溪区山地旅游度假村", square(p, 0.002), "prohibited (red line)",
+    add("GY-001", "山地旅游度假村", square(p, 0.002), "prohibited (red line)",
         项目类型="other", 行业代码="R9030", 建设性质="新建")
     p = inner_point(plain_red.geometry.iloc[1], rng)
-    add("GY-002", "乌当区通信基站及防火通道", square(p, 0.0005), "limited activity (category 6)",
+    add("GY-002", "通信基站及防火通道", square(p, 0.0005), "limited activity (category 6)",
         有限人为活动类别="6", 项目类型="linear", 行业代码="I6312", 建设性质="新建")
     seat = shapely.Point(106.714, 26.568)
     line = shapely.LineString([(seat.x - 0.15, seat.y - 0.12), (seat.x + 0.05, seat.y + 0.20),
@@ -114,10 +114,10 @@ def main():
     add("GY-004", "贵阳绕城高速联络线（路基方案）", line, "major project (transport)",
         是否占地="是", 重大项目类别="transport", 项目类型="linear", 行业代码="E4812")
     farm = gy_farm.sort_values("YJJBNTTBMJ", ascending=False).geometry.iloc[0]
-    add("GY-005", "修文县物流仓储项目", square(farm.centroid, 0.0012), "prohibited (farmland)",
+    add("GY-005", "物流仓储项目", square(farm.centroid, 0.0012), "prohibited (farmland)",
         项目类型="other", 行业代码="G5951", 建设性质="新建")
     core = gy_udb[gy_udb.GHFQDM == "01"].sort_values("MJ", ascending=False).geometry.iloc[0]
-    add("GY-006", "观山湖区数据中心", square(core.representative_point(), 0.002),
+    add("GY-006", "数据中心（城镇开发边界内）", square(core.representative_point(), 0.002),
         "no conflict (inside the urban boundary)", 项目类型="urban_construction",
         行业代码="I6450", 建设性质="新建")
     add("GY-007", "化工园区扩区（城镇开发边界外）", clear_site("guiyang", rng, 0.003),
@@ -129,7 +129,7 @@ def main():
     # a point given in GCJ-02 (from a web map): converted only because the row says so
     w = shapely.Point(106.640, 26.620)
     g = shapely.Point(*[float(v) for v in wgs84_to_gcj02(w.x, w.y)])
-    rows.append(dict(项目编号="GY-009", 项目名称="白云区便民服务中心（高德坐标）", wkt="",
+    rows.append(dict(项目编号="GY-009", 项目名称="便民服务中心（高德坐标）", wkt="",
                      经度=f"{g.x:.6f}", 纬度=f"{g.y:.6f}", 坐标类型="gcj02",
                      项目类型="urban_construction", expect="GCJ-02 converted"))
     add("GY-010", "坐标缺失的项目", None, "row error: no footprint")
@@ -138,7 +138,7 @@ def main():
     # the TXT footprint: a parcel in a Guiyang farmland cluster, delivered as GBK 部标 TXT
     cluster = square(gy_farm.geometry.iloc[len(gy_farm) // 2].centroid, 0.003)
     (OUT / "GY-012_勘测定界.txt").write_bytes(txt_for(cluster).encode("gb18030"))
-    rows.append(dict(项目编号="GY-012", 项目名称="开阳县磷化工配套项目（部标TXT）", wkt="",
+    rows.append(dict(项目编号="GY-012", 项目名称="磷化工配套项目（部标TXT）", wkt="",
                      文件="GY-012_勘测定界.txt", 行业代码="C2614", 建设性质="新建",
                      expect="from TXT file"))
     yy_shore = layer("yunyang", "HLAX")
@@ -182,7 +182,7 @@ def main():
             项目类型="other")
     pl_red = layer("pingliang", "STBHHX")
     p = inner_point(pl_red.sort_values("MJ", ascending=False).geometry.iloc[0], rng)
-    add("PL-001", "崆峒区风电场升压站", square(p, 0.001), "prohibited (red line)",
+    add("PL-001", "风电场升压站", square(p, 0.001), "prohibited (red line)",
         行业代码="D4415", 建设性质="新建", 项目类型="other")
     add("PL-002", "农产品加工园（城镇开发边界外）", clear_site("pingliang", rng, 0.003),
         "prohibited (park outside UDB)", 项目类型="industrial_park", 行业代码="C1371")

@@ -144,3 +144,17 @@ def test_region_map_in_headless_chromium(tmp_path):
     assert not [c for c in console if "Uncaught" in c or "Error" in c], console
     assert len(re.findall(r"leaflet-interactive", dom)) >= 10  # ten districts
     assert "森林覆盖率" in dom and "与规划目标的差距" in dom
+
+
+def test_cli_tianditu_without_key_is_a_message(tmp_path, monkeypatch):
+    from zoning.cli import main
+    from zoning.paths import seeds_dir
+
+    monkeypatch.delenv("ZONING_TIANDITU_KEY", raising=False)
+    txt = seeds_dir() / "projects" / "GY-012_勘测定界.txt"
+    r = CliRunner().invoke(main, ["check", str(txt), "--map", str(tmp_path / "m.html"),
+                                  "--basemap", "tianditu"])
+    assert r.exit_code == 2 and "needs a key" in r.output and "Traceback" not in r.output
+    r = CliRunner().invoke(main, ["check", str(txt), "--map", str(tmp_path / "m.html"),
+                                  "--basemap", "none"])
+    assert r.exit_code == 0 and (tmp_path / "m.html").exists()

@@ -25,6 +25,7 @@ import numpy as np
 import shapely
 from branca.element import Element, MacroElement, Template
 
+from .errors import ZoningError
 from .io import atomic_path
 from .models import M2_PER_HA, M2_PER_MU, CheckResult, State
 
@@ -52,6 +53,10 @@ class GCJ02Warning(UserWarning):
     """GCJ-02 basemap tiles under WGS84/CGCS2000 data."""
 
 
+class MapError(ZoningError, ValueError):
+    """A map that cannot be made as asked (basemap key missing, size bound exceeded)."""
+
+
 def esc(v) -> str:
     """HTML-escape, and also neutralise ` and $ (folium puts some text in JS template literals)."""
     return (html.escape("" if v is None else str(v), quote=True)
@@ -60,7 +65,7 @@ def esc(v) -> str:
 
 def _base_map(bounds, basemap: str, tianditu_key: str | None):
     if basemap not in BASEMAPS:
-        raise ValueError(f"basemap must be one of {BASEMAPS}")
+        raise MapError(f"basemap must be one of {BASEMAPS}")
     x0, y0, x1, y1 = bounds
     m = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], zoom_start=12, tiles=None,
                    control_scale=True, prefer_canvas=False)
@@ -68,8 +73,8 @@ def _base_map(bounds, basemap: str, tianditu_key: str | None):
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap 底图").add_to(m)
     elif basemap == "tianditu":
         if not tianditu_key:
-            raise ValueError("the 天地图 basemap needs a key (--tianditu-key or "
-                             "ZONING_TIANDITU_KEY)")
+            raise MapError("the 天地图 basemap needs a key (--tianditu-key or "
+                           "ZONING_TIANDITU_KEY)")
         k = html.escape(tianditu_key)
         for layer, name in (("vec", "天地图 矢量"), ("cva", "天地图 注记")):
             folium.TileLayer(
@@ -355,8 +360,8 @@ def save_map(m: folium.Map, path, assets_dir=None, max_bytes: int = 8_000_000) -
     text = root.render()
     size = len(text.encode("utf-8"))
     if size > max_bytes:
-        raise ValueError(f"map would be {size / 1e6:.1f} MB (> {max_bytes / 1e6:.1f} MB): "
-                         "lower the vicinity or raise the simplification")
+        raise MapError(f"map would be {size / 1e6:.1f} MB (> {max_bytes / 1e6:.1f} MB): "
+                       "lower the vicinity or raise the simplification")
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return size

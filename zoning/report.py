@@ -54,6 +54,25 @@ def _access_rows(r: CheckResult):
                f["outcome_zh"]]
 
 
+META_ZH = {"input": "输入文件", "catalogs": "图层目录", "engine": "计算引擎",
+           "area_method": "面积算法（ellipsoidal 椭球面积 / gk 高斯投影平面面积）",
+           "tolerance_m2": "几何容差（m²）", "min_report_m2": "报告阈值（m²）",
+           "radius_m": "邻近要素半径（m）", "generated": "生成时间（UTC）",
+           "zoning_version": "zoning 版本"}
+
+
+def _count_zh(key: str) -> str:
+    from .models import State
+
+    names = {"rows": "输入行数", "ok": "成功", "error": "失败"}
+    if key in names:
+        return names[key]
+    try:
+        return State(key).zh
+    except ValueError:
+        return key
+
+
 def results_json(results: list[CheckResult], meta: dict) -> dict:
     return {"schema": SCHEMA_VERSION.replace("check", "screen"), "meta": meta,
             "results": [r.to_dict() for r in results]}
@@ -122,8 +141,9 @@ def _write_excel(path: Path, results: list[CheckResult], meta: dict, counts: dic
             ws.append([r.row, r.project_id, r.name, r.error])
     ws = wb.create_sheet("说明")
     header(ws, ["项目", "值"])
-    for k, v in list(meta.items()) + [(f"计数:{k}", v) for k, v in counts.items()]:
-        ws.append([k, v if isinstance(v, (int, float)) else str(v)])
+    for k, v in list(meta.items()) + [(f"count:{k}", v) for k, v in counts.items()]:
+        label = META_ZH.get(k) or (f"计数：{_count_zh(k[6:])}" if k.startswith("count:") else k)
+        ws.append([label, v if isinstance(v, (int, float)) else str(v)])
     with atomic_path(path) as tmp:
         wb.save(tmp)
 
