@@ -478,6 +478,8 @@ def check_chunk(index: RegionIndex, projects: list[_Project],
         for k, p in enumerate(projects):
             if ok[k] and inside[k]:
                 _apply_access(index, p, fps[k], results[k], per_project_layers[k])
+    failed_rows = {projects[k].row for k in range(n) if not ok[k]}
+    overlaps = [o for o in overlaps if o["row"] not in failed_rows]
     if overlaps:  # overlap geometries leave the engine in EPSG:4490
         geo = _to_geo(np.array([o["geometry"] for o in overlaps], dtype=object), index.work_crs)
         for o, g in zip(overlaps, geo):
