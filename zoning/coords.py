@@ -16,9 +16,12 @@ same datum; the difference is below one metre in China.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
+import shapely
+from pyproj import CRS, Transformer
 
 __all__ = [
     "wgs84_to_gcj02",
@@ -30,6 +33,8 @@ __all__ = [
     "gk3_zone",
     "gk3_epsg",
     "zone_from_easting",
+    "transformer",
+    "reproject",
 ]
 
 _A = 6378245.0
@@ -145,3 +150,21 @@ def zone_from_easting(easting: float) -> int | None:
     if easting >= 13e6:
         return int(easting // 1e6)
     return None
+
+
+@functools.lru_cache(maxsize=64)
+def _transformer(src: str, dst: str) -> Transformer:
+    return Transformer.from_crs(CRS.from_user_input(src), CRS.from_user_input(dst),
+                                always_xy=True)
+
+
+def transformer(src, dst) -> Transformer:
+    """A cached always-xy Transformer (building one costs milliseconds)."""
+    return _transformer(CRS.from_user_input(src).to_wkt(), CRS.from_user_input(dst).to_wkt())
+
+
+def reproject(geoms, src, dst):
+    """Geometries (one or an array) from CRS ``src`` to ``dst``, longitude/easting first."""
+    t = transformer(src, dst)
+    return shapely.transform(geoms, lambda xy: np.column_stack(t.transform(xy[:, 0],
+                                                                           xy[:, 1])))

@@ -23,16 +23,15 @@ How it works
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
 import shapely
-from pyproj import CRS, Geod, Transformer
+from pyproj import CRS, Geod
 
 from .catalog import KINDS, Catalog
-from .coords import gk3_epsg
+from .coords import gk3_epsg, reproject, transformer
 from .errors import DataError
 from .models import CheckResult, FeatureHit, LayerResult, State, most_severe
 from .rules import Facts, RuleSet
@@ -130,20 +129,8 @@ def _polygonal(g):
     return shapely.union_all(parts)
 
 
-@functools.lru_cache(maxsize=64)
-def _transformer(src: str, dst: str) -> Transformer:
-    return Transformer.from_crs(CRS.from_user_input(src), CRS.from_user_input(dst),
-                                always_xy=True)
-
-
-def transformer(src, dst) -> Transformer:
-    """A cached always-xy Transformer (building one costs milliseconds)."""
-    return _transformer(CRS.from_user_input(src).to_wkt(), CRS.from_user_input(dst).to_wkt())
-
-
 def _to_geo(geoms, crs):
-    t = transformer(crs, GEO)
-    return shapely.transform(geoms, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
+    return reproject(geoms, crs, GEO)
 
 
 def _geod_length(g) -> float:
@@ -189,10 +176,8 @@ def measure(geoms, crs, method: str):
             for lon0, lat0 in np.unique(keys, axis=0):
                 sel = poly[(keys[:, 0] == lon0) & (keys[:, 1] == lat0)]
                 laea = f"+proj=laea +lat_0={lat0} +lon_0={lon0} +ellps=GRS80 +units=m +no_defs"
-                t = transformer(crs, laea)
                 dense = shapely.segmentize(geoms[sel], step)
-                area[sel] = shapely.area(shapely.transform(dense, lambda xy: np.column_stack(
-                    t.transform(xy[:, 0], xy[:, 1]))))
+                area[sel] = shapely.area(reproject(dense, crs, laea))
         line = dims == 1
         if line.any():
             geo = _to_geo(geoms[line], crs)
@@ -211,9 +196,7 @@ def measure(geoms, crs, method: str):
         if zone == own:
             g = geoms[sel]
         else:
-            t = transformer(crs, f"EPSG:{int(4534 + zone - 25)}")
-            g = shapely.transform(geoms[sel], lambda xy: np.column_stack(
-                t.transform(xy[:, 0], xy[:, 1])))
+            g = reproject(geoms[sel], crs, f"EPSG:{int(4534 + zone - 25)}")
         d = shapely.get_dimensions(g)
         area[sel] = np.where(d == 2, shapely.area(g), 0.0)
         length[sel] = np.where(d == 1, shapely.length(g), 0.0)
@@ -328,9 +311,7 @@ class RegionIndex:
                 spec.version, spec.source))
         coverage = None
         if coverage_geo is not None:
-            t = Transformer.from_crs(GEO, work, always_xy=True)
-            coverage = shapely.transform(coverage_geo, lambda xy: np.column_stack(
-                t.transform(xy[:, 0], xy[:, 1])))
+            coverage = reproject(coverage_geo, GEO, work)
             shapely.prepare(coverage)
         rem: dict = {}
         for name, src in remote.items():
@@ -421,9 +402,8 @@ def check_chunk(index: RegionIndex, projects: list[_Project],
             results[k].status, results[k].error = "error", str(e)
             facts_base.append(None)
             ok[k] = False
-    t = transformer(GEO, index.work_crs)
     geo = np.array([p.geometry for p in projects], dtype=object)
-    fps = shapely.transform(geo, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
+    fps = reproject(geo, GEO, index.work_crs)
     kinds = np.array([p.kind for p in projects])
     fp_area, fp_len = measure(fps, index.work_crs, opts.area_method)
     for k in range(n):

@@ -142,11 +142,10 @@ def project_map(result: CheckResult, footprint, index, *, vicinity_m: float = 20
     most ``max_features`` per layer, so the file stays small even when a
     layer has a million patches.
     """
-    from .engine import _to_geo, transformer
+    from .coords import reproject
+    from .engine import _to_geo
 
-    t = transformer("EPSG:4490", index.work_crs)
-    fp_work = shapely.transform(footprint, lambda xy: np.column_stack(t.transform(xy[:, 0],
-                                                                                 xy[:, 1])))
+    fp_work = reproject(footprint, "EPSG:4490", index.work_crs)
     box = shapely.box(*shapely.buffer(fp_work, vicinity_m).bounds)
     # coarser simplification for a larger view: about 1/3000 of the view's diagonal
     x0, y0, x1, y1 = box.bounds

@@ -35,7 +35,7 @@ import shapely
 from affine import Affine
 from pyproj import CRS, Transformer
 
-from .coords import gk3_epsg
+from .coords import gk3_epsg, reproject
 
 GEO_CRS = "EPSG:4490"
 
@@ -226,7 +226,6 @@ def generate(spec: RegionSpec, districts: gpd.GeoDataFrame, scale: float = 1.0,
     lon0, lat0 = shapely.centroid(region_geo).coords[0]
     work = CRS.from_epsg(gk3_epsg(lon0, prefix=True))
     to_work = Transformer.from_crs(GEO_CRS, work, always_xy=True)
-    to_geo = Transformer.from_crs(work, GEO_CRS, always_xy=True)
     dw = d.to_crs(work)
     region = shapely.union_all(dw.geometry.values)
     terrain = Terrain(spec.seed, region_geo.bounds, lat0)
@@ -395,7 +394,7 @@ def generate(spec: RegionSpec, districts: gpd.GeoDataFrame, scale: float = 1.0,
     units = _control_units(spec, dw, names, red, pa, udb_all, work)
 
     say("land cover raster")
-    lc, transform, lc_stats = _landcover(spec, d, terrain, udb, water, res_arcsec, to_geo)
+    lc, transform, lc_stats = _landcover(spec, d, terrain, udb, water, res_arcsec, work)
 
     # attach identifiers and areas, convert to storage CRS
     layers = {}
@@ -561,7 +560,7 @@ def _control_units(spec, dw, names, red, pa, udb_all, work):
     return gpd.GeoDataFrame(rows, crs=work)
 
 
-def _landcover(spec, d, terrain, udb, water, res_arcsec, to_geo):
+def _landcover(spec, d, terrain, udb, water, res_arcsec, work_crs):
     """Land-cover classes on a CGCS2000 lon/lat grid, 0 outside the region."""
     from rasterio import features
 
@@ -588,8 +587,7 @@ def _landcover(spec, d, terrain, udb, water, res_arcsec, to_geo):
     built &= jitter.grid(lons, lats) > 0.2
     lc[inside & built] = 80
     if not water.is_empty:
-        wgeo = shapely.transform(water, lambda xy: np.column_stack(
-            to_geo.transform(xy[:, 0], xy[:, 1])))
+        wgeo = reproject(water, work_crs, GEO_CRS)
         wm = features.geometry_mask([wgeo], (h, w), transform, invert=True)
         lc[inside & wm] = 60
     free = inside & (lc == 10)
