@@ -5,7 +5,7 @@ Run by hand:
     .venv/bin/pip install -e ".[bench]"      # rasterstats, for the comparison
     .venv/bin/python bench/bench_indicators.py
 
-The raster is zoning.synth's Guiyang land cover at 1/3 arc-second (≈10 m),
+The raster is zoning.demo.synth's Guiyang land cover at 1/3 arc-second (≈10 m),
 about 158 million pixels (about 80 million inside the districts), written as
 a COG under --workdir.  Modes, each in its own process (peak memory = its max
 RSS):
@@ -39,8 +39,8 @@ def peak_rss_mb() -> float:
 def prepare(work: Path, res_arcsec: float):
     import geopandas as gpd
 
-    from zoning import synth
-    from zoning.io import write_cog
+    from zoning.demo import synth
+    from zoning.io.vector import write_cog
     from zoning.paths import seeds_dir
 
     tif = work / "landcover10m.tif"

@@ -6,7 +6,7 @@ Run by hand (needs the data of bench_screen.py and a PostGIS server):
     eval "$(scripts/pg-test-server.sh)"          # or point ZONING_BENCH_PG_DSN elsewhere
     .venv/bin/python bench/bench_scaleout.py
 
-Every mode goes through the public entry points (`zoning.api.screen`,
+Every mode goes through the public entry points (`zoning.screen.screen`,
 `zoning.scaleout.screen_dask`) from a catalog of GeoParquet layers, so layer
 loading is included.  Peak memory is the client process's max RSS (dask
 workers and the PostgreSQL server are separate processes, reported apart where
@@ -61,7 +61,7 @@ def write_catalog(work: Path, kinds=None) -> Path:
 def projects(work: Path):
     import geopandas as gpd
 
-    from zoning.projects import project_table
+    from zoning.io.projects import project_table
 
     fps = gpd.read_parquet(work / "footprints.parquet")
     return project_table([dict(row=i + 1, project_id=p, name="", geometry=g, kind="polygon")
@@ -69,9 +69,9 @@ def projects(work: Path):
 
 
 def run(mode: str, work: Path, dsn: str) -> dict:
-    from zoning.api import screen
+    from zoning.screen import screen
     from zoning.catalog import load_catalog
-    from zoning.engine import CheckOptions
+    from zoning.engine.overlay import CheckOptions
 
     opts = CheckOptions()
     t = projects(work)
@@ -135,7 +135,7 @@ def main():
     dsn = os.environ.get("ZONING_BENCH_PG_DSN") or os.environ.get("ZONING_TEST_PG_DSN")
     if a.mode == "import":
         from zoning.catalog import load_catalog
-        from zoning.postgis import import_catalog
+        from zoning.io.postgis import import_catalog
 
         t0 = time.perf_counter()
         text, info = import_catalog(load_catalog(work / "catalog.yaml"), dsn, schema="bench",

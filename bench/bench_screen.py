@@ -17,7 +17,7 @@ Modes, each in its own process so that peak memory (max RSS) is its own:
 * ``redline``   intersections with the huge red-line polygons, subdivided
                 (256 vertices) vs whole
 
-Data are generated deterministically by zoning.synth (Guiyang, scaled) and
+Data are generated deterministically by zoning.demo.synth (Guiyang, scaled) and
 cached as GeoParquet under ``--workdir``.
 """
 
@@ -45,7 +45,7 @@ def prepare(work: Path, scale: float, n_fp: int):
     import geopandas as gpd
     import shapely
 
-    from zoning import synth
+    from zoning.demo import synth
     from zoning.paths import seeds_dir
 
     if (work / "farmland.parquet").exists() and (work / "footprints.parquet").exists():
@@ -89,7 +89,7 @@ def _catalog_and_frames(work: Path):
     import geopandas as gpd
 
     from zoning.catalog import resolve_catalogs
-    from zoning.sources import normalise_layer
+    from zoning.io.layers import normalise_layer
 
     cat = resolve_catalogs(region="guiyang")[0]
     names = {"redline": "STBHHX", "farmland": "YJJBNTBHTB", "udb": "CZKFBJ",
@@ -108,8 +108,8 @@ def run_engine(work: Path, method: str, only=None) -> dict:
     """zoning's check over chunks of 500; ``only``: keep just these layers (and districts)."""
     import geopandas as gpd
 
-    from zoning.engine import CheckOptions, RegionIndex, _Project, check_chunk
-    from zoning.rules import load_rules
+    from zoning.engine.overlay import CheckOptions, RegionIndex, _Project, check_chunk
+    from zoning.rules.three_lines import load_rules
 
     fps = gpd.read_parquet(work / "footprints.parquet")
     cat, frames = _catalog_and_frames(work)
@@ -169,7 +169,7 @@ def run_redline(work: Path) -> dict:
     import geopandas as gpd
     import shapely
 
-    from zoning.engine import subdivide
+    from zoning.engine.overlay import subdivide
 
     meta = json.loads((work / "meta.json").read_text())
     red = gpd.read_parquet(work / "STBHHX.parquet").to_crs(meta["work_crs"])

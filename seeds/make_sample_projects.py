@@ -22,7 +22,7 @@ from pyproj import Transformer
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from zoning.coords import wgs84_to_gcj02  # noqa: E402
+from zoning.crs import wgs84_to_gcj02  # noqa: E402
 
 OUT = HERE / "projects"
 G = "EPSG:4490"

@@ -5,7 +5,7 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 
-from zoning import synth
+from zoning.demo import synth
 from zoning.paths import seeds_dir
 
 ROOT = Path(__file__).resolve().parents[1]

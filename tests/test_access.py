@@ -8,16 +8,16 @@ import shapely
 import yaml
 from click.testing import CliRunner
 
-from zoning.access import (industry_matches, load_access_rules, normalize_industry,
+from zoning.rules.access import (industry_matches, load_access_rules, normalize_industry,
                            strictest)
-from zoning.access import evaluate as evaluate_access
-from zoning.api import check, screen
+from zoning.rules.access import evaluate as evaluate_access
+from zoning.screen import check, screen
 from zoning.catalog import load_catalog
 from zoning.cli import main
 from zoning.errors import CatalogError
-from zoning.models import State
+from zoning.results import State
 from zoning.paths import seeds_dir
-from zoning.projects import read_projects
+from zoning.io.projects import read_projects
 
 from .minicat import CRS, B, write_catalog
 
@@ -243,7 +243,7 @@ def test_bundled_rules_label_real_and_demo():
 
 
 def test_unknown_industry_code_is_a_row_error(mini):
-    from zoning.projects import project_table
+    from zoning.io.projects import project_table
 
     t = project_table([dict(row=1, project_id="x", geometry=shapely.box(106, 26, 106.01, 26.01),
                             kind="polygon", industry="Q9999")])

@@ -14,7 +14,7 @@ from zoning.cli import main
 from zoning.paths import seeds_dir
 
 SAMPLE = seeds_dir() / "projects" / "sample_projects.csv"
-SCHEMA = json.loads((Path(__import__("zoning").__file__).parent / "schema" /
+SCHEMA = json.loads((Path(__import__("zoning").__file__).parent / "report" / "schemas" /
                      "check-1.schema.json").read_text("utf-8"))
 
 

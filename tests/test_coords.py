@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
 
-from zoning import coords
+import zoning.crs as coords
 
 lon_s = st.floats(min_value=74.0, max_value=134.0)
 lat_s = st.floats(min_value=18.0, max_value=53.0)

@@ -2,11 +2,11 @@
 
 import pytest
 
-from zoning.api import screen
+from zoning.screen import screen
 from zoning.catalog import resolve_catalogs
-from zoning.engine import CheckOptions
+from zoning.engine.overlay import CheckOptions
 from zoning.paths import seeds_dir
-from zoning.projects import read_projects
+from zoning.io.projects import read_projects
 
 pytest.importorskip("distributed")
 pytest.importorskip("dask_geopandas")

@@ -8,10 +8,10 @@ import pytest
 import shapely
 from shapely.geometry import Point, Polygon, box
 
-from zoning.coords import wgs84_to_gcj02
+from zoning.crs import wgs84_to_gcj02
 from zoning.errors import CRSError, DataError
 from zoning.footprints import normalise
-from zoning.projects import read_footprint, read_projects
+from zoning.io.projects import read_footprint, read_projects
 
 GUIYANG = box(106.70, 26.55, 106.71, 26.56)
 
@@ -181,7 +181,7 @@ def test_xlsx_list_and_missing_geometry_column(tmp_path):
 
 
 def test_screen_rows_in_equal_rows_out(tmp_path):
-    from zoning.api import screen
+    from zoning.screen import screen
 
     rows = [{"项目编号": str(i), "wkt": box(106.70 + i * 0.01, 26.55, 106.705 + i * 0.01,
                                          26.555).wkt, "有限人为活动类别": "6" if i != 3 else "99"}

@@ -5,7 +5,7 @@ import pytest
 from shapely.geometry import box
 
 from zoning.errors import DataError
-from zoning.io import atomic_path, detect_dbf_encoding, read_vector, write_json
+from zoning.io.vector import atomic_path, detect_dbf_encoding, read_vector, write_json
 
 
 def _gdf():

@@ -10,9 +10,9 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from zoning.api import check, load_index
+from zoning.screen import check, load_index
 from zoning.catalog import resolve_catalogs
-from zoning.maps import GCJ02Warning, project_map, region_map, save_map
+from zoning.report.maps import GCJ02Warning, project_map, region_map, save_map
 
 EVIL = '<script>alert("x")</script>`${alert(2)}`'
 SITE = shapely.box(106.700, 26.550, 106.706, 26.556)
@@ -135,7 +135,7 @@ def test_project_map_in_headless_chromium(evil_map, tmp_path):
 
 
 def test_region_map_in_headless_chromium(tmp_path):
-    from zoning.api import indicators
+    from zoning.screen import indicators
 
     cat = resolve_catalogs(region="guiyang")[0]
     path = tmp_path / "region.html"

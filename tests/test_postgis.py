@@ -13,11 +13,11 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from zoning.api import check, screen
+from zoning.screen import check, screen
 from zoning.catalog import load_catalog, resolve_catalogs
-from zoning.engine import CheckOptions
+from zoning.engine.overlay import CheckOptions
 from zoning.errors import DataError
-from zoning.projects import read_projects
+from zoning.io.projects import read_projects
 
 from .minicat import CRS, B, L, write_catalog
 
@@ -111,7 +111,7 @@ def test_pushdown_fetches_only_nearby_features(dsn, tmp_path):
                                           geometry=cells, crs=CRS)
     files = load_catalog(write_catalog(tmp_path, layers=layers))
     pg = _import(dsn, files.path, tmp_path / "pg.yaml", "--schema", "push")
-    from zoning.api import load_index
+    from zoning.screen import load_index
 
     index = load_index(pg)
     (spec, src), = index.remote["farmland"]
@@ -137,7 +137,7 @@ def test_failed_import_leaves_no_table(dsn, tmp_path):
     names = list(doc["layers"])
     doc["layers"][names[0]]["path"] = "gone.gpkg"
     broken.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
-    from zoning.postgis import import_catalog
+    from zoning.io.postgis import import_catalog
 
     with pytest.raises(DataError, match="mini.gpkg: file not found"):
         import_catalog(load_catalog(broken), dsn, schema="broken")
@@ -176,7 +176,7 @@ def test_validate_postgis_catalog(mini_pair):
 
 def test_env_dsn_and_bad_dsn(tmp_path, monkeypatch):
     from zoning.errors import CatalogError
-    from zoning.postgis import connect, resolve_dsn
+    from zoning.io.postgis import connect, resolve_dsn
 
     monkeypatch.delenv("ZONING_NO_SUCH_DSN", raising=False)
     with pytest.raises(CatalogError, match="ZONING_NO_SUCH_DSN"):

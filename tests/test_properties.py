@@ -8,9 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from zoning.catalog import LayerSpec, Catalog
-from zoning.engine import CheckOptions, RegionIndex, _Project, check_chunk
-from zoning.rules import load_rules
-from zoning.sources import normalise_layer
+from zoning.engine.overlay import CheckOptions, RegionIndex, _Project, check_chunk
+from zoning.rules.three_lines import load_rules
+from zoning.io.layers import normalise_layer
 
 from .minicat import CRS, OX, OY, B, LAYERS, SPECS
 

@@ -8,7 +8,7 @@ import pytest
 import rasterio
 import shapely
 
-from zoning import synth
+from zoning.demo import synth
 
 from .conftest import small_spec
 

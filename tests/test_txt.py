@@ -3,7 +3,7 @@
 import pytest
 
 from zoning.errors import DataError
-from zoning.txt import parse_txt
+from zoning.io.parcel_txt import parse_txt
 
 HEADER = """[属性描述]
 格式版本号=1.01

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from .errors import CatalogError
+from zoning.errors import CatalogError
 
 __all__ = ["KINDS", "Kind", "LayerSpec", "Catalog", "load_catalog", "bundled_catalog_paths",
            "resolve_catalogs"]
@@ -212,7 +212,7 @@ def load_catalog(path) -> Catalog:
 
 
 def bundled_catalog_paths() -> list[Path]:
-    from .paths import layers_dir
+    from zoning.paths import layers_dir
 
     return sorted(p for p in layers_dir().glob("*.yaml") if not p.name.startswith("_"))
 

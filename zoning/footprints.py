@@ -12,8 +12,8 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
-from .coords import CHINA_BBOX, bd09_to_wgs84, gcj02_to_wgs84, reproject
-from .errors import CRSError, DataError
+from zoning.crs import CHINA_BBOX, bd09_to_wgs84, gcj02_to_wgs84, reproject
+from zoning.errors import CRSError, DataError
 
 __all__ = ["normalise", "geometry_kind", "guess_crs", "COORD_SYSTEMS"]
 
@@ -48,7 +48,7 @@ def guess_crs(geom) -> tuple[CRS, list[str], bool]:
     and Gauss–Krüger coordinates whose easting carries the zone prefix (either
     order).  Raises :class:`CRSError` when the coordinates do not say.
     """
-    from .coords import zone_from_easting
+    from zoning.crs import zone_from_easting
 
     x0, y0, x1, y1 = shapely.bounds(geom)
     if _in_china(x0, y0, x1, y1):

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .engine import measure
+from zoning.engine.overlay import measure
 
 __all__ = ["landcover_shares", "protected_share", "compare_targets", "Comparison",
            "INDICATOR_GROUPS"]

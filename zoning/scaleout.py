@@ -1,7 +1,7 @@
 """The dask engine: the same chunked check, run on a dask cluster.
 
 The project table is partitioned with dask-geopandas (one partition per
-chunk); each partition is screened by :func:`zoning.api.screen` on a worker.
+chunk); each partition is screened by :func:`zoning.screen.screen` on a worker.
 Layers are read once per worker process (the per-process index cache), never
 shipped with the tasks; only the small project partitions and the catalog
 manifests travel.  Results come back row for row in input order, identical
@@ -17,8 +17,8 @@ from typing import Callable
 
 import geopandas as gpd
 
-from .api import ScreenResult, screen
-from .engine import CheckOptions
+from zoning.screen import ScreenResult, screen
+from zoning.engine.overlay import CheckOptions
 
 __all__ = ["screen_dask"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import DataError
+from zoning.errors import DataError
 
 __all__ = ["Target", "load_targets"]
 
@@ -33,7 +33,7 @@ class Target:
 
 def load_targets(path=None) -> list[Target]:
     if path is None:
-        from .paths import seeds_dir
+        from zoning.paths import seeds_dir
 
         path = seeds_dir() / "targets.yaml"
     path = Path(path)

@@ -16,10 +16,10 @@ import pyogrio
 import shapely
 from pyproj import CRS, Transformer
 
-from .catalog import Catalog, LayerSpec
-from .coords import CHINA_BBOX
-from .errors import DataError
-from .io import source_encoding
+from zoning.catalog import Catalog, LayerSpec
+from zoning.crs import CHINA_BBOX
+from zoning.errors import DataError
+from zoning.io.vector import source_encoding
 
 __all__ = ["LayerReport", "validate_catalog", "validate_layer"]
 
@@ -133,8 +133,8 @@ def _validate_raster(rep: LayerReport, spec: LayerSpec) -> None:
 
 
 def _validate_postgis(rep: LayerReport, spec: LayerSpec) -> None:
-    from .errors import ZoningError
-    from .postgis import check_layer_table
+    from zoning.errors import ZoningError
+    from zoning.io.postgis import check_layer_table
 
     try:
         t = check_layer_table(spec)
@@ -235,7 +235,7 @@ def validate_layer(spec: LayerSpec, region: str = "") -> LayerReport:
         rep.error(f"{rep.wrong_type} features are not {'/'.join(sorted(want))}")
     ids = df[spec.id_field]
     if spec.kind == "control_unit":
-        from .access import UNIT_CODE
+        from zoning.rules.access import UNIT_CODE
 
         bad = [str(x) for x in ids.dropna() if not UNIT_CODE.match(str(x))]
         if bad:
@@ -257,9 +257,9 @@ def validate_layer(spec: LayerSpec, region: str = "") -> LayerReport:
 
 def _validate_rule_files(cat: Catalog) -> list[LayerReport]:
     """The verdict rules and the 准入清单 rules the catalog uses."""
-    from .access import load_access_rules
-    from .errors import ZoningError
-    from .rules import default_rules_path, load_rules
+    from zoning.rules.access import load_access_rules
+    from zoning.errors import ZoningError
+    from zoning.rules.three_lines import default_rules_path, load_rules
 
     out = []
     rules_path = cat.rules or default_rules_path()
@@ -271,7 +271,7 @@ def _validate_rule_files(cat: Catalog) -> list[LayerReport]:
     except ZoningError as e:
         rep.error(str(e))
     out.append(rep)
-    from .paths import layers_dir
+    from zoning.paths import layers_dir
 
     acc_path = cat.access_rules or layers_dir() / "access"
     rep = LayerReport(region=cat.region_id, name="(access rules)", kind="access_rules",

@@ -1,6 +1,6 @@
 """The check: footprints against indexed layers → per-layer results and verdicts.
 
-Pure computation: it takes normalised frames (see :mod:`zoning.sources`) and
+Pure computation: it takes normalised frames (see :mod:`zoning.io.layers`) and
 footprints in EPSG:4490, never paths.
 
 How it works
@@ -30,11 +30,11 @@ import numpy as np
 import shapely
 from pyproj import CRS, Geod
 
-from .catalog import KINDS, Catalog
-from .coords import gk3_epsg, reproject, transformer
-from .errors import DataError
-from .models import CheckResult, FeatureHit, LayerResult, State, most_severe
-from .rules import Facts, RuleSet
+from zoning.catalog import KINDS, Catalog
+from zoning.crs import gk3_epsg, reproject, transformer
+from zoning.errors import DataError
+from zoning.results import CheckResult, FeatureHit, LayerResult, State, most_severe
+from zoning.rules.three_lines import Facts, RuleSet
 
 __all__ = ["CheckOptions", "LayerIndex", "RegionIndex", "subdivide", "check_chunk"]
 
@@ -326,7 +326,7 @@ class RegionIndex:
     def chunk_layers(self, kind: str, footprints_geo, options: CheckOptions) -> list:
         """The layer indexes to check a chunk against: the in-memory ones, plus, for layers
         kept in a database, an index of the features near this chunk's footprints."""
-        from .sources import normalise_layer
+        from zoning.io.layers import normalise_layer
 
         out = list(self.layers.get(kind, []))
         for spec, src in self.remote.get(kind, []):
@@ -355,7 +355,7 @@ class _Project:
 
 def _project_facts(p: _Project, rules: RuleSet):
     """Validate project attributes against the rule vocabularies."""
-    from .access import normalize_industry
+    from zoning.rules.access import normalize_industry
 
     a = p.attrs
     if a.get("industry") is not None:
@@ -365,7 +365,7 @@ def _project_facts(p: _Project, rules: RuleSet):
             a["energy_tce"] = float(a["energy_tce"])
         except (TypeError, ValueError):
             raise ValueError(f"energy_tce {a['energy_tce']!r} is not a number") from None
-    from .projects import parse_bool
+    from zoning.io.projects import parse_bool
 
     takes = parse_bool(a.get("takes_land"), "takes_land (是否占地)") \
         if a.get("takes_land") is not None else None
@@ -481,8 +481,8 @@ def check_chunk(index: RegionIndex, projects: list[_Project],
 def _apply_access(index: RegionIndex, p: _Project, fp_work, result: CheckResult,
                   layers: list[LayerResult]) -> None:
     """三线一单: evaluate the access lists of every unit the footprint falls in."""
-    from .access import UNIT_CLASS_ZH, strictest, unit_class_of
-    from .access import evaluate as evaluate_access
+    from zoning.rules.access import UNIT_CLASS_ZH, strictest, unit_class_of
+    from zoning.rules.access import evaluate as evaluate_access
 
     unit_layers = [lr for lr in layers if lr.kind == "control_unit" and lr.hits]
     units = []

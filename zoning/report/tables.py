@@ -15,9 +15,9 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 
-from . import __version__
-from .io import atomic_path, write_json
-from .models import M2_PER_HA, M2_PER_MU, SCHEMA_VERSION, CheckResult
+from zoning import __version__
+from zoning.io.vector import atomic_path, write_json
+from zoning.results import M2_PER_HA, M2_PER_MU, SCHEMA_VERSION, CheckResult
 
 __all__ = ["write_outputs", "OUTPUT_FILES", "results_json"]
 
@@ -62,7 +62,7 @@ META_ZH = {"input": "输入文件", "catalogs": "图层目录", "engine": "计�
 
 
 def _count_zh(key: str) -> str:
-    from .models import State
+    from zoning.results import State
 
     names = {"rows": "输入行数", "ok": "成功", "error": "失败"}
     if key in names:
@@ -159,7 +159,7 @@ def _write_overlaps(path: Path, overlaps: list[dict]):
         gdf = gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs="EPSG:4490")
     gdf["overlap_ha"] = gdf["overlap_m2"] / M2_PER_HA
     gdf["overlap_mu"] = gdf["overlap_m2"] / M2_PER_MU
-    from .io import write_layers
+    from zoning.io.vector import write_layers
 
     write_layers(path, {"overlaps": gdf},
                  metadata={"GENERATOR": f"zoning {__version__}", "CONTENT": "overlap geometries "

@@ -19,7 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pyogrio
 
-from .errors import DataError
+from zoning.errors import DataError
 
 __all__ = [
     "atomic_path",

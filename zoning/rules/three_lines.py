@@ -7,8 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from .errors import CatalogError
-from .models import State
+from zoning.errors import CatalogError
+from zoning.results import State
 
 __all__ = ["RuleSet", "Facts", "load_rules", "default_rules_path"]
 
@@ -18,7 +18,7 @@ _RELATIONS = {"none", "touches", "overlaps", "within", "crosses", "contains_poin
 
 
 def default_rules_path() -> Path:
-    from .paths import layers_dir
+    from zoning.paths import layers_dir
 
     return layers_dir() / "rules" / "three_lines.yaml"
 

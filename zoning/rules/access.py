@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import CatalogError, DataError
+from zoning.errors import CatalogError, DataError
 
 __all__ = ["normalize_industry", "AccessRules", "AccessRule", "Finding", "load_access_rules",
            "DIMENSIONS", "OUTCOMES", "UNIT_CLASS_ZH", "UNIT_CODE"]
@@ -251,7 +251,7 @@ def _check_rule(raw: dict, path: Path, i: int, meta: dict) -> AccessRule:
 def load_access_rules(folder=None) -> AccessRules:
     """Load and check every ``*.yaml`` rule file of a folder (default: the bundled one)."""
     if folder is None:
-        from .paths import layers_dir
+        from zoning.paths import layers_dir
 
         folder = layers_dir() / "access"
     folder = Path(folder)

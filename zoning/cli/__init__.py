@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from . import __version__
-from .errors import ZoningError
+from zoning import __version__
+from zoning.errors import ZoningError
 
 console = Console()
 err_console = Console(stderr=True)
@@ -57,7 +57,7 @@ def layers():
 @json_option
 def layers_list(catalogs, region, as_json):
     """List every layer of the catalogs."""
-    from .catalog import resolve_catalogs
+    from zoning.catalog import resolve_catalogs
 
     cats = resolve_catalogs(catalogs, region)
     rows = []
@@ -83,7 +83,7 @@ def layers_list(catalogs, region, as_json):
 
 
 def _print_reports(reports):
-    from .validate import summary_path
+    from zoning.validate import summary_path
 
     t = Table(title="图层校验 layer validation")
     for col in ("区域", "图层", "类型", "状态", "要素数", "CRS", "编码", "无效/空几何", "问题"):
@@ -108,8 +108,8 @@ def layers_validate(catalogs, region, as_json):
 
     Exits with status 1 when any layer has an error.
     """
-    from .catalog import resolve_catalogs
-    from .validate import validate_catalog
+    from zoning.catalog import resolve_catalogs
+    from zoning.validate import validate_catalog
 
     reports = [r for cat in resolve_catalogs(catalogs, region) for r in validate_catalog(cat)]
     if as_json:
@@ -135,7 +135,7 @@ def layers_validate(catalogs, region, as_json):
 @region_option
 def layers_import(dsn, schema, out_catalog, catalog_dsn, catalogs, region):
     """Load a catalog's file layers into PostGIS (one transaction, GiST-indexed)."""
-    from .postgis import import_catalog, write_text
+    from zoning.io.postgis import import_catalog, write_text
 
     cats = _resolve(catalogs, region)
     if len(cats) != 1:
@@ -172,8 +172,8 @@ def seeds_generate(out_dir, regions, scale, res_arcsec, overwrite):
     """Regenerate the synthetic demo layers (deterministic)."""
     import geopandas as gpd
 
-    from . import synth
-    from .paths import seeds_dir
+    from zoning.demo import synth
+    from zoning.paths import seeds_dir
 
     specs = synth.load_specs(seeds_dir() / "regions.yaml")
     unknown = [r for r in regions if r not in specs]
@@ -204,7 +204,7 @@ def targets_cmd(region, as_json):
     """Indicator targets quoted from the seed plans."""
     from dataclasses import asdict
 
-    from .targets import load_targets
+    from zoning.targets import load_targets
 
     ts = [t for t in load_targets() if not region or t.region == region]
     if as_json:
@@ -272,7 +272,7 @@ def _warn_map(fn, *a, **k):
     """Run a map builder, printing GCJ-02 basemap warnings instead of Python warnings."""
     import warnings
 
-    from .maps import GCJ02Warning
+    from zoning.report.maps import GCJ02Warning
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", GCJ02Warning)
@@ -284,7 +284,7 @@ def _warn_map(fn, *a, **k):
 
 
 def _options_from(kw):
-    from .engine import CheckOptions
+    from zoning.engine.overlay import CheckOptions
 
     try:
         return CheckOptions(area_method=kw["area_method"], radius_m=kw["radius_m"],
@@ -298,7 +298,7 @@ def _fmt(x, nd=2):
 
 
 def _print_check(r):
-    from .models import M2_PER_HA, M2_PER_MU
+    from zoning.results import M2_PER_HA, M2_PER_MU
 
     head = f"项目 {r.project_id}" + (f" {r.name}" if r.name and r.name != r.project_id else "")
     if not r.ok:
@@ -335,7 +335,7 @@ def _print_check(r):
 
 
 def _print_access(acc):
-    from .access import OUTCOME_ZH
+    from zoning.rules.access import OUTCOME_ZH
 
     console.print("[bold]生态环境准入清单符合性分析表[/] (三线一单)  结论: "
                   f"{OUTCOME_ZH[acc['outcome']]}")
@@ -383,8 +383,8 @@ def check_cmd(footprint, catalogs, region, as_json, crs, coord_sys, encoding, sr
               no_land, activity, major_project, project_type, industry, nature, energy_tce, name,
               map_file, basemap, tianditu_key, **kw):
     """Check one project footprint (any vector file, KML/KMZ or 部标 TXT) against every layer."""
-    from .api import screen
-    from .projects import read_footprint
+    from zoning.screen import screen
+    from zoning.io.projects import read_footprint
 
     opts = _options_from(kw)
     attrs = dict(takes_land=False if no_land else None, activity=activity,
@@ -404,8 +404,8 @@ def check_cmd(footprint, catalogs, region, as_json, crs, coord_sys, encoding, sr
     if not r.ok:
         sys.exit(2)
     if map_file and r.region:
-        from .api import load_index
-        from .maps import project_map, save_map
+        from zoning.screen import load_index
+        from zoning.report.maps import project_map, save_map
 
         cat = next(c for c in cats if c.region_id == r.region)
         m = _warn_map(project_map, r, table.geometry.iloc[0], load_index(cat, opts),
@@ -415,7 +415,7 @@ def check_cmd(footprint, catalogs, region, as_json, crs, coord_sys, encoding, sr
 
 
 def _resolve(catalogs, region):
-    from .catalog import resolve_catalogs
+    from zoning.catalog import resolve_catalogs
 
     return resolve_catalogs(catalogs, region)
 
@@ -445,9 +445,9 @@ def screen_cmd(project_list, out_dir, overwrite, sheet, chunk_size, catalogs, re
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                                TimeRemainingColumn)
 
-    from .api import screen
-    from .projects import read_projects
-    from .report import OUTPUT_FILES, write_outputs
+    from zoning.screen import screen
+    from zoning.io.projects import read_projects
+    from zoning.report.tables import OUTPUT_FILES, write_outputs
 
     existing = [n for n in OUTPUT_FILES.values() if (out_dir / n).exists()]
     if existing and not overwrite:
@@ -462,7 +462,7 @@ def screen_cmd(project_list, out_dir, overwrite, sheet, chunk_size, catalogs, re
                   TimeRemainingColumn(), console=err_console) as prog:
         task = prog.add_task("screen", total=len(table))
         if engine == "dask":
-            from .scaleout import screen_dask
+            from zoning.scaleout import screen_dask
 
             res = screen_dask(table, cats, options=opts, chunk_size=chunk_size,
                               scheduler=scheduler, n_workers=workers,
@@ -480,7 +480,7 @@ def screen_cmd(project_list, out_dir, overwrite, sheet, chunk_size, catalogs, re
     assert counts["rows"] == len(table)
     console.print(f"{counts['rows']} rows in, {counts['rows']} rows out: {counts['ok']} checked, "
                   f"{counts['error']} failed")
-    from .models import State
+    from zoning.results import State
 
     for s in State:
         if counts[s.value]:
@@ -494,8 +494,8 @@ def screen_cmd(project_list, out_dir, overwrite, sheet, chunk_size, catalogs, re
 
 def _write_project_maps(results, table, cats, opts, folder: Path, basemap, tianditu_key):
     """One map per checked project plus an index page; returns the index path."""
-    from .api import load_index
-    from .maps import STATE_COLOUR, index_page, project_map, save_map
+    from zoning.screen import load_index
+    from zoning.report.maps import STATE_COLOUR, index_page, project_map, save_map
 
     geom_by_row = dict(zip(table["row"], table.geometry))
     by_region: dict = {}
@@ -540,8 +540,8 @@ def _write_project_maps(results, table, cats, opts, folder: Path, basemap, tiand
 @_map_options
 def indicators_cmd(catalogs, region, as_json, map_file, basemap, tianditu_key):
     """Forest cover, 林草覆盖率 and protected-area share per district, against the plan targets."""
-    from .api import indicators
-    from .maps import region_map, save_map
+    from zoning.screen import indicators
+    from zoning.report.maps import region_map, save_map
 
     cats = _resolve(catalogs, region)
     out = []
@@ -597,9 +597,9 @@ def _print_indicators(ind):
 def demo(out_dir):
     """The main job on the bundled data: validate, screen the sample list, compute indicators,
     write the Excel report and all maps."""
-    from .catalog import resolve_catalogs
-    from .paths import seeds_dir
-    from .validate import validate_catalog
+    from zoning.catalog import resolve_catalogs
+    from zoning.paths import seeds_dir
+    from zoning.validate import validate_catalog
 
     cats = resolve_catalogs()
     console.print(f"zoning {__version__}: {len(cats)} bundled regions: "
@@ -620,9 +620,9 @@ def demo(out_dir):
                tianditu_key=None, area_method="ellipsoidal", radius_m=1000.0,
                min_report_m2=0.0, tolerance_m2=1e-4)
     console.rule("3. 指标与规划目标 indicators against the plan targets")
-    from .api import indicators
-    from .io import write_json
-    from .maps import region_map, save_map
+    from zoning.screen import indicators
+    from zoning.io.vector import write_json
+    from zoning.report.maps import region_map, save_map
 
     written = []
     for cat in cats:

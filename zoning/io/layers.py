@@ -14,9 +14,9 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
-from .catalog import LayerSpec
-from .errors import CRSError, DataError
-from .io import read_vector
+from zoning.catalog import LayerSpec
+from zoning.errors import CRSError, DataError
+from zoning.io.vector import read_vector
 
 __all__ = ["read_layer", "normalise_layer"]
 
@@ -26,7 +26,7 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
         raise DataError("raster layers are not read as vectors", path=spec.path,
                         layer=spec.name)
     if spec.postgis:
-        from .postgis import read_table
+        from zoning.io.postgis import read_table
 
         return normalise_layer(read_table(spec), spec)
     gdf = read_vector(spec.path, layer=spec.layer, encoding=spec.encoding, where=spec.where)

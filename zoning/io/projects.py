@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .errors import DataError
-from .footprints import normalise
-from .io import read_vector
+from zoning.errors import DataError
+from zoning.footprints import normalise
+from zoning.io.vector import read_vector
 
 __all__ = ["read_projects", "read_footprint", "project_table", "COLUMN_ALIASES",
            "ATTRIBUTES"]
@@ -138,7 +138,7 @@ def _footprint_from_file(path: Path, crs=None, coord_sys=None, encoding=None, la
     """(geometry in its CRS, crs, warnings) for a file that holds one footprint."""
     suffix = path.suffix.lower()
     if suffix == ".txt":
-        from .txt import parse_txt
+        from zoning.io.parcel_txt import parse_txt
 
         if not path.exists():
             raise DataError("file not found", path=path)
@@ -211,7 +211,7 @@ def read_projects(path, crs=None, coord_sys=None, encoding=None, layer=None,
     if suffix in (".csv", ".xlsx", ".xls", ".xlsm"):
         return _read_table(path, crs, coord_sys, encoding, sheet)
     if suffix == ".txt":
-        from .txt import parse_txt
+        from zoning.io.parcel_txt import parse_txt
 
         doc = parse_txt(path.read_bytes(), source=str(path))
         rows = []

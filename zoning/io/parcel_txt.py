@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 
-from .errors import DataError
+from zoning.errors import DataError
 
 __all__ = ["TxtParcel", "TxtDocument", "parse_txt", "decode_txt"]
 

@@ -25,9 +25,9 @@ import numpy as np
 import shapely
 from branca.element import Element, MacroElement, Template
 
-from .errors import ZoningError
-from .io import atomic_path
-from .models import M2_PER_HA, M2_PER_MU, CheckResult, State
+from zoning.errors import ZoningError
+from zoning.io.vector import atomic_path
+from zoning.results import M2_PER_HA, M2_PER_MU, CheckResult, State
 
 __all__ = ["project_map", "region_map", "save_map", "index_page", "BASEMAPS", "GCJ02Warning"]
 
@@ -137,13 +137,13 @@ def project_map(result: CheckResult, footprint, index, *, vicinity_m: float = 20
     """A map of one checked project: footprint, nearby layer features, conflicts.
 
     ``footprint`` is in EPSG:4490; ``index`` is the region's
-    :class:`~zoning.engine.RegionIndex`.  Layer features are clipped to the
+    :class:`~zoning.engine.overlay.RegionIndex`.  Layer features are clipped to the
     footprint's vicinity (``vicinity_m``) and simplified (``simplify_m``), at
     most ``max_features`` per layer, so the file stays small even when a
     layer has a million patches.
     """
-    from .coords import reproject
-    from .engine import _to_geo
+    from zoning.crs import reproject
+    from zoning.engine.overlay import _to_geo
 
     fp_work = reproject(footprint, "EPSG:4490", index.work_crs)
     box = shapely.box(*shapely.buffer(fp_work, vicinity_m).bounds)
@@ -240,7 +240,7 @@ def project_map(result: CheckResult, footprint, index, *, vicinity_m: float = 20
 
 
 def _kind_zh(kind: str) -> str:
-    from .catalog import KINDS
+    from zoning.catalog import KINDS
 
     return KINDS[kind].zh if kind in KINDS else kind
 

@@ -31,7 +31,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from .errors import CatalogError, DataError
+from zoning.errors import CatalogError, DataError
 
 __all__ = ["connect", "resolve_dsn", "import_catalog", "PostgisSource", "read_table"]
 
@@ -128,7 +128,7 @@ def import_catalog(catalog, dsn: str, schema: str = "zoning", catalog_dsn: str |
     """
     import yaml
 
-    from .io import read_vector
+    from zoning.io.vector import read_vector
 
     say = log or (lambda *a: None)
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", schema):
@@ -327,7 +327,7 @@ def check_layer_table(spec) -> dict:
 
 
 def write_text(path, text: str):
-    from .io import atomic_path
+    from zoning.io.vector import atomic_path
 
     path = Path(path)
     with atomic_path(path) as tmp:

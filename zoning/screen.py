@@ -15,13 +15,13 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from .catalog import Catalog, resolve_catalogs
-from .engine import CheckOptions, RegionIndex, _Project, check_chunk
-from .errors import DataError, ZoningError
-from .footprints import normalise
-from .models import CheckResult, State
-from .projects import ATTRIBUTES, _clean, project_table
-from .rules import load_rules
+from zoning.catalog import Catalog, resolve_catalogs
+from zoning.engine.overlay import CheckOptions, RegionIndex, _Project, check_chunk
+from zoning.errors import DataError, ZoningError
+from zoning.footprints import normalise
+from zoning.results import CheckResult, State
+from zoning.io.projects import ATTRIBUTES, _clean, project_table
+from zoning.rules.three_lines import load_rules
 
 __all__ = ["check", "screen", "load_index", "ScreenResult", "CheckOptions"]
 
@@ -47,7 +47,7 @@ def load_index(catalog: Catalog, options: CheckOptions | None = None) -> RegionI
     A layer whose file is missing or unreadable is left out, so screening
     reports it as "data missing" (fail closed) rather than failing the batch.
     """
-    from .sources import read_layer
+    from zoning.io.layers import read_layer
 
     opts = options or CheckOptions()
     key = _catalog_key(catalog, opts)
@@ -62,7 +62,7 @@ def load_index(catalog: Catalog, options: CheckOptions | None = None) -> RegionI
         try:
             if spec.postgis and spec.kind not in ("districts", "shoreline"):
                 # big layers stay in the database: features are fetched per chunk
-                from .postgis import PostgisSource
+                from zoning.io.postgis import PostgisSource
 
                 remote[spec.name] = PostgisSource(spec)
             else:
@@ -75,7 +75,7 @@ def load_index(catalog: Catalog, options: CheckOptions | None = None) -> RegionI
     rules = load_rules(catalog.rules)
     idx = RegionIndex.build(catalog, frames, rules, opts, remote=remote)
     idx.problems = problems
-    from .access import load_access_rules
+    from zoning.rules.access import load_access_rules
 
     idx.access = load_access_rules(catalog.access_rules)
     while len(_INDEX_CACHE) >= _INDEX_CACHE_SIZE:  # keep a few regions' layers at a time
@@ -88,7 +88,7 @@ def _coverage(cat: Catalog):
     """Union of a catalog's district polygons in EPSG:4490 (None if it has none)."""
     if str(cat.path) in _COVERAGE_CACHE:
         return _COVERAGE_CACHE[str(cat.path)]
-    from .sources import read_layer
+    from zoning.io.layers import read_layer
 
     cov = None
     specs = cat.by_kind("districts")
@@ -179,7 +179,7 @@ def check(footprint, catalog=None, *, crs=None, coord_sys: str | None = None,
 def screen(projects: gpd.GeoDataFrame, catalog=None, *, region: str | None = None,
            options: CheckOptions | None = None, chunk_size: int = 500,
            progress: Callable[[int], None] | None = None) -> ScreenResult:
-    """Check every row of a project table (see :func:`zoning.projects.project_table`).
+    """Check every row of a project table (see :func:`zoning.io.projects.project_table`).
 
     Rows with ``status == "error"`` pass through with their reason.  Valid rows
     are grouped by region and checked in independent chunks of
@@ -235,7 +235,7 @@ def screen(projects: gpd.GeoDataFrame, catalog=None, *, region: str | None = Non
 
 
 def _kind(geom) -> str:
-    from .footprints import geometry_kind
+    from zoning.footprints import geometry_kind
 
     return geometry_kind(geom)
 
@@ -262,9 +262,9 @@ def indicators(catalog: Catalog, targets=None) -> RegionIndicators:
     """Forest cover, 林草覆盖率 and protected-area share per district and for the region."""
     import pandas as pd
 
-    from .indicators import INDICATOR_GROUPS, compare_targets, landcover_shares, protected_share
-    from .sources import read_layer
-    from .targets import load_targets
+    from zoning.indicators import INDICATOR_GROUPS, compare_targets, landcover_shares, protected_share
+    from zoning.io.layers import read_layer
+    from zoning.targets import load_targets
 
     dspec = catalog.by_kind("districts")
     if not dspec:
