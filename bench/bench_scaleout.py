@@ -71,7 +71,7 @@ def projects(work: Path):
 def run(mode: str, work: Path, dsn: str) -> dict:
     from zoning.screen import screen
     from zoning.catalog import load_catalog
-    from zoning.engine.overlay import CheckOptions
+    from zoning.options import CheckOptions
 
     opts = CheckOptions()
     t = projects(work)

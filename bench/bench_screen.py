@@ -108,7 +108,10 @@ def run_engine(work: Path, method: str, only=None) -> dict:
     """zoning's check over chunks of 500; ``only``: keep just these layers (and districts)."""
     import geopandas as gpd
 
-    from zoning.engine.overlay import CheckOptions, RegionIndex, _Project, check_chunk
+    from zoning.engine.index import RegionIndex
+    from zoning.engine.overlay import check_chunk
+    from zoning.options import CheckOptions
+    from zoning.project import Project
     from zoning.rules.three_lines import load_rules
 
     fps = gpd.read_parquet(work / "footprints.parquet")
@@ -119,7 +122,7 @@ def run_engine(work: Path, method: str, only=None) -> dict:
     t0 = time.perf_counter()
     index = RegionIndex.build(cat, frames, load_rules(), opts)
     t_build = time.perf_counter() - t0
-    projects = [_Project(row=i + 1, project_id=pid, name="", geometry=g, kind="polygon",
+    projects = [Project(row=i + 1, project_id=pid, name="", geometry=g, kind="polygon",
                          attrs={}, warnings=[])
                 for i, (pid, g) in enumerate(zip(fps.project_id, fps.geometry))]
     t1 = time.perf_counter()
@@ -169,7 +172,7 @@ def run_redline(work: Path) -> dict:
     import geopandas as gpd
     import shapely
 
-    from zoning.engine.overlay import subdivide
+    from zoning.engine.geometry import subdivide
 
     meta = json.loads((work / "meta.json").read_text())
     red = gpd.read_parquet(work / "STBHHX.parquet").to_crs(meta["work_crs"])

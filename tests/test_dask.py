@@ -4,7 +4,7 @@ import pytest
 
 from zoning.screen import screen
 from zoning.catalog import resolve_catalogs
-from zoning.engine.overlay import CheckOptions
+from zoning.options import CheckOptions
 from zoning.paths import seeds_dir
 from zoning.io.projects import read_projects
 

@@ -8,7 +8,8 @@ from shapely.geometry import MultiPolygon, Point
 
 from zoning.screen import check
 from zoning.catalog import load_catalog
-from zoning.engine.overlay import CheckOptions, subdivide
+from zoning.engine.geometry import subdivide
+from zoning.options import CheckOptions
 from zoning.results import M2_PER_MU, State
 
 from .minicat import CRS, OX, OY, B, L, write_catalog
@@ -195,7 +196,7 @@ def test_ellipsoidal_matches_planar_on_the_central_meridian(cat):
 def test_ellipsoidal_area_known_answer():
     # a 0.01° × 0.01° cell at the equator-ish latitude of Guiyang, against the
     # closed-form area of an ellipsoidal quadrangle (authalic latitude formula)
-    from zoning.engine.overlay import measure
+    from zoning.engine.geometry import measure
 
     a, f = 6378137.0, 1 / 298.257222101
     e2 = f * (2 - f)
@@ -256,7 +257,7 @@ def test_ellipsoidal_area_agrees_with_geodesic_polygons():
     import numpy as np
     from pyproj import Geod
 
-    from zoning.engine.overlay import measure
+    from zoning.engine.geometry import measure
 
     rng = np.random.default_rng(3)
     geod = Geod(ellps="GRS80")
@@ -275,7 +276,7 @@ def test_ellipsoidal_area_agrees_with_geodesic_polygons():
 
 @pytest.mark.parametrize("method", ["ellipsoidal", "gk"])
 def test_measure_empty_geometries(method):
-    from zoning.engine.overlay import measure
+    from zoning.engine.geometry import measure
 
     area, length = measure([shapely.Polygon(), B(0, 0, 10, 10), shapely.LineString()], CRS,
                            method)

@@ -135,7 +135,7 @@ def test_project_map_in_headless_chromium(evil_map, tmp_path):
 
 
 def test_region_map_in_headless_chromium(tmp_path):
-    from zoning.screen import indicators
+    from zoning.indicators import indicators
 
     cat = resolve_catalogs(region="guiyang")[0]
     path = tmp_path / "region.html"

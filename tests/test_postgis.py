@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from zoning.screen import check, screen
 from zoning.catalog import load_catalog, resolve_catalogs
-from zoning.engine.overlay import CheckOptions
+from zoning.options import CheckOptions
 from zoning.errors import DataError
 from zoning.io.projects import read_projects
 

@@ -8,7 +8,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from zoning.catalog import LayerSpec, Catalog
-from zoning.engine.overlay import CheckOptions, RegionIndex, _Project, check_chunk
+from zoning.engine.index import RegionIndex
+from zoning.engine.overlay import check_chunk
+from zoning.options import CheckOptions
+from zoning.project import Project
 from zoning.rules.three_lines import load_rules
 from zoning.io.layers import normalise_layer
 
@@ -42,7 +45,7 @@ def _to_geo(g):
 
 
 def _check(index, fp_gk, opts=GK):
-    p = _Project(row=1, project_id="p", name="", geometry=_to_geo(fp_gk), kind="polygon",
+    p = Project(row=1, project_id="p", name="", geometry=_to_geo(fp_gk), kind="polygon",
                  attrs={}, warnings=[])
     [r], _ = check_chunk(index, [p], opts)
     return r

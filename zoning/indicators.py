@@ -20,16 +20,18 @@ the landcover layer), never from code.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from zoning.engine.overlay import measure
+from zoning.catalog import Catalog
+from zoning.engine.geometry import measure
+from zoning.errors import DataError
 
-__all__ = ["landcover_shares", "protected_share", "compare_targets", "Comparison",
+__all__ = ["indicators", "RegionIndicators", "landcover_shares", "protected_share", "compare_targets", "Comparison",
            "INDICATOR_GROUPS"]
 
 #: indicator → class groups (from the catalog's ``classes``) that it adds up
@@ -181,3 +183,73 @@ def compare_targets(values: dict, targets, region_id: str, region_name: str) -> 
             status="not_computed" if met is None else ("met" if met else "not_met"),
             note=note or t.note, source=t.source_title or t.source, quote=t.quote))
     return out
+
+
+@dataclass
+class RegionIndicators:
+    region: str
+    region_name: str
+    districts: gpd.GeoDataFrame  # EPSG:4490, one row per district with indicator columns
+    values: dict  # region-level percentages by indicator
+    comparisons: list
+    notes: list = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        cols = [c for c in self.districts.columns if c != "geometry"]
+        return {"schema": "zoning.indicators/1", "region": self.region,
+                "region_name": self.region_name, "values": self.values,
+                "districts": self.districts[cols].to_dict("records"),
+                "comparisons": [c.to_dict() for c in self.comparisons], "notes": self.notes}
+
+
+def indicators(catalog: Catalog, targets=None) -> RegionIndicators:
+    """Forest cover, 林草覆盖率 and protected-area share per district and for the region."""
+    import pandas as pd
+
+    from zoning.io.layers import read_layer
+    from zoning.targets import load_targets
+
+    dspec = catalog.by_kind("districts")
+    if not dspec:
+        raise DataError("the catalog has no districts layer: indicators need district "
+                        "boundaries", path=catalog.path)
+    d = read_layer(dspec[0]).to_crs("EPSG:4490")
+    d = d.rename(columns={"_id": "code"})
+    table = d[["code", "name", "geometry"]].copy() if "name" in d.columns else \
+        d.assign(name=d["code"])[["code", "name", "geometry"]]
+    notes, values = [], {}
+    lc = catalog.by_kind("landcover")
+    if lc:
+        spec = lc[0]
+        shares = landcover_shares(str(spec.path), table, "code", spec.classes)
+        table = table.merge(shares.rename(columns={"id": "code", "area_m2": "lc_area_m2"}),
+                            on="code", how="left")
+        for ind, groups in INDICATOR_GROUPS.items():
+            if all(g in spec.classes for g in groups):
+                table[ind] = 100 * sum(table[f"{g}_share"] for g in groups)
+                tot = table["lc_area_m2"].sum()
+                values[ind] = 100 * sum(table[f"{g}_m2"].sum() for g in groups) / tot
+    else:
+        notes.append("no landcover layer: forest cover not computed")
+    pa = catalog.by_kind("protected_area")
+    if pa:
+        frames = [read_layer(s) for s in pa]
+        pa_all = gpd.GeoDataFrame(pd.concat([f.to_crs("EPSG:4490") for f in frames]),
+                                  crs="EPSG:4490")
+        ps = protected_share(pa_all, table, "code")
+        table = table.merge(ps.rename(columns={"id": "code", "area_m2": "district_m2"}),
+                            on="code", how="left")
+        table["protected_area_share"] = 100 * table["protected_share"]
+        region_ps = protected_share(pa_all, gpd.GeoDataFrame(
+            {"code": ["region"]}, geometry=[shapely.union_all(table.geometry.values)],
+            crs="EPSG:4490"), "code")
+        values["protected_area_share"] = 100 * float(region_ps.protected_share.iloc[0])
+    else:
+        notes.append("no protected_area layer: protected-area share not computed")
+    targets = load_targets() if targets is None else targets
+    comps = compare_targets(values, targets, catalog.region_id, catalog.region_name)
+    return RegionIndicators(region=catalog.region_id, region_name=catalog.region_name,
+                            districts=gpd.GeoDataFrame(table, geometry="geometry",
+                                                       crs="EPSG:4490"),
+                            values={k: round(v, 3) for k, v in values.items()},
+                            comparisons=comps, notes=notes)

@@ -18,7 +18,7 @@ from typing import Callable
 import geopandas as gpd
 
 from zoning.screen import ScreenResult, screen
-from zoning.engine.overlay import CheckOptions
+from zoning.options import CheckOptions
 
 __all__ = ["screen_dask"]
 

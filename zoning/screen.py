@@ -1,44 +1,178 @@
-"""Library entry points: :func:`check` one footprint, :func:`screen` a project table.
+"""The library's entry points: :func:`check` one footprint, :func:`screen` a project table.
+
+This module wires the parts together: catalogs (:mod:`zoning.catalog`) are read
+through :mod:`zoning.io`, indexed and checked by :mod:`zoning.engine`, and kept
+warm in an :class:`IndexCache`.
 
 >>> from shapely import box
->>> r = check(box(106.60, 26.40, 106.61, 26.41), industry="C2614", takes_land=True)
->>> r.state, r.layer("eco_redline").overlap_m2          # doctest: +SKIP
+>>> r = check(box(106.60, 26.40, 106.61, 26.41), industry="C2614")
+>>> r.state.value in {"prohibited", "data_missing", "not_intersecting",
+...                   "crossing_no_land_use", "needs_limited_activity_certification",
+...                   "needs_major_project_approval"}
+True
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Iterable, Iterator
 
 import geopandas as gpd
 import numpy as np
 import shapely
 
-from zoning.catalog import Catalog, resolve_catalogs
-from zoning.engine.overlay import CheckOptions, RegionIndex, _Project, check_chunk
-from zoning.errors import DataError, ZoningError
+from zoning.catalog import SCREENING_KINDS, Catalog, LayerSpec, resolve_catalogs
+from zoning.engine.index import RegionIndex
+from zoning.engine.overlay import check_chunk
+from zoning.errors import DataError, InputError, ZoningError
 from zoning.footprints import normalise
+from zoning.options import CheckOptions
+from zoning.project import ATTRIBUTES, Project
 from zoning.results import CheckResult, State
-from zoning.io.projects import ATTRIBUTES, _clean, project_table
-from zoning.rules.three_lines import load_rules
 
-__all__ = ["check", "screen", "load_index", "ScreenResult", "CheckOptions"]
+__all__ = ["check", "screen", "load_index", "ScreenResult", "CheckOptions", "IndexCache",
+           "projects_from_table"]
 
-_INDEX_CACHE: dict = {}
-_INDEX_CACHE_SIZE = 3
-_COVERAGE_CACHE: dict = {}
+log = logging.getLogger(__name__)
+
+_INDEXED_KINDS = ("districts",) + tuple(SCREENING_KINDS) + ("shoreline",)
 
 
-def _catalog_key(cat: Catalog, options: CheckOptions):
-    stamps = []
-    for s in cat.layers.values():
+def _stamp(path: Path | None) -> tuple:
+    """(path, mtime_ns, size) of a file or of every file in a folder; None parts if absent."""
+    if path is None:
+        return (None,)
+    p = Path(path)
+    try:
+        if p.is_dir():
+            return tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size)
+                         for f in sorted(p.iterdir()) if f.is_file())
+        st = p.stat()
+        return (str(p), st.st_mtime_ns, st.st_size)
+    except OSError:
+        return (str(p), None, None)
+
+
+def _spec_stamp(spec: LayerSpec) -> tuple:
+    return _stamp(spec.path) if spec.path else (repr(spec.postgis),)
+
+
+class IndexCache:
+    """Region indexes and coverage polygons kept warm, least recently used first out.
+
+    Keys hold the catalog's path and the modification time and size of every
+    layer, rule and access file, so an edited file is read again.  Evicted
+    indexes close their remote sources (database connections).
+    """
+
+    def __init__(self, size: int = 3):
+        self.size = size
+        self._indexes: OrderedDict[tuple, RegionIndex] = OrderedDict()
+        self._districts: dict[tuple, Any] = {}
+        self._lock = threading.RLock()
+
+    def _key(self, cat: Catalog, options: CheckOptions) -> tuple:
+        stamps = tuple(_spec_stamp(s) for s in cat.layers.values())
+        return (str(cat.path), _stamp(cat.path), stamps, options.subdivide_vertices,
+                _stamp(cat.rules), _stamp(cat.access_rules))
+
+    def clear(self) -> None:
+        with self._lock:
+            while self._indexes:
+                _close(self._indexes.popitem(last=False)[1])
+            self._districts.clear()
+
+    def districts(self, cat: Catalog) -> tuple[Any, list[str]]:
+        """(normalised districts frame or None, problems) of a catalog, read once per file."""
+        from zoning.io.layers import read_layer
+
+        specs = cat.by_kind("districts")
+        if not specs:
+            return None, []
+        key = (str(cat.path), _spec_stamp(specs[0]))
+        with self._lock:
+            if key not in self._districts:
+                try:
+                    self._districts[key] = (read_layer(specs[0]), [])
+                except ZoningError as e:
+                    self._districts[key] = (None, [str(e)])
+            return self._districts[key]
+
+    def coverage(self, cat: Catalog):
+        """Union of a catalog's district polygons in EPSG:4490, prepared (None if none)."""
+        frame, _ = self.districts(cat)
+        if frame is None:
+            return None
+        cov = frame.attrs.get("_coverage_geo")
+        if cov is None:
+            cov = shapely.union_all(frame.to_crs("EPSG:4490").geometry.values)
+            shapely.prepare(cov)
+            frame.attrs["_coverage_geo"] = cov
+        return cov
+
+    def load(self, catalog: Catalog, options: CheckOptions | None = None) -> RegionIndex:
+        """Read and index a catalog's screening layers (see :func:`load_index`)."""
+        opts = options or CheckOptions()
+        key = self._key(catalog, opts)
+        with self._lock:
+            if key in self._indexes:
+                self._indexes.move_to_end(key)
+                return self._indexes[key]
+            idx = _build_index(catalog, opts, self)
+            while len(self._indexes) >= self.size:
+                _close(self._indexes.popitem(last=False)[1])
+            self._indexes[key] = idx
+            return idx
+
+
+def _close(idx: RegionIndex) -> None:
+    for sources in idx.remote.values():
+        for _spec, src in sources:
+            close = getattr(src, "close", None)
+            if close is not None:
+                close()
+
+
+def _build_index(catalog: Catalog, opts: CheckOptions, cache: IndexCache) -> RegionIndex:
+    from zoning.io.layers import open_layer_source, read_layer
+    from zoning.rules.access import load_access_rules
+    from zoning.rules.three_lines import load_rules
+
+    frames: dict[str, gpd.GeoDataFrame] = {}
+    problems: list[str] = []
+    remote: dict[str, Any] = {}
+    for spec in catalog.layers.values():
+        if spec.is_raster or spec.kind not in _INDEXED_KINDS:
+            continue
+        if spec.kind == "districts":
+            frame, probs = cache.districts(catalog)
+            problems.extend(probs)
+            if frame is not None and spec is catalog.by_kind("districts")[0]:
+                frames[spec.name] = frame
+                continue
         try:
-            stamps.append((str(s.path), s.path.stat().st_mtime_ns if s.path else
-                           repr(s.postgis)))
-        except OSError:
-            stamps.append((str(s.path), None))
-    return (str(cat.path), tuple(stamps), options.subdivide_vertices, str(cat.rules))
+            if spec.postgis and spec.kind not in ("districts", "shoreline"):
+                # big layers stay in the database: features are fetched per chunk
+                remote[spec.name] = open_layer_source(spec)
+            else:
+                frames[spec.name] = read_layer(spec)
+        except ZoningError as e:
+            log.warning("layer %s of %s left out: %s", spec.name, catalog.region_id, e)
+            problems.append(str(e))
+    if not frames and not remote:
+        raise DataError("no layer of the catalog could be read: " + "; ".join(problems),
+                        path=catalog.path)
+    log.info("indexing %s: %d layers", catalog.region_id, len(frames) + len(remote))
+    return RegionIndex.build(catalog, frames, load_rules(catalog.rules), opts, remote=remote,
+                             access=load_access_rules(catalog.access_rules), problems=problems)
+
+
+#: the process-wide cache used by :func:`check`, :func:`screen` and :func:`load_index`
+INDEX_CACHE = IndexCache()
 
 
 def load_index(catalog: Catalog, options: CheckOptions | None = None) -> RegionIndex:
@@ -46,76 +180,28 @@ def load_index(catalog: Catalog, options: CheckOptions | None = None) -> RegionI
 
     A layer whose file is missing or unreadable is left out, so screening
     reports it as "data missing" (fail closed) rather than failing the batch.
+
+    Examples
+    --------
+    >>> from zoning.catalog import resolve_catalogs
+    >>> idx = load_index(resolve_catalogs(region="guiyang")[0])
+    >>> idx.region, sorted(idx.layers)[:2]
+    ('guiyang', ['control_unit', 'eco_redline'])
     """
-    from zoning.io.layers import read_layer
-
-    opts = options or CheckOptions()
-    key = _catalog_key(catalog, opts)
-    if key in _INDEX_CACHE:
-        return _INDEX_CACHE[key]
-    frames, problems, remote = {}, [], {}
-    for spec in catalog.layers.values():
-        if spec.is_raster or spec.kind not in ("districts", "eco_redline", "farmland",
-                                               "urban_boundary", "protected_area",
-                                               "control_unit", "shoreline"):
-            continue
-        try:
-            if spec.postgis and spec.kind not in ("districts", "shoreline"):
-                # big layers stay in the database: features are fetched per chunk
-                from zoning.io.postgis import PostgisSource
-
-                remote[spec.name] = PostgisSource(spec)
-            else:
-                frames[spec.name] = read_layer(spec)
-        except ZoningError as e:
-            problems.append(str(e))
-    if not frames and not remote:
-        raise DataError("no layer of the catalog could be read: " + "; ".join(problems),
-                        path=catalog.path)
-    rules = load_rules(catalog.rules)
-    idx = RegionIndex.build(catalog, frames, rules, opts, remote=remote)
-    idx.problems = problems
-    from zoning.rules.access import load_access_rules
-
-    idx.access = load_access_rules(catalog.access_rules)
-    while len(_INDEX_CACHE) >= _INDEX_CACHE_SIZE:  # keep a few regions' layers at a time
-        _INDEX_CACHE.pop(next(iter(_INDEX_CACHE)))
-    _INDEX_CACHE[key] = idx
-    return idx
+    return INDEX_CACHE.load(catalog, options)
 
 
-def _coverage(cat: Catalog):
-    """Union of a catalog's district polygons in EPSG:4490 (None if it has none)."""
-    if str(cat.path) in _COVERAGE_CACHE:
-        return _COVERAGE_CACHE[str(cat.path)]
-    from zoning.io.layers import read_layer
-
-    cov = None
-    specs = cat.by_kind("districts")
-    if specs:
-        try:
-            g = read_layer(specs[0]).to_crs("EPSG:4490").geometry.values
-            cov = shapely.union_all(g)
-            shapely.prepare(cov)
-        except ZoningError:
-            cov = None
-    _COVERAGE_CACHE[str(cat.path)] = cov
-    return cov
-
-
-def _pick_region(geom, cats: list[Catalog]) -> Catalog | None:
+def _pick_region(geom, cats: list[Catalog], cache: IndexCache) -> Catalog | None:
     if len(cats) == 1:
         return cats[0]  # the check itself reports any part outside its coverage
     for c in cats:  # the common case: inside one region (a prepared test, fast)
-        cov = _coverage(c)
+        cov = cache.coverage(c)
         if cov is not None and shapely.covers(cov, geom):
             return c
     best, best_score = None, 0.0
     for c in cats:
-        cov = _coverage(c)
-        if cov is None:
-            continue
-        if not shapely.intersects(cov, geom):
+        cov = cache.coverage(c)
+        if cov is None or not shapely.intersects(cov, geom):
             continue
         score = shapely.area(shapely.intersection(cov, geom)) if shapely.get_dimensions(
             geom) == 2 else shapely.length(shapely.intersection(cov, geom)) + 1e-12
@@ -136,8 +222,22 @@ def _catalogs(catalog, region) -> list[Catalog]:
 
 @dataclass
 class ScreenResult:
+    """The results of a screening, one per input row, in input order.
+
+    Iterating it gives the :class:`~zoning.results.CheckResult` objects.
+    """
+
     results: list[CheckResult]
     overlaps: list[dict] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[CheckResult]:
+        return iter(self.results)
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def __getitem__(self, i: int) -> CheckResult:
+        return self.results[i]
 
     @property
     def counts(self) -> dict:
@@ -148,21 +248,59 @@ class ScreenResult:
         return out
 
 
+def projects_from_table(projects: gpd.GeoDataFrame) -> list[Project]:
+    """The projects of a project table, footprints in EPSG:4490 (the table's CRS honoured)."""
+    if projects.crs is not None and projects.crs.to_epsg() != 4490 and len(projects):
+        geo = projects.to_crs("EPSG:4490")
+    else:
+        geo = projects
+    geom_col = geo.geometry.name
+    recs = geo.to_dict("records")
+    return [Project.from_record(rec, geom_col) for rec in recs]
+
+
 def check(footprint, catalog=None, *, crs=None, coord_sys: str | None = None,
           region: str | None = None, options: CheckOptions | None = None,
           project_id: str = "", name: str = "", **attributes) -> CheckResult:
     """Check one footprint against every screening layer of its region.
 
-    ``footprint``: a shapely geometry (``crs`` defaults to EPSG:4490), or a
-    GeoSeries/GeoDataFrame (its features form one footprint).  Project
-    attributes: ``takes_land`` (bool), ``activity`` (有限人为活动 category
-    1–10), ``major_project`` (e.g. ``"transport"``), ``project_type`` (e.g.
-    ``"industrial_park"``), ``industry`` (GB/T 4754 code), ``nature``
-    (新建/扩建), ``energy_tce``.
+    Parameters
+    ----------
+    footprint : shapely geometry, GeoSeries or GeoDataFrame
+        The site; a series or frame's features form one footprint.
+    catalog : Catalog, path, list of catalogs, or None
+        The layer catalogs (default: the bundled ones).
+    crs : CRS-like, optional
+        The footprint's CRS when it is a bare geometry (default EPSG:4490).
+    coord_sys : {"cgcs2000", "wgs84", "gcj02", "bd09"}, optional
+        Convert GCJ-02 (高德/腾讯) or BD-09 (百度) lon/lat; never automatic.
+    **attributes
+        ``takes_land`` (bool), ``activity`` (有限人为活动 category 1–10),
+        ``major_project`` (e.g. ``"transport"``), ``project_type`` (e.g.
+        ``"industrial_park"``), ``industry`` (GB/T 4754 code), ``nature``
+        (新建/扩建), ``energy_tce``.
+
+    Returns
+    -------
+    CheckResult
+        Overall state, per-layer results with areas and legal basis.
+
+    Raises
+    ------
+    InputError
+        For an unknown attribute name or a value that cannot be parsed.
+
+    Examples
+    --------
+    >>> from shapely import Point
+    >>> r = check(Point(106.5, 26.9), region="guiyang")
+    >>> r.geometry_type, r.region
+    ('point', 'guiyang')
     """
     unknown = set(attributes) - set(ATTRIBUTES)
     if unknown:
-        raise TypeError(f"unknown project attribute(s) {sorted(unknown)}; known: {ATTRIBUTES}")
+        raise InputError(f"unknown project attribute(s) {sorted(unknown)}; known: "
+                         f"{list(ATTRIBUTES)}")
     if isinstance(footprint, (gpd.GeoDataFrame, gpd.GeoSeries)):
         crs = crs or footprint.crs
         geoms = np.asarray(footprint.geometry.values if isinstance(
@@ -170,10 +308,12 @@ def check(footprint, catalog=None, *, crs=None, coord_sys: str | None = None,
         footprint = shapely.union_all(geoms) if len(geoms) > 1 else geoms[0]
     geom, kind, warnings = normalise(footprint, crs if crs is not None else "EPSG:4490",
                                      coord_sys)
-    row = dict(row=1, project_id=project_id or "1", name=name, geometry=geom, kind=kind,
+    rec = dict(row=1, project_id=project_id or "1", name=name, geometry=geom, kind=kind,
                warnings=warnings, **{a: attributes.get(a) for a in ATTRIBUTES})
-    res = screen(project_table([row]), catalog, region=region, options=options)
-    return res.results[0]
+    project = Project.from_record(rec)
+    if project.status != "ok":
+        raise InputError(project.error)
+    return screen_projects([project], catalog, region=region, options=options).results[0]
 
 
 def screen(projects: gpd.GeoDataFrame, catalog=None, *, region: str | None = None,
@@ -185,128 +325,62 @@ def screen(projects: gpd.GeoDataFrame, catalog=None, *, region: str | None = Non
     are grouped by region and checked in independent chunks of
     ``chunk_size`` (the unit of work a scale-out engine distributes).
     ``progress(n)`` is called after each chunk with the number of rows done.
-    Row count in equals row count out, in input order.
+    Row count in equals row count out, in input order.  A table in a projected
+    CRS is converted to EPSG:4490 first.
+
+    Examples
+    --------
+    >>> from zoning.io.projects import project_table
+    >>> from shapely import Point
+    >>> table = project_table([dict(row=1, project_id="A", geometry=Point(106.5, 26.9))])
+    >>> [r.project_id for r in screen(table, region="guiyang")]
+    ['A']
     """
+    return screen_projects(projects_from_table(projects), catalog, region=region,
+                           options=options, chunk_size=chunk_size, progress=progress)
+
+
+def screen_projects(projects: Iterable[Project], catalog=None, *, region: str | None = None,
+                    options: CheckOptions | None = None, chunk_size: int = 500,
+                    progress: Callable[[int], None] | None = None,
+                    cache: IndexCache | None = None) -> ScreenResult:
+    """Check a list of :class:`~zoning.project.Project` objects (see :func:`screen`)."""
     opts = options or CheckOptions()
+    cache = cache or INDEX_CACHE
+    projects = list(projects)
     cats = _catalogs(catalog, region)
     out: list[CheckResult | None] = [None] * len(projects)
     overlaps: list[dict] = []
     by_region: dict[str, list[int]] = {}
     cat_by_id = {c.region_id: c for c in cats}
-    recs = projects.to_dict("records")
-    geom_col = projects.geometry.name
-    for pos, rec in enumerate(recs):
-        if rec.get("status", "ok") != "ok" or rec.get(geom_col) is None:
-            out[pos] = CheckResult(row=rec.get("row"), project_id=str(rec.get("project_id", "")),
-                                   name=str(rec.get("name", "") or ""), status="error",
-                                   error=str(rec.get("error") or "no footprint"),
-                                   warnings=list(rec.get("warnings") or []))
+    for pos, p in enumerate(projects):
+        if not p.ok:
+            out[pos] = CheckResult(row=p.row, project_id=p.project_id, name=p.name,
+                                   status="error", error=p.error or "no footprint",
+                                   warnings=list(p.warnings))
             continue
-        cat = _pick_region(rec[geom_col], cats)
+        cat = _pick_region(p.geometry, cats, cache)
         if cat is None:
             out[pos] = CheckResult(
-                row=rec.get("row"), project_id=str(rec.get("project_id", "")),
-                name=str(rec.get("name", "") or ""), geometry_type=rec.get("kind") or "",
-                state=State.DATA_MISSING, warnings=list(rec.get("warnings") or []),
+                row=p.row, project_id=p.project_id, name=p.name, geometry_type=p.kind,
+                state=State.DATA_MISSING, warnings=list(p.warnings),
                 basis=["项目不在任何图层目录的覆盖范围内：无数据，不能判定（数据缺失）。"],
-                attributes={a: _clean(rec.get(a)) for a in ATTRIBUTES})
+                attributes=dict(p.attrs))
             if progress:
                 progress(1)
             continue
         by_region.setdefault(cat.region_id, []).append(pos)
     for rid, positions in by_region.items():
-        index = load_index(cat_by_id[rid], opts)
+        index = cache.load(cat_by_id[rid], opts)
         for start in range(0, len(positions), chunk_size):
             chunk = positions[start:start + chunk_size]
-            projs = [_Project(row=recs[p].get("row"), project_id=str(recs[p].get("project_id")),
-                              name=str(recs[p].get("name") or ""), geometry=recs[p][geom_col],
-                              kind=recs[p].get("kind") or _kind(recs[p][geom_col]),
-                              attrs={a: _clean(recs[p].get(a)) for a in ATTRIBUTES},
-                              warnings=list(recs[p].get("warnings") or []))
-                     for p in chunk]
-            results, ov = check_chunk(index, projs, opts)
+            results, ov = check_chunk(index, [projects[p] for p in chunk], opts)
             for p, r in zip(chunk, results):
                 out[p] = r
             overlaps.extend(ov)
             if progress:
                 progress(len(chunk))
-    assert all(r is not None for r in out)
-    return ScreenResult(results=out, overlaps=overlaps)
-
-
-def _kind(geom) -> str:
-    from zoning.footprints import geometry_kind
-
-    return geometry_kind(geom)
-
-
-
-@dataclass
-class RegionIndicators:
-    region: str
-    region_name: str
-    districts: gpd.GeoDataFrame  # EPSG:4490, one row per district with indicator columns
-    values: dict  # region-level percentages by indicator
-    comparisons: list
-    notes: list = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        cols = [c for c in self.districts.columns if c != "geometry"]
-        return {"schema": "zoning.indicators/1", "region": self.region,
-                "region_name": self.region_name, "values": self.values,
-                "districts": self.districts[cols].to_dict("records"),
-                "comparisons": [c.to_dict() for c in self.comparisons], "notes": self.notes}
-
-
-def indicators(catalog: Catalog, targets=None) -> RegionIndicators:
-    """Forest cover, 林草覆盖率 and protected-area share per district and for the region."""
-    import pandas as pd
-
-    from zoning.indicators import INDICATOR_GROUPS, compare_targets, landcover_shares, protected_share
-    from zoning.io.layers import read_layer
-    from zoning.targets import load_targets
-
-    dspec = catalog.by_kind("districts")
-    if not dspec:
-        raise DataError("the catalog has no districts layer: indicators need district "
-                        "boundaries", path=catalog.path)
-    d = read_layer(dspec[0]).to_crs("EPSG:4490")
-    d = d.rename(columns={"_id": "code"})
-    table = d[["code", "name", "geometry"]].copy() if "name" in d.columns else \
-        d.assign(name=d["code"])[["code", "name", "geometry"]]
-    notes, values = [], {}
-    lc = catalog.by_kind("landcover")
-    if lc:
-        spec = lc[0]
-        shares = landcover_shares(str(spec.path), table, "code", spec.classes)
-        table = table.merge(shares.rename(columns={"id": "code", "area_m2": "lc_area_m2"}),
-                            on="code", how="left")
-        for ind, groups in INDICATOR_GROUPS.items():
-            if all(g in spec.classes for g in groups):
-                table[ind] = 100 * sum(table[f"{g}_share"] for g in groups)
-                tot = table["lc_area_m2"].sum()
-                values[ind] = 100 * sum(table[f"{g}_m2"].sum() for g in groups) / tot
-    else:
-        notes.append("no landcover layer: forest cover not computed")
-    pa = catalog.by_kind("protected_area")
-    if pa:
-        frames = [read_layer(s) for s in pa]
-        pa_all = gpd.GeoDataFrame(pd.concat([f.to_crs("EPSG:4490") for f in frames]),
-                                  crs="EPSG:4490")
-        ps = protected_share(pa_all, table, "code")
-        table = table.merge(ps.rename(columns={"id": "code", "area_m2": "district_m2"}),
-                            on="code", how="left")
-        table["protected_area_share"] = 100 * table["protected_share"]
-        region_ps = protected_share(pa_all, gpd.GeoDataFrame(
-            {"code": ["region"]}, geometry=[shapely.union_all(table.geometry.values)],
-            crs="EPSG:4490"), "code")
-        values["protected_area_share"] = 100 * float(region_ps.protected_share.iloc[0])
-    else:
-        notes.append("no protected_area layer: protected-area share not computed")
-    targets = load_targets() if targets is None else targets
-    comps = compare_targets(values, targets, catalog.region_id, catalog.region_name)
-    return RegionIndicators(region=catalog.region_id, region_name=catalog.region_name,
-                            districts=gpd.GeoDataFrame(table, geometry="geometry",
-                                                       crs="EPSG:4490"),
-                            values={k: round(v, 3) for k, v in values.items()},
-                            comparisons=comps, notes=notes)
+    done = [r for r in out if r is not None]
+    if len(done) != len(out):  # pragma: no cover - a broken invariant, not bad data
+        raise ZoningError("internal error: a row was lost in screening")
+    return ScreenResult(results=done, overlaps=overlaps)

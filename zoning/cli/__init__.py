@@ -284,7 +284,7 @@ def _warn_map(fn, *a, **k):
 
 
 def _options_from(kw):
-    from zoning.engine.overlay import CheckOptions
+    from zoning.options import CheckOptions
 
     try:
         return CheckOptions(area_method=kw["area_method"], radius_m=kw["radius_m"],
@@ -540,7 +540,7 @@ def _write_project_maps(results, table, cats, opts, folder: Path, basemap, tiand
 @_map_options
 def indicators_cmd(catalogs, region, as_json, map_file, basemap, tianditu_key):
     """Forest cover, 林草覆盖率 and protected-area share per district, against the plan targets."""
-    from zoning.screen import indicators
+    from zoning.indicators import indicators
     from zoning.report.maps import region_map, save_map
 
     cats = _resolve(catalogs, region)
@@ -620,7 +620,7 @@ def demo(out_dir):
                tianditu_key=None, area_method="ellipsoidal", radius_m=1000.0,
                min_report_m2=0.0, tolerance_m2=1e-4)
     console.rule("3. 指标与规划目标 indicators against the plan targets")
-    from zoning.screen import indicators
+    from zoning.indicators import indicators
     from zoning.io.vector import write_json
     from zoning.report.maps import region_map, save_map
 

@@ -18,7 +18,7 @@ from zoning.catalog import LayerSpec
 from zoning.errors import CRSError, DataError
 from zoning.io.vector import read_vector
 
-__all__ = ["read_layer", "normalise_layer"]
+__all__ = ["read_layer", "normalise_layer", "open_layer_source"]
 
 
 def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
@@ -31,6 +31,16 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
         return normalise_layer(read_table(spec), spec)
     gdf = read_vector(spec.path, layer=spec.layer, encoding=spec.encoding, where=spec.where)
     return normalise_layer(gdf, spec)
+
+
+def open_layer_source(spec: LayerSpec):
+    """A :class:`~zoning.engine.index.LayerSource` for a layer kept in a database."""
+    if not spec.postgis:
+        raise DataError("only PostGIS layers are read per chunk", path=spec.path,
+                        layer=spec.name)
+    from zoning.io.postgis import PostgisSource
+
+    return PostgisSource(spec)
 
 
 def normalise_layer(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:

@@ -255,6 +255,12 @@ class PostgisSource:
         self.geographic = CRS.from_epsg(self.srid).is_geographic
         self.queries = 0
 
+    def close(self) -> None:
+        """Close the connection (an evicted index closes its sources)."""
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
     def __getstate__(self):  # connections do not travel to dask workers
         d = dict(self.__dict__)
         d["conn"] = None
@@ -272,7 +278,8 @@ class PostgisSource:
 
     def fetch(self, footprints_geo, search_m: float) -> gpd.GeoDataFrame:
         """Features within ``search_m`` of any footprint (0: intersecting or touching), plus
-        the nearest three (KNN) of each footprint with none that near, in the table's CRS.
+        the nearest three (KNN) of each footprint with none that near, in the table's CRS,
+        as a normalised frame (see :func:`zoning.io.layers.normalise_layer`).
 
         The nearest feature of every footprint is therefore among those returned, so
         distances match a check against the whole layer."""
@@ -296,13 +303,15 @@ class PostgisSource:
                         "WHERE fp.ord = ANY(%s)", (wkb, lonely))
             fids.update(r[0] for r in cur.fetchall())
             self.queries += 1
+        from zoning.io.layers import normalise_layer
+
         if not fids:
-            return _frame([], self.cols, self.srid)
+            return normalise_layer(_frame([], self.cols, self.srid), self.spec)
         sel = ", ".join([_qc(c) for c in self.cols] + [f"ST_AsBinary({_qc(self.geom)})"])
         cur.execute(f"SELECT {sel} FROM {_qi(self.table)} WHERE fid = ANY(%s) ORDER BY fid",
                     (sorted(fids),))
         self.queries += 1
-        return _frame(cur.fetchall(), self.cols, self.srid)
+        return normalise_layer(_frame(cur.fetchall(), self.cols, self.srid), self.spec)
 
 
 def check_layer_table(spec) -> dict:

@@ -16,7 +16,6 @@ with ``status="error"`` and the reason; no row is ever dropped.
 
 from __future__ import annotations
 
-import math
 import re
 from pathlib import Path
 
@@ -28,9 +27,11 @@ import shapely
 from zoning.errors import DataError
 from zoning.footprints import normalise
 from zoning.io.vector import read_vector
+from zoning.project import ATTRIBUTES, parse_attributes, parse_bool
+from zoning.project import clean as _clean
 
 __all__ = ["read_projects", "read_footprint", "project_table", "COLUMN_ALIASES",
-           "ATTRIBUTES"]
+           "ATTRIBUTES", "parse_bool"]
 
 #: canonical column → accepted header names (case-insensitive)
 COLUMN_ALIASES = {
@@ -50,37 +51,6 @@ COLUMN_ALIASES = {
     "project_type": ["project_type", "项目类型"],
     "energy_tce": ["energy_tce", "年综合能耗", "综合能耗", "能耗"],
 }
-ATTRIBUTES = ("industry", "nature", "takes_land", "activity", "major_project",
-              "project_type", "energy_tce")
-
-_TRUE = {"1", "true", "yes", "y", "是", "占地", "用地", "t"}
-_FALSE = {"0", "false", "no", "n", "否", "不占地", "不用地", "f"}
-
-
-def parse_bool(v, what="value"):
-    if v is None or (isinstance(v, float) and math.isnan(v)) or v == "":
-        return None
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    s = str(v).strip().lower()
-    if s in _TRUE:
-        return True
-    if s in _FALSE:
-        return False
-    raise DataError(f"{what} {v!r} is not yes/no (是/否)")
-
-
-def _clean(v):
-    if v is None:
-        return None
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    if isinstance(v, str):
-        v = v.strip()
-        return v or None
-    return v
-
-
 def _columns(df: pd.DataFrame) -> dict:
     lower = {str(c).strip().lower(): c for c in df.columns}
     found = {}
@@ -100,20 +70,8 @@ def _row_head(rec: dict, cols: dict, i: int, path: Path) -> dict:
 
 
 def _row_attrs(rec: dict, cols: dict) -> dict:
-    out = {}
-    for a in ATTRIBUTES:
-        v = _clean(rec.get(cols[a])) if a in cols else None
-        if a == "takes_land":
-            v = parse_bool(v, "takes_land (是否占地)")
-        elif a == "energy_tce" and v is not None:
-            try:
-                v = float(v)
-            except (TypeError, ValueError):
-                raise DataError(f"energy_tce (年综合能耗) {v!r} is not a number") from None
-        elif v is not None:
-            v = str(v)
-        out[a] = v
-    return out
+    """The parsed attributes of a row (an InputError names a bad cell's attribute)."""
+    return parse_attributes({a: rec.get(cols[a]) if a in cols else None for a in ATTRIBUTES})
 
 
 def project_table(rows: list[dict]) -> gpd.GeoDataFrame:

@@ -143,7 +143,7 @@ def project_map(result: CheckResult, footprint, index, *, vicinity_m: float = 20
     layer has a million patches.
     """
     from zoning.crs import reproject
-    from zoning.engine.overlay import _to_geo
+    from zoning.engine.geometry import to_geo as _to_geo
 
     fp_work = reproject(footprint, "EPSG:4490", index.work_crs)
     box = shapely.box(*shapely.buffer(fp_work, vicinity_m).bounds)

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import yaml
 
-from zoning.errors import CatalogError, DataError
+from zoning.errors import CatalogError
+from zoning.rules.industry import industry_matches, normalize_industry
 
 __all__ = ["normalize_industry", "AccessRules", "AccessRule", "Finding", "load_access_rules",
            "DIMENSIONS", "OUTCOMES", "UNIT_CLASS_ZH", "UNIT_CODE"]
@@ -33,51 +34,6 @@ OUTCOME_ZH = {"not_applicable": "不涉及", "allowed": "符合（鼓励/允许�
               "review": "需人工核查", "restricted": "限制（需论证）", "prohibited": "不符合（禁止）"}
 _EFFECT_OUTCOME = {"prohibit": "prohibited", "restrict": "restricted", "require": "required",
                    "allow": "allowed"}
-
-# GB/T 4754-2017 门类 → 大类 ranges (divisions are numbered 01–97 across sections)
-_SECTIONS = {"A": (1, 5), "B": (6, 12), "C": (13, 43), "D": (44, 46), "E": (47, 50),
-             "F": (51, 52), "G": (53, 60), "H": (61, 62), "I": (63, 65), "J": (66, 69),
-             "K": (70, 70), "L": (71, 72), "M": (73, 75), "N": (76, 79), "O": (80, 82),
-             "P": (83, 83), "Q": (84, 85), "R": (86, 90), "S": (91, 96), "T": (97, 97)}
-
-
-def _section_of(division: int) -> str | None:
-    for s, (a, b) in _SECTIONS.items():
-        if a <= division <= b:
-            return s
-    return None
-
-
-def normalize_industry(code) -> str:
-    """Normalise a GB/T 4754-2017 code: 'c 2614', '2614', 'C26' → 'C2614', 'C2614', 'C26'.
-
-    A bare section letter ('C') is accepted.  Raises ValueError naming the code
-    when it is malformed or its letter contradicts its division.
-    """
-    raw = str(code)
-    s = re.sub(r"[\s\-_.]", "", raw).upper()
-    m = re.fullmatch(r"([A-T])?(\d{2,4})?", s)
-    if not s or not m or (m.group(1) is None and m.group(2) is None):
-        raise ValueError(f"industry code {raw!r} is not a GB/T 4754-2017 code (e.g. C2614)")
-    letter, digits = m.group(1), m.group(2)
-    if digits is None:
-        return letter
-    div = int(digits[:2])
-    sec = _section_of(div)
-    if sec is None:
-        raise ValueError(f"industry code {raw!r}: division {digits[:2]} does not exist "
-                         "(01–97)")
-    if letter and letter != sec:
-        raise ValueError(f"industry code {raw!r}: division {digits[:2]} belongs to section "
-                         f"{sec}, not {letter}")
-    return sec + digits
-
-
-def industry_matches(code: str | None, prefixes) -> bool:
-    if code is None:
-        return False
-    return any(code.startswith(p) for p in prefixes)
-
 
 @dataclass
 class AccessRule:
@@ -447,12 +403,3 @@ def unit_class_of(value) -> str | None:
 
 def strictest(findings) -> str:
     return max((f.outcome for f in findings), key=OUTCOMES.index, default="not_applicable")
-
-
-def validate_industry(code) -> str | None:
-    if code is None or (isinstance(code, float) and code != code) or str(code).strip() == "":
-        return None
-    try:
-        return normalize_industry(code)
-    except ValueError as e:
-        raise DataError(str(e)) from None

@@ -1,0 +1,183 @@
+"""Layer and region indexes: frames in the region's work CRS, subdivided and STRtree-indexed.
+
+Built from normalised frames (see :mod:`zoning.io.layers`); remote layers
+(PostGIS) come in through a :class:`LayerSource`, whose ``fetch`` returns
+normalised frames for the features near a chunk of footprints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from pyproj import CRS
+
+from zoning.catalog import KINDS, Catalog
+from zoning.crs import gk3_epsg, reproject
+from zoning.engine.geometry import GEO, polygonal, subdivide
+from zoning.options import CheckOptions
+from zoning.rules.three_lines import RuleSet
+
+__all__ = ["LayerIndex", "RegionIndex", "LayerSource", "SCREEN_KINDS"]
+
+SCREEN_KINDS = ("eco_redline", "farmland", "urban_boundary", "protected_area", "control_unit",
+                "shoreline")
+_ZONE_FIELD = {"eco_redline": "pa_zone", "protected_area": "zone"}
+_OVERLAPPING = {"protected_area"}  # designations overlap: totals are unions, not sums
+_ATTR_FIELDS = {
+    "eco_redline": ("name", "county", "type", "pa_name", "pa_zone"),
+    "farmland": ("county", "land_class"),
+    "urban_boundary": ("county", "partition"),
+    "protected_area": ("name", "zone", "pa_type", "level"),
+    "control_unit": ("name", "unit_class", "county"),
+    "shoreline": ("river", "basin", "order", "bank"),
+}
+
+
+
+
+class LayerSource(Protocol):
+    """A layer kept outside memory (a database): fetches the features a chunk needs."""
+
+    def fetch(self, footprints_geo, radius_m: float) -> gpd.GeoDataFrame:
+        """Normalised features within ``radius_m`` of the footprints, plus the nearest ones."""
+        ...
+
+
+@dataclass
+class LayerIndex:
+    name: str
+    kind: str
+    frame: gpd.GeoDataFrame  # in work CRS
+    pieces: np.ndarray
+    parent: np.ndarray
+    tree: shapely.STRtree
+    version: str = ""
+    source: str = ""
+
+    @classmethod
+    def build(cls, name: str, kind: str, frame: gpd.GeoDataFrame, work_crs,
+              max_vertices: int = 256, version: str = "", source: str = "") -> "LayerIndex":
+        f = frame.to_crs(work_crs) if frame.crs and not CRS(frame.crs).equals(work_crs) \
+            else frame
+        f = f.reset_index(drop=True)
+        geoms = np.asarray(f.geometry.values, dtype=object)
+        if KINDS[kind].geometry == "polygon":
+            odd = np.flatnonzero(~np.isin(shapely.get_type_id(geoms), (3, 6)))  # not polygonal
+            if len(odd):
+                geoms = geoms.copy()
+                geoms[odd] = [polygonal(g) or shapely.Polygon() for g in geoms[odd]]
+                f = f.set_geometry(geoms)
+        pieces, parent = subdivide(geoms, max_vertices) if max_vertices else \
+            (geoms, np.arange(len(geoms)))
+        return cls(name=name, kind=kind, frame=f, pieces=pieces, parent=parent,
+                   tree=shapely.STRtree(pieces), version=version, source=source)
+
+    def __post_init__(self):
+        # plain arrays: per-feature pandas access is far too slow in the hot loop
+        self.ids = np.asarray(self.frame["_id"].values, dtype=object)
+        self.attr_arrays = {c: np.asarray(self.frame[c].values, dtype=object)
+                            for c in _ATTR_FIELDS.get(self.kind, ()) if c in self.frame.columns}
+
+    def feature_attrs(self, k: int) -> dict:
+        out = {}
+        for c, arr in self.attr_arrays.items():
+            v = arr[k]
+            out[c] = None if v is None else (v if isinstance(v, (int, float)) else str(v))
+        return out
+
+
+@dataclass
+class RegionIndex:
+    region: str
+    region_name: str
+    work_crs: CRS
+    layers: dict  # kind -> [LayerIndex]
+    coverage: object  # union of the district polygons in work CRS, or None
+    coverage_geo: object
+    rules: RuleSet
+    missing: list = field(default_factory=list)  # screening kinds with no layer
+    problems: list = field(default_factory=list)  # layers that could not be read
+    access: object = None  # AccessRules (三线一单 准入清单), or None
+    _shore_cache: dict = field(default_factory=dict)
+
+    def shoreline_distance(self, fp_work, spatial: dict):
+        """Distance (m) from a footprint to the shoreline features a rule selects, or None."""
+        key = repr(sorted((k, v) for k, v in spatial.items() if k != "within_m"))
+        if key not in self._shore_cache:
+            parts = []
+            for li in self.layers.get("shoreline", []):
+                keep = np.ones(len(li.frame), dtype=bool)
+                for want, col in (("basin", "basin"), ("river", "river"), ("order", "order")):
+                    if spatial.get(want):
+                        vals = li.attr_arrays.get(col)
+                        if vals is None:
+                            keep &= False
+                        else:
+                            keep &= np.isin(vals.astype(str), [str(x) for x in spatial[want]])
+                parts.extend(li.frame.geometry.values[keep])
+            self._shore_cache[key] = shapely.union_all(parts) if parts else None
+        g = self._shore_cache[key]
+        return None if g is None else float(shapely.distance(fp_work, g))
+
+    remote: dict = field(default_factory=dict)  # kind -> [(spec, PostgisSource)]
+
+    @classmethod
+    def build(cls, catalog: Catalog, frames: dict, rules: RuleSet,
+              options: CheckOptions | None = None, remote: dict | None = None,
+              access=None, problems: list | None = None) -> "RegionIndex":
+        """Index a region.
+
+        ``frames``: layer name → normalised frame (see :func:`zoning.io.layers.read_layer`);
+        ``remote``: layer name → a :class:`LayerSource` that fetches features per chunk;
+        ``access``: the 三线一单 access rules, or None; ``problems``: messages about
+        layers that could not be read (they are reported as data missing).
+        """
+        opts = options or CheckOptions()
+        remote = remote or {}
+        districts = [frames[s.name] for s in catalog.by_kind("districts") if s.name in frames]
+        coverage_geo = None
+        if districts:
+            coverage_geo = shapely.union_all(
+                np.concatenate([d.to_crs(GEO).geometry.values for d in districts]))
+            lon0 = shapely.centroid(coverage_geo).x
+        else:
+            any_frame = next(iter(frames.values()))
+            lon0 = shapely.centroid(shapely.box(*any_frame.to_crs(GEO).total_bounds)).x
+        work = CRS.from_epsg(gk3_epsg(lon0, prefix=True))
+        layers: dict[str, list] = {}
+        for spec in catalog.layers.values():
+            if spec.kind not in SCREEN_KINDS or spec.name not in frames:
+                continue
+            layers.setdefault(spec.kind, []).append(LayerIndex.build(
+                spec.name, spec.kind, frames[spec.name], work, opts.subdivide_vertices,
+                spec.version, spec.source))
+        coverage = None
+        if coverage_geo is not None:
+            coverage = reproject(coverage_geo, GEO, work)
+            shapely.prepare(coverage)
+        rem: dict = {}
+        for name, src in remote.items():
+            spec = catalog.layers[name]
+            rem.setdefault(spec.kind, []).append((spec, src))
+        missing = [k for k in SCREEN_KINDS if k not in layers and k not in rem
+                   and k in rules.layers]
+        return cls(region=catalog.region_id, region_name=catalog.region_name, work_crs=work,
+                   layers=layers, coverage=coverage, coverage_geo=coverage_geo, rules=rules,
+                   missing=missing, remote=rem, access=access, problems=list(problems or []))
+
+    def chunk_layers(self, kind: str, footprints_geo, options: CheckOptions) -> list:
+        """The layer indexes to check a chunk against: the in-memory ones, plus, for layers
+        kept in a database, an index of the features near this chunk's footprints."""
+        out = list(self.layers.get(kind, []))
+        for spec, src in self.remote.get(kind, []):
+            # features within the setback radius (touching included), plus the nearest
+            # few of every footprint with none there: enough for hits, distances, radius
+            frame = src.fetch(footprints_geo, options.radius_m)
+            out.append(LayerIndex.build(spec.name, kind, frame, self.work_crs,
+                                        options.subdivide_vertices, spec.version, spec.source))
+        return out
+
