@@ -40,7 +40,7 @@ def prepare(work: Path, res_arcsec: float):
     import geopandas as gpd
 
     from zoning.demo import synth
-    from zoning.io.vector import write_cog
+    from zoning.io.write import write_cog
     from zoning.paths import seeds_dir
 
     tif = work / "landcover10m.tif"

@@ -85,7 +85,7 @@ def test_overlaps_gpkg_carries_project_and_feature_ids(screened):
 def test_rerun_needs_overwrite(screened):
     out, _ = screened
     r = CliRunner().invoke(main, ["screen", str(SAMPLE), "--out", str(out)])
-    assert r.exit_code == 2 and "--overwrite" in r.output and "Traceback" not in r.output
+    assert r.exit_code == 1 and "--overwrite" in r.output and "Traceback" not in r.output
     r = CliRunner().invoke(main, ["screen", str(SAMPLE), "--out", str(out), "--overwrite"])
     assert r.exit_code == 0, r.output
 
@@ -107,8 +107,8 @@ def test_check_bad_inputs_are_messages(tmp_path):
     bad = tmp_path / "bad.txt"
     bad.write_text("[属性描述]\n[地块坐标]\n5,1,1,a,面,,,,@\nJ1,1,oops\n", encoding="utf-8")
     r = CliRunner().invoke(main, ["check", str(bad)])
-    assert r.exit_code == 2 and "bad.txt" in r.output and "row 4" in r.output
+    assert r.exit_code == 1 and "bad.txt" in r.output and "row 4" in r.output
     assert "Traceback" not in r.output
     txt = seeds_dir() / "projects" / "GY-012_勘测定界.txt"
     r = CliRunner().invoke(main, ["check", str(txt), "--activity", "99"])
-    assert r.exit_code == 2 and "unknown activity '99'" in r.output
+    assert r.exit_code == 1 and "unknown activity '99'" in r.output

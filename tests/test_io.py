@@ -5,7 +5,8 @@ import pytest
 from shapely.geometry import box
 
 from zoning.errors import DataError
-from zoning.io.vector import atomic_path, detect_dbf_encoding, read_vector, write_json
+from zoning.io.vector import detect_dbf_encoding, read_vector
+from zoning.io.write import atomic_path, write_json
 
 
 def _gdf():
@@ -23,7 +24,7 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path):
     assert list(tmp_path.iterdir()) == []
     write_json(target, {"a": "中文"})
     assert '"中文"' in target.read_text("utf-8")
-    with pytest.raises(FileExistsError, match="--overwrite"):
+    with pytest.raises(FileExistsError, match="exists"):
         write_json(target, {}, overwrite=False)
 
 

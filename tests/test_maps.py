@@ -12,7 +12,8 @@ from click.testing import CliRunner
 
 from zoning.screen import check, load_index
 from zoning.catalog import resolve_catalogs
-from zoning.report.maps import GCJ02Warning, project_map, region_map, save_map
+from zoning.outputs import save_map
+from zoning.report.maps import GCJ02Warning, project_map, region_map
 
 EVIL = '<script>alert("x")</script>`${alert(2)}`'
 SITE = shapely.box(106.700, 26.550, 106.706, 26.556)
@@ -154,7 +155,7 @@ def test_cli_tianditu_without_key_is_a_message(tmp_path, monkeypatch):
     txt = seeds_dir() / "projects" / "GY-012_勘测定界.txt"
     r = CliRunner().invoke(main, ["check", str(txt), "--map", str(tmp_path / "m.html"),
                                   "--basemap", "tianditu"])
-    assert r.exit_code == 2 and "needs a key" in r.output and "Traceback" not in r.output
+    assert r.exit_code == 1 and "needs a key" in r.output and "Traceback" not in r.output
     r = CliRunner().invoke(main, ["check", str(txt), "--map", str(tmp_path / "m.html"),
                                   "--basemap", "none"])
     assert r.exit_code == 0 and (tmp_path / "m.html").exists()

@@ -628,7 +628,7 @@ LAYER_DESCRIPTIONS = {
 def write_region(spec: RegionSpec, out: RegionLayers, out_dir, overwrite: bool = True) -> dict:
     """Write one region's layers (GeoPackage) and land cover (COG) into ``out_dir``."""
     from zoning import __version__
-    from zoning.io.vector import write_cog, write_layers
+    from zoning.io.write import write_cog, write_layers
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

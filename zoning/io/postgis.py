@@ -336,7 +336,7 @@ def check_layer_table(spec) -> dict:
 
 
 def write_text(path, text: str):
-    from zoning.io.vector import atomic_path
+    from zoning.io.write import atomic_path
 
     path = Path(path)
     with atomic_path(path) as tmp:

@@ -13,11 +13,8 @@ tiles: overlays appear shifted 300–600 m, so a warning is issued) and
 
 from __future__ import annotations
 
-import base64
 import html
-import re
 import warnings
-from pathlib import Path
 
 import folium
 import geopandas as gpd
@@ -25,14 +22,12 @@ import numpy as np
 import shapely
 from branca.element import Element, MacroElement, Template
 
-from zoning.errors import ZoningError
-from zoning.io.vector import atomic_path
+from zoning.errors import MapError
 from zoning.results import M2_PER_HA, M2_PER_MU, CheckResult, State
 
-__all__ = ["project_map", "region_map", "save_map", "index_page", "BASEMAPS", "GCJ02Warning"]
+__all__ = ["project_map", "region_map", "BASEMAPS", "GCJ02Warning"]
 
 BASEMAPS = ("osm", "tianditu", "amap", "none")
-_STATIC = Path(__file__).resolve().parent / "static" / "leaflet"
 
 STATE_COLOUR = {
     State.NOT_INTERSECTING: "#2e7d32", State.CROSSING_NO_LAND_USE: "#0277bd",
@@ -53,10 +48,6 @@ class GCJ02Warning(UserWarning):
     """GCJ-02 basemap tiles under WGS84/CGCS2000 data."""
 
 
-class MapError(ZoningError, ValueError):
-    """A map that cannot be made as asked (basemap key missing, size bound exceeded)."""
-
-
 def esc(v) -> str:
     """HTML-escape, and also neutralise ` and $ (folium puts some text in JS template literals)."""
     return (html.escape("" if v is None else str(v), quote=True)
@@ -73,8 +64,8 @@ def _base_map(bounds, basemap: str, tianditu_key: str | None):
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap 底图").add_to(m)
     elif basemap == "tianditu":
         if not tianditu_key:
-            raise MapError("the 天地图 basemap needs a key (--tianditu-key or "
-                           "ZONING_TIANDITU_KEY)")
+            raise MapError("the 天地图 basemap needs a key: pass tianditu_key or set "
+                           "ZONING_TIANDITU_KEY")
         k = html.escape(tianditu_key)
         for layer, name in (("vec", "天地图 矢量"), ("cva", "天地图 注记")):
             folium.TileLayer(
@@ -311,75 +302,3 @@ def region_map(ind, basemap: str = "osm", tianditu_key: str | None = None,
 
 
 # --------------------------------------------------------------------------- saving
-
-
-def _leaflet_css() -> str:
-    css = (_STATIC / "leaflet.css").read_text("utf-8")
-
-    def inline(mo):
-        name = mo.group(1)
-        data = base64.b64encode((_STATIC / name).read_bytes()).decode()
-        return f"url(data:image/png;base64,{data})"
-
-    return re.sub(r"url\(images/([\w\-]+\.png)\)", inline, css)
-
-
-def save_map(m: folium.Map, path, assets_dir=None, max_bytes: int = 8_000_000) -> int:
-    """Write a map atomically; return its size in bytes.
-
-    Leaflet is embedded in the page, or, with ``assets_dir`` (shared by many
-    maps, as ``zoning screen`` does), written there once and linked relatively.
-    Raises ValueError when the page would exceed ``max_bytes``.
-    """
-    path = Path(path)
-    m.default_js = []
-    m.default_css = []
-    root = m.get_root()
-    if assets_dir is None:
-        root.header.add_child(Element(
-            f"<style>{_leaflet_css()}</style>\n"
-            f"<script>{(_STATIC / 'leaflet.js').read_text('utf-8')}</script>"),
-            name="zoning_leaflet", index=0)
-    else:
-        assets_dir = Path(assets_dir)
-        assets_dir.mkdir(parents=True, exist_ok=True)
-        for name, text in (("leaflet.css", _leaflet_css()),
-                           ("leaflet.js", (_STATIC / "leaflet.js").read_text("utf-8"))):
-            target = assets_dir / name
-            if not target.exists():
-                with atomic_path(target) as tmp:
-                    tmp.write_text(text, encoding="utf-8")
-        import os
-
-        rel = Path(os.path.relpath(assets_dir, path.parent)).as_posix()
-        root.header.add_child(Element(
-            f'<link rel="stylesheet" href="{rel}/leaflet.css"/>\n'
-            f'<script src="{rel}/leaflet.js"></script>'), name="zoning_leaflet", index=0)
-    root.header.add_child(Element('<meta charset="utf-8"/>'), name="zoning_charset", index=0)
-    text = root.render()
-    size = len(text.encode("utf-8"))
-    if size > max_bytes:
-        raise MapError(f"map would be {size / 1e6:.1f} MB (> {max_bytes / 1e6:.1f} MB): "
-                       "lower the vicinity or raise the simplification")
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-    return size
-
-
-def index_page(entries: list[dict], path, title: str = "项目筛查地图") -> int:
-    """An HTML page linking the per-project maps (entries: href, project_id, name, state)."""
-    rows = "".join(
-        f"<tr><td>{esc(e['row'])}</td><td><a href=\"{esc(e['href'])}\">{esc(e['project_id'])}"
-        f"</a></td><td>{esc(e['name'])}</td><td style=\"color:{e.get('colour', '#333')}\">"
-        f"{esc(e['state'])}</td><td>{esc(e.get('size', ''))}</td></tr>" for e in entries)
-    page = (f"<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
-            f"<title>{esc(title)}</title><style>body{{font:14px sans-serif;margin:20px}}"
-            "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px}"
-            f"</style></head><body><h1>{esc(title)}</h1><table><tr><th>序号</th><th>项目编号"
-            f"</th><th>项目名称</th><th>结论</th><th>地图大小</th></tr>{rows}</table></body>"
-            "</html>")
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        tmp.write_text(page, encoding="utf-8")
-    return len(page.encode("utf-8"))
-

@@ -1,7 +1,6 @@
-"""Batch outputs: Excel workbook (Chinese headers), GeoPackage of overlaps, JSON, failure log.
-
-Every file is written atomically; an existing output folder is only reused
-with ``overwrite=True``.
+"""Batch outputs rendered in memory: the Excel workbook (Chinese headers), the overlaps
+frame, the results JSON, the failed-rows CSV and the log.  :mod:`zoning.outputs` writes
+them (atomically, through :mod:`zoning.io.write`).
 """
 
 from __future__ import annotations
@@ -10,16 +9,15 @@ import csv
 import io
 import json
 from datetime import datetime, timezone
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 
 from zoning import __version__
-from zoning.io.vector import atomic_path, write_json
 from zoning.results import M2_PER_HA, M2_PER_MU, SCHEMA_VERSION, CheckResult
 
-__all__ = ["write_outputs", "OUTPUT_FILES", "results_json"]
+__all__ = ["OUTPUT_FILES", "results_json", "workbook_bytes", "overlaps_frame", "failed_csv",
+           "log_text"]
 
 OUTPUT_FILES = {
     "excel": "screening.xlsx",
@@ -98,7 +96,8 @@ def _detail_rows(r: CheckResult):
                "，".join(lr.within_radius), lr.data_version, "；".join(lr.notes)]
 
 
-def _write_excel(path: Path, results: list[CheckResult], meta: dict, counts: dict):
+def workbook_bytes(results: list[CheckResult], meta: dict, counts: dict) -> bytes:
+    """The screening workbook (.xlsx) as bytes."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
 
@@ -144,11 +143,13 @@ def _write_excel(path: Path, results: list[CheckResult], meta: dict, counts: dic
     for k, v in list(meta.items()) + [(f"count:{k}", v) for k, v in counts.items()]:
         label = META_ZH.get(k) or (f"计数：{_count_zh(k[6:])}" if k.startswith("count:") else k)
         ws.append([label, v if isinstance(v, (int, float)) else str(v)])
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
 
 
-def _write_overlaps(path: Path, overlaps: list[dict]):
+def overlaps_frame(overlaps: list[dict]) -> gpd.GeoDataFrame:
+    """The overlap geometries (EPSG:4490) with their areas in m², 公顷 and 亩."""
     cols = ["row", "project_id", "layer", "kind", "feature_id", "overlap_m2",
             "overlap_length_m"]
     if overlaps:
@@ -159,43 +160,35 @@ def _write_overlaps(path: Path, overlaps: list[dict]):
         gdf = gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs="EPSG:4490")
     gdf["overlap_ha"] = gdf["overlap_m2"] / M2_PER_HA
     gdf["overlap_mu"] = gdf["overlap_m2"] / M2_PER_MU
-    from zoning.io.vector import write_layers
-
-    write_layers(path, {"overlaps": gdf},
-                 metadata={"GENERATOR": f"zoning {__version__}", "CONTENT": "overlap geometries "
-                           "of project footprints with statutory layer features"})
+    return gdf
 
 
-def _write_failed(path: Path, results: list[CheckResult]):
+OVERLAPS_METADATA = {"GENERATOR": f"zoning {__version__}",
+                     "CONTENT": "overlap geometries of project footprints with statutory "
+                                "layer features"}
+
+
+def failed_csv(results: list[CheckResult]) -> str:
+    """The rows that failed, as CSV text."""
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["row", "project_id", "name", "error"])
     for r in results:
         if not r.ok:
             w.writerow([r.row, r.project_id, r.name, r.error])
-    with atomic_path(path) as tmp:
-        tmp.write_text(buf.getvalue(), encoding="utf-8-sig")
+    return buf.getvalue()
 
 
-def write_outputs(out_dir, results: list[CheckResult], overlaps: list[dict], meta: dict,
-                  counts: dict, overwrite: bool = False) -> dict:
-    out_dir = Path(out_dir)
-    existing = [n for n in OUTPUT_FILES.values() if (out_dir / n).exists()]
-    if existing and not overwrite:
-        raise FileExistsError(f"{out_dir} already holds {', '.join(existing)} "
-                              "(use --overwrite to replace them)")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    meta = dict(meta, generated=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                zoning_version=__version__)
-    paths = {k: out_dir / v for k, v in OUTPUT_FILES.items()}
-    _write_excel(paths["excel"], results, meta, counts)
-    _write_overlaps(paths["gpkg"], overlaps)
-    write_json(paths["json"], results_json(results, meta), overwrite=True)
-    _write_failed(paths["failed"], results)
+def log_text(results: list[CheckResult], meta: dict, counts: dict) -> str:
+    """The run log: version, time, counts, failures and warnings."""
     lines = [f"zoning {__version__} screening {meta['generated']}", json.dumps(counts,
              ensure_ascii=False)]
     lines += [f"row {r.row} ({r.project_id}): {r.error}" for r in results if not r.ok]
     lines += [f"row {r.row} ({r.project_id}) warning: {w}" for r in results for w in r.warnings]
-    with atomic_path(paths["log"]) as tmp:
-        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return paths
+    return "\n".join(lines) + "\n"
+
+
+def run_meta(meta: dict) -> dict:
+    """The run's metadata with the time it was generated and the zoning version."""
+    return dict(meta, generated=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                zoning_version=__version__)

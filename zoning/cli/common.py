@@ -1,0 +1,147 @@
+"""Shared pieces of the command line: consoles, options, error handling, logging."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from zoning.errors import ZoningError
+
+console = Console()
+err_console = Console(stderr=True)
+
+#: hints the command line adds to library messages (the library names no flags)
+_HINTS = {
+    "output_exists": "加 --overwrite 以替换 (use --overwrite to replace)",
+    "output_locked": "另一个 zoning 进程正在写入该目录 (another run is writing this folder)",
+    "missing_extra": "",
+}
+
+
+class Group(click.Group):
+    """Report library errors as one clear message (exit status 1), not a traceback.
+
+    Exit status 2 stays click's, for usage errors.
+    """
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ZoningError as e:
+            hint = _HINTS.get(getattr(e, "code", ""), "")
+            err_console.print(f"[bold red]错误 error:[/] {escape(str(e))}", highlight=False,
+                              soft_wrap=True)
+            if hint:
+                err_console.print(f"[yellow]{escape(hint)}[/]", highlight=False)
+            sys.exit(1)
+
+
+def setup_logging(verbose: int, quiet: int) -> None:
+    """-v: info, -vv: debug, -q: errors only; library loggers print through rich."""
+    from rich.logging import RichHandler
+
+    level = logging.WARNING - 10 * verbose + 10 * quiet
+    level = max(logging.DEBUG, min(logging.CRITICAL, level))
+    root = logging.getLogger("zoning")
+    for h in list(root.handlers):
+        if isinstance(h, RichHandler):
+            root.removeHandler(h)
+    handler = RichHandler(console=err_console, show_time=False, show_path=False,
+                          markup=False, rich_tracebacks=False)
+    root.addHandler(handler)
+    root.setLevel(level)
+
+
+catalog_option = click.option(
+    "--catalog", "catalogs", multiple=True, type=click.Path(path_type=Path),
+    help="Catalog manifest (YAML) or folder of manifests; repeatable. Default: the bundled ones.")
+region_option = click.option("--region", help="Region id, code or name (e.g. guiyang, 520100).")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+
+
+def check_options(f):
+    opts = [
+        click.option("--area-method", type=click.Choice(["ellipsoidal", "gk"]),
+                     default="ellipsoidal", show_default=True,
+                     help="ellipsoidal: geodesic area on the CGCS2000 ellipsoid (as the land "
+                          "survey); gk: planar in the footprint's 3° Gauss–Krüger zone."),
+        click.option("--radius", "radius_m", type=float, default=0.0, show_default=True,
+                     help="Also list layer features within this distance (m)."),
+        click.option("--min-area", "min_report_m2", type=float, default=0.0, show_default=True,
+                     help="Reporting threshold (m²): smaller overlaps are noted, not judged."),
+        click.option("--tolerance", "tolerance_m2", type=float, default=1e-4, show_default=True,
+                     help="Geometric tolerance (m²): at or below it polygons only touch."),
+    ]
+    for o in reversed(opts):
+        f = o(f)
+    return f
+
+
+def input_options(f):
+    opts = [
+        click.option("--crs", help="CRS of the input when it has none (e.g. EPSG:4524)."),
+        click.option("--coord-sys", type=click.Choice(["cgcs2000", "wgs84", "gcj02", "bd09"]),
+                     help="Convert GCJ-02 (高德/腾讯) or BD-09 (百度) lon/lat; never automatic."),
+        click.option("--encoding", help="Text encoding of a shapefile without .cpg (e.g. GBK)."),
+        click.option("--layer", "src_layer", help="Layer of a multi-layer input file."),
+    ]
+    for o in reversed(opts):
+        f = o(f)
+    return f
+
+
+def map_options(f):
+    opts = [
+        click.option("--basemap", type=click.Choice(["osm", "tianditu", "amap", "none"]),
+                     default="osm", show_default=True,
+                     help="Map tiles: OpenStreetMap, 天地图 (needs a key), 高德 (GCJ-02, "
+                          "warned), or none for offline use."),
+        click.option("--tianditu-key", envvar="ZONING_TIANDITU_KEY",
+                     help="天地图 key (or ZONING_TIANDITU_KEY)."),
+    ]
+    for o in reversed(opts):
+        f = o(f)
+    return f
+
+
+def warn_map(fn, *a, **k):
+    """Run a map builder, printing GCJ-02 basemap warnings instead of Python warnings."""
+    import warnings
+
+    from zoning.report.maps import GCJ02Warning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", GCJ02Warning)
+        out = fn(*a, **k)
+    for w in caught:
+        if issubclass(w.category, GCJ02Warning):
+            err_console.print(f"[yellow]! {escape(str(w.message))}[/]")
+    return out
+
+
+def options_from(kw):
+    from zoning.options import CheckOptions
+    from zoning.errors import OptionError
+
+    try:
+        return CheckOptions(area_method=kw["area_method"], radius_m=kw["radius_m"],
+                            min_report_m2=kw["min_report_m2"], tolerance_m2=kw["tolerance_m2"])
+    except OptionError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+def fmt(x, nd=2):
+    return "-" if x is None else f"{x:,.{nd}f}"
+
+
+
+def resolve(catalogs, region):
+    from zoning.catalog import resolve_catalogs
+
+    return resolve_catalogs(catalogs, region)
+

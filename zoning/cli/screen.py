@@ -1,0 +1,85 @@
+"""``zoning screen``: a project list, with the workbook, JSON, GeoPackage and maps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from zoning.cli.common import (catalog_option, check_options, console, err_console, input_options, map_options, options_from,
+                                 region_option, resolve)
+
+
+@click.command("screen")
+@click.argument("project_list", type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="Output folder for the Excel workbook, overlaps GeoPackage, JSON and log.")
+@click.option("--overwrite", is_flag=True, help="Replace outputs already in --out.")
+@click.option("--sheet", help="Excel sheet name (default: the first).")
+@click.option("--chunk-size", default=500, show_default=True, help="Projects per work unit.")
+@click.option("--no-maps", "no_maps", is_flag=True, help="Do not write per-project maps.")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local",
+              show_default=True, help="local: this process; dask: a dask cluster.")
+@click.option("--scheduler", help="Address of a running dask scheduler (default: start a "
+                                  "LocalCluster on this machine).")
+@click.option("--workers", default=2, show_default=True, help="LocalCluster worker processes.")
+@catalog_option
+@region_option
+@input_options
+@check_options
+@map_options
+def screen_cmd(project_list, out_dir, overwrite, sheet, chunk_size, catalogs, region, crs,
+               coord_sys, encoding, src_layer, no_maps, engine, scheduler, workers, basemap,
+               tianditu_key, **kw):
+    """Screen a project list (CSV/XLSX with WKT, lon/lat or file paths; or a vector file)."""
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                               TimeRemainingColumn)
+
+    from zoning.errors import OutputExistsError
+    from zoning.io.projects import read_projects
+    from zoning.outputs import OUTPUT_FILES, write_outputs, write_project_maps
+    from zoning.results import State
+    from zoning.screen import screen
+
+    existing = [n for n in OUTPUT_FILES.values() if (out_dir / n).exists()]
+    if existing and not overwrite:
+        raise OutputExistsError(f"{out_dir} already holds {', '.join(existing)}")
+    opts = options_from(kw)
+    opts.keep_geometry = True
+    table = read_projects(project_list, crs=crs, coord_sys=coord_sys, encoding=encoding,
+                          layer=src_layer, sheet=sheet)
+    cats = resolve(catalogs, region)
+    with Progress(TextColumn("筛查 screening"), BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=err_console) as prog:
+        task = prog.add_task("screen", total=len(table))
+        if engine == "dask":
+            from zoning.scaleout import screen_dask
+
+            res = screen_dask(table, cats, options=opts, chunk_size=chunk_size,
+                              scheduler=scheduler, n_workers=workers,
+                              progress=lambda k: prog.advance(task, k))
+        else:
+            res = screen(table, cats, options=opts, chunk_size=chunk_size,
+                         progress=lambda k: prog.advance(task, k))
+        prog.update(task, completed=len(table))
+    counts = res.counts
+    meta = {"input": str(project_list), "catalogs": ", ".join(str(c.path) for c in cats),
+            "engine": engine,
+            "area_method": opts.area_method, "tolerance_m2": opts.tolerance_m2,
+            "min_report_m2": opts.min_report_m2, "radius_m": opts.radius_m}
+    paths = write_outputs(out_dir, res.results, res.overlaps, meta, counts, overwrite=overwrite)
+    console.print(f"{counts['rows']} rows in, {counts['rows']} rows out: {counts['ok']} checked, "
+                  f"{counts['error']} failed")
+    for s in State:
+        if counts[s.value]:
+            console.print(f"  {s.zh} ({s.value}): {counts[s.value]}")
+    if not no_maps:
+        with console.status("writing maps …") as st:
+            info = write_project_maps(
+                res.results, dict(zip(table["row"], table.geometry)), cats, opts,
+                out_dir / "maps", basemap=basemap, tianditu_key=tianditu_key,
+                progress=lambda k, n: st.update(f"maps: {k}/{n}"))
+        console.print(f"  {info['maps']} maps, {info['bytes'] / 1e6:.1f} MB in all")
+        paths["maps"] = info["index"]
+    for k, p in paths.items():
+        console.print(f"  {k}: {p}")

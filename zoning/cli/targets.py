@@ -1,0 +1,34 @@
+"""``zoning targets``: the indicator targets quoted from the seed plans."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from rich.table import Table
+
+from zoning.cli.common import (console, json_option, region_option)
+
+
+@click.command("targets")
+@region_option
+@json_option
+def targets_cmd(region, as_json):
+    """Indicator targets quoted from the seed plans."""
+    from dataclasses import asdict
+
+    from zoning.targets import load_targets
+
+    ts = [t for t in load_targets() if not region or t.region == region]
+    if as_json:
+        click.echo(json.dumps([asdict(t) for t in ts], ensure_ascii=False, indent=2))
+        return
+    t = Table(title="规划目标 plan targets")
+    for col in ("区域", "指标", "目标", "年份", "出处"):
+        t.add_column(col, overflow="fold")
+    sym = {"gte": "≥", "lte": "≤", "eq": "≈"}
+    for x in ts:
+        t.add_row(x.scope, x.indicator_zh, f"{sym[x.comparison]}{x.value:g}{x.unit}",
+                  str(x.year or "-"), f"{x.source_title or x.source}\n“{x.quote}”")
+    console.print(t)
+
