@@ -69,9 +69,9 @@ def projects(work: Path):
 
 
 def run(mode: str, work: Path, dsn: str) -> dict:
-    from zoning.screen import screen
     from zoning.catalog import load_catalog
     from zoning.options import CheckOptions
+    from zoning.screen import screen
 
     opts = CheckOptions()
     t = projects(work)

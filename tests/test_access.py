@@ -8,16 +8,15 @@ import shapely
 import yaml
 from click.testing import CliRunner
 
-from zoning.rules.access import (industry_matches, load_access_rules, normalize_industry,
-                           strictest)
-from zoning.rules.access import evaluate as evaluate_access
-from zoning.screen import check, screen
 from zoning.catalog import load_catalog
 from zoning.cli import main
 from zoning.errors import CatalogError
-from zoning.results import State
-from zoning.paths import seeds_dir
 from zoning.io.projects import read_projects
+from zoning.paths import seeds_dir
+from zoning.results import State
+from zoning.rules.access import evaluate as evaluate_access
+from zoning.rules.access import industry_matches, load_access_rules, normalize_industry, strictest
+from zoning.screen import check, screen
 
 from .minicat import CRS, B, write_catalog
 

@@ -2,14 +2,13 @@
 
 import pytest
 
-from zoning.screen import screen
 from zoning.catalog import resolve_catalogs
+from zoning.io.projects import read_projects
 from zoning.options import CheckOptions
 from zoning.paths import seeds_dir
-from zoning.io.projects import read_projects
+from zoning.screen import screen
 
 pytest.importorskip("distributed")
-pytest.importorskip("dask_geopandas")
 
 from zoning.scaleout import results_equal, screen_dask  # noqa: E402
 
@@ -29,11 +28,12 @@ def test_dask_equals_local(local):
     assert len(a.overlaps) == len(b.overlaps)
 
 
-def test_worker_death_is_retried_without_losing_or_duplicating_rows(local, tmp_path,
-                                                                    monkeypatch):
+def test_worker_death_is_retried_without_losing_or_duplicating_rows(local, tmp_path):
+    from .faults import die_once
+
     t, opts, a = local
-    monkeypatch.setenv("ZONING_FAIL_ONCE_DIR", str(tmp_path))
-    b = screen_dask(t, resolve_catalogs(), options=opts, chunk_size=4, n_workers=2)
+    b = screen_dask(t, resolve_catalogs(), options=opts, chunk_size=4, n_workers=2,
+                    task=die_once(str(tmp_path)))
     killed = sorted(p.name for p in tmp_path.iterdir())
     assert len(killed) == 5  # every partition's first attempt killed its worker
     assert results_equal(a, b)

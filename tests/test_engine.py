@@ -6,11 +6,11 @@ import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Point
 
-from zoning.screen import check
 from zoning.catalog import load_catalog
 from zoning.engine.geometry import subdivide
 from zoning.options import CheckOptions
 from zoning.results import M2_PER_MU, State
+from zoning.screen import check
 
 from .minicat import CRS, OX, OY, B, L, write_catalog
 

@@ -10,10 +10,10 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from zoning.screen import check, load_index
 from zoning.catalog import resolve_catalogs
 from zoning.outputs import save_map
 from zoning.report.maps import GCJ02Warning, project_map, region_map
+from zoning.screen import check, load_index
 
 EVIL = '<script>alert("x")</script>`${alert(2)}`'
 SITE = shapely.box(106.700, 26.550, 106.706, 26.556)

@@ -13,11 +13,11 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from zoning.screen import check, screen
 from zoning.catalog import load_catalog, resolve_catalogs
-from zoning.options import CheckOptions
 from zoning.errors import DataError
 from zoning.io.projects import read_projects
+from zoning.options import CheckOptions
+from zoning.screen import check, screen
 
 from .minicat import CRS, B, L, write_catalog
 

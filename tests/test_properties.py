@@ -7,15 +7,15 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from zoning.catalog import LayerSpec, Catalog
+from zoning.catalog import Catalog, LayerSpec
 from zoning.engine.index import RegionIndex
 from zoning.engine.overlay import check_chunk
+from zoning.io.layers import normalise_layer
 from zoning.options import CheckOptions
 from zoning.project import Project
 from zoning.rules.three_lines import load_rules
-from zoning.io.layers import normalise_layer
 
-from .minicat import CRS, OX, OY, B, LAYERS, SPECS
+from .minicat import CRS, LAYERS, OX, OY, SPECS, B
 
 RULES = load_rules()
 GK = CheckOptions(area_method="gk")

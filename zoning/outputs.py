@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import folium
 
@@ -18,8 +18,16 @@ from zoning.errors import OutputExistsError, ZoningError
 from zoning.io.write import write_bytes, write_json, write_layers, write_text
 from zoning.options import CheckOptions
 from zoning.report.html import index_html, leaflet_assets, render_map
-from zoning.report.tables import (OUTPUT_FILES, OVERLAPS_METADATA, failed_csv, log_text,
-                                  overlaps_frame, results_json, run_meta, workbook_bytes)
+from zoning.report.tables import (
+    OUTPUT_FILES,
+    OVERLAPS_METADATA,
+    failed_csv,
+    log_text,
+    overlaps_frame,
+    results_json,
+    run_meta,
+    workbook_bytes,
+)
 from zoning.results import CheckResult
 
 __all__ = ["save_map", "index_page", "write_outputs", "write_project_maps", "OUTPUT_FILES"]

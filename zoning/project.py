@@ -9,8 +9,9 @@ nothing.  A project that could not be read keeps its row with
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -115,7 +116,7 @@ class Project:
         return self.status == "ok" and self.geometry is not None
 
     @classmethod
-    def from_record(cls, rec: Mapping[str, Any], geom_col: str = "geometry") -> "Project":
+    def from_record(cls, rec: Mapping[str, Any], geom_col: str = "geometry") -> Project:
         """A project from one row of a project table; attributes are parsed here, once.
 
         A row whose attributes cannot be parsed becomes an error project with

@@ -1,7 +1,7 @@
 """The dask engine: the same chunked check, run on a dask cluster.
 
-The project table is partitioned with dask-geopandas (one partition per
-chunk); each partition is screened by :func:`zoning.screen.screen` on a worker.
+The project table is cut into partitions of ``chunk_size`` rows; each is
+screened by :func:`zoning.screen.screen` on a worker.
 Layers are read once per worker process (the per-process index cache), never
 shipped with the tasks; only the small project partitions and the catalog
 manifests travel.  Results come back row for row in input order, identical
@@ -11,25 +11,19 @@ retried; every input row appears exactly once in the output.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 import geopandas as gpd
 
-from zoning.screen import ScreenResult, screen
+from zoning.errors import ZoningError, require
 from zoning.options import CheckOptions
+from zoning.screen import ScreenResult, screen
 
-__all__ = ["screen_dask"]
+__all__ = ["screen_dask", "screen_part", "results_equal"]
 
 
-def _screen_part(part: gpd.GeoDataFrame, catalogs, region, options) -> list:
-    fail_dir = os.environ.get("ZONING_FAIL_ONCE_DIR")
-    if fail_dir and len(part):
-        marker = Path(fail_dir) / f"part-{int(part['_pos'].iloc[0])}"
-        if not marker.exists():
-            marker.write_text("failed once")
-            os._exit(1)  # simulate a worker dying mid-batch
+def screen_part(part: gpd.GeoDataFrame, catalogs, region, options) -> list:
+    """Screen one partition on a worker: [(input position, result, overlaps)]."""
     if not len(part):
         return []
     res = screen(part.drop(columns="_pos"), catalogs, region=region, options=options,
@@ -44,22 +38,23 @@ def _screen_part(part: gpd.GeoDataFrame, catalogs, region, options) -> list:
 def screen_dask(projects: gpd.GeoDataFrame, catalogs, *, region: str | None = None,
                 options: CheckOptions | None = None, chunk_size: int = 500,
                 scheduler: str | None = None, n_workers: int = 2, retries: int = 3,
-                progress: Callable[[int], None] | None = None) -> ScreenResult:
-    """Screen a project table on a dask cluster (a LocalCluster unless ``scheduler``)."""
-    import dask
-    import dask_geopandas
-    from distributed import Client, LocalCluster, as_completed
+                progress: Callable[[int], None] | None = None,
+                task: Callable = screen_part) -> ScreenResult:
+    """Screen a project table on a dask cluster (a LocalCluster unless ``scheduler``).
+
+    ``task`` screens one partition (default :func:`screen_part`); tests pass
+    one that kills its worker to check that retries lose no row.
+    """
+    dask = require("dask", "dask", "the dask engine")
+    distributed = require("distributed", "dask", "the dask engine")
+    Client, LocalCluster = distributed.Client, distributed.LocalCluster
+    as_completed = distributed.as_completed
 
     opts = options or CheckOptions()
     n = len(projects)
     table = projects.reset_index(drop=True).assign(_pos=range(n))
-    nparts = max(1, -(-n // chunk_size))
-    # keep object columns as they are: dask's default string conversion would turn the
-    # warnings lists and yes/no flags into text
-    with dask.config.set({"dataframe.convert-string": False}):
-        ddf = dask_geopandas.from_geopandas(table, npartitions=nparts, sort=False)
-        parts = ddf.to_delayed()
-    tasks = [dask.delayed(_screen_part)(p, catalogs, region, opts) for p in parts]
+    parts = [table.iloc[s:s + chunk_size] for s in range(0, n, chunk_size)]
+    tasks = [dask.delayed(task)(p, catalogs, region, opts) for p in parts]
     cluster = None
     if scheduler:
         client = Client(scheduler)
@@ -75,7 +70,7 @@ def screen_dask(projects: gpd.GeoDataFrame, catalogs, *, region: str | None = No
             rows = fut.result()
             for pos, r, ov in rows:
                 if out[pos] is not None:
-                    raise RuntimeError(f"row {pos + 1} was returned twice")
+                    raise ZoningError(f"internal error: row {pos + 1} was returned twice")
                 out[pos] = r
                 overlaps.extend(ov)
             if progress:
@@ -86,7 +81,7 @@ def screen_dask(projects: gpd.GeoDataFrame, catalogs, *, region: str | None = No
             cluster.close()
     missing = [i + 1 for i, r in enumerate(out) if r is None]
     if missing:
-        raise RuntimeError(f"rows {missing[:10]} came back from no task")
+        raise ZoningError(f"internal error: rows {missing[:10]} came back from no task")
     overlaps.sort(key=lambda o: (o["row"] or 0))
     return ScreenResult(results=out, overlaps=overlaps)
 

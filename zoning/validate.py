@@ -257,8 +257,8 @@ def validate_layer(spec: LayerSpec, region: str = "") -> LayerReport:
 
 def _validate_rule_files(cat: Catalog) -> list[LayerReport]:
     """The verdict rules and the 准入清单 rules the catalog uses."""
-    from zoning.rules.access import load_access_rules
     from zoning.errors import ZoningError
+    from zoning.rules.access import load_access_rules
     from zoning.rules.three_lines import default_rules_path, load_rules
 
     out = []

@@ -10,9 +10,20 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from zoning.cli.common import (catalog_option, check_options, console, err_console, fmt,
-                                 input_options, json_option, map_options, options_from,
-                                 region_option, resolve, warn_map)
+from zoning.cli.common import (
+    catalog_option,
+    check_options,
+    console,
+    err_console,
+    fmt,
+    input_options,
+    json_option,
+    map_options,
+    options_from,
+    region_option,
+    resolve,
+    warn_map,
+)
 
 
 def _print_check(r):
@@ -101,8 +112,8 @@ def check_cmd(footprint, catalogs, region, as_json, crs, coord_sys, encoding, sr
               no_land, activity, major_project, project_type, industry, nature, energy_tce, name,
               map_file, basemap, tianditu_key, **kw):
     """Check one project footprint (any vector file, KML/KMZ or 部标 TXT) against every layer."""
-    from zoning.screen import screen
     from zoning.io.projects import read_footprint
+    from zoning.screen import screen
 
     opts = options_from(kw)
     attrs = dict(takes_land=False if no_land else None, activity=activity,
@@ -122,9 +133,9 @@ def check_cmd(footprint, catalogs, region, as_json, crs, coord_sys, encoding, sr
     if not r.ok:
         sys.exit(1)
     if map_file and r.region:
-        from zoning.screen import load_index
         from zoning.outputs import save_map
         from zoning.report.maps import project_map
+        from zoning.screen import load_index
 
         cat = next(c for c in cats if c.region_id == r.region)
         m = warn_map(project_map, r, table.geometry.iloc[0], load_index(cat, opts),

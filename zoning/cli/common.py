@@ -125,8 +125,8 @@ def warn_map(fn, *a, **k):
 
 
 def options_from(kw):
-    from zoning.options import CheckOptions
     from zoning.errors import OptionError
+    from zoning.options import CheckOptions
 
     try:
         return CheckOptions(area_method=kw["area_method"], radius_m=kw["radius_m"],

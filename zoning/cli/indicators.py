@@ -9,7 +9,16 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from zoning.cli.common import (catalog_option, console, err_console, json_option, map_options, region_option, resolve, warn_map)
+from zoning.cli.common import (
+    catalog_option,
+    console,
+    err_console,
+    json_option,
+    map_options,
+    region_option,
+    resolve,
+    warn_map,
+)
 
 
 @click.command("indicators")

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from zoning.cli.common import (Group, catalog_option, console, json_option, region_option, resolve)
+from zoning.cli.common import Group, catalog_option, console, json_option, region_option, resolve
 
 
 @click.group(cls=Group)

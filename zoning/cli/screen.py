@@ -6,8 +6,17 @@ from pathlib import Path
 
 import click
 
-from zoning.cli.common import (catalog_option, check_options, console, err_console, input_options, map_options, options_from,
-                                 region_option, resolve)
+from zoning.cli.common import (
+    catalog_option,
+    check_options,
+    console,
+    err_console,
+    input_options,
+    map_options,
+    options_from,
+    region_option,
+    resolve,
+)
 
 
 @click.command("screen")
@@ -32,8 +41,13 @@ def screen_cmd(project_list, out_dir, overwrite, sheet, chunk_size, catalogs, re
                coord_sys, encoding, src_layer, no_maps, engine, scheduler, workers, basemap,
                tianditu_key, **kw):
     """Screen a project list (CSV/XLSX with WKT, lon/lat or file paths; or a vector file)."""
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                               TimeRemainingColumn)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     from zoning.errors import OutputExistsError
     from zoning.io.projects import read_projects

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from zoning.cli.common import (Group, console)
+from zoning.cli.common import Group, console
 
 
 @click.group(cls=Group)

@@ -7,7 +7,7 @@ import json
 import click
 from rich.table import Table
 
-from zoning.cli.common import (console, json_option, region_option)
+from zoning.cli.common import console, json_option, region_option
 
 
 @click.command("targets")

@@ -191,7 +191,7 @@ class RegionSpec:
         self.seed = int(self.synth.get("seed", int(self.code)))
 
     @classmethod
-    def from_config(cls, slug: str, cfg: dict) -> "RegionSpec":
+    def from_config(cls, slug: str, cfg: dict) -> RegionSpec:
         return cls(slug=slug, code=cfg["code"], name=cfg["name"], province=cfg["province"],
                    districts=cfg["districts"], synth=cfg["synth"])
 

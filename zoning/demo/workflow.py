@@ -8,9 +8,9 @@ plan targets, with a choropleth per region.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from zoning.catalog import resolve_catalogs
 from zoning.indicators import RegionIndicators, indicators

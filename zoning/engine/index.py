@@ -60,7 +60,7 @@ class LayerIndex:
 
     @classmethod
     def build(cls, name: str, kind: str, frame: gpd.GeoDataFrame, work_crs,
-              max_vertices: int = 256, version: str = "", source: str = "") -> "LayerIndex":
+              max_vertices: int = 256, version: str = "", source: str = "") -> LayerIndex:
         f = frame.to_crs(work_crs) if frame.crs and not CRS(frame.crs).equals(work_crs) \
             else frame
         f = f.reset_index(drop=True)
@@ -128,7 +128,7 @@ class RegionIndex:
     @classmethod
     def build(cls, catalog: Catalog, frames: dict, rules: RuleSet,
               options: CheckOptions | None = None, remote: dict | None = None,
-              access=None, problems: list | None = None) -> "RegionIndex":
+              access=None, problems: list | None = None) -> RegionIndex:
         """Index a region.
 
         ``frames``: layer name → normalised frame (see :func:`zoning.io.layers.read_layer`);

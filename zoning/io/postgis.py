@@ -51,7 +51,9 @@ def resolve_dsn(dsn: str) -> str:
 
 
 def connect(dsn: str):
-    import psycopg
+    from zoning.errors import require
+
+    psycopg = require("psycopg", "postgis", "PostGIS layers")
 
     try:
         return psycopg.connect(resolve_dsn(dsn), connect_timeout=10)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import geopandas as gpd
 import numpy as np
@@ -190,5 +190,5 @@ def log_text(results: list[CheckResult], meta: dict, counts: dict) -> str:
 
 def run_meta(meta: dict) -> dict:
     """The run's metadata with the time it was generated and the zoning version."""
-    return dict(meta, generated=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    return dict(meta, generated=datetime.now(UTC).isoformat(timespec="seconds"),
                 zoning_version=__version__)
