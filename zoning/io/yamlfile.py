@@ -18,7 +18,7 @@ MAX_YAML_BYTES = 4_000_000
 class _NoAliasLoader(yaml.SafeLoader):
     """A safe loader that refuses anchors and aliases (they enable billion-laughs bombs)."""
 
-    def compose_node(self, parent, index):  # type: ignore[override]
+    def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise yaml.composer.ComposerError(
