@@ -12,8 +12,9 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
-from zoning.crs import CHINA_BBOX, bd09_to_wgs84, gcj02_to_wgs84, reproject
+from zoning.crs import CHINA_BBOX, reproject
 from zoning.errors import CRSError, DataError
+from zoning.gcj02 import bd09_to_wgs84, gcj02_to_wgs84
 
 __all__ = ["normalise", "geometry_kind", "guess_crs", "COORD_SYSTEMS"]
 
