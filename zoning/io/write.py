@@ -217,7 +217,8 @@ class OutputFolder:
         ours = names & self.known
         if ours and not self.overwrite:
             raise OutputExistsError(f"{self.path} already holds {', '.join(sorted(ours))}")
-        foreign = names - self.known - {"maps"}
+        foreign = {n for n in names - self.known - {"maps"}
+                   if not any(n.startswith(k + ".") for k in self.known)}  # e.g. .aux.xml
         if foreign and ours:
             raise OutputExistsError(f"{self.path} holds other files ({', '.join(sorted(foreign)[:5])}"
                                     "); it is not replaced: choose a new folder")
