@@ -120,6 +120,16 @@ def _as_list(v) -> list[str]:
     raise TypeError(f"expected a field name or a list of names, got {v!r}")
 
 
+def _check_pg_names(pg: dict, err) -> None:
+    from zoning.io.postgis import check_identifier
+
+    try:
+        check_identifier(pg["table"], "postgis table")
+        check_identifier(pg.get("geometry", "geom"), "postgis geometry column", qualified=False)
+    except CatalogError as e:
+        raise err(e.message) from None
+
+
 def _check_source(raw: dict, kind: str, err) -> None:
     """The layer's source: a path, or a PostGIS table (not both); a where clause that is
     a simple filter."""
@@ -135,6 +145,7 @@ def _check_source(raw: dict, kind: str, err) -> None:
             raise err("give either 'path' or 'postgis', not both")
         if KINDS[kind].geometry == "raster":
             raise err("raster layers cannot come from PostGIS")
+        _check_pg_names(pg, err)
     elif not raw.get("path"):
         raise err("'path' (or 'postgis') is required")
     try:
