@@ -17,7 +17,8 @@ from zoning.crs import CHINA_BBOX, bd09_to_wgs84, gcj02_to_wgs84, reproject
 from zoning.errors import CRSError, DataError, ResourceLimitError
 from zoning.limits import LIMITS
 
-__all__ = ["normalise", "geometry_kind", "guess_crs", "validate_geometry", "COORD_SYSTEMS"]
+__all__ = ["normalise", "geometry_kind", "guess_crs", "validate_geometry", "check_measure",
+           "COORD_SYSTEMS"]
 
 GEO = CRS.from_epsg(4490)
 COORD_SYSTEMS = ("cgcs2000", "wgs84", "gcj02", "bd09")
@@ -204,7 +205,7 @@ def normalise(geom, crs=None, coord_sys: str | None = None, where: str = ""):
     kind = geometry_kind(geom)
     if not shapely.is_valid(geom):
         geom = _repair(geom, kind, warnings)
-    _check_measure(geom, kind)
+    check_measure(geom, kind)
     return geom, kind, warnings
 
 
@@ -280,10 +281,21 @@ def _repair(geom, kind: str, warnings: list[str]):
     return shapely.union_all(parts) if kind != "point" else shapely.multipoints(parts)
 
 
-def _check_measure(geom, kind: str) -> None:
+#: a polygon footprint smaller than this (about 10 cm × 10 cm) is degenerate, not a site
+_MIN_AREA_M2 = 0.01
+
+
+def _approx_m2(geom) -> float:
+    """Area of a lon/lat geometry in m², approximately (enough to tell a sliver)."""
+    lat = float(np.radians(shapely.bounds(geom)[1::2].mean()))
+    return float(shapely.area(geom)) * 111_320.0 ** 2 * max(float(np.cos(lat)), 1e-6)
+
+
+def check_measure(geom, kind: str) -> None:
     """A polygon of zero area or a line of zero length is not what it claims to be."""
-    if kind == "polygon" and not shapely.area(geom) > 0:
-        raise DataError("polygon has zero area (its points are collinear or repeated): give "
-                        "the footprint as a line or a point if that is what it is")
+    if kind == "polygon" and not _approx_m2(geom) > _MIN_AREA_M2:
+        raise DataError("polygon has zero area (its points are collinear or repeated, or it "
+                        "is under 0.01 m²): give the footprint as a line or a point if that is "
+                        "what it is")
     if kind == "line" and not shapely.length(geom) > 0:
         raise DataError("line has zero length: give the footprint as a point")

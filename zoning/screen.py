@@ -341,6 +341,28 @@ def screen(projects: gpd.GeoDataFrame, catalog=None, *, region: str | None = Non
                            options=options, chunk_size=chunk_size, progress=progress)
 
 
+def _prevalidated(p: Project) -> Project:
+    """The project with its footprint checked before any GEOS operation runs on it.
+
+    Footprints from the readers are already normalised; a table built by hand
+    may hold anything, and some broken geometries (an EMPTY part of a
+    multipolygon) crash GEOS outright, killing the process or a dask worker.
+    Raises :class:`DataError` for a footprint that cannot be checked.
+    """
+    from dataclasses import replace
+
+    from zoning.footprints import check_measure, geometry_kind, validate_geometry
+
+    geom, warnings = validate_geometry(p.geometry)
+    kind = geometry_kind(geom)
+    if not shapely.is_valid(geom):
+        raise DataError(f"invalid footprint geometry ({shapely.is_valid_reason(geom)})")
+    check_measure(geom, kind)
+    if geom is p.geometry and not warnings and kind == p.kind:
+        return p
+    return replace(p, geometry=geom, kind=kind, warnings=list(p.warnings) + warnings)
+
+
 def _error_result(p: Project, error: str) -> CheckResult:
     return CheckResult(row=p.row, project_id=p.project_id, name=p.name, status="error",
                        error=error, warnings=list(p.warnings))
@@ -402,6 +424,7 @@ def screen_projects(projects: Iterable[Project], catalog=None, *, region: str | 
             out[pos] = _error_result(p, p.error or "no footprint")
             continue
         try:
+            projects[pos] = p = _prevalidated(p)
             cat = _pick_region(p.geometry, cats, cache)
         except Exception as e:  # a footprint GEOS cannot handle: this row only
             out[pos] = _error_result(p, _reason(e))

@@ -326,6 +326,9 @@ def _row_footprint(rec: dict, cols: dict, path: Path, row_crs, cs, allow_outside
     if wkt:
         try:
             g = shapely.from_wkt(str(wkt))
+        except NotImplementedError:
+            raise DataError("curved geometry (CIRCULARSTRING, CURVEPOLYGON …) is not "
+                            "supported: linearise it first") from None
         except (shapely.errors.GEOSException, ValueError, TypeError):
             raise DataError("WKT cannot be parsed") from None
         return g, row_crs, []  # None: inferred (lon/lat or prefixed GK), with a warning
