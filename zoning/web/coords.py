@@ -11,7 +11,7 @@ import re
 
 import shapely
 
-from zoning.errors import InputError
+from zoning.errors import InputError, ResourceLimitError
 
 __all__ = ["parse_coordinates", "parse_dms", "SHAPES"]
 
@@ -80,7 +80,7 @@ def parse_coordinates(text: str, shape: str = "polygon", max_points: int = 100_0
             continue
         pts.append(_line_point(line, lineno))
         if len(pts) > max_points:
-            raise InputError(f"more than {max_points} points")
+            raise ResourceLimitError(f"more than {max_points} points")
     if not pts:
         raise InputError("no coordinates given")
     if shape == "point":

@@ -49,9 +49,9 @@ def search_industries(q: str, limit: int = 30) -> list[dict]:
 @functools.cache
 def vocabularies() -> dict:
     """The attribute vocabularies of the bundled verdict rules, with Chinese labels."""
-    from zoning.paths import layers_dir
-
     import yaml
+
+    from zoning.paths import layers_dir
 
     rules = yaml.safe_load((layers_dir() / "rules" / "three_lines.yaml").read_text("utf-8"))
     voc = rules.get("vocabularies") or {}

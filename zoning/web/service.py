@@ -30,7 +30,7 @@ from zoning.io.write import write_bytes, write_json, write_text
 from zoning.options import CheckOptions
 from zoning.project import Project, parse_attributes
 from zoning.results import SCHEMA_VERSION, CheckResult
-from zoning.screen import IndexCache, projects_from_table, screen_projects
+from zoning.screen import INDEX_CACHE, IndexCache, projects_from_table, screen_projects
 from zoning.web.config import WebConfig
 from zoning.web.coords import parse_coordinates
 from zoning.web.jobs import JobQueue, JobStore, NotFoundError
@@ -104,11 +104,17 @@ class Service:
     def __init__(self, config: WebConfig):
         self.config = config
         self.catalogs: list[Catalog] = resolve_catalogs(config.catalogs, config.region)
-        self.cache = IndexCache(size=max(3, len(self.catalogs)))
+        # the process-wide cache (shared with zoning.check) unless it is too small
+        self.cache = INDEX_CACHE if len(self.catalogs) <= INDEX_CACHE.size else IndexCache(
+            size=len(self.catalogs))
         self.store = JobStore(Path(config.job_root), config.job_ttl_s, config.max_jobs)
         self.queue = JobQueue(config.max_queued_jobs)
         self.started = time.time()
         self.warm = False
+        # a site drawn in CAD is a closed polyline: read it as the polygon it outlines
+        import pyogrio
+
+        pyogrio.set_gdal_config_options({"DXF_CLOSED_LINE_AS_POLYGON": "TRUE"})
 
     # ------------------------------------------------------------------ catalogs
 
@@ -219,10 +225,13 @@ class Service:
         """Queue a batch screening of an uploaded project list."""
         self.queue.submit(self._run_batch, job_id, path, crs, coord_sys, options)
 
-    def _safe_list(self, path: Path) -> Path:
-        """A CSV/XLSX list without its file-path columns (no client path reaches the disk)."""
+    def _safe_list(self, path: Path) -> tuple[Path, dict[int, str]]:
+        """A CSV/XLSX list without its file-path columns (no client path reaches the disk).
+
+        Returns the list to read and, per row number, the file name that was dropped.
+        """
         if path.suffix not in (".csv", ".xlsx"):
-            return path
+            return path, {}
         import pandas as pd
 
         if path.suffix == ".csv":
@@ -238,14 +247,13 @@ class Service:
             except Exception as e:  # openpyxl raises many kinds for a broken workbook
                 raise InputError(f"the workbook cannot be read: {type(e).__name__}") from None
         drop = [c for c in df.columns if str(c).strip().lower() in _PATH_COLUMNS]
-        if drop:
-            log.info("batch upload: file-path columns %s ignored", drop)
+        dropped = {i: v for c in drop for i, v in enumerate(df[c], start=1) if str(v).strip()}
         if len(df) > self.config.max_batch_rows:
             raise ResourceLimitError(f"the list has {len(df)} rows (limit "
                                      f"{self.config.max_batch_rows})")
         out = path.with_name("list.csv")
         write_text(out, df.drop(columns=drop).to_csv(index=False), encoding="utf-8-sig")
-        return out
+        return out, dropped
 
     def _run_batch(self, job_id: str, path: Path, crs, coord_sys, options) -> None:
         from zoning.io.projects import read_projects
@@ -253,8 +261,13 @@ class Service:
         folder = self.store.folder(job_id)
         self.store.update(job_id, state="running", started=time.time())
         try:
-            table = read_projects(self._safe_list(path), crs=crs or None,
-                                  coord_sys=coord_sys or None)
+            safe, dropped = self._safe_list(path)
+            table = read_projects(safe, crs=crs or None, coord_sys=coord_sys or None)
+            for i, name in dropped.items():
+                rows = (table["row"] == i) & (table["status"] == "error")
+                table.loc[rows, "error"] = (
+                    f"网页上传的清单不能引用文件（{name}）：请改用 WKT 或 经度/纬度 列，"
+                    "或在“单个项目”中上传该范围文件")
             if len(table) > self.config.max_batch_rows:
                 raise ResourceLimitError(f"the list has {len(table)} projects (limit "
                                          f"{self.config.max_batch_rows})")
