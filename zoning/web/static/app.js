@@ -267,7 +267,8 @@
     v.className = "state s-" + (res.state || "prohibited");
     v.dataset.state = res.state || "";
     var unit = $("unit").value;
-    var info = "项目 " + (res.project_id || "") + (res.name ? " " + res.name : "") + "　区域 " + (res.region || "-");
+    var info = "项目 " + (res.project_id || "") + (res.name && res.name !== res.project_id ? " " + res.name : "") +
+      "　区域 " + (res.region || "-");
     if (res.geometry_type === "polygon") { info += "　面积 " + areaText(res.area, unit) + " " + UNIT[unit][0]; }
     if (res.geometry_type === "line") { info += "　长度 " + fmt(res.length_m, 1) + " m"; }
     $("site-info").textContent = info;
@@ -397,7 +398,7 @@
     var tb = $("batch-table").tBodies[0];
     clear(tb);
     rows.forEach(function (r) {
-      var st = r.status === "ok" ? el("span", { class: "state s-" + r.state }, r.state_zh) : el("span", { class: "error" }, "失败：" + r.error);
+      var st = r.status === "ok" ? el("span", { class: "state s-" + r.state }, r.state_zh) : el("span", { class: "err-text" }, "失败：" + r.error);
       var tr = el("tr", { "data-row": r.row }, el("td", null, r.row), el("td", null, r.project_id),
         el("td", null, r.name), el("td", null, st), el("td", null, r.area && r.area.m2 ? fmt(r.area.mu, 3) : "-"),
         el("td", null, r.region || "-"));

@@ -23,6 +23,7 @@
     this.points = [];
     this.map.doubleClickZoom.disable();
     this.map.getContainer().style.cursor = "crosshair";
+    L.DomUtil.addClass(this.map.getContainer(), "zoning-drawing");  /* features let clicks through */
     this.map.on("click", this._click);
     this.map.on("dblclick", this._dbl);
     document.addEventListener("keydown", this._key);
@@ -33,6 +34,7 @@
     this.map.off("dblclick", this._dbl);
     document.removeEventListener("keydown", this._key);
     this.map.getContainer().style.cursor = "";
+    L.DomUtil.removeClass(this.map.getContainer(), "zoning-drawing");
     this.map.doubleClickZoom.enable();
     this.mode = null;
   };
