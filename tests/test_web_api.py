@@ -405,3 +405,20 @@ def test_server_code_imports_nothing_posix_only():
                 assert node.attr not in POSIX_CALLS, (f.name, node.attr, node.lineno)
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 assert not node.value.startswith("/tmp"), (f.name, node.value)
+
+
+def test_report_download_when_reports_are_installed(client):
+    service = client.app.state.service
+    r = _post_file(client, TXT.name, TXT.read_bytes())
+    job = r.headers["X-Zoning-Job"]
+    names = client.get(f"/api/jobs/{job}").json()["downloads"]
+    if not service.reports():
+        assert "report.docx" not in names
+        _assert_error(client.get(f"/api/jobs/{job}/files/report.docx"), 404, "not_found")
+        pytest.skip("zoning.outputs.project_report is not in this version")
+    assert "report.docx" in names
+    doc = client.get(f"/api/jobs/{job}/files/report.docx")
+    assert doc.status_code == 200 and doc.content[:2] == b"PK"
+    with zipfile.ZipFile(io.BytesIO(doc.content)) as z:
+        text = z.read("word/document.xml").decode("utf-8")
+    assert "禁止" in text and "永久基本农田" in text

@@ -127,6 +127,15 @@ def test_upload_bubiao_txt_shows_verdict_and_red_overlap(server, browser, shots,
 
     wb = load_workbook(xlsx)
     assert wb["汇总"]["L2"].value == "禁止" and wb["图层明细"].max_row > 2
+    report = d.find_elements(*_by('#downloads a[data-file="report.docx"]'))
+    if report:  # the Word report, where this version renders it
+        report[0].click()
+        docx = downloads / "report.docx"
+        _wait(d, lambda d: docx.exists() and docx.stat().st_size > 0, 60)
+        import zipfile
+
+        with zipfile.ZipFile(docx) as z:
+            assert "禁止" in z.read("word/document.xml").decode("utf-8")
 
 
 def test_draw_a_polygon_and_check(server, browser, shots):

@@ -92,9 +92,13 @@ class Guard:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
 
+        t0 = time.perf_counter()
+
         async def send_headers(message):
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + _HEADERS
+                took = f"app;dur={(time.perf_counter() - t0) * 1000:.2f}".encode()
+                message["headers"] = list(message.get("headers", [])) + _HEADERS + [
+                    (b"server-timing", took)]
             await send(message)
 
         path = scope.get("path", "")
@@ -372,7 +376,9 @@ def _job_view(service: Service, job_id: str) -> dict:
                                                 st.get("filename") or ""))
     if st.get("state") == "done":
         out["results"] = [_summary(d) for d in service.results(job_id)]
-        out["downloads"] = {n: f"/api/jobs/{job_id}/files/{n}" for n in DOWNLOADS}
+        reports = service.reports() if st.get("kind") == "check" else []
+        out["downloads"] = {n: f"/api/jobs/{job_id}/files/{n}" for n in DOWNLOADS
+                            if not n.startswith("report.") or n in reports}
     return out
 
 
@@ -410,8 +416,8 @@ def _routes(app: FastAPI) -> None:
 
     @app.get("/api/jobs/{job_id}/files/{name}", tags=["batch"])
     async def job_file(job_id: str, name: str, request: Request):
-        """Download: screening.xlsx, overlaps.geojson, footprints.geojson, results.json,
-        outputs.zip."""
+        """Download: report.docx / report.pdf (a single check), screening.xlsx,
+        overlaps.geojson, footprints.geojson, results.json, outputs.zip."""
         data = await _in_thread(request, request.app.state.service.download, job_id, name)
         media = DOWNLOADS[name][0]
         return Response(data, media_type=media, headers={

@@ -82,7 +82,7 @@ def add_routes(app) -> None:
         from zoning.rules.access import OUTCOME_ZH
 
         return dict(vocabularies(), tianditu_key=s.config.tianditu_key or "",
-                    access_outcome=OUTCOME_ZH)
+                    access_outcome=OUTCOME_ZH, reports=s.reports())
 
     @app.get("/api/industries", tags=["meta"])
     async def industry_search(q: str = "", limit: int = 30):

@@ -47,8 +47,11 @@ SITE_SUFFIXES = {".txt": ".txt", ".kml": ".kml", ".kmz": ".kmz", ".zip": ".zip",
 LIST_SUFFIXES = {".csv": ".csv", ".xlsx": ".xlsx", ".txt": ".txt", ".kml": ".kml",
                  ".kmz": ".kmz", ".zip": ".zip", ".geojson": ".geojson", ".json": ".geojson",
                  ".gpkg": ".gpkg"}
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 #: downloadable files of a job: name → (media type, what)
 DOWNLOADS = {
+    "report.docx": (DOCX, "选址合规性分析报告（Word）"),
+    "report.pdf": ("application/pdf", "选址合规性分析报告（PDF）"),
     "screening.xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                        "工作簿"),
     "overlaps.geojson": ("application/geo+json", "重叠范围 GeoJSON"),
@@ -301,9 +304,21 @@ class Service:
 
     # ------------------------------------------------------------------ downloads
 
+    def reports(self) -> list[str]:
+        """The report downloads this installation can render (Word, and PDF with LibreOffice)."""
+        from zoning import outputs
+
+        if getattr(outputs, "project_report", None) is None:
+            return []
+        try:
+            from zoning.io.office import soffice_path
+        except ImportError:
+            return ["report.docx"]
+        return ["report.docx"] + (["report.pdf"] if soffice_path() else [])
+
     def download(self, job_id: str, name: str) -> bytes:
         """The bytes of one of a job's :data:`DOWNLOADS` (rendered on first request)."""
-        if name not in DOWNLOADS:
+        if name not in DOWNLOADS or (name.startswith("report.") and name not in self.reports()):
             raise NotFoundError(f"no download {name!r}")
         folder = self.store.folder(job_id)
         if not (folder / "results.json").is_file():
@@ -324,6 +339,13 @@ class Service:
         counts = status.get("counts") or _counts(results)
         if name == "screening.xlsx":
             return workbook_bytes(results, meta, counts)
+        if name == "report.docx":
+            return self._report_docx(folder, results[0], status.get("filename") or "")
+        if name == "report.pdf":
+            from zoning.io.office import docx_to_pdf
+
+            self.download(job_id, "report.docx")
+            return docx_to_pdf([folder / "report.docx"])[0].read_bytes()
         if name == "outputs.zip":
             buf = io.BytesIO()
             with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -335,6 +357,19 @@ class Service:
                 zf.writestr("failed_rows.csv", "\ufeff" + failed_csv(results))
             return buf.getvalue()
         return (folder / name).read_bytes()  # pragma: no cover - the others are written
+
+    def _report_docx(self, folder: Path, result: CheckResult, filename: str) -> bytes:
+        """The 选址合规性分析报告 of a job's first project, as .docx bytes."""
+        from zoning import outputs
+
+        if not result.ok or not result.region:
+            raise NotFoundError("no report: the project could not be checked")
+        fps = json.loads((folder / "footprints.geojson").read_text("utf-8"))["features"]
+        fp = next(f for f in fps if f["properties"]["row"] == result.row)
+        index = self.cache.load(self.catalog(result.region), CheckOptions())
+        _, data = outputs.project_report(result, shape(fp["geometry"]), index,
+                                         input_name=filename)
+        return data
 
     # ------------------------------------------------------------------ maps
 

@@ -325,7 +325,10 @@
     clear(box);
     if (!jobId) { return; }
     var files = [["screening.xlsx", "工作簿 (xlsx)"], ["overlaps.geojson", "重叠范围 GeoJSON"]];
-    if (window.ZONING_REPORTS) { files = window.ZONING_REPORTS.concat(files); }
+    if (!batch) {
+      var names = { "report.docx": "分析报告 (Word)", "report.pdf": "分析报告 (PDF)" };
+      files = (OPTIONS.reports || []).map(function (n) { return [n, names[n] || n]; }).concat(files);
+    }
     files = files.concat(batch ? [["outputs.zip", "全部输出 (zip)"]] : [["results.json", "结果 JSON"]]);
     files.forEach(function (f) {
       box.appendChild(el("a", { href: "/api/jobs/" + jobId + "/files/" + f[0], download: f[0], "data-file": f[0] }, f[1]));
