@@ -422,3 +422,41 @@ def test_report_download_when_reports_are_installed(client):
     with zipfile.ZipFile(io.BytesIO(doc.content)) as z:
         text = z.read("word/document.xml").decode("utf-8")
     assert "禁止" in text and "永久基本农田" in text
+
+
+def test_serve_command_end_to_end_and_cleans_up(tmp_path):
+    """`zoning serve` on loopback: answers, and on SIGTERM removes its job folder."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, TMPDIR=str(tmp_path), TEMP=str(tmp_path), TMP=str(tmp_path),
+               PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "zoning", "serve", "--port", str(port),
+                             "--region", "guiyang"], env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(600):
+            try:
+                if httpx.get(base + "/api/health", timeout=1).json()["warm"]:
+                    break
+            except (httpx.HTTPError, ValueError):
+                time.sleep(0.1)
+        r = httpx.post(base + "/api/check", files={"file": (TXT.name, TXT.read_bytes())},
+                       timeout=60)
+        assert r.status_code == 200 and r.json()["state"] == "prohibited"
+        assert r.headers["server-timing"].startswith("app;dur=")
+        roots = list(tmp_path.glob("zoning-web-*"))
+        assert len(roots) == 1 and any(roots[0].iterdir())
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=60)[0].decode("utf-8", "replace")
+    assert proc.returncode == 0, out
+    assert not list(tmp_path.iterdir()), out  # no temp files left

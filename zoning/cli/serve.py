@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
 import threading
 from pathlib import Path
@@ -28,6 +29,11 @@ def _open_when_up(url: str, health: str, timeout_s: float = 120.0) -> None:
                     return
         except OSError:
             time.sleep(0.5)
+
+
+def _exit_on_term(signum, frame) -> None:
+    """SIGTERM ends the server like Ctrl-C, so the job folder is removed on the way out."""
+    raise SystemExit(0)
 
 
 @click.command("serve")
@@ -73,6 +79,8 @@ def serve_cmd(host, port, catalogs, region, token, workers, open_browser, tiandi
     if open_browser:
         threading.Thread(target=_open_when_up, daemon=True,
                          args=(url, f"http://{shown}:{port}/api/health")).start()
+    # uvicorn re-raises the signal it stopped on; a handler of ours makes that a clean exit
+    signal.signal(signal.SIGTERM, _exit_on_term)
     try:
         if workers == 1:
             from zoning.web.app import create_app
