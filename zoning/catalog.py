@@ -117,7 +117,7 @@ def _as_list(v) -> list[str]:
         return [v]
     if isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v):
         return list(v)
-    raise TypeError(f"expected a field name or a list of names, got {v!r}")
+    raise CatalogError(f"expected a field name or a list of names, got {v!r}")
 
 
 def _parse_layer(name: str, raw: Any, manifest: Path) -> LayerSpec:
@@ -149,8 +149,8 @@ def _parse_layer(name: str, raw: Any, manifest: Path) -> LayerSpec:
         raise err("'id_field' is required for vector layers")
     try:
         fields = {str(k): _as_list(v) for k, v in (raw.get("fields") or {}).items()}
-    except TypeError as e:
-        raise err(f"fields: {e}") from None
+    except CatalogError as e:
+        raise err(f"fields: {e.message}") from None
     unknown_fields = set(fields) - set(info.required) - set(info.optional)
     if unknown_fields:
         raise err(f"fields {sorted(unknown_fields)} are not canonical fields of kind {kind} "
