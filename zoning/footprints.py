@@ -172,7 +172,7 @@ def guess_crs(geom) -> tuple[CRS, list[str], bool]:
             return CRS.from_epsg(epsg), w, swapped
     raise CRSError(f"no CRS given and coordinates x [{x0:.6g}, {x1:.6g}], y [{y0:.6g}, "
                    f"{y1:.6g}] do not identify one (eastings without a zone prefix need "
-                   "--crs, e.g. EPSG:4545)")
+                   "a declared CRS, e.g. EPSG:4545)")
 
 
 def normalise(geom, crs=None, coord_sys: str | None = None, where: str = ""):
