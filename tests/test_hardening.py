@@ -8,10 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import os
-import sqlite3
-import threading
 import zipfile
 from pathlib import Path
 
@@ -19,26 +15,19 @@ import geopandas as gpd
 import pytest
 import shapely
 from click.testing import CliRunner
-from shapely.geometry import box
 
 from zoning.cli import main
 from zoning.errors import (
-    CatalogError,
     DataError,
-    InputError,
-    OutputExistsError,
-    OutputLockedError,
     ResourceLimitError,
 )
 from zoning.footprints import normalise, validate_geometry
 from zoning.io.projects import read_footprint, read_projects
-from zoning.io.vector import read_vector
 from zoning.limits import LIMITS
 from zoning.project import Project
 from zoning.report.safe import cell_text, esc
-from zoning.results import CheckResult
 
-from .minicat import CRS, OX, OY, B, write_catalog
+from .minicat import CRS, B, write_catalog
 
 #: template, script and JS-literal payloads; 7*191 = 1337 must never appear evaluated
 PAYLOADS = ["{{ 7*191 }}", "{% if 1 %}TPL{% endif %}", "<script>alert(1)</script>",

@@ -232,7 +232,20 @@ def _parse_layers(raw: dict, path: Path) -> dict[str, LayerSpec]:
 
 
 def load_catalog(path) -> Catalog:
-    """Read and check a catalog manifest.  Raises :class:`CatalogError`."""
+    """Read and check a catalog manifest.
+
+    Raises
+    ------
+    CatalogError
+        Naming the file and the key that does not follow the schema.
+
+    Examples
+    --------
+    >>> from zoning.paths import layers_dir
+    >>> cat = load_catalog(layers_dir() / "guiyang.yaml")
+    >>> cat.region_id, cat.region_name
+    ('guiyang', '贵阳市')
+    """
     from zoning.io.yamlfile import load_yaml
 
     path = Path(path)
@@ -271,6 +284,13 @@ def resolve_catalogs(paths=(), region: str | None = None) -> list[Catalog]:
     """Catalogs from explicit paths (files or folders), else the bundled ones.
 
     ``region`` keeps only catalogs whose region id, code or name matches.
+
+    Examples
+    --------
+    >>> [c.region_id for c in resolve_catalogs()]
+    ['guiyang', 'pingliang', 'yunyang']
+    >>> resolve_catalogs(region="520100")[0].region_name
+    '贵阳市'
     """
     files: list[Path] = []
     for p in paths or ():

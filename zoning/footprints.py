@@ -13,8 +13,9 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import ProjError
 
-from zoning.crs import CHINA_BBOX, bd09_to_wgs84, gcj02_to_wgs84, reproject
+from zoning.crs import CHINA_BBOX, reproject
 from zoning.errors import CRSError, DataError, ResourceLimitError
+from zoning.gcj02 import bd09_to_wgs84, gcj02_to_wgs84
 from zoning.limits import LIMITS
 
 __all__ = ["normalise", "geometry_kind", "guess_crs", "validate_geometry", "check_measure",
@@ -171,7 +172,7 @@ def guess_crs(geom) -> tuple[CRS, list[str], bool]:
             return CRS.from_epsg(epsg), w, swapped
     raise CRSError(f"no CRS given and coordinates x [{x0:.6g}, {x1:.6g}], y [{y0:.6g}, "
                    f"{y1:.6g}] do not identify one (eastings without a zone prefix need "
-                   "--crs, e.g. EPSG:4545)")
+                   "a declared CRS, e.g. EPSG:4545)")
 
 
 def normalise(geom, crs=None, coord_sys: str | None = None, where: str = ""):

@@ -20,6 +20,7 @@ _HINTS = {
     "output_exists": "加 --overwrite 以替换 (use --overwrite to replace)",
     "output_locked": "另一个 zoning 进程正在写入该目录 (another run is writing this folder)",
     "missing_extra": "",
+    "crs_error": "用 --crs 声明坐标系，例如 --crs EPSG:4545 (declare the CRS with --crs)",
 }
 
 

@@ -155,7 +155,37 @@ def _footprint_from_file(path: Path, crs=None, coord_sys=None, encoding=None, la
 
 def read_footprint(path, crs=None, coord_sys=None, encoding=None, layer=None,
                    **attrs) -> gpd.GeoDataFrame:
-    """Read one project's footprint file (all features of all layers form one footprint)."""
+    """Read one project's footprint file (all features of all layers form one footprint).
+
+    Parameters
+    ----------
+    path : path-like
+        A vector file (GeoJSON, Shapefile or zipped Shapefile, GeoPackage,
+        GeoParquet, KML/KMZ) or a 部标 coordinate TXT.
+    crs : CRS-like, optional
+        The CRS when the file has none.
+    coord_sys : {"gcj02", "bd09"}, optional
+        Convert web-map lon/lat; never automatic.
+    **attrs
+        Project attributes (see :data:`zoning.project.ATTRIBUTES`).
+
+    Returns
+    -------
+    GeoDataFrame
+        A one-row project table in EPSG:4490.
+
+    Raises
+    ------
+    DataError
+        Naming the file when it cannot be read or understood.
+
+    Examples
+    --------
+    >>> from zoning.paths import seeds_dir
+    >>> t = read_footprint(seeds_dir() / "projects" / "GY-012_勘测定界.txt")
+    >>> len(t), t.kind.iloc[0], t.crs.to_epsg()
+    (1, 'polygon', 4490)
+    """
     path = Path(path)
     row = {"row": 1, "project_id": path.stem, "name": path.stem, "source": str(path)}
     row.update({a: attrs.get(a) for a in ATTRIBUTES})
@@ -176,15 +206,28 @@ def read_projects(path, crs=None, coord_sys=None, encoding=None, layer=None,
 
     ``crs`` applies to WKT or lon/lat columns and to files without a CRS.
     Without it, 经度/纬度 columns are CGCS2000 and WKT coordinates are inferred
-    (lon/lat, or Gauss–Krüger with a zone prefix) with a warning.  ``coord_sys`` (gcj02/bd09) applies to
-    every row unless a ``coord_sys``/``坐标类型`` column says otherwise.
+    (lon/lat, or Gauss–Krüger with a zone prefix) with a warning.  ``coord_sys``
+    (gcj02/bd09) applies to every row unless a ``coord_sys``/``坐标类型`` column says
+    otherwise.  Every input row gives one output row; a row that cannot be read
+    has ``status == "error"`` and the reason in ``error``; the others are read.
 
     A vector file with several layers (GeoPackage layers, KML folders, the KML
     files of a KMZ) gives a row per feature of every layer, each row's
     ``source`` naming its layer.  A 部标 TXT gives a row per parcel.  Paths in
     a list's file column must stay inside the list's folder unless
-    ``allow_outside``.  A row that cannot be read, for whatever reason, becomes
-    an error row; the others are read.
+    ``allow_outside``.
+
+    Returns
+    -------
+    GeoDataFrame
+        A project table in EPSG:4490 (see :func:`project_table`).
+
+    Examples
+    --------
+    >>> from zoning.paths import seeds_dir
+    >>> t = read_projects(seeds_dir() / "projects" / "sample_projects.csv")
+    >>> len(t), int((t.status == "error").sum())
+    (17, 2)
     """
     path = Path(path)
     check_input_file(path)

@@ -261,7 +261,7 @@ def detect_dbf_encoding(dbf_path) -> str:
         text.decode("gb18030")
         return "GB18030"
     except UnicodeDecodeError:
-        raise DataError("DBF text is neither UTF-8 nor GBK/GB18030; pass --encoding",
+        raise DataError("DBF text is neither UTF-8 nor GBK/GB18030; declare its encoding",
                         path=dbf_path) from None
 
 
