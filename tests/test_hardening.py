@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import os
+import sqlite3
+import threading
 import zipfile
 from pathlib import Path
 
@@ -18,11 +22,16 @@ from click.testing import CliRunner
 
 from zoning.cli import main
 from zoning.errors import (
+    CatalogError,
     DataError,
+    InputError,
+    OutputExistsError,
+    OutputLockedError,
     ResourceLimitError,
 )
 from zoning.footprints import normalise, validate_geometry
 from zoning.io.projects import read_footprint, read_projects
+from zoning.io.vector import read_vector
 from zoning.limits import LIMITS
 from zoning.project import Project
 from zoning.report.safe import cell_text, esc
@@ -62,11 +71,11 @@ def test_esc_neutralises_template_and_literal_characters():
 
 def test_map_title_and_legend_are_data_not_template_source(mini):
     """Finding: branca Element(text) ran a project name as a Jinja2 template."""
+    from zoning.catalog import load_catalog
     from zoning.outputs import save_map
     from zoning.report.html import render_map
     from zoning.report.maps import project_map
     from zoning.screen import check, load_index
-    from zoning.catalog import load_catalog
 
     cat = load_catalog(mini)
     site = _geo(B(100, 100, 300, 300))
