@@ -30,7 +30,8 @@ from zoning.report.tables import (
 )
 from zoning.results import CheckResult
 
-__all__ = ["save_map", "index_page", "write_outputs", "write_project_maps", "OUTPUT_FILES"]
+__all__ = ["save_map", "index_page", "write_outputs", "write_project_maps", "OUTPUT_FILES",
+           "write_report", "write_batch_reports", "project_report", "report_sources"]
 
 log = logging.getLogger(__name__)
 
@@ -124,3 +125,130 @@ def write_project_maps(results: list[CheckResult], geometries: dict, catalogs: l
     idx = Path(folder) / "index.html"
     index_page(entries, idx, title=f"项目筛查地图（{len(entries)} 个项目）")
     return {"index": idx, "maps": sum(bool(e["href"]) for e in entries), "bytes": total}
+
+
+# --------------------------------------------------------------------------- filing reports
+
+
+def report_sources(catalog: Catalog | None) -> list[dict]:
+    """The data sources of a catalog for a report: layer, kind, title, version, source,
+    and whether the data is synthetic (read from the layer's metadata)."""
+    from zoning.catalog import KINDS
+    from zoning.io.layers import is_synthetic
+
+    if catalog is None:
+        return []
+    return [dict(layer=s.name, kind=s.kind, kind_zh=KINDS[s.kind].zh, title=s.title or s.name,
+                 version=s.version, source=s.source, synthetic=is_synthetic(s))
+            for s in catalog.layers.values()]
+
+
+def _districts(index) -> list[tuple[str, object]]:
+    from zoning.screen import INDEX_CACHE
+
+    cat = getattr(index, "catalog", None)
+    if cat is None:
+        return []
+    frame, _ = INDEX_CACHE.districts(cat)
+    if frame is None:
+        return []
+    geo = frame.to_crs("EPSG:4490")
+    names = geo["name"] if "name" in geo.columns else geo["_id"]
+    return [(str(n), g) for n, g in zip(names, geo.geometry.values)]
+
+
+def project_report(result: CheckResult, footprint, index, template=None, *,
+                   input_name: str = "", options: dict | None = None):
+    """(ReportData, .docx bytes) of one project's 选址合规性分析报告."""
+    from zoning.report.filing import report_data, report_docx
+
+    data = report_data(result, footprint, index,
+                       sources=report_sources(getattr(index, "catalog", None)),
+                       districts=_districts(index), input_name=input_name, options=options)
+    return data, report_docx(data, template)
+
+
+def _pdfs(docx_paths: list[Path], pdf: bool) -> tuple[list[Path | None], str]:
+    """Convert to PDF; on a missing LibreOffice, keep the .docx and say why."""
+    from zoning.errors import MissingProgramError
+    from zoning.io.office import docx_to_pdf
+
+    if not pdf or not docx_paths:
+        return [None] * len(docx_paths), ""
+    try:
+        return list(docx_to_pdf(docx_paths)), ""
+    except MissingProgramError as e:
+        log.warning("%s; the .docx files are written", e)
+        return [None] * len(docx_paths), str(e)
+
+
+def write_report(result: CheckResult, footprint, index, out_dir, template=None, *,
+                 pdf: bool = True, input_name: str = "", options: dict | None = None,
+                 overwrite: bool = True) -> dict:
+    """Write one project's 选址合规性分析报告 as .docx and (with LibreOffice) .pdf.
+
+    Parameters
+    ----------
+    result : CheckResult
+        The project's check result.
+    footprint : shapely geometry
+        The footprint in EPSG:4490.
+    index : RegionIndex or None
+        The region's index (``load_index(catalog)``); None for a site outside every region.
+    out_dir : path
+        Folder for the files (created).
+    template : path or bytes, optional
+        A Word template replacing the bundled one.
+
+    Returns
+    -------
+    dict
+        ``{"docx": Path, "pdf": Path | None, "pdf_error": str}``.
+    """
+    from zoning.report.filing import report_filename
+
+    out_dir = Path(out_dir)
+    _, data = project_report(result, footprint, index, template, input_name=input_name,
+                             options=options)
+    path = out_dir / report_filename(result)
+    write_bytes(path, data, overwrite=overwrite)
+    pdfs, why = _pdfs([path], pdf)
+    return {"docx": path, "pdf": pdfs[0], "pdf_error": why}
+
+
+def write_batch_reports(results: list[CheckResult], geometries: dict,
+                        catalogs: list[Catalog], options: CheckOptions, out_dir, template=None,
+                        *, pdf: bool = True, input_name: str = "",
+                        progress: Callable[[int, int], None] | None = None) -> dict:
+    """A report per checked project plus the batch summary (汇总报告), .docx and .pdf.
+
+    ``geometries``: row → footprint (EPSG:4490).  Returns ``{"summary": Path,
+    "docx": [Path…], "pdf": [Path…], "pdf_error": str}``.
+    """
+    from zoning.report.filing import batch_docx, report_filename
+    from zoning.screen import load_index
+
+    out_dir = Path(out_dir)
+    cat_by_id = {c.region_id: c for c in catalogs}
+    written: list[Path] = []
+    names: dict = {}
+    synthetic = False
+    opts = {"area_method": options.area_method}
+    for k, r in enumerate(results, start=1):
+        geom = geometries.get(r.row)
+        if r.ok and geom is not None:
+            index = load_index(cat_by_id[r.region], options) if r.region in cat_by_id else None
+            data, docx = project_report(r, geom, index, template, input_name=input_name,
+                                        options=opts)
+            synthetic = synthetic or data.synthetic
+            path = out_dir / report_filename(r)
+            write_bytes(path, docx)
+            written.append(path)
+            names[r.row] = path.name
+        if progress:
+            progress(k, len(results))
+    summary = out_dir / "汇总报告.docx"
+    write_bytes(summary, batch_docx(results, synthetic=synthetic, reports=names,
+                                    template=template))
+    pdfs, why = _pdfs([summary, *written], pdf)
+    return {"summary": summary, "docx": written, "pdf": [p for p in pdfs if p], "pdf_error": why}

@@ -145,3 +145,43 @@ def resolve(catalogs, region):
 
     return resolve_catalogs(catalogs, region)
 
+
+
+def project_options(f):
+    """The project attributes of a single footprint (check, report)."""
+    opts = [
+        click.option("--no-land", "no_land", is_flag=True,
+                     help="The project crosses without taking land (bridge, tunnel, aerial "
+                          "line)."),
+        click.option("--activity", help="有限人为活动 category 1–10 (自然资发〔2022〕142号)."),
+        click.option("--major-project", help="国家重大项目 category: central, military, "
+                                             "transport, grid, energy, water, ndrc_infra, "
+                                             "ndrc_mechanism."),
+        click.option("--project-type", help="urban_construction, industrial_park, "
+                                            "urban_residential, linear, special_siting, rural, "
+                                            "other."),
+        click.option("--industry", help="GB/T 4754-2017 industry code, e.g. C2614."),
+        click.option("--nature", help="建设性质: 新建 / 扩建 / 改建."),
+        click.option("--energy", "energy_tce", type=float, help="年综合能耗 (tce/year)."),
+        click.option("--name", default="", help="Project name for the report."),
+    ]
+    for o in reversed(opts):
+        f = o(f)
+    return f
+
+
+def project_attrs(kw: dict) -> dict:
+    """Pop the project attribute options of :func:`project_options` into check attributes."""
+    no_land = kw.pop("no_land", False)
+    return dict(takes_land=False if no_land else None, activity=kw.pop("activity", None),
+                major_project=kw.pop("major_project", None),
+                project_type=kw.pop("project_type", None), industry=kw.pop("industry", None),
+                nature=kw.pop("nature", None), energy_tce=kw.pop("energy_tce", None))
+
+
+LIST_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".xls", ".tsv")
+
+
+def is_project_list(path: Path) -> bool:
+    """A project list (one row per project) rather than one footprint file."""
+    return Path(path).suffix.lower() in LIST_SUFFIXES
