@@ -1,4 +1,4 @@
-"""Build the default Word template of the 选址合规性分析报告 (zoning/report/templates/report.docx).
+"""Build the default Word template of the 选址合规性分析报告 (zoning/report/static/report-template.docx).
 
 Run from the checkout: ``python scripts/make_report_template.py``.  A bureau can
 instead edit the shipped file in Word (or start from ``zoning report --save-template``):
@@ -13,7 +13,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
-OUT = Path(__file__).resolve().parent.parent / "zoning" / "report" / "templates" / "report.docx"
+OUT = Path(__file__).resolve().parent.parent / "zoning" / "report" / "static" / "report-template.docx"
 
 
 def font(style, latin: str, east: str, size: float, bold: bool = False, colour=None) -> None:

@@ -15,6 +15,7 @@ import folium
 
 from zoning.catalog import Catalog
 from zoning.errors import OutputExistsError, ZoningError
+from zoning.io.resources import read_template
 from zoning.io.write import write_bytes, write_json, write_layers, write_text
 from zoning.options import CheckOptions
 from zoning.report.html import index_html, leaflet_assets, render_map
@@ -84,14 +85,18 @@ def write_outputs(out_dir, results: list[CheckResult], overlaps: list[dict], met
 
 def write_project_maps(results: list[CheckResult], geometries: dict, catalogs: list[Catalog],
                        options: CheckOptions, folder: Path, *, basemap: str = "osm",
-                       tianditu_key: str | None = None,
+                       tianditu_key: str | None = None, shared_assets: bool = False,
                        progress: Callable[[int, int], None] | None = None) -> dict:
     """One map per checked project plus an index page.
 
-    ``geometries``: row → footprint (EPSG:4490).  Returns the index path, the
-    number of maps and their total size.
+    ``geometries``: row → footprint (EPSG:4490).  Each map embeds Leaflet, so a
+    map copied out of the folder (sent by 微信 or email) still opens; with
+    ``shared_assets`` the maps link one copy in ``assets/`` instead (smaller, but
+    then they need that folder).  Returns the index path, the number of maps and
+    their total size.
     """
-    from zoning.report.maps import STATE_COLOUR, project_map
+    from zoning.report.colours import state_colour
+    from zoning.report.maps import project_map
     from zoning.screen import load_index
 
     by_region: dict = {}
@@ -104,7 +109,7 @@ def write_project_maps(results: list[CheckResult], geometries: dict, catalogs: l
         for r in rs:
             entry = dict(row=r.row, project_id=r.project_id, name=r.name,
                          state=(r.state.zh if r.state else f"失败：{r.error}"),
-                         colour=STATE_COLOUR.get(r.state, "#333"), href="")
+                         colour=state_colour(r.state), href="")
             if r.ok and index is not None and geometries.get(r.row) is not None:
                 safe = "".join(ch if ch.isalnum() or ch in "-_" else "_"
                                for ch in str(r.project_id))[:60]
@@ -112,7 +117,8 @@ def write_project_maps(results: list[CheckResult], geometries: dict, catalogs: l
                 try:
                     m = project_map(r, geometries[r.row], index, basemap=basemap,
                                     tianditu_key=tianditu_key)
-                    size = save_map(m, folder / href, assets_dir=folder / "assets")
+                    size = save_map(m, folder / href,
+                                    assets_dir=folder / "assets" if shared_assets else None)
                 except ZoningError as e:  # one bad map never stops the others
                     log.warning("map of row %s not written: %s", r.row, e)
                     entry.update(state=entry["state"] + f"（地图未生成：{e}）")
@@ -128,6 +134,14 @@ def write_project_maps(results: list[CheckResult], geometries: dict, catalogs: l
 
 
 # --------------------------------------------------------------------------- filing reports
+
+
+def save_template(path) -> Path:
+    """Write the bundled Word template to ``path`` (to edit in Word)."""
+    from zoning.io.resources import static_bytes
+    from zoning.report.filing import TEMPLATE
+
+    return write_bytes(Path(path), static_bytes(TEMPLATE))
 
 
 def report_sources(catalog: Catalog | None) -> list[dict]:
@@ -162,6 +176,8 @@ def project_report(result: CheckResult, footprint, index, template=None, *,
     """(ReportData, .docx bytes) of one project's 选址合规性分析报告."""
     from zoning.report.filing import report_data, report_docx
 
+    if isinstance(template, (str, Path)):
+        template = read_template(template)
     data = report_data(result, footprint, index,
                        sources=report_sources(getattr(index, "catalog", None)),
                        districts=_districts(index), input_name=input_name, options=options)
@@ -198,7 +214,7 @@ def write_report(result: CheckResult, footprint, index, out_dir, template=None, 
     out_dir : path
         Folder for the files (created).
     template : path or bytes, optional
-        A Word template replacing the bundled one.
+        A Word template (.docx file or its content) replacing the bundled one.
 
     Returns
     -------
@@ -229,6 +245,8 @@ def write_batch_reports(results: list[CheckResult], geometries: dict,
     from zoning.screen import load_index
 
     out_dir = Path(out_dir)
+    if isinstance(template, (str, Path)):
+        template = read_template(template)
     cat_by_id = {c.region_id: c for c in catalogs}
     written: list[Path] = []
     names: dict = {}

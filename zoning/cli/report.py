@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import click
@@ -82,10 +81,10 @@ def report_cmd(footprint, out_dir, template, save_template, no_pdf, sheet, catal
                crs, coord_sys, encoding, src_layer, **kw):
     """Write the 选址合规性分析报告 (.docx + .pdf) of a footprint, or of every project of a
     list (CSV/XLSX) plus a summary report."""
-    from zoning.report.filing import TEMPLATE
+    from zoning.outputs import save_template as save
 
     if save_template:
-        shutil.copyfile(TEMPLATE, save_template)
+        save(save_template)
         console.print(f"template: {save_template}（正文插入在只含 {{{{正文}}}} 的段落处）")
         return
     if footprint is None:

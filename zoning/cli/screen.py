@@ -27,6 +27,14 @@ from zoning.cli.common import (
 @click.option("--sheet", help="Excel sheet name (default: the first).")
 @click.option("--chunk-size", default=500, show_default=True, help="Projects per work unit.")
 @click.option("--no-maps", "no_maps", is_flag=True, help="Do not write per-project maps.")
+@click.option("--shared-assets", is_flag=True,
+              help="Maps link one Leaflet copy in maps/assets/ instead of embedding it "
+                   "(smaller; a map copied alone then renders blank).")
+@click.option("--report", "reports", is_flag=True,
+              help="Also write a 选址合规性分析报告 (.docx + .pdf) per project and a summary "
+                   "report, in 报告/.")
+@click.option("--template", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Word template (.docx) for --report (see zoning report --save-template).")
 @click.option("--engine", type=click.Choice(["local", "dask"]), default="local",
               show_default=True, help="local: this process; dask: a dask cluster.")
 @click.option("--scheduler", help="Address of a running dask scheduler (default: start a "
@@ -38,8 +46,8 @@ from zoning.cli.common import (
 @check_options
 @map_options
 def screen_cmd(project_list, out_dir, overwrite, sheet, chunk_size, catalogs, region, crs,
-               coord_sys, encoding, src_layer, no_maps, engine, scheduler, workers, basemap,
-               tianditu_key, **kw):
+               coord_sys, encoding, src_layer, no_maps, shared_assets, reports, template, engine,
+               scheduler, workers, basemap, tianditu_key, **kw):
     """Screen a project list (CSV/XLSX with WKT, lon/lat or file paths; or a vector file)."""
     from rich.progress import (
         BarColumn,
@@ -92,8 +100,25 @@ def screen_cmd(project_list, out_dir, overwrite, sheet, chunk_size, catalogs, re
             info = write_project_maps(
                 res.results, dict(zip(table["row"], table.geometry)), cats, opts,
                 out_dir / "maps", basemap=basemap, tianditu_key=tianditu_key,
-                progress=lambda k, n: st.update(f"maps: {k}/{n}"))
+                shared_assets=shared_assets, progress=lambda k, n: st.update(f"maps: {k}/{n}"))
         console.print(f"  {info['maps']} maps, {info['bytes'] / 1e6:.1f} MB in all")
         paths["maps"] = info["index"]
+    if reports:
+        paths.update(_reports(res, table, cats, opts, out_dir, template, project_list))
     for k, p in paths.items():
         console.print(f"  {k}: {p}")
+
+
+def _reports(res, table, cats, opts, out_dir, template, project_list) -> dict:
+    from zoning.outputs import write_batch_reports
+
+    with console.status("正在生成报告 writing reports …") as st:
+        rep = write_batch_reports(res.results, dict(zip(table["row"], table.geometry)), cats,
+                                  opts, out_dir / "报告", template,
+                                  input_name=Path(project_list).name,
+                                  progress=lambda k, n: st.update(f"报告 reports: {k}/{n}"))
+    console.print(f"  {len(rep['docx'])} 份分项报告 reports, {len(rep['pdf'])} PDF")
+    if rep["pdf_error"]:
+        err_console.print(f"[yellow]! 未生成 PDF (no PDF): {rep['pdf_error']}；.docx 已写出[/]",
+                          highlight=False)
+    return {"report": rep["summary"]}

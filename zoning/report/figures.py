@@ -17,6 +17,7 @@ import numpy as np
 import shapely
 
 from zoning.crs import gk3_epsg, reproject
+from zoning.report.colours import LAYER_COLOUR, STATE_COLOUR, state_colour
 from zoning.results import State
 
 __all__ = ["STATE_COLOUR", "LAYER_COLOUR", "MapLayer", "location_map_png", "detail_map_png",
@@ -25,25 +26,6 @@ __all__ = ["STATE_COLOUR", "LAYER_COLOUR", "MapLayer", "location_map_png", "deta
 GEO = "EPSG:4490"
 FONT = ["Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei", "SimHei",
         "Microsoft YaHei", "DejaVu Sans"]
-
-#: verdict colours: saturated hues that no layer fill uses
-STATE_COLOUR = {
-    State.NOT_INTERSECTING: "#607d8b", State.CROSSING_NO_LAND_USE: "#00acc1",
-    State.LIMITED_ACTIVITY: "#e91e63", State.MAJOR_PROJECT: "#ff6d00",
-    State.DATA_MISSING: "#212121", State.PROHIBITED: "#d50000",
-}
-#: layer fills: light tints, none close to a verdict colour
-LAYER_COLOUR = {
-    "eco_redline": ("#1b5e20", "#a5d6a7"), "farmland": ("#9e7700", "#fff59d"),
-    "urban_boundary": ("#616161", "#e0e0e0"), "protected_area": ("#4a148c", "#d1c4e9"),
-    "control_unit": ("#0d47a1", "#bbdefb"), "shoreline": ("#0277bd", "#0277bd"),
-}
-
-
-def state_colour(state: State | None) -> str:
-    """The verdict colour of a state (any state, including ones added later)."""
-    return STATE_COLOUR.get(state, "#795548") if state is not None else "#795548"
-
 
 @dataclass
 class MapLayer:

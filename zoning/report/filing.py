@@ -21,7 +21,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 import shapely
@@ -38,7 +37,9 @@ __all__ = ["ReportData", "report_data", "report_docx", "batch_docx", "boundary_p
 
 log = logging.getLogger(__name__)
 
-TEMPLATE = Path(__file__).resolve().parent / "templates" / "report.docx"
+#: the bundled Word template, a file shipped in ``report/static/`` (read with
+#: :func:`zoning.io.resources.static_bytes`)
+TEMPLATE = "report-template.docx"
 SYNTHETIC_BANNER = ("【合成演示数据】本报告所用图层含合成示例数据，非官方划定成果，"
                     "不得用于审批或报批")
 BODY_MARK = "{{正文}}"
@@ -258,15 +259,17 @@ def report_filename(result: CheckResult, suffix: str = ".docx") -> str:
 class _Doc:
     """A python-docx document with the body insertion point and helper writers."""
 
-    def __init__(self, template: Path | bytes | None):
+    def __init__(self, template: bytes | None):
         from docx import Document
 
-        src = template if template is not None else TEMPLATE
+        if template is None:
+            from zoning.io.resources import static_bytes
+
+            template = static_bytes(TEMPLATE)
         try:
-            self.doc = Document(io.BytesIO(src) if isinstance(src, bytes) else str(src))
+            self.doc = Document(io.BytesIO(template))
         except Exception as e:  # python-docx raises several kinds for a bad file
-            raise DataError(f"not a usable Word template (.docx): {e}",
-                            path=None if isinstance(src, bytes) else src) from None
+            raise DataError(f"not a usable Word template (.docx): {e}") from None
         self.mark = next((p for p in self.doc.paragraphs if p.text.strip() == BODY_MARK), None)
         self.table_no = 0
         self.figure_no = 0
@@ -408,19 +411,23 @@ def _all_paragraphs(doc):
 def _replace_fields(doc, fields: dict[str, str]) -> None:
     """Replace {{name}} placeholders by plain text, run by run; a placeholder split over
     runs (as Word's editing leaves them) is joined into the paragraph's first run."""
-    def sub(text: str) -> str:
-        for k, v in fields.items():
-            text = text.replace("{{" + k + "}}", v)
-        return text
+    import re
+
+    pattern = re.compile(r"\{\{(" + "|".join(map(re.escape, fields)) + r")\}\}")
+
+    def sub(text: str) -> str:  # one pass: inserted text is never searched again
+        return pattern.sub(lambda mo: fields[mo.group(1)], text)
 
     for p in _all_paragraphs(doc):
-        if "{{" not in p.text:
-            continue
-        for r in p.runs:
-            if "{{" in r.text:
-                r.text = sub(r.text)
         text = p.text
-        if any("{{" + k + "}}" in text for k in fields) and p.runs:
+        if "{{" not in text or not p.runs:
+            continue
+        whole = len(pattern.findall(text))
+        if whole == sum(len(pattern.findall(r.text)) for r in p.runs):
+            for r in p.runs:  # every placeholder inside one run: keep the runs' formatting
+                if pattern.search(r.text):
+                    r.text = sub(r.text)
+        elif whole:
             p.runs[0].text = sub(text)
             for r in p.runs[1:]:
                 if r.text:
@@ -633,15 +640,15 @@ def _sec_notes(d: _Doc, data: ReportData, n: str) -> None:
         d.para("3. " + SYNTHETIC_BANNER + "。", bold=True, colour="#D50000")
 
 
-def report_docx(data: ReportData, template: Path | bytes | None = None) -> bytes:
+def report_docx(data: ReportData, template: bytes | None = None) -> bytes:
     """The 选址合规性分析报告 of one project as .docx bytes.
 
     Parameters
     ----------
     data : ReportData
         From :func:`report_data`.
-    template : path or bytes, optional
-        A Word template (see the module docstring); default :data:`TEMPLATE`.
+    template : bytes, optional
+        A Word template's content (see the module docstring); default the bundled one.
 
     Returns
     -------
@@ -670,7 +677,7 @@ def report_docx(data: ReportData, template: Path | bytes | None = None) -> bytes
 
 
 def batch_docx(results: Sequence[CheckResult], *, synthetic: bool, title: str = "",
-               reports: dict | None = None, template: Path | bytes | None = None) -> bytes:
+               reports: dict | None = None, template: bytes | None = None) -> bytes:
     """The batch summary report: a table of every project and a chart of the verdicts.
 
     ``reports``: row → file name of the project's own report, listed in the table.
