@@ -65,8 +65,13 @@ def index_page(entries: list[dict], path, title: str = "项目筛查地图") -> 
 
 
 def write_outputs(out_dir, results: list[CheckResult], overlaps: list[dict], meta: dict,
-                  counts: dict, overwrite: bool = False) -> dict:
-    """Write the workbook, overlaps GeoPackage, results JSON, failed rows and log."""
+                  counts: dict, overwrite: bool = False,
+                  catalogs: list[Catalog] | None = None) -> dict:
+    """Write the workbook, overlaps GeoPackage, results JSON, failed rows and log.
+
+    ``catalogs`` (those screened against) give the workbook its region names,
+    data sources and, for synthetic layers, the notice.
+    """
     out_dir = Path(out_dir)
     existing = [n for n in OUTPUT_FILES.values() if (out_dir / n).exists()]
     if existing and not overwrite:
@@ -74,7 +79,11 @@ def write_outputs(out_dir, results: list[CheckResult], overlaps: list[dict], met
     out_dir.mkdir(parents=True, exist_ok=True)
     meta = run_meta(meta)
     paths = {k: out_dir / v for k, v in OUTPUT_FILES.items()}
-    write_bytes(paths["excel"], workbook_bytes(results, meta, counts))
+    cats = catalogs or []
+    sources = [dict(s, region=c.region_name) for c in cats for s in report_sources(c)]
+    write_bytes(paths["excel"], workbook_bytes(
+        results, meta, counts, region_names={c.region_id: c.region_name for c in cats},
+        sources=sources))
     write_layers(paths["gpkg"], {"overlaps": overlaps_frame(overlaps)},
                  metadata=OVERLAPS_METADATA)
     write_json(paths["json"], results_json(results, meta), overwrite=True)

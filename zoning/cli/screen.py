@@ -89,7 +89,8 @@ def screen_cmd(project_list, out_dir, overwrite, sheet, chunk_size, catalogs, re
             "engine": engine,
             "area_method": opts.area_method, "tolerance_m2": opts.tolerance_m2,
             "min_report_m2": opts.min_report_m2, "radius_m": opts.radius_m}
-    paths = write_outputs(out_dir, res.results, res.overlaps, meta, counts, overwrite=overwrite)
+    paths = write_outputs(out_dir, res.results, res.overlaps, meta, counts, overwrite=overwrite,
+                          catalogs=cats)
     console.print(f"{counts['rows']} rows in, {counts['rows']} rows out: {counts['ok']} checked, "
                   f"{counts['error']} failed")
     for s in State:

@@ -271,8 +271,10 @@ def detail_map_png(footprint, layers: Sequence[MapLayer],
         seen = set()
         for label, state, g in overlaps:
             colour = state_colour(state)
-            _draw(ax, reproject(g, GEO, crs), face="none", edge=colour, lw=1.0,
-                  hatch="////", z=5)
+            dim = shapely.get_dimensions(g)
+            _draw(ax, reproject(g, GEO, crs), face="none" if dim == 2 else colour, edge=colour,
+                  lw=1.0 if dim == 2 else 5.0, hatch="////" if dim == 2 else None, z=5 if dim
+                  == 2 else 7)
             key = (label, state)
             if key not in seen:
                 seen.add(key)
@@ -306,6 +308,9 @@ def verdict_chart_png(counts: Sequence[tuple[State | None, str, int]], title: st
             ax.text(b.get_width(), b.get_y() + b.get_height() / 2, f" {v}", va="center",
                     fontsize=7)
         ax.set_xlabel("项目数", fontsize=7)
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(title, fontsize=9)
         ax.spines[["top", "right"]].set_visible(False)
         return _png(fig)
