@@ -54,7 +54,7 @@ def test_six_degree_zones_declared_and_inferred(tmp_path):
     six = site.to_crs("EPSG:4496").iloc[0]  # 6° zone 18 with the zone prefix in the easting
     assert 18_000_000 < six.bounds[0] < 19_000_000
     lst = tmp_path / "six.csv"
-    lst.write_text("项目编号,wkt,crs\nD,\"%s\",EPSG:4496\nI,\"%s\",\n" % (six.wkt, six.wkt),
+    lst.write_text(f"项目编号,wkt,crs\nD,\"{six.wkt}\",EPSG:4496\nI,\"{six.wkt}\",\n",
                    encoding="utf-8")
     t = read_projects(lst)
     assert list(t.status) == ["ok", "ok"]

@@ -117,7 +117,7 @@ def _as_list(v) -> list[str]:
         return [v]
     if isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v):
         return list(v)
-    raise TypeError(f"expected a field name or a list of names, got {v!r}")
+    raise CatalogError(f"expected a field name or a list of names, got {v!r}")
 
 
 def _check_source(raw: dict, kind: str, err) -> dict | None:

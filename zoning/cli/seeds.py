@@ -28,6 +28,7 @@ def seeds():
 def seeds_generate(out_dir, regions, scale, res_arcsec, overwrite):
     """Regenerate the synthetic demo layers (deterministic)."""
     from zoning.demo import synth
+    from zoning.errors import OutputExistsError
     from zoning.io.vector import read_vector
     from zoning.paths import seeds_dir
 
@@ -40,7 +41,7 @@ def seeds_generate(out_dir, regions, scale, res_arcsec, overwrite):
     for slug in regions or sorted(specs):
         target = out_dir / slug
         if not overwrite and any((target / f).exists() for f in ("layers.gpkg", "landcover.tif")):
-            raise FileExistsError(f"{target} already holds generated data (use --overwrite)")
+            raise OutputExistsError(f"{target} already holds generated data")
         with console.status(f"generating {slug} …") as st:
             out = synth.generate(specs[slug], districts[districts.region == slug], scale=scale,
                                  res_arcsec=res_arcsec,
