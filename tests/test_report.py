@@ -1,6 +1,7 @@
 """The filing outputs: the Word/PDF report, the console that answers first, maps copied alone."""
 
 import io
+import json
 import os
 import re
 import shutil
@@ -240,3 +241,35 @@ def test_project_map_copied_alone_shows_footprint_and_overlaps(tmp_path):
     # the overlaps are drawn filled in the prohibition red, the footprint dashed in black
     assert re.search(r'<path[^>]*stroke="#d50000"[^>]*fill="#d50000"', dom)
     assert re.search(r'<path[^>]*stroke="#000"[^>]*stroke-dasharray="6 4"', dom)
+
+
+def test_point_in_core_zone_is_a_red_marker_with_zone_and_verdict_in_popups(tmp_path):
+    from tests.test_maps import _open
+    from zoning.outputs import save_map
+    from zoning.report.maps import project_map
+    from zoning.screen import check
+
+    cat = resolve_catalogs(region="guiyang")[0]
+    index = load_index(cat)
+    pa = index.layers["protected_area"][0]
+    core = pa.frame.geometry.values[list(pa.attr_arrays["zone"]).index("core")]
+    site = shapely.Point(*reproject_geo(core.representative_point(), index.work_crs).coords[0])
+    r = check(site, cat)
+    assert r.layer("protected_area").state == State.PROHIBITED
+    path = tmp_path / "point.html"
+    save_map(project_map(r, site, index, basemap="none"), path)
+    dom, console = _open(path, tmp_path)
+    assert not [c for c in console if "Uncaught" in c], console
+    assert re.search(r'<path[^>]*stroke="#000"[^>]*fill="#d50000"[^>]*fill-opacity="0.95"', dom)
+    html = path.read_text("utf-8")
+
+    def js(text):  # folium writes feature properties as ASCII-escaped JSON
+        return json.dumps(text)[1:-1]
+
+    assert all(js(t) in html for t in ("核心保护区", "分区", "结论", "禁止", "重叠部分"))
+
+
+def reproject_geo(g, crs):
+    from zoning.crs import reproject
+
+    return reproject(g, crs, "EPSG:4490")

@@ -111,7 +111,7 @@ def report_data(result: CheckResult, footprint, index, *, sources: Sequence[dict
                 geo = reproject(li.frame.geometry.values[feats[:400]], index.work_crs, GEO)
                 data.map_layers.append(figures.MapLayer(kind, _kind_zh(kind), list(geo)))
             lr = states.get(li.name)
-            if lr is None or not lr.hits:
+            if lr is None or not lr.hits or lr.state == State.NOT_INTERSECTING:
                 continue
             pos = {fid: k for k, fid in enumerate(li.ids)}
             for h in lr.hits:

@@ -170,10 +170,13 @@ def _add_layer(m, kind: str, li, feats, box, simplify_m: float, lr, hit_ids: set
     gdf = _props_escaped(gdf, cols)
     base = LAYER_STYLE.get(kind, {"color": "#333", "fillColor": "#999"})
 
-    def style(feat, base=base):
+    big = kind == "control_unit"  # units tile the region: keep them faint
+
+    def style(feat, base=base, big=big):
         hit = feat["properties"]["涉及"] == "是"
         return {"color": base["color"], "fillColor": base["fillColor"],
-                "weight": 2.5 if hit else 1, "fillOpacity": 0.55 if hit else 0.3}
+                "weight": 2.5 if hit else 1,
+                "fillOpacity": 0.12 if big else 0.55 if hit else 0.3}
 
     folium.GeoJson(gdf, name=f"{_kind_zh(kind)}（{esc(li.name)}）", style_function=style,
                    tooltip=folium.GeoJsonTooltip(["图层", "编号", "分区", "结论"]),
@@ -189,8 +192,8 @@ def _overlaps(result: CheckResult, index, fp_work) -> gpd.GeoDataFrame:
     for kind, lis in index.layers.items():
         for li in lis:
             lr = states.get(li.name)
-            if lr is None or not lr.hits:
-                continue
+            if lr is None or not lr.hits or lr.state == State.NOT_INTERSECTING:
+                continue  # e.g. the control unit the site lies in: no conflict to show
             pos = {fid: k for k, fid in enumerate(li.ids)}
             for h in lr.hits:
                 k = pos.get(h.feature_id)
@@ -250,8 +253,11 @@ def _add_footprint(m, result: CheckResult, footprint) -> None:
                               geometry=[footprint], crs="EPSG:4490")
     folium.GeoJson(
         fp_gdf, name="项目范围",
-        style_function=lambda f: {"color": "#000", "weight": 3, "fillColor": colour,
-                                  "fillOpacity": 0.08, "dashArray": "6 4"},
+        # a point site is a marker filled in the verdict colour (red in a core zone)
+        style_function=lambda f: {"color": "#000", "weight": 2, "fillColor": colour,
+                                  "fillOpacity": 0.95} if f["geometry"]["type"] == "Point" else
+        {"color": "#000", "weight": 3, "fillColor": colour, "fillOpacity": 0.08,
+         "dashArray": "6 4"},
         marker=folium.CircleMarker(radius=9, color="#000", weight=2, fill=True,
                                    fill_color=colour, fill_opacity=0.95),
         tooltip=folium.GeoJsonTooltip(["名称"], labels=False),
