@@ -8,7 +8,7 @@ import pytest
 import shapely
 from shapely.geometry import Point, Polygon, box
 
-from zoning.crs import wgs84_to_gcj02
+from zoning.gcj02 import wgs84_to_gcj02
 from zoning.errors import CRSError, DataError
 from zoning.footprints import normalise
 from zoning.io.projects import read_footprint, read_projects

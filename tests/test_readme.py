@@ -29,9 +29,9 @@ def _blocks(lang: str) -> list[str]:
 def _commands() -> list[str]:
     out = []
     for block in _blocks("bash"):
-        for line in block.splitlines():
+        for line in block.replace("\\\n", " ").splitlines():  # join continued lines
             line = line.strip()
-            if not line or SKIP in line:
+            if not line or line.startswith("#") or SKIP in line:
                 continue
             assert line.startswith(".venv/bin/zoning "), (
                 f"README command neither runnable as written nor marked ({SKIP}: …): {line}")

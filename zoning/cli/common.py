@@ -155,7 +155,10 @@ def options_from(kw):
         return CheckOptions(area_method=kw["area_method"], radius_m=kw["radius_m"],
                             min_report_m2=kw["min_report_m2"], tolerance_m2=kw["tolerance_m2"])
     except OptionError as e:
-        raise click.BadParameter(str(e)) from None
+        flags = {"tolerance_m2": "--tolerance", "min_report_m2": "--min-area",
+                 "radius_m": "--radius", "area_method": "--area-method"}
+        hint = next((f for k, f in flags.items() if str(e).startswith(k)), None)
+        raise click.BadParameter(str(e), param_hint=hint) from None
 
 
 def fmt(x, nd=2):

@@ -15,6 +15,7 @@ import geopandas as gpd
 import numpy as np
 
 from zoning import __version__
+from zoning.report.safe import cell_text, safe_row
 from zoning.results import M2_PER_HA, M2_PER_MU, SCHEMA_VERSION, CheckResult
 
 __all__ = ["OUTPUT_FILES", "results_json", "workbook_bytes", "overlaps_frame", "failed_csv",
@@ -204,21 +205,25 @@ def _sheet(wb, title: str, cols: list[Col], rows, notice: str | None = None) -> 
     first = 2 if notice else 1
     ws.auto_filter.ref = f"A{first}:{get_column_letter(len(cols))}{first}"
     for row in rows:
-        out = []
-        for c, v in zip(cols, row):
-            cell = WriteOnlyCell(ws, value=_cell_value(v))
-            if c.fmt and isinstance(v, (int, float)):
-                cell.number_format = c.fmt
-            cell.alignment = wrap if c.wrap else top
-            out.append(cell)
-        ws.append(out)
+        try:
+            out = []
+            for c, v in zip(cols, row):
+                cell = WriteOnlyCell(ws, value=_cell_value(v))
+                if c.fmt and isinstance(v, (int, float)):
+                    cell.number_format = c.fmt
+                cell.alignment = wrap if c.wrap else top
+                out.append(cell)
+            ws.append(out)
+        except Exception as e:  # openpyxl refuses some values; report, do not fail the batch
+            ws.append(safe_row([*row[:2], f"（此行无法写入工作簿：{type(e).__name__}）"]))
 
 
 def _cell_value(v):
-    """A value as the workbook stores it (text for anything that is not a number)."""
+    """A value as the workbook stores it: numbers as numbers, anything else as text made
+    safe for a spreadsheet (no formula, no XML-illegal character)."""
     if v is None or isinstance(v, (int, float)):
         return v
-    return str(v)
+    return cell_text(str(v))
 
 
 def workbook_bytes(results: list[CheckResult], meta: dict, counts: dict, *,
@@ -286,7 +291,7 @@ def failed_csv(results: list[CheckResult]) -> str:
     w.writerow(["row", "project_id", "name", "error"])
     for r in results:
         if not r.ok:
-            w.writerow([r.row, r.project_id, r.name, r.error])
+            w.writerow(safe_row([r.row, r.project_id, r.name, r.error]))
     return buf.getvalue()
 
 
