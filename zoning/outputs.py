@@ -37,6 +37,9 @@ __all__ = ["save_map", "index_page", "write_outputs", "write_project_maps", "run
 
 log = logging.getLogger(__name__)
 
+#: the folder of a run's 选址合规性分析报告 (``screen --report``)
+REPORT_FOLDER = "报告"
+
 
 def save_map(m: folium.Map, path, assets_dir=None, max_bytes: int = 8_000_000) -> int:
     """Write a map page atomically; return its size in bytes.
@@ -82,7 +85,8 @@ def run_folder(out_dir, overwrite: bool = False) -> OutputFolder:
     >>> sorted(p.name for p in out.iterdir())
     ['screening.log']
     """
-    return OutputFolder(out_dir, overwrite=overwrite, known=tuple(OUTPUT_FILES.values()))
+    return OutputFolder(out_dir, overwrite=overwrite,
+                        known=(*OUTPUT_FILES.values(), REPORT_FOLDER))
 
 
 def write_outputs(out_dir, results: list[CheckResult], overlaps: list[dict], meta: dict,

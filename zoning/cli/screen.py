@@ -130,11 +130,11 @@ def _write(folder: Path, res, table, cats, opts, meta, out: dict):
 
 
 def _reports(res, table, cats, opts, folder, template, project_list) -> dict:
-    from zoning.outputs import write_batch_reports
+    from zoning.outputs import REPORT_FOLDER, write_batch_reports
 
     with console.status("正在生成报告 writing reports …") as st:
         rep = write_batch_reports(res.results, dict(zip(table["row"], table.geometry)), cats,
-                                  opts, folder / "报告", template,
+                                  opts, folder / REPORT_FOLDER, template,
                                   input_name=Path(project_list).name,
                                   progress=lambda k, n: st.update(f"报告 reports: {k}/{n}"))
     console.print(f"  {len(rep['docx'])} 份分项报告 reports, {len(rep['pdf'])} PDF")
