@@ -403,8 +403,10 @@ def _routes(app: FastAPI) -> None:
     from zoning.web import meta
 
     app.add_api_route("/api/check", check_endpoint, methods=["POST"], tags=["check"],
+                      summary="检查一个项目 (check one site)",
                       openapi_extra={"requestBody": _CHECK_BODY})
     app.add_api_route("/api/screen", screen_endpoint, methods=["POST"], status_code=202,
+                      summary="批量筛查 (start a batch screening)",
                       tags=["batch"], openapi_extra={"requestBody": _CHECK_BODY | {
                           "description": "a project list file (field 'file')"}})
 
