@@ -253,7 +253,7 @@ def test_error_classes_are_clear_json(client):
     _assert_error(client.post("/api/check", data={"coordinates": "106.7 26.5", "shape": "point",
                                                   "radius_m": "-1"}), 400, "option_error")
     gj = json.dumps({"type": "Point", "coordinates": [106.7, 26.5]}).encode()
-    body = _assert_error(_post_file(client, "p.geojson", gj, crs="EPSG:99999"), 400, "data_error")
+    body = _assert_error(_post_file(client, "p.geojson", gj, crs="EPSG:99999"), 400, "crs_error")
     assert "p.geojson: invalid CRS" in body["message"]
     _assert_error(client.post("/api/check", data={"name": "x"}), 400, "bad_request")
     _assert_error(client.post("/api/check", content=b"{", headers={
