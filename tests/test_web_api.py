@@ -418,6 +418,9 @@ def test_report_download_when_reports_are_installed(client):
         _assert_error(client.get(f"/api/jobs/{job}/files/report.docx"), 404, "not_found")
         pytest.skip("zoning.outputs.project_report is not in this version")
     assert "report.docx" in names
+    from zoning.io.office import soffice_path
+
+    assert ("report.pdf" in names) == bool(soffice_path())  # PDF only with LibreOffice
     doc = client.get(f"/api/jobs/{job}/files/report.docx")
     assert doc.status_code == 200 and doc.content[:2] == b"PK"
     with zipfile.ZipFile(io.BytesIO(doc.content)) as z:
