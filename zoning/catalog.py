@@ -20,7 +20,7 @@ import yaml
 
 from zoning.errors import CatalogError
 
-__all__ = ["KINDS", "Kind", "LayerSpec", "Catalog", "load_catalog", "bundled_catalog_paths",
+__all__ = ["KINDS", "OPEN_FIELD_KINDS", "Kind", "LayerSpec", "Catalog", "load_catalog", "bundled_catalog_paths",
            "resolve_catalogs"]
 
 
@@ -48,14 +48,23 @@ KINDS: dict[str, Kind] = {k.key: k for k in (
          ("order", "bank")),
     Kind("districts", "行政区划", "polygon", ("name",), ()),
     Kind("landcover", "土地覆盖", "raster", (), ()),
+    # any other statutory layer (水源保护区, 公益林, 压覆矿产 …): its verdicts come from a
+    # rule file (``rules:``), its fields are whatever the rules read
+    Kind("constraint", "管控图层", "polygon", (), ()),
+    # 国土调查 (三调 / 年度变更调查) 地类图斑: the occupied area by GB/T 21010 地类
+    Kind("landuse", "国土调查地类", "polygon", ("code",), ("name", "county", "area_m2")),
 )}
+
+#: kinds whose ``fields`` may map any canonical name (the rules decide which they read)
+OPEN_FIELD_KINDS = ("constraint",)
 
 #: Layer kinds every region must provide for screening.
 SCREENING_KINDS = ("eco_redline", "farmland", "urban_boundary", "protected_area",
                    "control_unit")
 
 _LAYER_KEYS = {"kind", "title", "path", "postgis", "layer", "where", "crs", "id_field",
-               "fields", "values", "encoding", "version", "source", "classes", "notes"}
+               "fields", "values", "encoding", "version", "source", "classes", "notes", "rules",
+               "statistics_only"}
 
 
 @dataclass
@@ -78,6 +87,12 @@ class LayerSpec:
     classes: dict[str, list[int]] = field(default_factory=dict)
     manifest: Path | None = None
     postgis: dict | None = None  # {dsn, table, geometry}: a PostGIS table instead of a file
+    #: constraint layers: their rule file (resolved path) or inline rules (a mapping)
+    rules: Path | dict | None = None
+    #: statistics only: never export this layer's overlap geometry or draw its features
+    statistics_only: bool = False
+    #: the kind as declared (a custom name such as ``water_source`` for a constraint layer)
+    declared_kind: str = ""
 
     @property
     def kind_info(self) -> Kind:
@@ -122,18 +137,23 @@ def _as_list(v) -> list[str]:
     raise TypeError(f"expected a field name or a list of names, got {v!r}")
 
 
-def _parse_layer(name: str, raw: Any, manifest: Path) -> LayerSpec:
-    def err(msg):
-        return CatalogError(msg, path=manifest, layer=name)
-
-    if not isinstance(raw, dict):
-        raise err("a layer entry must be a mapping")
-    unknown = set(raw) - _LAYER_KEYS
-    if unknown:
-        raise err(f"unknown key(s) {sorted(unknown)}; allowed: {sorted(_LAYER_KEYS)}")
+def _layer_kind(name: str, raw: dict, err) -> str:
+    """The layer's kind; any other name with ``rules:`` is a generic constraint layer."""
     kind = raw.get("kind")
-    if kind not in KINDS:
-        raise err(f"kind {kind!r} is not one of {sorted(KINDS)}")
+    if kind in KINDS:
+        if kind == "constraint" and not raw.get("rules"):
+            raise err("a constraint layer needs 'rules': a rule file or inline rules")
+        if kind != "constraint" and raw.get("rules"):
+            raise err(f"'rules' is only for constraint layers; kind {kind} uses the catalog's "
+                      "rule file")
+        return str(kind)
+    if isinstance(kind, str) and kind.strip() and raw.get("rules"):
+        return "constraint"
+    raise err(f"kind {kind!r} is not one of {sorted(KINDS)}; a layer of any other kind needs "
+              "'rules' (a rule file or inline rules), which makes it a constraint layer")
+
+
+def _check_source(kind: str, raw: dict, err) -> dict | None:
     pg = raw.get("postgis")
     if pg is not None:
         if not isinstance(pg, dict) or not pg.get("dsn") or not pg.get("table"):
@@ -146,37 +166,66 @@ def _parse_layer(name: str, raw: Any, manifest: Path) -> LayerSpec:
             raise err("raster layers cannot come from PostGIS")
     elif not raw.get("path"):
         raise err("'path' (or 'postgis') is required")
-    info = KINDS[kind]
-    if info.geometry != "raster" and not raw.get("id_field"):
+    if KINDS[kind].geometry != "raster" and not raw.get("id_field"):
         raise err("'id_field' is required for vector layers")
+    return dict(pg) if pg else None
+
+
+def _check_fields(kind: str, raw: dict, err) -> dict[str, list[str]]:
+    info = KINDS[kind]
     try:
         fields = {str(k): _as_list(v) for k, v in (raw.get("fields") or {}).items()}
     except TypeError as e:
         raise err(f"fields: {e}") from None
     unknown_fields = set(fields) - set(info.required) - set(info.optional)
-    if unknown_fields:
+    if unknown_fields and kind not in OPEN_FIELD_KINDS:
         raise err(f"fields {sorted(unknown_fields)} are not canonical fields of kind {kind} "
                   f"(allowed: {sorted(info.required + info.optional)})")
     missing = [f for f in info.required if f not in fields]
     if missing:
         raise err(f"fields must map the canonical field(s) {missing} for kind {kind}")
+    return fields
+
+
+def _rel_path(v, manifest: Path) -> Path:
+    p = Path(str(v))
+    return p if p.is_absolute() else (manifest.parent / p).resolve()
+
+
+def _parse_layer(name: str, raw: Any, manifest: Path) -> LayerSpec:
+    def err(msg):
+        return CatalogError(msg, path=manifest, layer=name)
+
+    if not isinstance(raw, dict):
+        raise err("a layer entry must be a mapping")
+    unknown = set(raw) - _LAYER_KEYS
+    if unknown:
+        raise err(f"unknown key(s) {sorted(unknown)}; allowed: {sorted(_LAYER_KEYS)}")
+    kind = _layer_kind(name, raw, err)
+    pg = _check_source(kind, raw, err)
+    fields = _check_fields(kind, raw, err)
     classes = raw.get("classes") or {}
     if kind == "landcover":
         if not classes or not all(isinstance(v, list) for v in classes.values()):
             raise err("a landcover layer needs 'classes', e.g. {forest: [20], grass: [30]}")
-    path = None
-    if raw.get("path"):
-        path = Path(str(raw["path"]))
-        if not path.is_absolute():
-            path = (manifest.parent / path).resolve()
+    rules = raw.get("rules")
+    if rules is not None and not isinstance(rules, (str, dict)):
+        raise err("'rules' must be a rule file path or a mapping of inline rules")
+    if not isinstance(raw.get("statistics_only", False), bool):
+        raise err("'statistics_only' must be true or false")
+    info = KINDS[kind]
     return LayerSpec(
-        name=name, kind=kind, path=path, crs=raw.get("crs"), id_field=raw.get("id_field"),
-        title=str(raw.get("title") or info.zh), layer=raw.get("layer"), where=raw.get("where"),
+        name=name, kind=kind, path=_rel_path(raw["path"], manifest) if raw.get("path") else None,
+        crs=raw.get("crs"), id_field=raw.get("id_field"),
+        title=str(raw.get("title") or ("" if kind == "constraint" else info.zh)),
+        layer=raw.get("layer"), where=raw.get("where"),
         fields=fields, values={k: dict(v) for k, v in (raw.get("values") or {}).items()},
         encoding=raw.get("encoding"), version=str(raw.get("version") or ""),
         source=str(raw.get("source") or ""),
         classes={k: [int(x) for x in v] for k, v in classes.items()}, manifest=manifest,
-        postgis=dict(pg) if pg else None)
+        postgis=pg, rules=_rel_path(rules, manifest) if isinstance(rules, str) else rules,
+        statistics_only=bool(raw.get("statistics_only", False)),
+        declared_kind=str(raw.get("kind")))
 
 
 def load_catalog(path) -> Catalog:
