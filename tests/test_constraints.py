@@ -84,7 +84,9 @@ def test_industry_condition_in_quasi_zone(water_cat):
     chem = _check(cat, site, industry="C2614", nature="新建").layer("water_source")
     assert chem.rule == "WS-quasi-heavy" and chem.state == State.PROHIBITED
     food = _check(cat, site, industry="C1391").layer("water_source")
-    assert food.rule == "WS-quasi"
+    assert food.rule == "WS-quasi" and "第六十七条" in food.basis
+    unknown = _check(cat, site).layer("water_source")
+    assert unknown.rule == "WS-quasi-unknown" and unknown.state != State.NOT_INTERSECTING
 
 
 def test_nearest_and_within_distance_rules(tmp_path):

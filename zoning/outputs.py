@@ -73,8 +73,13 @@ def write_outputs(out_dir, results: list[CheckResult], overlaps: list[dict], met
     meta = run_meta(meta)
     paths = {k: out_dir / v for k, v in OUTPUT_FILES.items()}
     write_bytes(paths["excel"], workbook_bytes(results, meta, counts))
-    write_layers(paths["gpkg"], {"overlaps": overlaps_frame(overlaps)},
-                 metadata=OVERLAPS_METADATA)
+    if meta.get("no_geometry"):  # statistics only: no overlap geometry leaves the run
+        paths.pop("gpkg")
+        if (out_dir / OUTPUT_FILES["gpkg"]).exists():  # never leave an older run's geometry
+            (out_dir / OUTPUT_FILES["gpkg"]).unlink()
+    else:
+        write_layers(paths["gpkg"], {"overlaps": overlaps_frame(overlaps)},
+                     metadata=OVERLAPS_METADATA)
     write_json(paths["json"], results_json(results, meta), overwrite=True)
     write_text(paths["failed"], failed_csv(results), encoding="utf-8-sig")
     write_text(paths["log"], log_text(results, meta, counts))
@@ -110,7 +115,8 @@ def write_project_maps(results: list[CheckResult], geometries: dict, catalogs: l
                 href = f"{r.row:05d}_{safe}.html"
                 try:
                     m = project_map(r, geometries[r.row], index, basemap=basemap,
-                                    tianditu_key=tianditu_key)
+                                    tianditu_key=tianditu_key,
+                                    no_geometry=options.no_geometry)
                     size = save_map(m, folder / href, assets_dir=folder / "assets")
                 except ZoningError as e:  # one bad map never stops the others
                     log.warning("map of row %s not written: %s", r.row, e)

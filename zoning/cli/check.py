@@ -59,6 +59,8 @@ def _print_check(r):
     console.print(t)
     if r.access:
         _print_access(r.access)
+    if r.landuse:
+        _print_landuse(r.landuse)
     for w in r.warnings:
         console.print(f"[yellow]! {escape(w)}[/]")
 
@@ -87,6 +89,30 @@ def _print_access(acc):
         console.print(f"另有 {n_na} 条条款不适用（--json 可见全部）")
 
 
+def _print_landuse(lu):
+    head = f"[bold]国土调查地类（{escape(lu['layer'])}）[/]"
+    if lu["status"] != "ok":
+        why = {"outside_coverage": "项目超出数据覆盖范围", "data_missing": "地类图层无法读取"}
+        console.print(f"{head}：{why.get(lu['status'], lu['status'])}，未统计")
+        return
+    console.print(f"{head}  面积算法 {lu['area_method']}  合计 {fmt(lu['total']['m2'])} m²"
+                  f"（项目 {fmt(lu['footprint']['m2'])} m²）")
+    t = Table(show_lines=False)
+    for col in ("三大类", "一级类", "二级类", "面积 m²", "公顷", "亩", "占比"):
+        t.add_column(col)
+    for e in lu["level2"]:
+        a = e["area"]
+        l1 = next((x["name"] for x in lu["level1"] if x["code"] == e["level1"]), "")
+        t.add_row(e["group"] or "-", f"{e['level1']} {l1}", f"{e['code']} {escape(e['name'])}",
+                  fmt(a["m2"]), fmt(a["ha"], 4), fmt(a["mu"], 3), f"{e['share']:.2%}")
+    console.print(t)
+    farm = lu["permanent_farmland"]
+    console.print(f"耕地 {fmt(lu['cultivated']['mu'], 3)} 亩；永久基本农田 "
+                  + ("-（目录无永久基本农田图层）" if farm is None else f"{fmt(farm['mu'], 3)} 亩"))
+    for f in lu["flags"]:
+        console.print(f"[yellow]! {escape(f)}[/]")
+
+
 @click.command("check")
 @click.argument("footprint", type=click.Path(path_type=Path))
 @catalog_option
@@ -104,13 +130,16 @@ def _print_access(acc):
 @click.option("--industry", help="GB/T 4754-2017 industry code, e.g. C2614.")
 @click.option("--nature", help="建设性质: 新建 / 扩建 / 改建.")
 @click.option("--energy", "energy_tce", type=float, help="年综合能耗 (tce/year).")
+@click.option("--declared-landuse", "landuse_declared",
+              help="Declared 地类 areas to compare with the 三调 layer, e.g. "
+                   "'耕地 1.2; 0301=0.5' (公顷 unless a unit is given: m², 亩, km²).")
 @click.option("--name", default="", help="Project name for the report.")
 @click.option("--map", "map_file", type=click.Path(path_type=Path),
               help="Also write a Folium HTML map of the project to this file.")
 @map_options
 def check_cmd(footprint, catalogs, region, as_json, crs, coord_sys, encoding, src_layer,
-              no_land, activity, major_project, project_type, industry, nature, energy_tce, name,
-              map_file, basemap, tianditu_key, **kw):
+              no_land, activity, major_project, project_type, industry, nature, energy_tce,
+              landuse_declared, name, map_file, basemap, tianditu_key, **kw):
     """Check one project footprint (any vector file, KML/KMZ or 部标 TXT) against every layer."""
     from zoning.io.projects import read_footprint
     from zoning.screen import screen
@@ -118,7 +147,7 @@ def check_cmd(footprint, catalogs, region, as_json, crs, coord_sys, encoding, sr
     opts = options_from(kw)
     attrs = dict(takes_land=False if no_land else None, activity=activity,
                  major_project=major_project, project_type=project_type, industry=industry,
-                 nature=nature, energy_tce=energy_tce)
+                 nature=nature, energy_tce=energy_tce, landuse_declared=landuse_declared)
     table = read_footprint(footprint, crs=crs, coord_sys=coord_sys, encoding=encoding,
                            layer=src_layer, **attrs)
     if name:
@@ -139,7 +168,7 @@ def check_cmd(footprint, catalogs, region, as_json, crs, coord_sys, encoding, sr
 
         cat = next(c for c in cats if c.region_id == r.region)
         m = warn_map(project_map, r, table.geometry.iloc[0], load_index(cat, opts),
-                      basemap=basemap, tianditu_key=tianditu_key)
+                     basemap=basemap, tianditu_key=tianditu_key, no_geometry=opts.no_geometry)
         size = save_map(m, map_file)
         err_console.print(f"map: {map_file} ({size / 1024:.0f} KB)")
 

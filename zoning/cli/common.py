@@ -76,6 +76,9 @@ def check_options(f):
                      help="Reporting threshold (m²): smaller overlaps are noted, not judged."),
         click.option("--tolerance", "tolerance_m2", type=float, default=1e-4, show_default=True,
                      help="Geometric tolerance (m²): at or below it polygons only touch."),
+        click.option("--no-geometry", "no_geometry", is_flag=True,
+                     help="Statistics only: outputs carry ids and areas but no overlap "
+                          "geometry, and maps draw only the footprint (for sensitive data)."),
     ]
     for o in reversed(opts):
         f = o(f)
@@ -130,7 +133,8 @@ def options_from(kw):
 
     try:
         return CheckOptions(area_method=kw["area_method"], radius_m=kw["radius_m"],
-                            min_report_m2=kw["min_report_m2"], tolerance_m2=kw["tolerance_m2"])
+                            min_report_m2=kw["min_report_m2"], tolerance_m2=kw["tolerance_m2"],
+                            no_geometry=bool(kw.get("no_geometry", False)))
     except OptionError as e:
         raise click.BadParameter(str(e)) from None
 

@@ -59,7 +59,7 @@ def screen_cmd(project_list, out_dir, overwrite, sheet, chunk_size, catalogs, re
     if existing and not overwrite:
         raise OutputExistsError(f"{out_dir} already holds {', '.join(existing)}")
     opts = options_from(kw)
-    opts.keep_geometry = True
+    opts.keep_geometry = not opts.no_geometry
     table = read_projects(project_list, crs=crs, coord_sys=coord_sys, encoding=encoding,
                           layer=src_layer, sheet=sheet)
     cats = resolve(catalogs, region)
@@ -80,7 +80,8 @@ def screen_cmd(project_list, out_dir, overwrite, sheet, chunk_size, catalogs, re
     meta = {"input": str(project_list), "catalogs": ", ".join(str(c.path) for c in cats),
             "engine": engine,
             "area_method": opts.area_method, "tolerance_m2": opts.tolerance_m2,
-            "min_report_m2": opts.min_report_m2, "radius_m": opts.radius_m}
+            "min_report_m2": opts.min_report_m2, "radius_m": opts.radius_m,
+            "no_geometry": opts.no_geometry}
     paths = write_outputs(out_dir, res.results, res.overlaps, meta, counts, overwrite=overwrite)
     console.print(f"{counts['rows']} rows in, {counts['rows']} rows out: {counts['ok']} checked, "
                   f"{counts['error']} failed")

@@ -31,6 +31,7 @@ from zoning.crs import reproject
 from zoning.engine.constraints import constraint_layer_results, strip_geometry
 from zoning.engine.geometry import GEO, measure, to_geo
 from zoning.engine.index import _OVERLAPPING, _ZONE_FIELD, SCREEN_KINDS, LayerIndex, RegionIndex
+from zoning.engine.landuse import landuse_breakdowns
 from zoning.engine.verdict import apply_access, project_facts
 from zoning.errors import DataError
 from zoning.options import CheckOptions
@@ -126,6 +127,8 @@ def check_chunk(index: RegionIndex, projects: list[Project],
         for k, p in enumerate(projects):
             if ok[k] and inside[k]:
                 apply_access(index, p, fps[k], results[k], per_project_layers[k])
+    landuse_breakdowns(index, projects, geo, fps, fp_area, inside, opts, results,
+                       per_project_layers)
     failed_rows = {projects[k].row for k in range(n) if not ok[k]}
     overlaps = strip_geometry(index, opts, [o for o in overlaps if o["row"] not in failed_rows])
     if overlaps:  # overlap geometries leave the engine in EPSG:4490

@@ -41,6 +41,7 @@ LAYER_STYLE = {
     "protected_area": {"color": "#4a148c", "fillColor": "#ce93d8"},
     "control_unit": {"color": "#0d47a1", "fillColor": "#90caf9"},
     "shoreline": {"color": "#0288d1", "fillColor": "#0288d1"},
+    "constraint": {"color": "#00695c", "fillColor": "#80cbc4"},
 }
 
 
@@ -122,16 +123,86 @@ def _fmt_area(m2: float) -> str:
 # --------------------------------------------------------------------------- project map
 
 
+def _draw_layer(m, li, kind: str, title: str, fp_work, box, simplify_m: float,
+                max_features: int, index, lr, hit_ids: set, truncated: list) -> None:
+    """Add one layer's features near the footprint to the map (hits coloured by state)."""
+    from zoning.engine.geometry import to_geo as _to_geo
+
+    idx = li.tree.query(box)
+    feats = np.unique(li.parent[idx])
+    if len(feats) > max_features:
+        # keep the features hit and, of the rest, those nearest the footprint
+        truncated.append(f"{li.name}: {len(feats)} → {max_features}")
+        is_hit = np.isin(li.ids[feats], list(hit_ids))
+        rest = feats[~is_hit]
+        near = np.argsort(shapely.distance(li.frame.geometry.values[rest], fp_work),
+                          kind="stable")
+        feats = np.concatenate([feats[is_hit], rest[near[:max_features]]])
+    if not len(feats):
+        return
+    geoms = shapely.clip_by_rect(li.frame.geometry.values[feats], *box.bounds)
+    geoms = shapely.simplify(geoms, simplify_m, preserve_topology=True)
+    keep = ~shapely.is_empty(geoms)
+    feats, geoms = feats[keep], geoms[keep]
+    if not len(feats):
+        return
+    geo = _to_geo(geoms, index.work_crs)
+    ids = li.ids[feats]
+    name_arr = li.attr_arrays.get("name", li.attr_arrays.get("river"))
+    names = name_arr[feats] if name_arr is not None else ids
+    gdf = gpd.GeoDataFrame({
+        "图层": [title] * len(ids), "编号": ids, "名称": names,
+        "涉及": ["是" if i in hit_ids else "否" for i in ids],
+        "结论": [lr.state.zh if (lr and i in hit_ids) else "" for i in ids],
+    }, geometry=geo, crs="EPSG:4490")
+    gdf = _props_escaped(gdf, ["图层", "编号", "名称", "涉及", "结论"])
+    base = LAYER_STYLE.get(kind, {"color": "#333", "fillColor": "#999"})
+    conflict = STATE_COLOUR.get(lr.state if lr else State.NOT_INTERSECTING)
+
+    def style(feat, base=base, conflict=conflict):
+        hit = feat["properties"]["涉及"] == "是"
+        return {"color": conflict if hit else base["color"],
+                "fillColor": base["fillColor"], "weight": 3 if hit else 1,
+                "fillOpacity": 0.45 if hit else 0.2}
+
+    folium.GeoJson(
+        gdf, name=f"{esc(title)}（{esc(li.name)}）", style_function=style,
+        tooltip=folium.GeoJsonTooltip(["图层", "编号", "名称", "涉及"]),
+        popup=folium.GeoJsonPopup(["图层", "编号", "名称", "涉及", "结论"]),
+    ).add_to(m)
+
+
+def _summary_popup(result: CheckResult, colour: str) -> str:
+    rows = "".join(
+        f"<tr><td>{esc(lr.kind_zh)}</td><td>{esc(lr.state.zh)}</td>"
+        f"<td>{esc(_fmt_area(lr.overlap_m2)) if lr.overlap_m2 else ''}"
+        f"{esc(f'{lr.overlap_length_m:,.1f} m') if lr.overlap_length_m else ''}</td>"
+        f"<td>{'' if lr.nearest_m is None else esc(f'{lr.nearest_m:,.0f} m')}</td></tr>"
+        for lr in result.layers)
+    return (f"<b>{esc(result.project_id)} {esc(result.name)}</b><br>"
+            f"总体结论：<b style='color:{colour}'>{esc(result.state.zh if result.state else '')}"
+            f"</b><br>面积：{esc(_fmt_area(result.area_m2))}"
+            "<table border=1 style='border-collapse:collapse;font-size:12px'>"
+            "<tr><th>图层</th><th>结论</th><th>重叠</th><th>最近距离</th></tr>"
+            f"{rows}</table>")
+
+
+#: layer kinds never drawn on a project map (a 地类 layer is reported as a table)
+_NOT_DRAWN = {"landuse"}
+
+
 def project_map(result: CheckResult, footprint, index, *, vicinity_m: float = 2000.0,
                 simplify_m: float = 5.0, max_features: int = 1500, basemap: str = "osm",
-                tianditu_key: str | None = None) -> folium.Map:
+                tianditu_key: str | None = None, no_geometry: bool = False) -> folium.Map:
     """A map of one checked project: footprint, nearby layer features, conflicts.
 
     ``footprint`` is in EPSG:4490; ``index`` is the region's
     :class:`~zoning.engine.overlay.RegionIndex`.  Layer features are clipped to the
     footprint's vicinity (``vicinity_m``) and simplified (``simplify_m``), at
     most ``max_features`` per layer, so the file stays small even when a
-    layer has a million patches.
+    layer has a million patches.  With ``no_geometry`` (statistics-only mode) no
+    layer feature is drawn, only the footprint; layers the catalog marks
+    ``statistics_only`` are never drawn.
     """
     from zoning.crs import reproject
     from zoning.engine.geometry import to_geo as _to_geo
@@ -145,72 +216,20 @@ def project_map(result: CheckResult, footprint, index, *, vicinity_m: float = 20
                   tianditu_key)
     hits = {lr.layer: {h.feature_id for h in lr.hits} for lr in result.layers}
     states = {lr.layer: lr for lr in result.layers}
-    truncated = []
+    titles = dict(getattr(index, "constraints", []))
+    hidden = set(getattr(index, "statistics_only", set()))
+    truncated: list[str] = []
     for kind, lis in index.layers.items():
         for li in lis:
-            idx = li.tree.query(box)
-            feats = np.unique(li.parent[idx])
-            if len(feats) > max_features:
-                # keep the features hit and, of the rest, those nearest the footprint
-                truncated.append(f"{li.name}: {len(feats)} → {max_features}")
-                hit_ids = hits.get(li.name, set())
-                is_hit = np.isin(li.ids[feats], list(hit_ids))
-                rest = feats[~is_hit]
-                near = np.argsort(shapely.distance(li.frame.geometry.values[rest], fp_work),
-                                  kind="stable")
-                feats = np.concatenate([feats[is_hit], rest[near[:max_features]]])
-            if not len(feats):
+            if no_geometry or kind in _NOT_DRAWN or li.name in hidden:
                 continue
-            geoms = shapely.clip_by_rect(li.frame.geometry.values[feats], *box.bounds)
-            geoms = shapely.simplify(geoms, simplify_m, preserve_topology=True)
-            keep = ~shapely.is_empty(geoms)
-            feats, geoms = feats[keep], geoms[keep]
-            if not len(feats):
-                continue
-            geo = _to_geo(geoms, index.work_crs)
-            ids = li.ids[feats]
-            name_arr = li.attr_arrays.get("name", li.attr_arrays.get("river"))
-            names = name_arr[feats] if name_arr is not None else ids
-            lr = states.get(li.name)
-            hit_ids = hits.get(li.name, set())
-            gdf = gpd.GeoDataFrame({
-                "图层": [f"{li.frame.attrs.get('kind', kind)}" for _ in ids],
-                "编号": ids, "名称": names,
-                "涉及": ["是" if i in hit_ids else "否" for i in ids],
-                "结论": [lr.state.zh if (lr and i in hit_ids) else "" for i in ids],
-            }, geometry=geo, crs="EPSG:4490")
-            gdf["图层"] = [_kind_zh(kind)] * len(gdf)
-            gdf = _props_escaped(gdf, ["图层", "编号", "名称", "涉及", "结论"])
-            base = LAYER_STYLE.get(kind, {"color": "#333", "fillColor": "#999"})
-            conflict = STATE_COLOUR.get(lr.state if lr else State.NOT_INTERSECTING)
-
-            def style(feat, base=base, conflict=conflict):
-                hit = feat["properties"]["涉及"] == "是"
-                return {"color": conflict if hit else base["color"],
-                        "fillColor": base["fillColor"], "weight": 3 if hit else 1,
-                        "fillOpacity": 0.45 if hit else 0.2}
-
-            folium.GeoJson(
-                gdf, name=f"{_kind_zh(kind)}（{esc(li.name)}）", style_function=style,
-                tooltip=folium.GeoJsonTooltip(["图层", "编号", "名称", "涉及"]),
-                popup=folium.GeoJsonPopup(["图层", "编号", "名称", "涉及", "结论"]),
-            ).add_to(m)
+            _draw_layer(m, li, kind, titles.get(li.name) or _kind_zh(kind), fp_work, box,
+                        simplify_m, max_features, index, states.get(li.name),
+                        hits.get(li.name, set()), truncated)
     colour = STATE_COLOUR.get(result.state, "#333") if result.state else "#333"
-    rows = "".join(
-        f"<tr><td>{esc(lr.kind_zh)}</td><td>{esc(lr.state.zh)}</td>"
-        f"<td>{esc(_fmt_area(lr.overlap_m2)) if lr.overlap_m2 else ''}"
-        f"{esc(f'{lr.overlap_length_m:,.1f} m') if lr.overlap_length_m else ''}</td>"
-        f"<td>{'' if lr.nearest_m is None else esc(f'{lr.nearest_m:,.0f} m')}</td></tr>"
-        for lr in result.layers)
-    popup_html = (f"<b>{esc(result.project_id)} {esc(result.name)}</b><br>"
-                  f"总体结论：<b style='color:{colour}'>{esc(result.state.zh if result.state else '')}"
-                  f"</b><br>面积：{esc(_fmt_area(result.area_m2))}"
-                  "<table border=1 style='border-collapse:collapse;font-size:12px'>"
-                  "<tr><th>图层</th><th>结论</th><th>重叠</th><th>最近距离</th></tr>"
-                  f"{rows}</table>")
     # the summary goes in as a feature property shown by GeoJsonPopup (no jQuery needed);
     # every piece of user text in it is escaped above
-    fp_gdf = gpd.GeoDataFrame({"项目": [popup_html],
+    fp_gdf = gpd.GeoDataFrame({"项目": [_summary_popup(result, colour)],
                                "名称": [f"{esc(result.project_id)} {esc(result.name)}"]},
                               geometry=[footprint], crs="EPSG:4490")
     folium.GeoJson(
@@ -222,10 +241,13 @@ def project_map(result: CheckResult, footprint, index, *, vicinity_m: float = 20
         popup=folium.GeoJsonPopup(["项目"], labels=False, max_width=560),
     ).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
-    _title(m, f"项目 {result.project_id} {result.name}：{result.state.zh if result.state else ''}")
+    _title(m, f"项目 {result.project_id} {result.name}：{result.state.zh if result.state else ''}"
+           + ("（统计模式：不显示图层要素）" if no_geometry else ""))
     _legend(m, "图例", [("#000", "项目范围")] +
-            [(LAYER_STYLE[k]["fillColor"], _kind_zh(k)) for k in LAYER_STYLE] +
-            [(STATE_COLOUR[State.PROHIBITED], "冲突要素（按结论着色）")])
+            ([] if no_geometry else
+             [(LAYER_STYLE[k]["fillColor"], _kind_zh(k)) for k in LAYER_STYLE
+              if k != "constraint" or index.layers.get(k)] +
+             [(STATE_COLOUR[State.PROHIBITED], "冲突要素（按结论着色）")]))
     m._zoning_notes = truncated
     return m
 

@@ -41,6 +41,28 @@ ACCESS_HEADERS = ["序号", "项目编号", "项目名称", "管控单元编码"
                   "真实/示例", "判定方式", "分析", "结论"]
 
 
+LANDUSE_HEADERS = ["序号", "项目编号", "项目名称", "地类图层", "状态", "三大类", "一级类编码",
+                   "一级类", "二级类编码", "二级类", "面积(m²)", "面积(公顷)", "面积(亩)",
+                   "占项目比例", "面积算法", "提示"]
+
+
+def _landuse_rows(r: CheckResult):
+    lu = r.landuse
+    if not lu:
+        return
+    head = [r.row, r.project_id, r.name, lu["layer"], lu["status"]]
+    if lu["status"] != "ok":
+        yield head + [None] * 10 + ["；".join(lu.get("notes", []))]
+        return
+    from zoning.rules.landuse import LEVEL1
+
+    flags = "；".join(lu["flags"])
+    for e in lu["level2"]:
+        a = e["area"]
+        yield head + [e["group"], e["level1"], LEVEL1.get(e["level1"], ""), e["code"], e["name"],
+                      a["m2"], a["ha"], a["mu"], e["share"], lu["area_method"], flags]
+
+
 def _access_rows(r: CheckResult):
     if not r.access:
         return
@@ -55,7 +77,8 @@ def _access_rows(r: CheckResult):
 META_ZH = {"input": "输入文件", "catalogs": "图层目录", "engine": "计算引擎",
            "area_method": "面积算法（ellipsoidal 椭球面积 / gk 高斯投影平面面积）",
            "tolerance_m2": "几何容差（m²）", "min_report_m2": "报告阈值（m²）",
-           "radius_m": "邻近要素半径（m）", "generated": "生成时间（UTC）",
+           "radius_m": "邻近要素半径（m）", "no_geometry": "统计模式（不输出重叠几何）",
+           "generated": "生成时间（UTC）",
            "zoning_version": "zoning 版本"}
 
 
@@ -133,6 +156,13 @@ def workbook_bytes(results: list[CheckResult], meta: dict, counts: dict) -> byte
     for r in results:
         for row in _access_rows(r):
             ws.append(row)
+    if any(r.landuse for r in results):
+        ws = wb.create_sheet("三调地类")
+        ws.freeze_panes = "A2"
+        header(ws, LANDUSE_HEADERS)
+        for r in results:
+            for row in _landuse_rows(r):
+                ws.append(row)
     ws = wb.create_sheet("失败记录")
     header(ws, ["序号", "项目编号", "项目名称", "错误原因"])
     for r in results:
