@@ -10,9 +10,9 @@ from zoning.catalog import load_catalog
 from zoning.errors import CatalogError
 from zoning.results import State
 from zoning.rules.constraints import constraint_rules_dir, load_constraint_rules
-from zoning.screen import IndexCache, check, screen_projects
+from zoning.screen import check, screen_projects
 
-from .minicat import CRS, B, shift, write_catalog
+from .minicat import CRS, B, write_catalog
 
 # a 水源保护区 south of the farmland: 一级 inside 二级, and a separate 准保护区
 WATER = gpd.GeoDataFrame(

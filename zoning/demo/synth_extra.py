@@ -161,8 +161,9 @@ def _minerals(spec, county, names, m_at, avoid, work) -> gpd.GeoDataFrame:
 
 
 def _sample_landcover(base: RegionLayers, pts_geo) -> np.ndarray:
-    inv = ~base.transform
-    cols, rows = inv * (shapely.get_x(pts_geo), shapely.get_y(pts_geo))
+    t = base.transform  # north-up: x = c + col * a, y = f + row * e
+    cols = (shapely.get_x(pts_geo) - t.c) / t.a
+    rows = (shapely.get_y(pts_geo) - t.f) / t.e
     r = np.clip(np.floor(rows).astype(int), 0, base.landcover.shape[0] - 1)
     c = np.clip(np.floor(cols).astype(int), 0, base.landcover.shape[1] - 1)
     return base.landcover[r, c]

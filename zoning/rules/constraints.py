@@ -31,9 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from zoning.errors import CatalogError
+from zoning.errors import CatalogError, RuleError
 from zoning.results import State
 
 __all__ = ["ConstraintRules", "ConstraintFacts", "ConstraintRule", "load_constraint_rules",
@@ -155,50 +153,51 @@ def _text_list(v, what: str, err) -> list[str]:
     return [str(x) for x in v]
 
 
+def _parse_condition(key: str, want: Any, vocab: dict, err) -> Any:
+    if key == "within_m":
+        try:
+            d = float(want)
+        except (TypeError, ValueError):
+            raise err(f"within_m must be a distance in metres, not {want!r}") from None
+        if not math.isfinite(d) or d < 0:
+            raise err(f"within_m must be a finite distance ≥ 0, not {want!r}")
+        return d
+    if key == "coverage":
+        if want not in ("full", "partial"):
+            raise err("coverage must be full or partial")
+        return want
+    if key == "takes_land":
+        return bool(want)
+    if key == "feature":
+        if not isinstance(want, dict) or not want:
+            raise err("feature must map canonical field names to values")
+        return {str(k): set(_text_list(v, f"feature.{k}", err)) for k, v in want.items()}
+    if key in _VOCAB_KEYS and want == "any":
+        return "any"
+    vals = _text_list(want, key, err)
+    allowed = {"relation": _RELATIONS, "geometry": {"point", "line", "polygon"}}.get(key)
+    if allowed and not set(vals) <= allowed:
+        raise err(f"{key} must be among {sorted(allowed)}")
+    if key in _VOCAB_KEYS and vocab.get(key):
+        unknown = set(vals) - set(vocab[key]) - {"missing"}
+        if unknown:
+            raise err(f"{key} values {sorted(unknown)} are not in the verdict rules' "
+                      f"vocabularies.{key}")
+    return vals
+
+
 def _parse_when(when: Any, vocab: dict, err) -> dict:
     if not isinstance(when, dict):
         raise err("'when' must be a mapping of conditions")
     bad = set(when) - _CONDITIONS
     if bad:
         raise err(f"unknown condition(s) {sorted(bad)}; allowed {sorted(_CONDITIONS)}")
-    out: dict[str, Any] = {}
-    for key, want in when.items():
-        if key == "within_m":
-            try:
-                d = float(want)
-            except (TypeError, ValueError):
-                raise err(f"within_m must be a distance in metres, not {want!r}") from None
-            if not math.isfinite(d) or d < 0:
-                raise err(f"within_m must be a finite distance ≥ 0, not {want!r}")
-            out[key] = d
-        elif key in ("coverage", "takes_land"):
-            if key == "coverage" and want not in ("full", "partial"):
-                raise err("coverage must be full or partial")
-            out[key] = want
-        elif key == "feature":
-            if not isinstance(want, dict) or not want:
-                raise err("feature must map canonical field names to values")
-            out[key] = {str(k): set(_text_list(v, f"feature.{k}", err)) for k, v in want.items()}
-        elif key in _VOCAB_KEYS and want == "any":
-            out[key] = "any"
-        else:
-            vals = _text_list(want, key, err)
-            if key == "relation" and not set(vals) <= _RELATIONS:
-                raise err(f"relation must be among {sorted(_RELATIONS)}")
-            if key == "geometry" and not set(vals) <= {"point", "line", "polygon"}:
-                raise err("geometry must be among point, line, polygon")
-            if key in _VOCAB_KEYS and vocab.get(key):
-                unknown = set(vals) - set(vocab[key]) - {"missing"}
-                if unknown:
-                    raise err(f"{key} values {sorted(unknown)} are not in the verdict rules' "
-                              f"vocabularies.{key}")
-            out[key] = vals
-    return out
+    return {key: _parse_condition(key, want, vocab, err) for key, want in when.items()}
 
 
 def _state(value, err) -> State:
-    value = _STATE_FALLBACK.get(value, value) if value not in {s.value for s in State} \
-        else value
+    if value not in {s.value for s in State}:
+        value = _STATE_FALLBACK.get(value, value)
     try:
         return State(value)
     except ValueError:
@@ -255,14 +254,13 @@ def load_constraint_rules(source, vocabularies: dict | None = None,
         raw = source
         origin = f"inline ({where.get('path', '')})"
     else:
+        from zoning.io.yamlfile import load_yaml
+
         path = Path(source)
         where["path"] = path
-        try:
-            raw = yaml.safe_load(path.read_text("utf-8"))
-        except FileNotFoundError:
-            raise CatalogError("constraint rule file not found", **where) from None
-        except (yaml.YAMLError, UnicodeDecodeError) as e:
-            raise CatalogError(f"not a readable YAML rule file: {e}", **where) from None
+        if not path.exists():
+            raise RuleError("constraint rule file not found", **where)
+        raw = load_yaml(path, error=RuleError)
         if not isinstance(raw, dict) or raw.get("constraint_rules_version") != 1:
             raise CatalogError("not a constraint rule file (constraint_rules_version: 1 "
                                "expected)", **where)
