@@ -90,7 +90,7 @@ def _print_access(acc):
 
 
 def _print_landuse(lu):
-    head = f"[bold]国土调查地类（{escape(lu['layer'])}）[/]"
+    head = f"[bold]{escape(lu['kind_zh'])}（{escape(lu['layer'])}）[/]"
     if lu["status"] != "ok":
         why = {"outside_coverage": "项目超出数据覆盖范围", "data_missing": "地类图层无法读取"}
         console.print(f"{head}：{why.get(lu['status'], lu['status'])}，未统计")
@@ -109,8 +109,11 @@ def _print_landuse(lu):
     farm = lu["permanent_farmland"]
     console.print(f"耕地 {fmt(lu['cultivated']['mu'], 3)} 亩；永久基本农田 "
                   + ("-（目录无永久基本农田图层）" if farm is None else f"{fmt(farm['mu'], 3)} 亩"))
-    for f in lu["flags"]:
-        console.print(f"[yellow]! {escape(f)}[/]")
+    if lu["declared"]:
+        console.print("申报地类：" + "；".join(
+            f"{escape(d['name'])} 申报 {fmt(d['declared']['ha'], 4)} / 三调 "
+            f"{fmt(d['measured']['ha'], 4)} 公顷" + ("（差异超过 1%）" if d["flag"] else "")
+            for d in lu["declared"]))
 
 
 @click.command("check")

@@ -114,7 +114,7 @@ class RegionIndex:
     constraints: list = field(default_factory=list)
     constraint_rules: dict = field(default_factory=dict)  # layer name -> ConstraintRules
     statistics_only: set = field(default_factory=set)  # layers whose geometry never leaves
-    landuse_layers: list = field(default_factory=list)  # names of the 地类 layers declared
+    landuse_layers: list = field(default_factory=list)  # 地类 layers declared: (name, title)
     _shore_cache: dict = field(default_factory=dict)
 
     def shoreline_distance(self, fp_work, spatial: dict):
@@ -191,7 +191,7 @@ class RegionIndex:
                    constraints=constraints, constraint_rules=crules,
                    statistics_only={s.name for s in catalog.layers.values()
                                     if s.statistics_only},
-                   landuse_layers=[s.name for s in catalog.by_kind("landuse")])
+                   landuse_layers=[(s.name, s.title) for s in catalog.by_kind("landuse")])
 
     def chunk_layers(self, kind: str, footprints_geo, options: CheckOptions) -> list:
         """The layer indexes to check a chunk against: the in-memory ones, plus, for layers

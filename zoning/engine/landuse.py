@@ -159,8 +159,11 @@ def landuse_breakdowns(index: RegionIndex, projects: list[Project], geo, fps, fp
     if not index.landuse_layers:
         return
     cells, read = _measure_pairs(index, geo, fps, opts)
+    titles = dict(index.landuse_layers)
     meta = {"layer": ", ".join(li.name for li in read) or "(landuse)",
-            "kind_zh": KINDS["landuse"].zh, "area_method": opts.area_method,
+            "kind_zh": "、".join(dict.fromkeys(titles.get(li.name) or KINDS["landuse"].zh
+                                               for li in read)) or KINDS["landuse"].zh,
+            "area_method": opts.area_method,
             "data_version": "; ".join(sorted({li.version for li in read if li.version})),
             "tolerance": TOLERANCE}
     for k, p in enumerate(projects):
