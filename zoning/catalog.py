@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zoning.errors import CatalogError
+from zoning.errors import CatalogError, DataError
 
-__all__ = ["KINDS", "OPEN_FIELD_KINDS", "Kind", "LayerSpec", "Catalog", "load_catalog", "bundled_catalog_paths",
-           "resolve_catalogs"]
+__all__ = ["KINDS", "OPEN_FIELD_KINDS", "Kind", "LayerSpec", "Catalog", "load_catalog",
+           "bundled_catalog_paths", "resolve_catalogs"]
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,21 @@ def _layer_kind(name: str, raw: dict, err) -> str:
               "'rules' (a rule file or inline rules), which makes it a constraint layer")
 
 
-def _check_source(kind: str, raw: dict, err) -> dict | None:
+def _check_pg_names(pg: dict, err) -> None:
+    from zoning.io.postgis import check_identifier
+
+    try:
+        check_identifier(pg["table"], "postgis table")
+        check_identifier(pg.get("geometry", "geom"), "postgis geometry column", qualified=False)
+    except CatalogError as e:
+        raise err(e.message) from None
+
+
+def _check_source(raw: dict, kind: str, err) -> None:
+    """The layer's source: a path, or a PostGIS table (not both); a where clause that is
+    a simple filter."""
+    from zoning.io.vector import check_where
+
     pg = raw.get("postgis")
     if pg is not None:
         if not isinstance(pg, dict) or not pg.get("dsn") or not pg.get("table"):
@@ -162,17 +176,26 @@ def _check_source(kind: str, raw: dict, err) -> dict | None:
             raise err("give either 'path' or 'postgis', not both")
         if KINDS[kind].geometry == "raster":
             raise err("raster layers cannot come from PostGIS")
+        _check_pg_names(pg, err)
     elif not raw.get("path"):
         raise err("'path' (or 'postgis') is required")
-    if KINDS[kind].geometry != "raster" and not raw.get("id_field"):
-        raise err("'id_field' is required for vector layers")
-    return dict(pg) if pg else None
-
-
-def _check_fields(kind: str, raw: dict, err) -> dict[str, list[str]]:
-    info = KINDS[kind]
     try:
-        fields = {str(k): _as_list(v) for k, v in (raw.get("fields") or {}).items()}
+        check_where(raw.get("where"), "'where'")
+    except CatalogError:
+        raise
+    except DataError as e:
+        raise err(e.message) from None
+
+
+def _check_fields(raw: dict, kind: str, err) -> dict[str, list[str]]:
+    info = KINDS[kind]
+    if info.geometry != "raster" and not raw.get("id_field"):
+        raise err("'id_field' is required for vector layers")
+    fields_raw = raw.get("fields") or {}
+    if not isinstance(fields_raw, dict):
+        raise err("fields: must be a mapping of canonical name → field name(s)")
+    try:
+        fields = {str(k): _as_list(v) for k, v in fields_raw.items()}
     except CatalogError as e:
         raise err(f"fields: {e.message}") from None
     unknown_fields = set(fields) - set(info.required) - set(info.optional)
@@ -182,12 +205,12 @@ def _check_fields(kind: str, raw: dict, err) -> dict[str, list[str]]:
     missing = [f for f in info.required if f not in fields]
     if missing:
         raise err(f"fields must map the canonical field(s) {missing} for kind {kind}")
+    classes = raw.get("classes") or {}
+    if kind == "landcover":
+        if not isinstance(classes, dict) or not classes or \
+                not all(isinstance(v, list) for v in classes.values()):
+            raise err("a landcover layer needs 'classes', e.g. {forest: [20], grass: [30]}")
     return fields
-
-
-def _rel_path(v, manifest: Path) -> Path:
-    p = Path(str(v))
-    return p if p.is_absolute() else (manifest.parent / p).resolve()
 
 
 def _parse_layer(name: str, raw: Any, manifest: Path) -> LayerSpec:
@@ -200,34 +223,67 @@ def _parse_layer(name: str, raw: Any, manifest: Path) -> LayerSpec:
     if unknown:
         raise err(f"unknown key(s) {sorted(unknown)}; allowed: {sorted(_LAYER_KEYS)}")
     kind = _layer_kind(name, raw, err)
-    pg = _check_source(kind, raw, err)
-    fields = _check_fields(kind, raw, err)
+    _check_source(raw, kind, err)
+    fields = _check_fields(raw, kind, err)
     classes = raw.get("classes") or {}
-    if kind == "landcover":
-        if not classes or not all(isinstance(v, list) for v in classes.values()):
-            raise err("a landcover layer needs 'classes', e.g. {forest: [20], grass: [30]}")
+    pg = raw.get("postgis")
     rules = raw.get("rules")
     if rules is not None and not isinstance(rules, (str, dict)):
         raise err("'rules' must be a rule file path or a mapping of inline rules")
     if not isinstance(raw.get("statistics_only", False), bool):
         raise err("'statistics_only' must be true or false")
-    info = KINDS[kind]
     return LayerSpec(
         name=name, kind=kind, path=_rel_path(raw["path"], manifest) if raw.get("path") else None,
         crs=raw.get("crs"), id_field=raw.get("id_field"),
-        title=str(raw.get("title") or ("" if kind == "constraint" else info.zh)),
-        layer=raw.get("layer"), where=raw.get("where"),
-        fields=fields, values={k: dict(v) for k, v in (raw.get("values") or {}).items()},
+        title=str(raw.get("title") or ("" if kind == "constraint" else KINDS[kind].zh)),
+        layer=raw.get("layer"), where=raw.get("where"), fields=fields,
+        values={k: dict(v) for k, v in (raw.get("values") or {}).items()},
         encoding=raw.get("encoding"), version=str(raw.get("version") or ""),
         source=str(raw.get("source") or ""),
         classes={k: [int(x) for x in v] for k, v in classes.items()}, manifest=manifest,
-        postgis=pg, rules=_rel_path(rules, manifest) if isinstance(rules, str) else rules,
+        postgis=dict(pg) if pg else None,
+        rules=_rel_path(rules, manifest) if isinstance(rules, str) else rules,
         statistics_only=bool(raw.get("statistics_only", False)),
         declared_kind=str(raw.get("kind")))
 
 
+def _rel_path(v, manifest: Path) -> Path:
+    p = Path(str(v))
+    return p if p.is_absolute() else (manifest.parent / p).resolve()
+
+
+def _parse_layers(raw: dict, path: Path) -> dict[str, LayerSpec]:
+    """The layer entries, checked; a value of the wrong type is reported by the JSON
+    Schema (file and key), never as a traceback."""
+    from zoning.io.yamlfile import check_schema
+
+    try:
+        layers = {str(n): _parse_layer(str(n), v, path) for n, v in raw["layers"].items()}
+    except (TypeError, AttributeError, ValueError) as e:
+        if isinstance(e, CatalogError):
+            raise
+        check_schema(raw, "catalog", path)
+        raise CatalogError(f"a layer entry has a value of the wrong type ({e})",
+                           path=path) from None
+    check_schema(raw, "catalog", path)
+    return layers
+
+
 def load_catalog(path) -> Catalog:
-    """Read and check a catalog manifest.  Raises :class:`CatalogError`."""
+    """Read and check a catalog manifest.
+
+    Raises
+    ------
+    CatalogError
+        Naming the file and the key that does not follow the schema.
+
+    Examples
+    --------
+    >>> from zoning.paths import layers_dir
+    >>> cat = load_catalog(layers_dir() / "guiyang.yaml")
+    >>> cat.region_id, cat.region_name
+    ('guiyang', '贵阳市')
+    """
     from zoning.io.yamlfile import load_yaml
 
     path = Path(path)
@@ -244,7 +300,8 @@ def load_catalog(path) -> Catalog:
         raise CatalogError("'region' needs at least an 'id'", path=path)
     if not isinstance(raw["layers"], dict) or not raw["layers"]:
         raise CatalogError("'layers' must be a non-empty mapping of name → layer", path=path)
-    layers = {str(n): _parse_layer(str(n), v, path) for n, v in raw["layers"].items()}
+    layers = _parse_layers(raw, path)
+
     def _rel(v):
         if v is None:
             return None
@@ -265,6 +322,13 @@ def resolve_catalogs(paths=(), region: str | None = None) -> list[Catalog]:
     """Catalogs from explicit paths (files or folders), else the bundled ones.
 
     ``region`` keeps only catalogs whose region id, code or name matches.
+
+    Examples
+    --------
+    >>> [c.region_id for c in resolve_catalogs()]
+    ['guiyang', 'pingliang', 'yunyang']
+    >>> resolve_catalogs(region="520100")[0].region_name
+    '贵阳市'
     """
     files: list[Path] = []
     for p in paths or ():

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from zoning.cli.common import Group, console
 
@@ -54,6 +55,6 @@ def seeds_generate(out_dir, regions, scale, res_arcsec, overwrite):
             extra = synth_extra.generate_extra(specs[slug], districts[districts.region == slug],
                                                out)
             paths.update(synth_extra.write_extra(specs[slug], extra, target, overwrite=True))
-        console.print(f"[green]{slug}[/]: " + ", ".join(str(p) for p in paths.values()))
-        console.print("  " + json.dumps(out.stats, ensure_ascii=False))
+        console.print(f"[green]{escape(slug)}[/]: " + escape(", ".join(str(p) for p in paths.values())))
+        console.print("  " + escape(json.dumps(out.stats, ensure_ascii=False)))
 
