@@ -200,8 +200,8 @@ def load_index(catalog: Catalog, options: CheckOptions | None = None) -> RegionI
     --------
     >>> from zoning.catalog import resolve_catalogs
     >>> idx = load_index(resolve_catalogs(region="guiyang")[0])
-    >>> idx.region, sorted(idx.layers)[:2]
-    ('guiyang', ['control_unit', 'eco_redline'])
+    >>> idx.region, sorted(idx.layers)[:3]
+    ('guiyang', ['constraint', 'control_unit', 'eco_redline'])
     """
     return INDEX_CACHE.load(catalog, options)
 
