@@ -137,6 +137,7 @@ class RegionIndex:
         return None if g is None else float(shapely.distance(fp_work, g))
 
     remote: dict = field(default_factory=dict)  # kind -> [(spec, PostgisSource)]
+    catalog: Catalog | None = None  # the catalog the index was built from
 
     @classmethod
     def build(cls, catalog: Catalog, frames: dict, rules: RuleSet,
@@ -191,7 +192,8 @@ class RegionIndex:
                    constraints=constraints, constraint_rules=crules,
                    statistics_only={s.name for s in catalog.layers.values()
                                     if s.statistics_only},
-                   landuse_layers=[(s.name, s.title) for s in catalog.by_kind("landuse")])
+                   landuse_layers=[(s.name, s.title) for s in catalog.by_kind("landuse")],
+                   catalog=catalog)
 
     def chunk_layers(self, kind: str, footprints_geo, options: CheckOptions) -> list:
         """The layer indexes to check a chunk against: the in-memory ones, plus, for layers
