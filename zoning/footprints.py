@@ -12,7 +12,8 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
-from zoning.crs import CHINA_BBOX, bd09_to_wgs84, gcj02_to_wgs84, reproject
+from zoning.crs import CHINA_BBOX, bd09_to_wgs84, gcj02_to_wgs84
+from zoning.engine.geometry import reproject_dense
 from zoning.errors import CRSError, DataError
 
 __all__ = ["normalise", "geometry_kind", "guess_crs", "COORD_SYSTEMS"]
@@ -109,7 +110,7 @@ def normalise(geom, crs=None, coord_sys: str | None = None, where: str = ""):
             geom = _swap(geom)
             warnings.append("coordinates were (lat, lon): swapped to (lon, lat)")
         if not crs.equals(GEO, ignore_axis_order=True):
-            geom = reproject(geom, crs, GEO)
+            geom = reproject_dense(geom, crs, GEO)
     else:
         if coord_sys in ("gcj02", "bd09"):
             raise DataError(f"{coord_sys} applies to longitude/latitude, not to projected "
@@ -121,7 +122,8 @@ def normalise(geom, crs=None, coord_sys: str | None = None, where: str = ""):
         if (prefixed and y0 >= 1e7 and x1 < 1e7) or (plain and x0 >= 1e6 and y1 < 1e6):
             geom = _swap(geom)
             warnings.append("columns were (northing, easting): swapped")
-        geom = reproject(geom, crs, GEO)
+        # edges straight in the source CRS stay where they are (cut into 50 m pieces first)
+        geom = reproject_dense(geom, crs, GEO)
     lon0, lat0, lon1, lat1 = shapely.bounds(geom)
     if not np.isfinite([lon0, lat0, lon1, lat1]).all() or not _in_china(lon0, lat0, lon1, lat1):
         raise CRSError(f"coordinates fall outside China (lon [{lon0:.4f}, {lon1:.4f}], lat "

@@ -27,6 +27,7 @@ import numpy as np
 import shapely
 
 from zoning.catalog import SCREENING_KINDS, Catalog, LayerSpec, resolve_catalogs
+from zoning.engine.geometry import GEO, reproject_dense
 from zoning.engine.index import RegionIndex
 from zoning.engine.overlay import check_chunk
 from zoning.errors import DataError, InputError, ZoningError
@@ -110,7 +111,8 @@ class IndexCache:
             return None
         cov = frame.attrs.get("_coverage_geo")
         if cov is None:
-            cov = shapely.union_all(frame.to_crs("EPSG:4490").geometry.values)
+            cov = shapely.union_all(reproject_dense(
+                np.asarray(frame.geometry.values, dtype=object), frame.crs, GEO))
             shapely.prepare(cov)
             frame.attrs["_coverage_geo"] = cov
         return cov

@@ -37,6 +37,7 @@ def _print_check(r):
             f"{fmt(r.area_m2 / M2_PER_MU, 3)} 亩" if r.geometry_type == "polygon" else
             f"长度 {fmt(r.length_m)} m" if r.geometry_type == "line" else "点位")
     colour = {"prohibited": "bold red", "data_missing": "bold magenta",
+              "needs_review": "magenta",
               "needs_major_project_approval": "yellow",
               "needs_limited_activity_certification": "yellow",
               "crossing_no_land_use": "cyan", "not_intersecting": "green"}[r.state.value]

@@ -20,12 +20,35 @@ def project_facts(p: Project, rules: RuleSet) -> dict:
     """
     a = p.attrs
     takes = a.get("takes_land")
+    ptype = rules.check_value("project_type", a.get("project_type"))
+    inferred = None
+    if ptype is None:
+        ptype, inferred = infer_project_type(a.get("industry"), rules)
     return dict(
         takes_land=True if takes is None else bool(takes),
         activity=rules.check_value("activity", a.get("activity")),
         major_project=rules.check_value("major_project", a.get("major_project")),
-        project_type=rules.check_value("project_type", a.get("project_type")),
+        project_type=ptype, inferred=inferred,
     )
+
+
+#: GB/T 4754-2017 sections whose projects are industrial (工业): C 制造业,
+#: D 电力、热力、燃气及水生产和供应业.  Only these are inferred; a B 采矿业 project or a
+#: service may well have a specific siting requirement, so its type is left to the user.
+_INDUSTRIAL_SECTIONS = ("C", "D")
+
+
+def infer_project_type(industry: str | None, rules: RuleSet) -> tuple[str | None, str | None]:
+    """(project type, warning) inferred from the industry code where that is safe.
+
+    A C/D-section code is an industrial project (``industrial``) when the rule
+    set knows that type; anything else stays unknown (None).
+    """
+    if not industry or industry[0] not in _INDUSTRIAL_SECTIONS or \
+            "industrial" not in rules.vocabularies.get("project_type", {}):
+        return None, None
+    return "industrial", (f"未填写项目类型：按行业代码 {industry}（GB/T 4754 {industry[0]} 门类）"
+                          "推定为工业项目（industrial）")
 
 
 def apply_access(index: RegionIndex, p: Project, fp_work, result: CheckResult,

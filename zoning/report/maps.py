@@ -32,6 +32,7 @@ BASEMAPS = ("osm", "tianditu", "amap", "none")
 STATE_COLOUR = {
     State.NOT_INTERSECTING: "#2e7d32", State.CROSSING_NO_LAND_USE: "#0277bd",
     State.LIMITED_ACTIVITY: "#f9a825", State.MAJOR_PROJECT: "#ef6c00",
+    State.NEEDS_REVIEW: "#ad1457",
     State.DATA_MISSING: "#6a1b9a", State.PROHIBITED: "#c62828",
 }
 LAYER_STYLE = {
