@@ -100,7 +100,8 @@ def test_check_txt_json_and_table():
     farm = [lr for lr in d["layers"] if lr["kind"] == "farmland"][0]
     assert farm["overlap"]["m2"] > 0 and farm["features"]
     r = CliRunner().invoke(main, ["check", str(txt), "--no-land"])
-    assert r.exit_code == 0 and "穿越不占地" in r.output and "公顷" in r.output
+    # no project type outside the 城镇开发边界: needs review, not 不涉及
+    assert r.exit_code == 0 and "需补充信息" in r.output and "公顷" in r.output
 
 
 def test_check_bad_inputs_are_messages(tmp_path):

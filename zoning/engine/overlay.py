@@ -47,8 +47,7 @@ from zoning.engine.verdict import apply_access, project_facts
 from zoning.errors import DataError
 from zoning.options import CheckOptions
 from zoning.project import Project
-from zoning.results import (M2_PER_MU, CheckResult, FeatureHit, LayerResult, State,
-                            most_severe)
+from zoning.results import M2_PER_MU, CheckResult, FeatureHit, LayerResult, State, most_severe
 from zoning.rules.three_lines import Facts, canonical_zone
 
 __all__ = ["check_chunk", "uncovered", "NOISE_M", "GAP_M2", "GAP_M", "COVERAGE_KIND"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoning.engine.index import RegionIndex
 from zoning.project import Project
-from zoning.results import CheckResult, LayerResult, State
+from zoning.results import SEVERITY, CheckResult, LayerResult, State
 from zoning.rules.access import UNIT_CLASS_ZH, strictest, unit_class_of
 from zoning.rules.access import evaluate as evaluate_access
 from zoning.rules.three_lines import RuleSet
@@ -77,12 +77,21 @@ def apply_access(index: RegionIndex, p: Project, fp_work, result: CheckResult,
         "findings": [f.to_dict() for f in findings],
     }
     worst = [f for f in findings if f.outcome == outcome and outcome != "not_applicable"]
+    # a review that waits for a project attribute, or a hint rule that would prohibit,
+    # cannot be cleared by the engine: the layer needs review (需补充信息)
+    unsure = [f for f in findings if f.outcome == "review" and
+              (f.needs_info or f.confidence == "hint")]
     for lr in unit_layers:
         if outcome == "prohibited":
             lr.state = State.PROHIBITED
             lr.rule = ",".join(sorted({f.rule_id for f in worst}))
             lr.basis = "生态环境准入清单：" + "；".join(
                 f"{f.unit_code} {f.rule_id}：{f.clause}（{f.source}）" for f in worst)
-        elif outcome in ("restricted", "review", "required"):
+        elif unsure and SEVERITY[lr.state] < SEVERITY[State.NEEDS_REVIEW]:
+            lr.state = State.NEEDS_REVIEW
+            lr.rule = ",".join(sorted({f.rule_id for f in unsure}))
+            lr.basis = "生态环境准入清单：" + "；".join(
+                f"{f.unit_code} {f.rule_id}：{f.finding}" for f in unsure)
+        if outcome in ("restricted", "review", "required"):
             lr.notes.append(f"准入清单：{len(worst)} 条条款结论为“{worst[0].outcome_zh}”，见符合性分析表")
 

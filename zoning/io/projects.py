@@ -50,6 +50,8 @@ COLUMN_ALIASES = {
     "major_project": ["major_project", "重大项目类别", "重大项目"],
     "project_type": ["project_type", "项目类型"],
     "energy_tce": ["energy_tce", "年综合能耗", "综合能耗", "能耗"],
+    "tailings": ["tailings", "是否涉及尾矿库", "涉及尾矿库", "尾矿库"],
+    "purpose": ["purpose", "建设目的", "改建目的"],
 }
 def _columns(df: pd.DataFrame) -> dict:
     lower = {str(c).strip().lower(): c for c in df.columns}
