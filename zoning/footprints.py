@@ -16,10 +16,41 @@ from zoning.crs import CHINA_BBOX, bd09_to_wgs84, gcj02_to_wgs84
 from zoning.engine.geometry import reproject_dense
 from zoning.errors import CRSError, DataError
 
-__all__ = ["normalise", "geometry_kind", "guess_crs", "COORD_SYSTEMS"]
+__all__ = ["normalise", "geometry_kind", "guess_crs", "COORD_SYSTEMS", "parse_coord_sys",
+           "lonlat_undeclared"]
 
 GEO = CRS.from_epsg(4490)
 COORD_SYSTEMS = ("cgcs2000", "wgs84", "gcj02", "bd09")
+#: words users write for a coordinate type (坐标类型), matched after removing spaces,
+#: hyphens and underscores; a value containing one of the Chinese names also matches
+_COORD_WORDS = {
+    "gcj02": ("gcj02", "gcj", "高德", "腾讯", "火星", "amap", "gaode", "tencent", "qq"),
+    "bd09": ("bd09", "bd09ll", "bd", "百度", "baidu"),
+    "wgs84": ("wgs84", "wgs", "gps", "4326", "epsg4326"),
+    "cgcs2000": ("cgcs2000", "cgcs", "2000", "国家2000", "2000国家大地坐标系", "天地图",
+                 "4490", "epsg4490"),
+}
+
+
+def parse_coord_sys(value) -> str | None:
+    """The coordinate type a user wrote (高德/腾讯/百度/WGS84/CGCS2000 …), or None if empty.
+
+    >>> [parse_coord_sys(v) for v in ("高德", "腾讯地图", "百度", "WGS-84", "CGCS2000", None)]
+    ['gcj02', 'gcj02', 'bd09', 'wgs84', 'cgcs2000', None]
+    """
+    if value is None or str(value).strip() == "":
+        return None
+    s = str(value).strip().lower()
+    for ch in " -_:：（）()":
+        s = s.replace(ch, "")
+    for key, words in _COORD_WORDS.items():
+        if s in words:
+            return key
+    for key, words in _COORD_WORDS.items():
+        if any(w in s for w in words if not w.isascii()):
+            return key
+    raise DataError(f"unknown coordinate system (坐标类型) {value!r}; use 高德/腾讯 (GCJ-02), "
+                    "百度 (BD-09), WGS84 or CGCS2000")
 
 
 def geometry_kind(geom) -> str:
@@ -78,6 +109,25 @@ def guess_crs(geom) -> tuple[CRS, list[str], bool]:
                    "--crs, e.g. EPSG:4545)")
 
 
+def lonlat_undeclared(geom, crs, coord_sys) -> bool:
+    """Whether a footprint is longitude/latitude of no declared coordinate type.
+
+    Such coordinates might have been picked in 高德/腾讯 (GCJ-02); the wiring checks
+    them both ways (see :func:`zoning.screen.screen_projects`).
+    """
+    if parse_coord_sys(coord_sys) is not None:
+        return False
+    if crs is None:
+        try:
+            return guess_crs(geom)[0].is_geographic
+        except (CRSError, DataError):
+            return False
+    try:
+        return CRS.from_user_input(crs).is_geographic
+    except Exception:
+        return False
+
+
 def normalise(geom, crs=None, coord_sys: str | None = None, where: str = ""):
     """Return ``(geom_in_EPSG4490, kind, warnings)`` for one footprint.
 
@@ -90,10 +140,7 @@ def normalise(geom, crs=None, coord_sys: str | None = None, where: str = ""):
         raise DataError("empty or missing geometry")
     if not np.isfinite(shapely.get_coordinates(geom)).all():
         raise DataError("geometry has NaN or infinite coordinates")
-    coord_sys = (coord_sys or "").lower().replace("-", "").replace("_", "") or None
-    if coord_sys and coord_sys not in COORD_SYSTEMS:
-        raise DataError(f"unknown coordinate system {coord_sys!r}; use one of "
-                        f"{', '.join(COORD_SYSTEMS)}")
+    coord_sys = parse_coord_sys(coord_sys)
     if crs is None:
         crs, w, swapped = guess_crs(geom)
         warnings += w

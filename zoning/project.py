@@ -129,6 +129,8 @@ class Project:
     status: str = "ok"  # ok | error
     error: str = ""
     source: str = ""
+    #: lon/lat given without a coordinate type: might be GCJ-02 (checked both ways)
+    lonlat_undeclared: bool = False
 
     @property
     def ok(self) -> bool:
@@ -156,4 +158,5 @@ class Project:
         return cls(row=rec.get("row"), project_id=str(rec.get("project_id", "") or ""),
                    name=str(rec.get("name") or ""), geometry=geom, kind=str(kind or ""),
                    attrs=attrs, warnings=list(rec.get("warnings") or []), status=status,
-                   error=error, source=str(rec.get("source") or ""))
+                   error=error, source=str(rec.get("source") or ""),
+                   lonlat_undeclared=bool(rec.get("lonlat_undeclared") or False))

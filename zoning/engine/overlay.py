@@ -50,7 +50,8 @@ from zoning.project import Project
 from zoning.results import M2_PER_MU, CheckResult, FeatureHit, LayerResult, State, most_severe
 from zoning.rules.three_lines import Facts, canonical_zone
 
-__all__ = ["check_chunk", "uncovered", "NOISE_M", "GAP_M2", "GAP_M", "COVERAGE_KIND"]
+__all__ = ["check_chunk", "uncovered", "coverage_row", "overall", "NOISE_M", "GAP_M2", "GAP_M",
+           "COVERAGE_KIND"]
 
 #: geometric noise width (m): an overlap thinner than this on average is a sliver
 NOISE_M = 1e-3

@@ -25,7 +25,7 @@ import pandas as pd
 import shapely
 
 from zoning.errors import DataError
-from zoning.footprints import normalise
+from zoning.footprints import lonlat_undeclared, normalise
 from zoning.io.vector import read_vector
 from zoning.project import ATTRIBUTES, parse_attributes, parse_bool
 from zoning.project import clean as _clean
@@ -79,7 +79,7 @@ def _row_attrs(rec: dict, cols: dict) -> dict:
 def project_table(rows: list[dict]) -> gpd.GeoDataFrame:
     """Build a project table from row dicts (see module doc for the columns)."""
     base = {"row": None, "project_id": "", "name": "", "status": "ok", "error": "",
-            "warnings": None, "kind": None, "source": ""}
+            "warnings": None, "kind": None, "source": "", "lonlat_undeclared": False}
     recs = []
     for r in rows:
         d = dict(base)
@@ -147,7 +147,8 @@ def read_footprint(path, crs=None, coord_sys=None, encoding=None, layer=None,
     try:
         g, src_crs, w = _footprint_from_file(path, crs, coord_sys, encoding, layer)
         geom, kind, w2 = normalise(g, src_crs, coord_sys)
-        row.update(geometry=geom, kind=kind, warnings=w + w2)
+        row.update(geometry=geom, kind=kind, warnings=w + w2,
+                   lonlat_undeclared=lonlat_undeclared(g, src_crs, coord_sys))
     except DataError as e:
         if e.path is None:
             e = DataError(e.message, path=path, row=e.row, feature=e.feature)
@@ -196,7 +197,8 @@ def read_projects(path, crs=None, coord_sys=None, encoding=None, layer=None,
             row.update(_row_attrs(rec, cols))
             cs = _clean(rec.get(cols["coord_sys"])) if "coord_sys" in cols else coord_sys
             geom, kind, w = normalise(g, src_crs, cs)
-            row.update(geometry=geom, kind=kind, warnings=w)
+            row.update(geometry=geom, kind=kind, warnings=w,
+                       lonlat_undeclared=lonlat_undeclared(g, src_crs, cs))
         except DataError as e:
             row.update(geometry=None, status="error", error=str(e))
         rows.append(row)
@@ -265,7 +267,8 @@ def _read_table(path: Path, crs, coord_sys, encoding, sheet) -> gpd.GeoDataFrame
             else:
                 raise DataError("no footprint: WKT, lon/lat and path are all empty")
             geom, kind, w = normalise(g, src, cs)
-            row.update(geometry=geom, kind=kind, warnings=w0 + w)
+            row.update(geometry=geom, kind=kind, warnings=w0 + w,
+                       lonlat_undeclared=lonlat_undeclared(g, src, cs))
         except DataError as e:
             row.update(geometry=None, status="error", error=str(e))
         rows.append(row)
