@@ -242,22 +242,21 @@ def _merge_layers(parts: list[LayerResult]) -> LayerResult:
         m.relation = "overlaps" if m.relation == "within" else m.relation
     else:
         m.relation = "touches" if "touches" in rels else "none"
-    near = [lr for lr in parts if lr.nearest_m is not None]
+    near = [(lr.nearest_m, lr.nearest_id) for lr in parts if lr.nearest_m is not None]
     if near:
-        best = min(near, key=lambda lr: lr.nearest_m)
-        m.nearest_m, m.nearest_id = best.nearest_m, best.nearest_id
+        m.nearest_m, m.nearest_id = min(near, key=lambda t: t[0])
     return m
 
 
 def _merge_access(parts: list[dict | None]) -> dict | None:
     from zoning.rules.access import OUTCOMES
 
-    parts = [a for a in parts if a]
-    if len(parts) <= 1:
-        return parts[0] if parts else None
-    return {"units": [u for a in parts for u in a["units"]],
-            "outcome": max((a["outcome"] for a in parts), key=OUTCOMES.index),
-            "findings": [f for a in parts for f in a["findings"]]}
+    have: list[dict] = [a for a in parts if a]
+    if len(have) <= 1:
+        return have[0] if have else None
+    return {"units": [u for a in have for u in a["units"]],
+            "outcome": max((a["outcome"] for a in have), key=OUTCOMES.index),
+            "findings": [f for a in have for f in a["findings"]]}
 
 
 def _merge_regions(p: Project, results: list[CheckResult], cats: list[Catalog],
@@ -536,7 +535,7 @@ def _hit_sets(r: CheckResult) -> dict[str, set[str]]:
 
 def _difference(r: CheckResult, alt: CheckResult) -> list[str]:
     """How the result of the GCJ-02 reading differs (verdict, then features hit)."""
-    out = []
+    out: list[str] = []
     if not alt.ok:
         return out
     if r.state != alt.state:

@@ -221,7 +221,7 @@ def _check_kinds(index: RegionIndex, projects: list[Project], ch: _Chunk, opts: 
                 elif ok[k]:
                     facts = Facts(relation=lr.relation, zones=zones,
                                   coverage="full" if gap_ok else "partial",
-                                  geometry=ch.kinds[k], **facts_base[k])
+                                  geometry=ch.kinds[k], **(facts_base[k] or {}))
                     rule = index.rules.evaluate(kind, facts)
                     lr.state, lr.rule, lr.basis = rule.state, rule.id, rule.basis
                 per_project[k].append(lr)
