@@ -176,23 +176,32 @@ def normalise(geom, crs=None, coord_sys: str | None = None, where: str = ""):
         raise CRSError(f"coordinates fall outside China (lon [{lon0:.4f}, {lon1:.4f}], lat "
                        f"[{lat0:.4f}, {lat1:.4f}] after reading as {crs.name}): wrong CRS, "
                        "a missing zone prefix or swapped axes?")
-    if coord_sys == "gcj02":
-        geom = shapely.transform(geom, lambda xy: np.column_stack(
-            gcj02_to_wgs84(xy[:, 0], xy[:, 1])))
-        warnings.append("converted from GCJ-02 (高德/腾讯) to WGS84/CGCS2000")
-    elif coord_sys == "bd09":
-        geom = shapely.transform(geom, lambda xy: np.column_stack(
-            bd09_to_wgs84(xy[:, 0], xy[:, 1])))
-        warnings.append("converted from BD-09 (百度) to WGS84/CGCS2000")
+    geom = _from_web_map(geom, coord_sys, warnings)
     kind = geometry_kind(geom)
     if not shapely.is_valid(geom):
-        reason = shapely.is_valid_reason(geom)
-        fixed = shapely.make_valid(geom)
-        parts = [p for p in shapely.get_parts(shapely.get_parts(fixed))
-                 if shapely.get_dimensions(p) == {"point": 0, "line": 1, "polygon": 2}[kind]]
-        if not parts:
-            raise DataError(f"invalid geometry ({reason}) could not be repaired")
-        fixed = shapely.union_all(parts) if kind != "point" else shapely.multipoints(parts)
-        warnings.append(f"invalid geometry ({reason}) repaired with make_valid")
-        geom = fixed
+        geom = _repair(geom, kind, warnings)
     return geom, kind, warnings
+
+
+def _from_web_map(geom, coord_sys: str | None, warnings: list[str]):
+    """GCJ-02 / BD-09 lon/lat converted to WGS84/CGCS2000, when the user said so."""
+    if coord_sys == "gcj02":
+        warnings.append("converted from GCJ-02 (高德/腾讯) to WGS84/CGCS2000")
+        return shapely.transform(geom, lambda xy: np.column_stack(
+            gcj02_to_wgs84(xy[:, 0], xy[:, 1])))
+    if coord_sys == "bd09":
+        warnings.append("converted from BD-09 (百度) to WGS84/CGCS2000")
+        return shapely.transform(geom, lambda xy: np.column_stack(
+            bd09_to_wgs84(xy[:, 0], xy[:, 1])))
+    return geom
+
+
+def _repair(geom, kind: str, warnings: list[str]):
+    reason = shapely.is_valid_reason(geom)
+    fixed = shapely.make_valid(geom)
+    parts = [p for p in shapely.get_parts(shapely.get_parts(fixed))
+             if shapely.get_dimensions(p) == {"point": 0, "line": 1, "polygon": 2}[kind]]
+    if not parts:
+        raise DataError(f"invalid geometry ({reason}) could not be repaired")
+    warnings.append(f"invalid geometry ({reason}) repaired with make_valid")
+    return shapely.union_all(parts) if kind != "point" else shapely.multipoints(parts)

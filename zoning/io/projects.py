@@ -16,6 +16,8 @@ with ``status="error"`` and the reason; no row is ever dropped.
 
 from __future__ import annotations
 
+import difflib
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -31,7 +33,9 @@ from zoning.io.vector import read_vector
 from zoning.project import ATTRIBUTES, parse_attributes, parse_bool
 from zoning.project import clean as _clean
 
-__all__ = ["read_projects", "read_footprint", "project_table", "COLUMN_ALIASES",
+log = logging.getLogger(__name__)
+
+__all__ = ["unknown_headers", "read_projects", "read_footprint", "project_table", "COLUMN_ALIASES",
            "ATTRIBUTES", "parse_bool"]
 
 #: canonical column → accepted header names (case-insensitive)
@@ -206,7 +210,7 @@ def read_projects(path, crs=None, coord_sys=None, encoding=None, layer=None,
     return project_table(rows)
 
 
-def _read_table(path: Path, crs, coord_sys, encoding, sheet) -> gpd.GeoDataFrame:
+def _read_frame(path: Path, encoding, sheet) -> pd.DataFrame:
     if path.suffix.lower() == ".csv":
         raw = path.read_bytes()
         enc = encoding
@@ -218,59 +222,97 @@ def _read_table(path: Path, crs, coord_sys, encoding, sheet) -> gpd.GeoDataFrame
                 enc = "gb18030"
         from io import StringIO
 
-        df = pd.read_csv(StringIO(raw.decode(enc)), dtype=str, keep_default_na=False)
-    else:
+        return pd.read_csv(StringIO(raw.decode(enc)), dtype=str, keep_default_na=False)
+    try:
+        return pd.read_excel(path, sheet_name=sheet or 0, dtype=str, keep_default_na=False)
+    except ValueError as e:
+        raise DataError(f"cannot read sheet: {e}", path=path) from None
+
+
+def unknown_headers(columns, path: Path | None = None) -> list[str]:
+    """Chinese warnings for headers no reader knows, naming the closest known name.
+
+    A header with a close known name (difflib) is probably misspelt, and a misspelt
+    optional column silently changes the verdict: it is warned about on every row.
+    Other unknown headers (notes, a reviewer's own columns) are only logged.
+
+    >>> unknown_headers(["项目编号", "行业代吗", "备注"])
+    ['未识别的列“行业代吗”已忽略：是否应为“行业代码”？']
+    """
+    known = {a.lower(): a for aliases in COLUMN_ALIASES.values() for a in aliases}
+    out = []
+    for c in columns:
+        name = str(c).strip()
+        if name.lower() in known or not name:
+            continue
+        close = difflib.get_close_matches(name.lower(), list(known), n=1, cutoff=0.6)
+        if close:
+            out.append(f"未识别的列“{name}”已忽略：是否应为“{known[close[0]]}”？")
+        else:
+            log.warning("%s: column %r is not a known header and is ignored", path or "", name)
+    return out
+
+
+def _row_geometry(rec: dict, cols: dict, path: Path, row_crs, cs):
+    """(geometry, its CRS or None, warnings) of one list row."""
+    wkt = _clean(rec.get(cols["wkt"])) if "wkt" in cols else None
+    fpath = _clean(rec.get(cols["path"])) if "path" in cols else None
+    lon = _clean(rec.get(cols["lon"])) if "lon" in cols else None
+    lat = _clean(rec.get(cols["lat"])) if "lat" in cols else None
+    if wkt:
         try:
-            df = pd.read_excel(path, sheet_name=sheet or 0, dtype=str, keep_default_na=False)
-        except ValueError as e:
-            raise DataError(f"cannot read sheet: {e}", path=path) from None
+            g = shapely.from_wkt(wkt)
+        except shapely.errors.GEOSException as e:
+            raise DataError(f"WKT cannot be parsed: {e}") from None
+        return g, row_crs, []  # None: inferred (lon/lat or prefixed GK), with a warning
+    if fpath:
+        fp = Path(fpath)
+        if not fp.is_absolute():
+            fp = path.parent / fp
+        g, src, w0 = _footprint_from_file(fp, row_crs, cs, None, None)
+        if src is None:
+            raise DataError(f"footprint file {fp} has no CRS; give a crs column")
+        return g, src, w0
+    if lon is not None and lat is not None:
+        try:
+            g = shapely.Point(float(lon), float(lat))
+        except ValueError:
+            raise DataError(f"lon/lat {lon!r}, {lat!r} are not numbers") from None
+        return g, row_crs or "EPSG:4490", []
+    raise DataError("no footprint: WKT, lon/lat and path are all empty")
+
+
+def _table_row(rec: dict, cols: dict, i: int, path: Path, crs, coord_sys) -> dict:
+    row = _row_head(rec, cols, i, path)
+    try:
+        row.update(_row_attrs(rec, cols))
+        row_crs = _clean(rec.get(cols["crs"])) if "crs" in cols else None
+        row_crs = row_crs or crs
+        if row_crs is not None and re.fullmatch(r"\d{4,5}", str(row_crs)):
+            row_crs = f"EPSG:{row_crs}"
+        cs = (_clean(rec.get(cols["coord_sys"])) if "coord_sys" in cols else None) \
+            or coord_sys
+        g, src, w0 = _row_geometry(rec, cols, path, row_crs, cs)
+        geom, kind, w = normalise(g, src, cs)
+        row.update(geometry=geom, kind=kind, warnings=w0 + w,
+                   lonlat_undeclared=lonlat_undeclared(g, src, cs))
+    except DataError as e:
+        row.update(geometry=None, status="error", error=str(e))
+    return row
+
+
+def _read_table(path: Path, crs, coord_sys, encoding, sheet) -> gpd.GeoDataFrame:
+    df = _read_frame(path, encoding, sheet)
     cols = _columns(df)
     has_geom = {"wkt", "path"} & set(cols) or {"lon", "lat"} <= set(cols)
     if not has_geom:
         raise DataError("the list has no footprint column: give WKT (wkt/几何), lon+lat "
                         "(经度/纬度) or a file path (path/文件) column; columns are "
                         f"{list(df.columns)}", path=path)
+    header_warnings = unknown_headers(df.columns, path)
     rows = []
     for i, rec in enumerate(df.to_dict("records"), start=1):
-        row = _row_head(rec, cols, i, path)
-        try:
-            row.update(_row_attrs(rec, cols))
-            row_crs = _clean(rec.get(cols["crs"])) if "crs" in cols else None
-            row_crs = row_crs or crs
-            if row_crs is not None and re.fullmatch(r"\d{4,5}", str(row_crs)):
-                row_crs = f"EPSG:{row_crs}"
-            cs = (_clean(rec.get(cols["coord_sys"])) if "coord_sys" in cols else None) \
-                or coord_sys
-            w0 = []
-            wkt = _clean(rec.get(cols["wkt"])) if "wkt" in cols else None
-            fpath = _clean(rec.get(cols["path"])) if "path" in cols else None
-            lon = _clean(rec.get(cols["lon"])) if "lon" in cols else None
-            lat = _clean(rec.get(cols["lat"])) if "lat" in cols else None
-            if wkt:
-                try:
-                    g = shapely.from_wkt(wkt)
-                except shapely.errors.GEOSException as e:
-                    raise DataError(f"WKT cannot be parsed: {e}") from None
-                src = row_crs  # None: inferred (lon/lat or prefixed GK), with a warning
-            elif fpath:
-                fp = Path(fpath)
-                if not fp.is_absolute():
-                    fp = path.parent / fp
-                g, src, w0 = _footprint_from_file(fp, row_crs, cs, None, None)
-                if src is None:
-                    raise DataError(f"footprint file {fp} has no CRS; give a crs column")
-            elif lon is not None and lat is not None:
-                try:
-                    g = shapely.Point(float(lon), float(lat))
-                except ValueError:
-                    raise DataError(f"lon/lat {lon!r}, {lat!r} are not numbers") from None
-                src = row_crs or "EPSG:4490"
-            else:
-                raise DataError("no footprint: WKT, lon/lat and path are all empty")
-            geom, kind, w = normalise(g, src, cs)
-            row.update(geometry=geom, kind=kind, warnings=w0 + w,
-                       lonlat_undeclared=lonlat_undeclared(g, src, cs))
-        except DataError as e:
-            row.update(geometry=None, status="error", error=str(e))
+        row = _table_row(rec, cols, i, path, crs, coord_sys)
+        row["warnings"] = header_warnings + list(row.get("warnings") or [])
         rows.append(row)
     return project_table(rows)
