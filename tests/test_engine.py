@@ -152,7 +152,8 @@ def test_urban_boundary(cat):
 
 
 def test_control_units_and_shoreline_distance(cat):
-    r = run(cat, B(-100, -2000, 100, -1500))
+    # (with an industry code: without one the access lists would ask for it)
+    r = run(cat, B(-100, -2000, 100, -1500), industry="E4812", nature="新建")
     cu = r.layer("control_unit")
     assert sorted(h.feature_id for h in cu.hits) == ["ZH50000110001", "ZH50000230001"]
     assert [h.share for h in cu.hits] == [pytest.approx(0.5), pytest.approx(0.5)]

@@ -35,7 +35,7 @@ from zoning.options import CheckOptions
 from zoning.project import Project
 from zoning.rules.three_lines import load_rules
 
-from .minicat import CRS, LAYERS, OX, OY, SPECS, B
+from .minicat import CRS, LAYERS, SPECS, B
 
 GEOD = Geod(ellps="GRS80")
 RULES = load_rules()

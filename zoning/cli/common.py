@@ -73,7 +73,11 @@ def check_options(f):
         click.option("--radius", "radius_m", type=float, default=0.0, show_default=True,
                      help="Also list layer features within this distance (m)."),
         click.option("--min-area", "min_report_m2", type=float, default=0.0, show_default=True,
-                     help="Reporting threshold (m²): smaller overlaps are noted, not judged."),
+                     help="Reporting threshold (m²): smaller overlaps are marked 低于报告阈值; "
+                          "they still count for the verdict unless --min-area-drops."),
+        click.option("--min-area-drops", "min_area_drops", is_flag=True,
+                     help="Let overlaps below --min-area leave the verdict too (an explicit "
+                          "opt-out; they stay noted)."),
         click.option("--tolerance", "tolerance_m2", type=float, default=1e-4, show_default=True,
                      help="Geometric tolerance (m²): at or below it polygons only touch."),
     ]
@@ -130,7 +134,8 @@ def options_from(kw):
 
     try:
         return CheckOptions(area_method=kw["area_method"], radius_m=kw["radius_m"],
-                            min_report_m2=kw["min_report_m2"], tolerance_m2=kw["tolerance_m2"])
+                            min_report_m2=kw["min_report_m2"], tolerance_m2=kw["tolerance_m2"],
+                            min_area_drops=kw.get("min_area_drops", False))
     except OptionError as e:
         raise click.BadParameter(str(e)) from None
 
