@@ -367,3 +367,28 @@ def test_screen_table_keeps_rows_across_regions(tmp_path):
     out = r.layer("coverage")
     assert out.state is State.DATA_MISSING and out.overlap_length_m > 100_000
     assert r.layer("control_unit").hits and r.state is State.DATA_MISSING
+
+
+def test_maybe_two_high_without_energy_needs_review(tmp_path):
+    """An industry that is 两高 above a provincial energy floor, with no energy figure."""
+    folder = tmp_path / "access"
+    folder.mkdir()
+    doc = {"access_version": 1, "jurisdiction": {"level": "national", "code": "000000"},
+           "definitions": {"two_high_industries": {"codes": ["C26"]}},
+           "rules": [{"id": "N-2H", "dimension": "空间布局约束", "effect": "prohibit",
+                      "two_high": True, "text": "禁止新建两高项目（测试）。",
+                      "source": {"doc": "测试", "real": False}, "confidence": "auto"}]}
+    prov = {"access_version": 1, "jurisdiction": {"level": "province", "code": "500000"},
+            "parameters": {"two_high_min_energy_tce": 10_000}, "rules": []}
+    (folder / "a.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    (folder / "p.yaml").write_text(yaml.safe_dump(prov, allow_unicode=True), encoding="utf-8")
+    cat = load_catalog(write_catalog(tmp_path))
+    cat.access_rules = folder
+    site = B(-8000, -8000, -7000, -7000)  # inside the urban boundary, no other layer
+    unknown = run(cat, site, industry="C2614", project_type="industrial_park")
+    assert unknown.layer("control_unit").state is State.NEEDS_REVIEW
+    assert unknown.state is State.NEEDS_REVIEW and "年综合能耗" in unknown.basis[0]
+    big = run(cat, site, industry="C2614", project_type="industrial_park", energy_tce=20_000)
+    assert big.state is State.PROHIBITED
+    small = run(cat, site, industry="C2614", project_type="industrial_park", energy_tce=500)
+    assert small.state is State.NOT_INTERSECTING

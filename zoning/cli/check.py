@@ -101,17 +101,20 @@ def _print_access(acc):
 @click.option("--major-project", help="国家重大项目 category: central, military, transport, "
                                       "grid, energy, water, ndrc_infra, ndrc_mechanism.")
 @click.option("--project-type", help="urban_construction, industrial_park, urban_residential, "
-                                     "linear, special_siting, rural, other.")
+                                     "linear, special_siting, rural, industrial, other "
+                                     "(a C/D industry code without it: industrial).")
 @click.option("--industry", help="GB/T 4754-2017 industry code, e.g. C2614.")
 @click.option("--nature", help="建设性质: 新建 / 扩建 / 改建.")
 @click.option("--energy", "energy_tce", type=float, help="年综合能耗 (tce/year).")
+@click.option("--tailings", help="是否涉及尾矿库: 是/否 (yes/no).")
+@click.option("--purpose", help="建设目的, e.g. 提升安全 / 生态环境保护 (for the 改建 exemptions).")
 @click.option("--name", default="", help="Project name for the report.")
 @click.option("--map", "map_file", type=click.Path(path_type=Path),
               help="Also write a Folium HTML map of the project to this file.")
 @map_options
 def check_cmd(footprint, catalogs, region, as_json, crs, coord_sys, encoding, src_layer,
-              no_land, activity, major_project, project_type, industry, nature, energy_tce, name,
-              map_file, basemap, tianditu_key, **kw):
+              no_land, activity, major_project, project_type, industry, nature, energy_tce,
+              tailings, purpose, name, map_file, basemap, tianditu_key, **kw):
     """Check one project footprint (any vector file, KML/KMZ or 部标 TXT) against every layer."""
     from zoning.io.projects import read_footprint
     from zoning.screen import screen
@@ -119,7 +122,7 @@ def check_cmd(footprint, catalogs, region, as_json, crs, coord_sys, encoding, sr
     opts = options_from(kw)
     attrs = dict(takes_land=False if no_land else None, activity=activity,
                  major_project=major_project, project_type=project_type, industry=industry,
-                 nature=nature, energy_tce=energy_tce)
+                 nature=nature, energy_tce=energy_tce, tailings=tailings, purpose=purpose)
     table = read_footprint(footprint, crs=crs, coord_sys=coord_sys, encoding=encoding,
                            layer=src_layer, **attrs)
     if name:
@@ -138,7 +141,8 @@ def check_cmd(footprint, catalogs, region, as_json, crs, coord_sys, encoding, sr
         from zoning.report.maps import project_map
         from zoning.screen import load_index
 
-        cat = next(c for c in cats if c.region_id == r.region)
+        first = r.region.split("+")[0]  # a footprint across regions: mapped with the first
+        cat = next(c for c in cats if c.region_id == first)
         m = warn_map(project_map, r, table.geometry.iloc[0], load_index(cat, opts),
                       basemap=basemap, tianditu_key=tianditu_key)
         size = save_map(m, map_file)
