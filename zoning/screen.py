@@ -528,6 +528,10 @@ def _gcj02_hints(projects: list[Project], out: list[CheckResult], cats: list[Cat
                                    "。请确认坐标类型（坐标类型列或 coord_sys）。")
 
 
+def _ids(ids: list[str]) -> str:
+    return ", ".join(ids[:5]) + (f" 等 {len(ids)} 个" if len(ids) > 5 else "")
+
+
 def _hit_sets(r: CheckResult) -> dict[str, set[str]]:
     return {f"{lr.kind_zh}（{lr.layer}）": {h.feature_id for h in lr.hits} for lr in r.layers
             if lr.kind not in ("shoreline", COVERAGE_KIND)}
@@ -546,6 +550,6 @@ def _difference(r: CheckResult, alt: CheckResult) -> list[str]:
         if a != b:
             more, fewer = sorted(b - a), sorted(a - b)
             out.append(f"{layer} " + "，".join(
-                ([f"另涉及 {', '.join(more[:5])}"] if more else []) +
-                ([f"不再涉及 {', '.join(fewer[:5])}"] if fewer else [])))
+                ([f"另涉及 {_ids(more)}"] if more else []) +
+                ([f"不再涉及 {_ids(fewer)}"] if fewer else [])))
     return out
