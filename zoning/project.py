@@ -14,15 +14,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from zoning.errors import InputError
+from zoning.errors import DataError, InputError
 from zoning.rules.industry import validate_industry
+from zoning.rules.landuse import parse_declared
 
 __all__ = ["Project", "ATTRIBUTES", "parse_attributes", "parse_bool", "clean"]
 
 #: project attributes the rules read (see the README for their values)
 ATTRIBUTES = ("industry", "nature", "takes_land", "activity", "major_project",
-              "project_type", "energy_tce", "tailings", "purpose")
+              "project_type", "energy_tce", "landuse_declared", "tailings", "purpose")
 
 #: 建设目的 words that mean "to raise the safety or environmental-protection level"
 #: (《长江保护法》: 以提升安全、生态环境保护水平为目的的改建)
@@ -44,7 +46,7 @@ _FALSE = {"0", "false", "no", "n", "否", "不占地", "不用地", "f"}
 
 def clean(v: Any) -> Any:
     """None for empty cells and NaN; stripped text otherwise."""
-    if v is None:
+    if v is None or v is pd.NA:
         return None
     if isinstance(v, float) and math.isnan(v):
         return None
@@ -93,8 +95,8 @@ def parse_attributes(raw: Mapping[str, Any]) -> dict[str, Any]:
     >>> parse_attributes({"industry": "c 2614", "takes_land": "否", "energy_tce": "12"})
     ... # doctest: +NORMALIZE_WHITESPACE
     {'industry': 'C2614', 'nature': None, 'takes_land': False, 'activity': None,
-     'major_project': None, 'project_type': None, 'energy_tce': 12.0, 'tailings': None,
-     'purpose': None}
+     'major_project': None, 'project_type': None, 'energy_tce': 12.0, 'landuse_declared': None,
+     'tailings': None, 'purpose': None}
     """
     out: dict[str, Any] = {}
     for a in ATTRIBUTES:
@@ -109,6 +111,8 @@ def parse_attributes(raw: Mapping[str, Any]) -> dict[str, Any]:
             v = parse_energy(v)
         elif a == "industry":
             v = validate_industry(v)
+        elif a == "landuse_declared":
+            v = parse_declared(raw.get(a))
         elif v is not None:
             v = str(v)
         out[a] = v
@@ -146,17 +150,24 @@ class Project:
         from zoning.footprints import geometry_kind
 
         geom = rec.get(geom_col)
-        status = str(rec.get("status") or "ok")
-        error = str(rec.get("error") or "")
+        status = str(clean(rec.get("status")) or "ok")
+        error = str(clean(rec.get("error")) or "")
         attrs = {a: clean(rec.get(a)) for a in ATTRIBUTES}
         if status == "ok":
             try:
                 attrs = parse_attributes(rec)
             except InputError as e:
                 status, error = "error", str(e)
-        kind = rec.get("kind") or (geometry_kind(geom) if geom is not None else "")
-        return cls(row=rec.get("row"), project_id=str(rec.get("project_id", "") or ""),
-                   name=str(rec.get("name") or ""), geometry=geom, kind=str(kind or ""),
+        kind = clean(rec.get("kind"))  # a missing cell may be None, NaN or pd.NA
+        if kind not in ("point", "line", "polygon"):
+            kind = ""
+            if geom is not None and status == "ok":
+                try:
+                    kind = geometry_kind(geom)
+                except (DataError, TypeError, AttributeError):
+                    status, error = "error", "empty, missing or mixed footprint geometry"
+        return cls(row=rec.get("row"), project_id=str(clean(rec.get("project_id")) or ""),
+                   name=str(clean(rec.get("name")) or ""), geometry=geom, kind=str(kind or ""),
                    attrs=attrs, warnings=list(rec.get("warnings") or []), status=status,
                    error=error, source=str(rec.get("source") or ""),
                    lonlat_undeclared=bool(rec.get("lonlat_undeclared") or False))

@@ -27,12 +27,12 @@ import numpy as np
 import shapely
 
 from zoning.catalog import SCREENING_KINDS, Catalog, LayerSpec, resolve_catalogs
-from zoning.crs import gcj02_to_wgs84
 from zoning.engine.geometry import GEO, measure, reproject_dense
-from zoning.engine.index import RegionIndex
+from zoning.engine.index import EXTRA_KINDS, RegionIndex
 from zoning.engine.overlay import COVERAGE_KIND, GAP_M, GAP_M2, check_chunk, coverage_row, overall
-from zoning.errors import DataError, InputError, ZoningError
+from zoning.errors import DatabaseError, DataError, InputError, ZoningError
 from zoning.footprints import lonlat_undeclared, normalise
+from zoning.gcj02 import gcj02_to_wgs84
 from zoning.options import CheckOptions
 from zoning.project import ATTRIBUTES, Project
 from zoning.results import SEVERITY, CheckResult, LayerResult, State
@@ -42,7 +42,7 @@ __all__ = ["check", "screen", "load_index", "ScreenResult", "CheckOptions", "Ind
 
 log = logging.getLogger(__name__)
 
-_INDEXED_KINDS = ("districts",) + tuple(SCREENING_KINDS) + ("shoreline",)
+_INDEXED_KINDS = ("districts",) + tuple(SCREENING_KINDS) + ("shoreline",) + EXTRA_KINDS
 
 
 def _stamp(path: Path | None) -> tuple:
@@ -61,7 +61,10 @@ def _stamp(path: Path | None) -> tuple:
 
 
 def _spec_stamp(spec: LayerSpec) -> tuple:
-    return _stamp(spec.path) if spec.path else (repr(spec.postgis),)
+    stamp = _stamp(spec.path) if spec.path else (repr(spec.postgis),)
+    if isinstance(spec.rules, Path):  # a constraint layer's own rule file
+        stamp += _stamp(spec.rules)
+    return stamp
 
 
 class IndexCache:
@@ -171,8 +174,19 @@ def _build_index(catalog: Catalog, opts: CheckOptions, cache: IndexCache) -> Reg
         raise DataError("no layer of the catalog could be read: " + "; ".join(problems),
                         path=catalog.path)
     log.info("indexing %s: %d layers", catalog.region_id, len(frames) + len(remote))
-    return RegionIndex.build(catalog, frames, load_rules(catalog.rules), opts, remote=remote,
-                             access=load_access_rules(catalog.access_rules), problems=problems)
+    rules = load_rules(catalog.rules)
+    return RegionIndex.build(catalog, frames, rules, opts, remote=remote,
+                             access=load_access_rules(catalog.access_rules), problems=problems,
+                             constraint_rules=_constraint_rules(catalog, rules.vocabularies))
+
+
+def _constraint_rules(catalog: Catalog, vocabularies: dict) -> dict:
+    """The rule sets of a catalog's constraint layers (a bad rule set is a catalog error)."""
+    from zoning.rules.constraints import load_constraint_rules
+
+    return {spec.name: load_constraint_rules(spec.rules, vocabularies,
+                                             where=dict(path=catalog.path, layer=spec.name))
+            for spec in catalog.by_kind("constraint")}
 
 
 #: the process-wide cache used by :func:`check`, :func:`screen` and :func:`load_index`
@@ -189,8 +203,8 @@ def load_index(catalog: Catalog, options: CheckOptions | None = None) -> RegionI
     --------
     >>> from zoning.catalog import resolve_catalogs
     >>> idx = load_index(resolve_catalogs(region="guiyang")[0])
-    >>> idx.region, sorted(idx.layers)[:2]
-    ('guiyang', ['control_unit', 'eco_redline'])
+    >>> idx.region, sorted(idx.layers)[:3]
+    ('guiyang', ['constraint', 'control_unit', 'eco_redline'])
     """
     return INDEX_CACHE.load(catalog, options)
 
@@ -430,6 +444,71 @@ def screen(projects: gpd.GeoDataFrame, catalog=None, *, region: str | None = Non
                            options=options, chunk_size=chunk_size, progress=progress)
 
 
+def _prevalidated(p: Project) -> Project:
+    """The project with its footprint checked before any GEOS operation runs on it.
+
+    Footprints from the readers are already normalised; a table built by hand
+    may hold anything, and some broken geometries (an EMPTY part of a
+    multipolygon) crash GEOS outright, killing the process or a dask worker.
+    Raises :class:`DataError` for a footprint that cannot be checked.
+    """
+    from dataclasses import replace
+
+    from zoning.footprints import check_measure, geometry_kind, validate_geometry
+
+    geom, warnings = validate_geometry(p.geometry)
+    kind = geometry_kind(geom)
+    if not shapely.is_valid(geom):
+        raise DataError(f"invalid footprint geometry ({shapely.is_valid_reason(geom)})")
+    check_measure(geom, kind)
+    if geom is p.geometry and not warnings and kind == p.kind:
+        return p
+    return replace(p, geometry=geom, kind=kind, warnings=list(p.warnings) + warnings)
+
+
+def _error_result(p: Project, error: str) -> CheckResult:
+    return CheckResult(row=p.row, project_id=p.project_id, name=p.name, status="error",
+                       error=error, warnings=list(p.warnings))
+
+
+def _reason(e: Exception) -> str:
+    if isinstance(e, ZoningError):
+        return str(e)
+    return f"the check failed on this footprint ({type(e).__name__}: {str(e)[:200]})"
+
+
+def _check_isolated(index: RegionIndex, chunk: list[Project], opts: CheckOptions,
+                    overlaps: list[dict]) -> list[CheckResult]:
+    """Check a chunk; if it raises, check its rows one by one so only a bad row fails.
+
+    A row that still raises becomes an error row with the reason; its
+    neighbours are checked as usual (rows in = rows out, always).
+    """
+    try:
+        results, ov = check_chunk(index, chunk, opts)
+    except Exception as e:
+        if isinstance(e, (MemoryError, DatabaseError)):
+            raise  # not a row's fault: the run stops with the message
+        log.warning("a chunk of %d rows failed (%s); checking its rows one by one",
+                    len(chunk), type(e).__name__)
+    else:
+        overlaps.extend(ov)
+        return results
+    out = []
+    for p in chunk:
+        try:
+            results, ov = check_chunk(index, [p], opts)
+        except (MemoryError, DatabaseError):
+            raise
+        except Exception as e:
+            log.debug("row %s failed", p.row, exc_info=True)
+            out.append(_error_result(p, _reason(e)))
+        else:
+            overlaps.extend(ov)
+            out.extend(results)
+    return out
+
+
 def screen_projects(projects: Iterable[Project], catalog=None, *, region: str | None = None,
                     options: CheckOptions | None = None, chunk_size: int = 500,
                     progress: Callable[[int], None] | None = None,
@@ -457,11 +536,14 @@ def _route(projects: list[Project], cats: list[Catalog], cache: IndexCache,
     several: dict[int, list[Catalog]] = {}
     for pos, p in enumerate(projects):
         if not p.ok:
-            out[pos] = CheckResult(row=p.row, project_id=p.project_id, name=p.name,
-                                   status="error", error=p.error or "no footprint",
-                                   warnings=list(p.warnings))
+            out[pos] = _error_result(p, p.error or "no footprint")
             continue
-        touched = _regions_of(p.geometry, cats, cache)
+        try:
+            projects[pos] = p = _prevalidated(p)
+            touched = _regions_of(p.geometry, cats, cache)
+        except Exception as e:  # a footprint GEOS cannot handle: this row only
+            out[pos] = _error_result(p, _reason(e))
+            continue
         if not touched:
             out[pos] = CheckResult(
                 row=p.row, project_id=p.project_id, name=p.name, geometry_type=p.kind,
@@ -489,13 +571,12 @@ def _run(projects: list[Project], cats: list[Catalog], cache: IndexCache, opts: 
         index = cache.load(cat_by_id[rid], opts)
         for start in range(0, len(positions), chunk_size):
             chunk = positions[start:start + chunk_size]
-            results, ov = check_chunk(index, [projects[p] for p in chunk], opts)
-            for p, r in zip(chunk, results):
-                if p in several:
-                    parts.setdefault(p, []).append(r)
+            checked = _check_isolated(index, [projects[i] for i in chunk], opts, overlaps)
+            for i, r in zip(chunk, checked):
+                if i in several:
+                    parts.setdefault(i, []).append(r)
                 else:
-                    out[p] = r
-            overlaps.extend(ov)
+                    out[i] = r
             if progress:
                 progress(sum(p not in several for p in chunk))
     for pos, touched in several.items():

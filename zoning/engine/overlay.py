@@ -41,8 +41,10 @@ import numpy as np
 import shapely
 
 from zoning.catalog import KINDS
+from zoning.engine.constraints import constraint_layer_results, strip_geometry
 from zoning.engine.geometry import GEO, measure, polygonal, reproject_dense, to_geo
 from zoning.engine.index import _OVERLAPPING, _ZONE_FIELD, SCREEN_KINDS, LayerIndex, RegionIndex
+from zoning.engine.landuse import landuse_breakdowns
 from zoning.engine.verdict import apply_access, project_facts
 from zoning.errors import DataError
 from zoning.options import CheckOptions
@@ -117,12 +119,19 @@ def check_chunk(index: RegionIndex, projects: list[Project],
     facts_base, ok = _facts(index, projects, results)
     ch = _prepare(index, projects, opts, results)
     per_project = _check_kinds(index, projects, ch, opts, facts_base, ok, overlaps)
+    geo = np.array([p.geometry for p in projects], dtype=object)
+    inside = ~ch.empty  # partly outside: the covered part is checked (clipped)
+    for k, extra in enumerate(constraint_layer_results(index, projects, geo, ch, inside,
+                                                       facts_base, opts, overlaps)):
+        per_project[k].extend(extra)
     if index.access is not None:
         for k, p in enumerate(projects):
-            if ok[k] and not ch.empty[k]:
+            if ok[k] and inside[k]:
                 apply_access(index, p, ch.fps[k], results[k], per_project[k])
+    landuse_breakdowns(index, projects, geo, ch.fps, ch.area, inside, opts, results,
+                       per_project)
     failed_rows = {projects[k].row for k in range(len(projects)) if not ok[k]}
-    overlaps = [o for o in overlaps if o["row"] not in failed_rows]
+    overlaps = strip_geometry(index, opts, [o for o in overlaps if o["row"] not in failed_rows])
     if overlaps:  # overlap geometries leave the engine in EPSG:4490
         geo = to_geo(np.array([o["geometry"] for o in overlaps], dtype=object), index.work_crs)
         for o, g in zip(overlaps, geo):
