@@ -13,16 +13,49 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import ProjError
 
-from zoning.crs import CHINA_BBOX, reproject
+from zoning.crs import CHINA_BBOX
+from zoning.engine.geometry import reproject_dense
 from zoning.errors import CRSError, DataError, ResourceLimitError
 from zoning.gcj02 import bd09_to_wgs84, gcj02_to_wgs84
 from zoning.limits import LIMITS
 
 __all__ = ["normalise", "geometry_kind", "guess_crs", "validate_geometry", "check_measure",
+           "parse_coord_sys", "lonlat_undeclared",
            "COORD_SYSTEMS"]
 
 GEO = CRS.from_epsg(4490)
 COORD_SYSTEMS = ("cgcs2000", "wgs84", "gcj02", "bd09")
+#: words users write for a coordinate type (坐标类型), matched after removing spaces,
+#: hyphens and underscores; a value containing one of the Chinese names also matches
+_COORD_WORDS = {
+    "gcj02": ("gcj02", "gcj", "高德", "腾讯", "火星", "amap", "gaode", "tencent", "qq"),
+    "bd09": ("bd09", "bd09ll", "bd", "百度", "baidu"),
+    "wgs84": ("wgs84", "wgs", "gps", "4326", "epsg4326"),
+    "cgcs2000": ("cgcs2000", "cgcs", "2000", "国家2000", "2000国家大地坐标系", "天地图",
+                 "4490", "epsg4490"),
+}
+
+
+def parse_coord_sys(value) -> str | None:
+    """The coordinate type a user wrote (高德/腾讯/百度/WGS84/CGCS2000 …), or None if empty.
+
+    >>> [parse_coord_sys(v) for v in ("高德", "腾讯地图", "百度", "WGS-84", "CGCS2000", None)]
+    ['gcj02', 'gcj02', 'bd09', 'wgs84', 'cgcs2000', None]
+    """
+    if value is None or str(value).strip() == "":
+        return None
+    s = str(value).strip().lower()
+    for ch in " -_:：（）()":
+        s = s.replace(ch, "")
+    for key, words in _COORD_WORDS.items():
+        if s in words:
+            return key
+    for key, words in _COORD_WORDS.items():
+        if any(w in s for w in words if not w.isascii()):
+            return key
+    raise DataError(f"unknown coordinate system (坐标类型) {value!r}; use 高德/腾讯 (GCJ-02), "
+                    "百度 (BD-09), WGS84 or CGCS2000")
+
 
 
 _CURVED = {8: "CIRCULARSTRING", 9: "COMPOUNDCURVE", 10: "CURVEPOLYGON", 11: "MULTICURVE",
@@ -175,6 +208,25 @@ def guess_crs(geom) -> tuple[CRS, list[str], bool]:
                    "a declared CRS, e.g. EPSG:4545)")
 
 
+def lonlat_undeclared(geom, crs, coord_sys) -> bool:
+    """Whether a footprint is longitude/latitude of no declared coordinate type.
+
+    Such coordinates might have been picked in 高德/腾讯 (GCJ-02); the wiring checks
+    them both ways (see :func:`zoning.screen.screen_projects`).
+    """
+    if parse_coord_sys(coord_sys) is not None:
+        return False
+    if crs is None:
+        try:
+            return guess_crs(geom)[0].is_geographic
+        except (CRSError, DataError):
+            return False
+    try:
+        return CRS.from_user_input(crs).is_geographic
+    except Exception:
+        return False
+
+
 def normalise(geom, crs=None, coord_sys: str | None = None, where: str = ""):
     """Return ``(geom_in_EPSG4490, kind, warnings)`` for one footprint.
 
@@ -183,10 +235,7 @@ def normalise(geom, crs=None, coord_sys: str | None = None, where: str = ""):
     converted only when it is given.
     """
     geom, warnings = validate_geometry(geom)
-    coord_sys = (coord_sys or "").lower().replace("-", "").replace("_", "") or None
-    if coord_sys and coord_sys not in COORD_SYSTEMS:
-        raise DataError(f"unknown coordinate system {coord_sys!r}; use one of "
-                        f"{', '.join(COORD_SYSTEMS)}")
+    coord_sys = parse_coord_sys(coord_sys)
     if crs is None:
         crs, w, swapped = guess_crs(geom)
         warnings += w
@@ -235,7 +284,7 @@ def _to_geo(geom, crs: CRS, coord_sys: str | None, warnings: list[str]):
             geom = _swap(geom)
             warnings.append("coordinates were (lat, lon): swapped to (lon, lat)")
         if not crs.equals(GEO, ignore_axis_order=True):
-            geom = reproject(geom, crs, GEO)
+            geom = reproject_dense(geom, crs, GEO)
         return geom
     if coord_sys in ("gcj02", "bd09"):
         raise DataError(f"{coord_sys} applies to longitude/latitude, not to projected "
@@ -247,7 +296,8 @@ def _to_geo(geom, crs: CRS, coord_sys: str | None, warnings: list[str]):
     if (prefixed and y0 >= 1e7 and x1 < 1e7) or (plain and x0 >= 1e6 and y1 < 1e6):
         geom = _swap(geom)
         warnings.append("columns were (northing, easting): swapped")
-    return reproject(geom, crs, GEO)
+    # edges straight in the source CRS stay where they are (cut into 50 m pieces first)
+    return reproject_dense(geom, crs, GEO)
 
 
 def _check_in_china(geom, crs: CRS) -> None:

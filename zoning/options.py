@@ -43,6 +43,9 @@ class CheckOptions:
     tolerance_m2: float = 1e-4  # geometric: at or below this, polygons only touch
     tolerance_m: float = 1e-4  # the same for line overlap lengths
     min_report_m2: float = 0.0  # reporting threshold for overlap areas
+    #: overlaps below min_report_m2 leave the verdict too (an explicit opt-out; by
+    #: default they stay hits, flagged 低于报告阈值, and the verdict reflects them)
+    min_area_drops: bool = False
     radius_m: float = 0.0  # list features within this distance (setback rules)
     subdivide_vertices: int = 256
     keep_geometry: bool = False  # keep overlap geometries (for the GeoPackage output)

@@ -18,6 +18,7 @@ class State(str, Enum):
     CROSSING_NO_LAND_USE = "crossing_no_land_use"
     LIMITED_ACTIVITY = "needs_limited_activity_certification"
     MAJOR_PROJECT = "needs_major_project_approval"
+    NEEDS_REVIEW = "needs_review"
     DATA_MISSING = "data_missing"
     PROHIBITED = "prohibited"
 
@@ -31,12 +32,15 @@ STATE_ZH = {
     State.CROSSING_NO_LAND_USE: "穿越不占地",
     State.LIMITED_ACTIVITY: "需有限人为活动认定",
     State.MAJOR_PROJECT: "需重大项目不可避让论证及批准",
+    State.NEEDS_REVIEW: "需补充信息（需人工核查）",
     State.DATA_MISSING: "数据缺失（不能判定）",
     State.PROHIBITED: "禁止",
 }
 
 #: Overall verdict = the most severe layer state.  A prohibition decides the
-#: project whatever else is missing; otherwise missing data blocks clearance.
+#: project whatever else is missing; otherwise missing data blocks clearance;
+#: then a result that needs more project information (needs review) comes
+#: before the conditional states, which all assume the information given is complete.
 SEVERITY = {s: i for i, s in enumerate(State)}
 
 
@@ -56,6 +60,7 @@ class FeatureHit:
     overlap_length_m: float = 0.0
     share: float = 0.0  # of the footprint's area (polygons) or length (lines)
     attributes: dict = field(default_factory=dict)
+    below_threshold: bool = False  # overlap below the reporting threshold (低于报告阈值)
 
     def to_dict(self) -> dict:
         d = asdict(self)

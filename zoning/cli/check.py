@@ -36,10 +36,12 @@ from zoning.cli.common import (
 )
 
 STATE_STYLE = {"prohibited": "bold red", "data_missing": "bold magenta",
+               "needs_review": "magenta",
                "needs_major_project_approval": "yellow",
                "needs_limited_activity_certification": "yellow",
                "crossing_no_land_use": "cyan", "not_intersecting": "green"}
-MARK = {"prohibited": "✗", "not_intersecting": "·", "crossing_no_land_use": "~"}
+MARK = {"prohibited": "✗", "not_intersecting": "·", "crossing_no_land_use": "~",
+        "needs_review": "?"}
 
 
 def _style(state) -> str:
@@ -321,7 +323,8 @@ def check_cmd(footprint, catalogs, region, as_json, crs, coord_sys, encoding, sr
                           soft_wrap=True)
     else:
         names = {c.region_id: c.region_name for c in cats}
-        _print_summary(r, names.get(r.region, r.region), list(names.values()))
+        where = "、".join(names.get(x, x) for x in r.region.split("+")) if r.region else ""
+        _print_summary(r, where, list(names.values()))
         if detail:
             _print_detail(r)
     if not r.ok:
@@ -331,7 +334,8 @@ def check_cmd(footprint, catalogs, region, as_json, crs, coord_sys, encoding, sr
         from zoning.report.maps import project_map
         from zoning.screen import load_index
 
-        cat = next(c for c in cats if c.region_id == r.region)
+        first = r.region.split("+")[0]  # a footprint across regions: mapped with the first
+        cat = next(c for c in cats if c.region_id == first)
         m = warn_map(project_map, r, table.geometry.iloc[0], load_index(cat, opts),
                      basemap=basemap, tianditu_key=tianditu_key, no_geometry=opts.no_geometry)
         size = save_map(m, map_file)

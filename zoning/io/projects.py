@@ -16,6 +16,7 @@ with ``status="error"`` and the reason; no row is ever dropped.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 from pathlib import Path
@@ -27,13 +28,13 @@ import pandas as pd
 import shapely
 
 from zoning.errors import DataError, InputError, ResourceLimitError
-from zoning.footprints import normalise
+from zoning.footprints import lonlat_undeclared, normalise
 from zoning.io.vector import check_input_file, read_input_bytes, read_vector_layers
 from zoning.limits import LIMITS
 from zoning.project import ATTRIBUTES, parse_attributes, parse_bool
 from zoning.project import clean as _clean
 
-__all__ = ["read_projects", "read_footprint", "project_table", "COLUMN_ALIASES",
+__all__ = ["unknown_headers", "read_projects", "read_footprint", "project_table", "COLUMN_ALIASES",
            "ATTRIBUTES", "parse_bool"]
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,8 @@ COLUMN_ALIASES = {
     "project_type": ["project_type", "项目类型"],
     "energy_tce": ["energy_tce", "年综合能耗", "综合能耗", "能耗"],
     "landuse_declared": ["landuse_declared", "地类面积", "申报地类面积", "占用地类"],
+    "tailings": ["tailings", "是否涉及尾矿库", "涉及尾矿库", "尾矿库"],
+    "purpose": ["purpose", "建设目的", "改建目的"],
 }
 def _columns(df: pd.DataFrame) -> dict:
     lower = {str(c).strip().lower(): c for c in df.columns}
@@ -83,7 +86,7 @@ def _row_attrs(rec: dict, cols: dict) -> dict:
 def project_table(rows: list[dict]) -> gpd.GeoDataFrame:
     """Build a project table from row dicts (see module doc for the columns)."""
     base = {"row": None, "project_id": "", "name": "", "status": "ok", "error": "",
-            "warnings": None, "kind": None, "source": ""}
+            "warnings": None, "kind": None, "source": "", "lonlat_undeclared": False}
     recs = []
     for r in rows:
         d: dict[str, Any] = dict(base)
@@ -193,7 +196,8 @@ def read_footprint(path, crs=None, coord_sys=None, encoding=None, layer=None,
     try:
         g, src_crs, w = _footprint_from_file(path, crs, coord_sys, encoding, layer)
         geom, kind, w2 = normalise(g, src_crs, coord_sys)
-        row.update(geometry=geom, kind=kind, warnings=w + w2)
+        row.update(geometry=geom, kind=kind, warnings=w + w2,
+                   lonlat_undeclared=lonlat_undeclared(g, src_crs, coord_sys))
     except DataError as e:
         if e.path is None:
             e = type(e)(e.message, path=path, row=e.row, feature=e.feature)
@@ -272,7 +276,8 @@ def _vector_rows(gdf: gpd.GeoDataFrame, path: Path, layer, crs, coord_sys, start
             row.update(_row_attrs(rec, cols))
             cs = _clean(rec.get(cols["coord_sys"])) if "coord_sys" in cols else coord_sys
             geom, kind, w = normalise(g, src_crs, cs)
-            row.update(geometry=geom, kind=kind, warnings=w)
+            row.update(geometry=geom, kind=kind, warnings=w,
+                       lonlat_undeclared=lonlat_undeclared(g, src_crs, cs))
         yield row
 
 
@@ -392,6 +397,31 @@ def _row_footprint(rec: dict, cols: dict, path: Path, row_crs, cs, allow_outside
     raise DataError("no footprint: WKT, lon/lat and path are all empty")
 
 
+def unknown_headers(columns, path: Path | None = None) -> list[str]:
+    """Chinese warnings for headers no reader knows, naming the closest known name.
+
+    A header with a close known name (difflib) is probably misspelt, and a misspelt
+    optional column silently changes the verdict: it is warned about on every row.
+    Other unknown headers (notes, a reviewer's own columns) are only logged.
+
+    >>> unknown_headers(["项目编号", "行业代吗", "备注"])
+    ['未识别的列“行业代吗”已忽略：是否应为“行业代码”？']
+    """
+    known = {a.lower(): a for aliases in COLUMN_ALIASES.values() for a in aliases}
+    out = []
+    for c in columns:
+        name = str(c).strip()
+        if name.lower() in known or not name:
+            continue
+        close = difflib.get_close_matches(name.lower(), list(known), n=1, cutoff=0.6)
+        if close:
+            out.append(f"未识别的列“{name[:40]}”已忽略：是否应为“{known[close[0]]}”？")
+        else:
+            log.warning("%s: column %r is not a known header and is ignored", path or "",
+                        name[:40])
+    return out
+
+
 def _read_table(path: Path, crs, coord_sys, encoding, sheet,
                 allow_outside: bool = False) -> gpd.GeoDataFrame:
     df = _read_frame(path, encoding, sheet)
@@ -402,9 +432,11 @@ def _read_table(path: Path, crs, coord_sys, encoding, sheet,
         raise DataError("the list has no footprint column: give WKT (wkt/几何), lon+lat "
                         "(经度/纬度) or a file path (path/文件) column; columns are "
                         f"{shown}", path=path)
+    header_warnings = unknown_headers(df.columns, path)
     rows = []
     for i, rec in enumerate(df.to_dict("records"), start=1):
         row = _row_head(rec, cols, i, path)
+        row["warnings"] = list(header_warnings)
         with _row_errors(row):
             row.update(_row_attrs(rec, cols))
             cs = (_clean(rec.get(cols["coord_sys"])) if "coord_sys" in cols else None) \
@@ -412,6 +444,7 @@ def _read_table(path: Path, crs, coord_sys, encoding, sheet,
             g, src, w0 = _row_footprint(rec, cols, path, _row_crs(rec, cols, crs), cs,
                                         allow_outside)
             geom, kind, w = normalise(g, src, cs)
-            row.update(geometry=geom, kind=kind, warnings=w0 + w)
+            row.update(geometry=geom, kind=kind, warnings=header_warnings + w0 + w,
+                       lonlat_undeclared=lonlat_undeclared(g, src, cs))
         rows.append(row)
     return project_table(rows)
