@@ -342,8 +342,9 @@ def test_meta_routes(client):
     assert codes[:2] == ["C26", "C2614"]
     assert [d["code"] for d in client.get("/api/industries", params={"q": "c26"}).json()][0] \
         == "C26"
-    kinds = {lay["kind"] for lay in client.get("/api/layers").json()[0]["layers"]}
-    assert {"eco_redline", "farmland", "control_unit"} <= kinds
+    cat = client.get("/api/layers").json()[0]
+    kinds = {lay["kind"] for lay in cat["layers"]}
+    assert {"eco_redline", "farmland", "control_unit"} <= kinds and cat["problems"] == []
 
 
 def test_job_folders_expire(tmp_path):
