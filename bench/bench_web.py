@@ -52,14 +52,20 @@ def prepare(work: Path) -> Path:
                        env=dict(os.environ, PYTHONPATH=str(ROOT)))
         print(f"generated the scale-24 layers in {time.perf_counter() - t:.0f} s", flush=True)
     doc = yaml.safe_load((ROOT / "layers" / "guiyang.yaml").read_text("utf-8"))
+    here = ROOT / "layers"
     for entry in doc["layers"].values():
         p = str(entry.get("path", ""))
         if p.endswith("guiyang/layers.gpkg"):
             entry["path"] = str(gpkg)
         elif p.endswith("landcover.tif"):
             entry["path"] = str(gpkg.with_name("landcover.tif"))
-        elif p.startswith("../"):
-            entry["path"] = str((ROOT / "layers" / p).resolve())
+        elif p and not Path(p).is_absolute():
+            entry["path"] = str((here / p).resolve())
+        if entry.get("rules") and not Path(entry["rules"]).is_absolute():
+            entry["rules"] = str((here / entry["rules"]).resolve())
+    for key in ("rules", "access_rules"):
+        if isinstance(doc.get(key), str) and not Path(doc[key]).is_absolute():
+            doc[key] = str((here / doc[key]).resolve())
     cat = work / "catalog.yaml"
     cat.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     return cat
