@@ -152,3 +152,21 @@ def test_deduction_goes_to_field_ridges_and_adjustable_codes_keep_their_class(tm
                                                      "02": 100_000}, rel=1e-5)
     assert lu_["total"]["m2"] == pytest.approx(r.area_m2, rel=1e-4)
     assert not lu_["declared"][0]["flag"]  # 0201 declared matches 0201K measured
+
+
+def test_breakdowns_of_a_footprint_in_two_regions_add_up(cat):
+    from zoning.engine.landuse import merge_breakdowns
+
+    west = _check(cat, B(-1500, -1500, 0, -1200)).landuse  # 0103 + 0702
+    east = _check(cat, B(0, -1500, 500, -1200)).landuse  # 0301
+    both = merge_breakdowns([west, None, east], {"03": 150_000.0})
+    assert _by_code(both["level2"]) == pytest.approx(
+        {"0103": 300_000, "0702": 150_000, "0301": 150_000}, rel=1e-5)
+    assert both["footprint"]["m2"] == pytest.approx(600_000, rel=1e-5)
+    assert both["total"]["m2"] == pytest.approx(both["footprint"]["m2"], rel=1e-4)
+    assert sum(e["share"] for e in both["level1"]) == pytest.approx(1, rel=1e-4)
+    assert [d["flag"] for d in both["declared"]] == [False]
+    assert merge_breakdowns([{"status": "outside_coverage"}, None])["status"] == \
+        "outside_coverage"
+    half = merge_breakdowns([west, {"status": "data_missing"}])
+    assert half["status"] == "ok" and "data_missing" in half["flags"][0]

@@ -29,7 +29,7 @@ from zoning.rules.landuse import (
     name_of,
 )
 
-__all__ = ["landuse_breakdowns", "TOLERANCE"]
+__all__ = ["landuse_breakdowns", "merge_breakdowns", "TOLERANCE"]
 
 #: relative difference between declared and measured 地类 areas that is flagged
 TOLERANCE = 0.01
@@ -165,24 +165,61 @@ def _farmland_m2(layers: list[LayerResult]) -> float | None:
 
 def _breakdown(cells: dict, fp_area: float, project: Project, layers: list[LayerResult],
                meta: dict) -> dict:
+    return _breakdown_from(cells, fp_area, _farmland_m2(layers),
+                           project.attrs.get("landuse_declared"), meta)
+
+
+def _breakdown_from(cells: dict, fp_area: float, farm_m2: float | None, declared,
+                    meta: dict) -> dict:
     s = _summaries(cells, fp_area)
     m2 = s.pop("_m2")
     total = float(sum(v[0] for v in cells.values()))
     out = dict(meta, status="ok", footprint=area_units(fp_area), total=area_units(total),
                coverage=round(total / fp_area, 6) if fp_area > 0 else None, **s)
-    farm = _farmland_m2(layers)
     out["cultivated"] = area_units(m2.get("01", 0.0))
-    out["permanent_farmland"] = None if farm is None else area_units(farm)
+    out["permanent_farmland"] = None if farm_m2 is None else area_units(farm_m2)
     flags = []
     if fp_area > 0 and total < fp_area * (1 - 1e-4):
         flags.append(f"三调图层只覆盖项目范围的 {total / fp_area:.4%}：缺少的部分没有地类")
-    decl = project.attrs.get("landuse_declared")
     out["declared"] = None
-    if decl:
+    if declared:
         lvl1 = {e["code"]: e["area"]["m2"] for e in s["level1"]}
-        out["declared"], more = compare_declared(decl, m2, lvl1, fp_area)
+        out["declared"], more = compare_declared(declared, m2, lvl1, fp_area)
         flags += more
     out["flags"] = flags
+    return out
+
+
+def merge_breakdowns(parts: list[dict | None], declared: dict | None = None) -> dict | None:
+    """One breakdown of a footprint checked in several regions: the classes of every
+    region's part added up, declared areas compared with the sum.
+
+    A region whose 地类 layer could not be read is named in the flags (its part has
+    no classes); with no measured part at all, the first part's status stands.
+    """
+    live = [p for p in parts if p]
+    ok = [p for p in live if p.get("status") == "ok"]
+    if not ok:
+        return live[0] if live else None
+    cells: dict[str, list] = defaultdict(lambda: [0.0, 0.0, ""])
+    for p in ok:
+        for e in p["level2"]:
+            c = cells[e["code"]]
+            c[0] += e["area"]["m2"]
+            c[1] += e["length_m"]
+            c[2] = c[2] or e["name"]
+    farms = [p["permanent_farmland"] for p in ok]
+    farm = None if any(f is None for f in farms) else sum(f["m2"] for f in farms)
+    meta = {k: ok[0][k] for k in ("kind_zh", "area_method", "tolerance") if k in ok[0]}
+    meta["layer"] = ", ".join(dict.fromkeys(p["layer"] for p in ok))
+    meta["data_version"] = "; ".join(dict.fromkeys(p["data_version"] for p in ok
+                                                   if p.get("data_version")))
+    out = _breakdown_from(dict(cells), float(sum(p["footprint"]["m2"] for p in ok)), farm,
+                          declared, meta)
+    missing = [p for p in live if p.get("status") != "ok"]
+    if missing:
+        out["flags"].insert(0, f"{len(missing)} 个区域的地类未统计（"
+                            + "、".join(p.get("status", "") for p in missing) + "）")
     return out
 
 
