@@ -360,6 +360,22 @@ def _row_crs(rec: dict, cols: dict, crs):
     return row_crs
 
 
+#: deeper nesting than any real footprint needs; GEOS recurses (and can crash) on deep WKT
+MAX_WKT_DEPTH = 32
+
+
+def _check_wkt(text: str) -> None:
+    """Refuse WKT that is too long or nested too deeply before GEOS parses it."""
+    if len(text) > LIMITS.max_text_bytes // 10:
+        raise ResourceLimitError(f"WKT is {len(text):,} characters (limit "
+                                 f"{LIMITS.max_text_bytes // 10:,})")
+    b = np.frombuffer(text.encode("utf-8", "replace"), dtype=np.uint8)
+    depth = np.cumsum((b == 40).astype(np.int64) - (b == 41))
+    if len(depth) and depth.max() > MAX_WKT_DEPTH:
+        raise DataError(f"WKT is nested {int(depth.max())} levels deep (limit "
+                        f"{MAX_WKT_DEPTH})")
+
+
 def _row_footprint(rec: dict, cols: dict, path: Path, row_crs, cs, allow_outside: bool):
     """(geometry, its CRS or None, warnings) of one list row."""
     def cell(k):
@@ -367,6 +383,7 @@ def _row_footprint(rec: dict, cols: dict, path: Path, row_crs, cs, allow_outside
 
     wkt, fpath, lon, lat = cell("wkt"), cell("path"), cell("lon"), cell("lat")
     if wkt:
+        _check_wkt(str(wkt))
         try:
             g = shapely.from_wkt(str(wkt))
         except NotImplementedError:
