@@ -866,3 +866,27 @@ def test_made_up_categories_are_errors(tmp_path, col, value):
     t = read_projects(_list(tmp_path, [{"id": "a", "wkt": "POINT (106.6 26.5)", col: value},
                                        {"id": "b", "wkt": "POINT (106.6 26.5)", col: ""}]))
     assert list(t.status) == ["error", "ok"] and "unknown" in t.error[0]
+
+
+def test_a_folder_is_not_a_list_or_a_footprint(tmp_path):
+    """Found by the hostile sweep: a folder given as the list was read (GDAL opens folders)."""
+    _list(tmp_path, [{"id": "a", "wkt": "POINT (106.6 26.5)"}])
+    with pytest.raises(InputError, match="is a folder"):
+        read_projects(tmp_path)
+    with pytest.raises(InputError, match="is a folder"):
+        read_footprint(tmp_path)
+
+
+def test_blank_workbook_rows_are_no_projects(tmp_path):
+    """Found by the hostile sweep: a blank (merged) row of a workbook became an extra row."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["项目编号", "wkt"])
+    ws.append(["a", "POINT (106.6 26.5)"])
+    ws.merge_cells("A3:B3")
+    ws.append(["b", "POINT (106.6 26.5)"])
+    wb.save(tmp_path / "l.xlsx")
+    t = read_projects(tmp_path / "l.xlsx")
+    assert list(t.project_id) == ["a", "b"] and list(t.row) == [1, 3]

@@ -335,7 +335,9 @@ def _read_frame(path: Path, encoding, sheet) -> pd.DataFrame:
     if len(df) > LIMITS.max_features:
         raise ResourceLimitError(f"list has {len(df):,} rows (limit {LIMITS.max_features:,})",
                                  path=path)
-    return df
+    # a wholly blank line is no project (read_csv skips them too); rows keep their numbers
+    blank = df.apply(lambda col: col.astype(str).str.strip() == "").all(axis=1)
+    return df[~blank] if blank.any() else df
 
 
 def _confined(fpath: str, folder: Path, allow_outside: bool) -> Path:
@@ -419,7 +421,7 @@ def _read_table(path: Path, crs, coord_sys, encoding, sheet,
                         "(经度/纬度) or a file path (path/文件) column; columns are "
                         f"{shown}", path=path)
     rows = []
-    for i, rec in enumerate(df.to_dict("records"), start=1):
+    for i, rec in zip([int(k) + 1 for k in df.index], df.to_dict("records")):
         row = _row_head(rec, cols, i, path)
         with _row_errors(row):
             row.update(_row_attrs(rec, cols))
