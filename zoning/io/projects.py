@@ -341,7 +341,9 @@ def _read_frame(path: Path, encoding, sheet) -> pd.DataFrame:
     if len(df) > LIMITS.max_features:
         raise ResourceLimitError(f"list has {len(df):,} rows (limit {LIMITS.max_features:,})",
                                  path=path)
-    return df
+    # a wholly blank line is no project (read_csv skips them too); rows keep their numbers
+    blank = df.apply(lambda col: col.astype(str).str.strip() == "").all(axis=1)
+    return df[~blank] if blank.any() else df
 
 
 def _confined(fpath: str, folder: Path, allow_outside: bool) -> Path:
@@ -366,6 +368,22 @@ def _row_crs(rec: dict, cols: dict, crs):
     return row_crs
 
 
+#: deeper nesting than any real footprint needs; GEOS recurses (and can crash) on deep WKT
+MAX_WKT_DEPTH = 32
+
+
+def _check_wkt(text: str) -> None:
+    """Refuse WKT that is too long or nested too deeply before GEOS parses it."""
+    if len(text) > LIMITS.max_text_bytes // 10:
+        raise ResourceLimitError(f"WKT is {len(text):,} characters (limit "
+                                 f"{LIMITS.max_text_bytes // 10:,})")
+    b = np.frombuffer(text.encode("utf-8", "replace"), dtype=np.uint8)
+    depth = np.cumsum((b == 40).astype(np.int64) - (b == 41))
+    if len(depth) and depth.max() > MAX_WKT_DEPTH:
+        raise DataError(f"WKT is nested {int(depth.max())} levels deep (limit "
+                        f"{MAX_WKT_DEPTH})")
+
+
 def _row_footprint(rec: dict, cols: dict, path: Path, row_crs, cs, allow_outside: bool):
     """(geometry, its CRS or None, warnings) of one list row."""
     def cell(k):
@@ -373,6 +391,7 @@ def _row_footprint(rec: dict, cols: dict, path: Path, row_crs, cs, allow_outside
 
     wkt, fpath, lon, lat = cell("wkt"), cell("path"), cell("lon"), cell("lat")
     if wkt:
+        _check_wkt(str(wkt))
         try:
             g = shapely.from_wkt(str(wkt))
         except NotImplementedError:
@@ -434,7 +453,7 @@ def _read_table(path: Path, crs, coord_sys, encoding, sheet,
                         f"{shown}", path=path)
     header_warnings = unknown_headers(df.columns, path)
     rows = []
-    for i, rec in enumerate(df.to_dict("records"), start=1):
+    for i, rec in zip([int(k) + 1 for k in df.index], df.to_dict("records")):
         row = _row_head(rec, cols, i, path)
         row["warnings"] = list(header_warnings)
         with _row_errors(row):
