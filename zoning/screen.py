@@ -384,4 +384,6 @@ def screen_projects(projects: Iterable[Project], catalog=None, *, region: str | 
     done = [r for r in out if r is not None]
     if len(done) != len(out):  # pragma: no cover - a broken invariant, not bad data
         raise ZoningError("internal error: a row was lost in screening")
+    for r in done:
+        r.area_method = opts.area_label
     return ScreenResult(results=done, overlaps=overlaps)

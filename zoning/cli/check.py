@@ -34,13 +34,15 @@ def _print_check(r):
         err_console.print(f"[bold red]{escape(head)}: 失败 {escape(r.error)}[/]", soft_wrap=True)
         return
     size = (f"面积 {fmt(r.area_m2)} m² = {fmt(r.area_m2 / M2_PER_HA, 4)} 公顷 = "
-            f"{fmt(r.area_m2 / M2_PER_MU, 3)} 亩" if r.geometry_type == "polygon" else
+            f"{fmt(r.area_m2 / M2_PER_MU, 3)} 亩 = {fmt(r.area_m2 / 1e6, 6)} km²"
+            if r.geometry_type == "polygon" else
             f"长度 {fmt(r.length_m)} m" if r.geometry_type == "line" else "点位")
     colour = {"prohibited": "bold red", "data_missing": "bold magenta",
               "needs_major_project_approval": "yellow",
               "needs_limited_activity_certification": "yellow",
               "crossing_no_land_use": "cyan", "not_intersecting": "green"}[r.state.value]
     console.print(f"{escape(head)}  区域 {r.region}  {size}")
+    console.print(f"面积算法: {escape(r.area_method)}")
     console.print(f"总体结论: [{colour}]{r.state.zh}[/] ({r.state.value})")
     t = Table(show_lines=True)
     for col in ("图层", "结论", "关系", "重叠面积 m² / 公顷 / 亩", "长度 m", "占比", "最近距离 m",

@@ -79,7 +79,7 @@ def screen_cmd(project_list, out_dir, overwrite, sheet, chunk_size, catalogs, re
     counts = res.counts
     meta = {"input": str(project_list), "catalogs": ", ".join(str(c.path) for c in cats),
             "engine": engine,
-            "area_method": opts.area_method, "tolerance_m2": opts.tolerance_m2,
+            "area_method": opts.area_label, "tolerance_m2": opts.tolerance_m2,
             "min_report_m2": opts.min_report_m2, "radius_m": opts.radius_m}
     paths = write_outputs(out_dir, res.results, res.overlaps, meta, counts, overwrite=overwrite)
     console.print(f"{counts['rows']} rows in, {counts['rows']} rows out: {counts['ok']} checked, "

@@ -68,7 +68,7 @@ def check_chunk(index: RegionIndex, projects: list[Project],
     geo = np.array([p.geometry for p in projects], dtype=object)
     fps = reproject(geo, GEO, index.work_crs)
     kinds = np.array([p.kind for p in projects])
-    fp_area, fp_len = measure(fps, index.work_crs, opts.area_method)
+    fp_area, fp_len = measure(fps, index.work_crs, opts.area_method, opts.central_meridian)
     for k in range(n):
         results[k].area_m2 = float(fp_area[k])
         results[k].length_m = float(fp_len[k])
@@ -186,7 +186,8 @@ def _check_layer(li: LayerIndex, fps, kinds, fp_area, fp_len, index: RegionIndex
         g_area = np.zeros(len(groups))
         g_len = np.zeros(len(groups))
     else:
-        g_area, g_len = measure(feat_geoms, index.work_crs, opts.area_method)
+        g_area, g_len = measure(feat_geoms, index.work_crs, opts.area_method,
+                               opts.central_meridian)
     # nearest feature for every footprint that hits nothing (a hit is at distance 0)
     no_hit = np.setdiff1d(np.arange(n), g_proj)
     nearest = {}
@@ -242,7 +243,8 @@ def _check_layer(li: LayerIndex, fps, kinds, fp_area, fp_len, index: RegionIndex
                 u = shapely.union_all([feat_geoms[g] for g in sel
                                        if str(ids[int(g_feat[g])]) in {h.feature_id
                                                                          for h in hits}])
-                a_u, l_u = measure([u], index.work_crs, opts.area_method)
+                a_u, l_u = measure([u], index.work_crs, opts.area_method,
+                                   opts.central_meridian)
                 lr.overlap_m2, lr.overlap_length_m = float(a_u[0]), float(l_u[0])
             else:
                 lr.overlap_m2 = float(sum(h.overlap_m2 for h in hits))

@@ -119,6 +119,23 @@ def _fmt_area(m2: float) -> str:
     return f"{m2:,.1f} m² / {m2 / M2_PER_HA:,.4f} 公顷 / {m2 / M2_PER_MU:,.3f} 亩"
 
 
+def _popup_html(result: CheckResult, colour: str) -> str:
+    """The footprint's popup: verdict, area with its method, one row per layer (escaped)."""
+    rows = "".join(
+        f"<tr><td>{esc(lr.kind_zh)}</td><td>{esc(lr.state.zh)}</td>"
+        f"<td>{esc(_fmt_area(lr.overlap_m2)) if lr.overlap_m2 else ''}"
+        f"{esc(f'{lr.overlap_length_m:,.1f} m') if lr.overlap_length_m else ''}</td>"
+        f"<td>{'' if lr.nearest_m is None else esc(f'{lr.nearest_m:,.0f} m')}</td></tr>"
+        for lr in result.layers)
+    return (f"<b>{esc(result.project_id)} {esc(result.name)}</b><br>"
+            f"总体结论：<b style='color:{colour}'>{esc(result.state.zh if result.state else '')}"
+            f"</b><br>面积：{esc(_fmt_area(result.area_m2))}"
+            f"<br>面积算法：{esc(result.area_method)}"
+            "<table border=1 style='border-collapse:collapse;font-size:12px'>"
+            "<tr><th>图层</th><th>结论</th><th>重叠</th><th>最近距离</th></tr>"
+            f"{rows}</table>")
+
+
 # --------------------------------------------------------------------------- project map
 
 
@@ -196,18 +213,7 @@ def project_map(result: CheckResult, footprint, index, *, vicinity_m: float = 20
                 popup=folium.GeoJsonPopup(["图层", "编号", "名称", "涉及", "结论"]),
             ).add_to(m)
     colour = STATE_COLOUR.get(result.state, "#333") if result.state else "#333"
-    rows = "".join(
-        f"<tr><td>{esc(lr.kind_zh)}</td><td>{esc(lr.state.zh)}</td>"
-        f"<td>{esc(_fmt_area(lr.overlap_m2)) if lr.overlap_m2 else ''}"
-        f"{esc(f'{lr.overlap_length_m:,.1f} m') if lr.overlap_length_m else ''}</td>"
-        f"<td>{'' if lr.nearest_m is None else esc(f'{lr.nearest_m:,.0f} m')}</td></tr>"
-        for lr in result.layers)
-    popup_html = (f"<b>{esc(result.project_id)} {esc(result.name)}</b><br>"
-                  f"总体结论：<b style='color:{colour}'>{esc(result.state.zh if result.state else '')}"
-                  f"</b><br>面积：{esc(_fmt_area(result.area_m2))}"
-                  "<table border=1 style='border-collapse:collapse;font-size:12px'>"
-                  "<tr><th>图层</th><th>结论</th><th>重叠</th><th>最近距离</th></tr>"
-                  f"{rows}</table>")
+    popup_html = _popup_html(result, colour)
     # the summary goes in as a feature property shown by GeoJsonPopup (no jQuery needed);
     # every piece of user text in it is escaped above
     fp_gdf = gpd.GeoDataFrame({"项目": [popup_html],

@@ -53,7 +53,7 @@ def _access_rows(r: CheckResult):
 
 
 META_ZH = {"input": "输入文件", "catalogs": "图层目录", "engine": "计算引擎",
-           "area_method": "面积算法（ellipsoidal 椭球面积 / gk 高斯投影平面面积）",
+           "area_method": "面积算法",
            "tolerance_m2": "几何容差（m²）", "min_report_m2": "报告阈值（m²）",
            "radius_m": "邻近要素半径（m）", "generated": "生成时间（UTC）",
            "zoning_version": "zoning 版本"}
