@@ -29,7 +29,7 @@ import shapely
 
 from zoning.errors import DataError
 
-__all__ = ["TxtParcel", "TxtDocument", "parse_txt", "decode_txt"]
+__all__ = ["TxtParcel", "TxtDocument", "parse_txt", "decode_txt", "txt_datum"]
 
 _POINT = re.compile(r"^\s*([^,]*),\s*(\d+)\s*,\s*([-+]?\d+(?:\.\d*)?)\s*,\s*([-+]?\d+(?:\.\d*)?)\s*,?\s*$")
 _M2_PER_MU = 10000.0 / 15.0
@@ -53,11 +53,20 @@ class TxtParcel:
 @dataclass
 class TxtDocument:
     header: dict
-    epsg: int
+    epsg: int  # the EPSG code of the file's own CRS (西安80/北京54 codes for old datums)
     zone: int | None
     swapped: bool
     parcels: list[TxtParcel]
     warnings: list[str] = field(default_factory=list)
+    #: the CRS to read the coordinates in: "EPSG:n", or for 西安80/北京54 a CRS bound to
+    #: WGS84/CGCS2000 by the 转换参数 (``+towgs84``)
+    crs: str = ""
+    datum: str = "cgcs2000"  # cgcs2000 | xian80 | beijing54
+    project_info: dict = field(default_factory=dict)  # the [项目信息] section, key → value
+
+    def __post_init__(self) -> None:
+        if not self.crs:
+            self.crs = f"EPSG:{self.epsg}"
 
 
 def decode_txt(data: bytes) -> tuple[str, str]:
@@ -84,14 +93,20 @@ def _num(s: str):
         return None
 
 
-def parse_txt(data, source: str = "") -> TxtDocument:
-    """Parse a 部标 TXT (bytes or str) into parcels with projected geometry."""
+def parse_txt(data, source: str = "", towgs84=None) -> TxtDocument:
+    """Parse a 部标 TXT (bytes or str) into parcels with projected geometry.
+
+    A file in 1980西安坐标系 or 1954北京坐标系 is read with its 转换参数 (7
+    Helmert parameters) or, taking precedence, ``towgs84``; without either it
+    is refused (see :data:`zoning.crs.NO_TRANSFORMATION`).
+    """
     if isinstance(data, bytes):
         text, _ = decode_txt(data)
     else:
         text = data
     lines = _norm(text).splitlines()
     header: dict[str, str] = {}
+    info: dict[str, str] = {}
     parcels: list[TxtParcel] = []
     points: dict[int, list[tuple[int, float, float, int]]] = {}
     section = None
@@ -102,10 +117,10 @@ def parse_txt(data, source: str = "") -> TxtDocument:
         if line.startswith("[") and line.endswith("]"):
             section = line[1:-1].strip()
             continue
-        if section == "属性描述":
+        if section in ("属性描述", "项目信息"):
             if "=" in line:
                 k, v = line.split("=", 1)
-                header[k.strip()] = v.strip()
+                (header if section == "属性描述" else info)[k.strip()] = v.strip()
             continue
         if section != "地块坐标":
             raise DataError(f"unexpected line {line[:40]!r} outside [属性描述]/[地块坐标]",
@@ -137,9 +152,7 @@ def parse_txt(data, source: str = "") -> TxtDocument:
                             row=p.line)
 
     crs_name = header.get("坐标系", "")
-    if any(s in crs_name for s in ("1980", "西安", "1954", "北京54", "北京")):
-        raise DataError(f"坐标系={crs_name} is not CGCS2000: convert the file to "
-                        "2000国家大地坐标系 first", path=source or None)
+    datum, params = txt_datum(header, towgs84, source)
     warnings = []
     if not crs_name:
         warnings.append("header has no 坐标系: read as 2000国家大地坐标系")
@@ -209,8 +222,49 @@ def parse_txt(data, source: str = "") -> TxtDocument:
         n = len(points[i])
         if p.n_points_declared is not None and p.n_points_declared not in (n, n - len(rings)):
             p.warnings.append(f"界址点数={p.n_points_declared} but {n} points are listed")
+    crs = f"EPSG:{epsg}"
+    if datum != "cgcs2000":
+        from zoning.crs import bind_towgs84, old_gk_epsg
+
+        epsg = old_gk_epsg(epsg, datum)
+        crs = bind_towgs84(f"EPSG:{epsg}", params).to_wkt()
+        warnings.append(f"坐标系={crs_name}: converted to CGCS2000 with the 7 parameters "
+                        f"{','.join(f'{v:g}' for v in params)}")
     return TxtDocument(header=header, epsg=epsg, zone=zone, swapped=swapped, parcels=parcels,
-                       warnings=warnings)
+                       warnings=warnings, crs=crs, datum=datum, project_info=info)
+
+
+_OLD_NAMES = {"xian80": ("西安", "1980", "80国家", "80坐标", "xian"),
+              "beijing54": ("北京", "1954", "54坐标", "beijing")}
+
+
+def txt_datum(header: dict, towgs84=None, source: str = "") -> tuple[str, tuple]:
+    """(datum, transformation parameters) of a TXT header's 坐标系 and 转换参数.
+
+    ``datum`` is cgcs2000, xian80 or beijing54.  For an old datum the
+    parameters come from ``towgs84`` if given, else from 转换参数; with
+    neither, a :class:`~zoning.errors.CRSError` explains why none is assumed.
+    """
+    from zoning.crs import NO_TRANSFORMATION, parse_towgs84
+    from zoning.errors import CRSError
+
+    name = header.get("坐标系", "")
+    low = name.lower()
+    datum = "cgcs2000"
+    if "2000" not in low and "cgcs" not in low:
+        datum = next((d for d, keys in _OLD_NAMES.items() if any(k in low for k in keys)),
+                     "cgcs2000")
+    if datum == "cgcs2000":
+        return datum, ()
+    if towgs84 is not None:
+        return datum, parse_towgs84(towgs84)
+    raw = header.get("转换参数", "").strip()
+    if raw.replace(",", "").replace("，", "").strip():
+        try:
+            return datum, parse_towgs84(raw)
+        except CRSError as e:
+            raise CRSError(f"转换参数={raw}: {e}", path=source or None) from None
+    raise CRSError(NO_TRANSFORMATION.format(name=f"坐标系={name}"), path=source or None)
 
 
 def _build(p: TxtParcel, rings: dict, source: str):

@@ -23,6 +23,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
 
 from zoning.errors import DataError
 from zoning.footprints import normalise
@@ -30,7 +31,8 @@ from zoning.io.vector import read_vector
 from zoning.project import ATTRIBUTES, parse_attributes, parse_bool
 from zoning.project import clean as _clean
 
-__all__ = ["read_projects", "read_footprint", "project_table", "COLUMN_ALIASES",
+__all__ = ["read_projects", "read_footprint", "read_coordinates", "project_table",
+           "txt_info_fields", "COLUMN_ALIASES",
            "ATTRIBUTES", "parse_bool"]
 
 #: canonical column → accepted header names (case-insensitive)
@@ -92,20 +94,51 @@ def project_table(rows: list[dict]) -> gpd.GeoDataFrame:
     return gdf
 
 
-def _footprint_from_file(path: Path, crs=None, coord_sys=None, encoding=None, layer=None):
-    """(geometry in its CRS, crs, warnings) for a file that holds one footprint."""
+def txt_info_fields(info: dict) -> dict:
+    """Project id, name and attributes from a TXT's ``[项目信息]`` section.
+
+    Keys are matched like list columns (:data:`COLUMN_ALIASES`: 项目名称,
+    项目代码, 行业代码, 建设性质, 是否占地 …); other keys are ignored here.
+    Raises :class:`~zoning.errors.InputError` for a value that cannot be parsed.
+    """
+    if not info:
+        return {}
+    rec = {str(k): v for k, v in info.items()}
+    cols = _columns(pd.DataFrame(columns=list(rec)))
+    out = {k: v for k, v in _row_attrs(rec, cols).items() if v is not None}
+    for key in ("project_id", "name"):
+        v = _clean(rec.get(cols[key])) if key in cols else None
+        if v:
+            out[key] = str(v)
+    return out
+
+
+def _footprint_from_file(path: Path, crs=None, coord_sys=None, encoding=None, layer=None,
+                         towgs84=None, info: dict | None = None):
+    """(geometry in its CRS, crs, warnings) for a file that holds one footprint.
+
+    ``info`` (a dict, if given) receives the project fields a file declares
+    (a TXT's ``[项目信息]``).
+    """
     suffix = path.suffix.lower()
     if suffix == ".txt":
         from zoning.io.parcel_txt import parse_txt
 
         if not path.exists():
             raise DataError("file not found", path=path)
-        doc = parse_txt(path.read_bytes(), source=str(path))
+        doc = parse_txt(path.read_bytes(), source=str(path), towgs84=towgs84)
         geoms = [p.geometry for p in doc.parcels]
         w = list(doc.warnings) + [f"地块 {p.number}: {m}" for p in doc.parcels
                                   for m in p.warnings]
         g = shapely.union_all(geoms) if len(geoms) > 1 else geoms[0]
-        return g, f"EPSG:{doc.epsg}", w
+        if info is not None:
+            info.update(txt_info_fields(doc.project_info))
+        return g, doc.crs, w
+    if suffix == ".dxf":
+        from zoning.io.dxf import read_dxf_footprint
+
+        g, w = read_dxf_footprint(path, layer=layer, encoding=encoding)
+        return g, _with_towgs84(crs, towgs84), w
     gdf = _read_any(path, encoding=encoding, layer=layer)
     if len(gdf) == 0:
         raise DataError("file has no features", path=path)
@@ -115,7 +148,23 @@ def _footprint_from_file(path: Path, crs=None, coord_sys=None, encoding=None, la
         raise DataError(f"features {', '.join(str(i + 1) for i in bad)} have empty geometry",
                         path=path)
     g = shapely.union_all(geoms) if len(geoms) > 1 else geoms[0]
-    return g, crs or gdf.crs, []
+    return g, _with_towgs84(crs or gdf.crs, towgs84), []
+
+
+def _with_towgs84(crs, towgs84):
+    """``crs`` bound to CGCS2000 by Helmert parameters (for 西安80/北京54 sources)."""
+    if towgs84 is None:
+        return crs
+    from zoning.crs import bind_towgs84, old_datum
+    from zoning.errors import CRSError
+
+    if crs is None:
+        raise CRSError("transformation parameters were given but the input has no CRS: "
+                       "say which 西安80/北京54 CRS it is in (e.g. EPSG:2364)")
+    if old_datum(crs) is None:
+        raise CRSError(f"transformation parameters apply to 西安80/北京54 inputs, not to "
+                       f"{CRS.from_user_input(crs).name}")
+    return bind_towgs84(crs, towgs84)
 
 
 def _read_any(path: Path, encoding=None, layer=None) -> gpd.GeoDataFrame:
@@ -137,14 +186,40 @@ def _read_any(path: Path, encoding=None, layer=None) -> gpd.GeoDataFrame:
 
 
 def read_footprint(path, crs=None, coord_sys=None, encoding=None, layer=None,
-                   **attrs) -> gpd.GeoDataFrame:
-    """Read one project's footprint file (all features form one footprint)."""
+                   towgs84=None, width_m: float | None = None, **attrs) -> gpd.GeoDataFrame:
+    """Read one project's footprint file (all features form one footprint).
+
+    Parameters
+    ----------
+    path : path-like
+        Vector file, KML/KMZ, DXF (``layer`` = CAD layer name) or 部标 TXT.
+    crs, coord_sys, encoding, layer
+        As for :func:`read_projects`.
+    towgs84 : str or sequence, optional
+        3 or 7 Helmert parameters for a 西安80/北京54 input (a TXT's own
+        转换参数 otherwise).
+    width_m : float, optional
+        Total width of a road or pipeline: a centreline (or point) footprint
+        becomes the corridor ``width_m`` wide around it (see
+        :func:`zoning.footprints.widen`).
+    **attrs
+        Project attributes; they take precedence over a TXT's ``[项目信息]``.
+    """
     path = Path(path)
     row = {"row": 1, "project_id": path.stem, "name": path.stem, "source": str(path)}
-    row.update({a: attrs.get(a) for a in ATTRIBUTES})
     try:
-        g, src_crs, w = _footprint_from_file(path, crs, coord_sys, encoding, layer)
+        info: dict = {}
+        g, src_crs, w = _footprint_from_file(path, crs, coord_sys, encoding, layer, towgs84,
+                                             info)
+        row.update(info)
+        row.update({a: attrs.get(a) if attrs.get(a) is not None else info.get(a)
+                    for a in ATTRIBUTES})
         geom, kind, w2 = normalise(g, src_crs, coord_sys)
+        if width_m:
+            from zoning.footprints import widen
+
+            geom, kind, w3 = widen(geom, width_m)
+            w2 = w2 + w3
         row.update(geometry=geom, kind=kind, warnings=w + w2)
     except DataError as e:
         if e.path is None:
@@ -172,12 +247,14 @@ def read_projects(path, crs=None, coord_sys=None, encoding=None, layer=None,
         from zoning.io.parcel_txt import parse_txt
 
         doc = parse_txt(path.read_bytes(), source=str(path))
+        info = txt_info_fields(doc.project_info)
         rows = []
         for i, p in enumerate(doc.parcels, start=1):
             row = {"row": i, "project_id": p.number, "name": p.name or p.number,
                    "source": str(path)}
+            row.update({a: info.get(a) for a in ATTRIBUTES})
             try:
-                geom, kind, w = normalise(p.geometry, f"EPSG:{doc.epsg}", None)
+                geom, kind, w = normalise(p.geometry, doc.crs, None)
                 row.update(geometry=geom, kind=kind, warnings=doc.warnings + p.warnings + w)
             except DataError as e:
                 row.update(geometry=None, status="error", error=str(e))
@@ -236,35 +313,77 @@ def _read_table(path: Path, crs, coord_sys, encoding, sheet) -> gpd.GeoDataFrame
                 row_crs = f"EPSG:{row_crs}"
             cs = (_clean(rec.get(cols["coord_sys"])) if "coord_sys" in cols else None) \
                 or coord_sys
-            w0 = []
-            wkt = _clean(rec.get(cols["wkt"])) if "wkt" in cols else None
-            fpath = _clean(rec.get(cols["path"])) if "path" in cols else None
-            lon = _clean(rec.get(cols["lon"])) if "lon" in cols else None
-            lat = _clean(rec.get(cols["lat"])) if "lat" in cols else None
-            if wkt:
-                try:
-                    g = shapely.from_wkt(wkt)
-                except shapely.errors.GEOSException as e:
-                    raise DataError(f"WKT cannot be parsed: {e}") from None
-                src = row_crs  # None: inferred (lon/lat or prefixed GK), with a warning
-            elif fpath:
-                fp = Path(fpath)
-                if not fp.is_absolute():
-                    fp = path.parent / fp
-                g, src, w0 = _footprint_from_file(fp, row_crs, cs, None, None)
-                if src is None:
-                    raise DataError(f"footprint file {fp} has no CRS; give a crs column")
-            elif lon is not None and lat is not None:
-                try:
-                    g = shapely.Point(float(lon), float(lat))
-                except ValueError:
-                    raise DataError(f"lon/lat {lon!r}, {lat!r} are not numbers") from None
-                src = row_crs or "EPSG:4490"
-            else:
-                raise DataError("no footprint: WKT, lon/lat and path are all empty")
+            g, src, w0 = _row_geometry(rec, cols, path, row_crs, cs)
             geom, kind, w = normalise(g, src, cs)
             row.update(geometry=geom, kind=kind, warnings=w0 + w)
         except DataError as e:
             row.update(geometry=None, status="error", error=str(e))
         rows.append(row)
     return project_table(rows)
+
+
+def _row_geometry(rec: dict, cols: dict, path: Path, row_crs, cs) -> tuple:
+    """(geometry, its CRS or None, warnings) of a list row: WKT, a file path or lon/lat."""
+    wkt = _clean(rec.get(cols["wkt"])) if "wkt" in cols else None
+    fpath = _clean(rec.get(cols["path"])) if "path" in cols else None
+    lon = _clean(rec.get(cols["lon"])) if "lon" in cols else None
+    lat = _clean(rec.get(cols["lat"])) if "lat" in cols else None
+    if wkt:
+        try:
+            g = shapely.from_wkt(wkt)
+        except shapely.errors.GEOSException as e:
+            raise DataError(f"WKT cannot be parsed: {e}") from None
+        return g, row_crs, []  # None: inferred (lon/lat or prefixed GK), with a warning
+    if fpath:
+        fp = Path(fpath)
+        if not fp.is_absolute():
+            fp = path.parent / fp
+        g, src, w0 = _footprint_from_file(fp, row_crs, cs, None, None)
+        if src is None:
+            raise DataError(f"footprint file {fp} has no CRS; give a crs column")
+        return g, src, w0
+    if lon is not None and lat is not None:
+        return _lonlat_point(lon, lat), row_crs or "EPSG:4490", []
+    raise DataError("no footprint: WKT, lon/lat and path are all empty")
+
+
+def _lonlat_point(lon, lat):
+    """A point from 经度/纬度 cells: decimal degrees or 度分秒 (106°37'12.5"E)."""
+    from zoning.dms import parse_angle
+
+    try:
+        return shapely.Point(float(lon), float(lat))
+    except ValueError:
+        pass
+    try:
+        (x, ax), (y, ay) = parse_angle(str(lon)), parse_angle(str(lat))
+    except DataError:
+        raise DataError(f"lon/lat {lon!r}, {lat!r} are not numbers or 度分秒") from None
+    if ax == "lat" or ay == "lon":
+        raise DataError(f"lon/lat {lon!r}, {lat!r}: the 经度 cell holds a latitude")
+    return shapely.Point(x, y)
+
+
+def read_coordinates(text: str, crs=None, coord_sys=None, width_m: float | None = None,
+                     project_id: str = "", **attrs) -> gpd.GeoDataFrame:
+    """A project table of one footprint typed as coordinates (see :mod:`zoning.dms`).
+
+    ``text`` is ``经度,纬度`` (decimal or 度分秒), or several pairs separated by
+    ``;`` for a line or (closed) polygon; ``crs`` defaults to CGCS2000
+    longitude/latitude.  ``width_m`` widens a line or point as in
+    :func:`read_footprint`.
+    """
+    from zoning.dms import parse_coordinates
+
+    g = parse_coordinates(text)
+    geom, kind, w = normalise(g, crs or "EPSG:4490", coord_sys)
+    if width_m:
+        from zoning.footprints import widen
+
+        geom, kind, w2 = widen(geom, width_m)
+        w = w + w2
+    pid = project_id or "坐标输入"
+    row = {"row": 1, "project_id": pid, "name": pid, "source": text, "geometry": geom,
+           "kind": kind, "warnings": w}
+    row.update({a: attrs.get(a) for a in ATTRIBUTES})
+    return project_table([row])
