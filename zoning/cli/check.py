@@ -89,8 +89,36 @@ def _print_access(acc):
         console.print(f"另有 {n_na} 条条款不适用（--json 可见全部）")
 
 
+def read_input(footprint: str, crs, coord_sys, encoding, src_layer, towgs84, width, attrs):
+    """The project table of a footprint file or of coordinates typed on the command line."""
+    from zoning.dms import looks_like_coordinates
+    from zoning.io.projects import read_coordinates, read_footprint
+
+    if not Path(footprint).exists() and looks_like_coordinates(footprint):
+        return read_coordinates(footprint, crs=crs, coord_sys=coord_sys, width_m=width,
+                                **attrs)
+    return read_footprint(Path(footprint), crs=crs, coord_sys=coord_sys, encoding=encoding,
+                          layer=src_layer, towgs84=towgs84, width_m=width, **attrs)
+
+
+def write_export_txt(table, path: Path) -> None:
+    """Write the checked footprint as a 部标 TXT (3° zone of its centre, zone prefix)."""
+    from zoning.io.txt_write import TxtParcelOut, write_txt
+    from zoning.project import ATTRIBUTES
+
+    row = table.iloc[0]
+    info = {"项目名称": row["name"] or None, "项目代码": row["project_id"] or None}
+    zh = {"industry": "行业代码", "nature": "建设性质", "takes_land": "是否占地"}
+    for a in ATTRIBUTES:
+        if a in zh and row.get(a) is not None:
+            info[zh[a]] = {True: "是", False: "否"}.get(row[a], row[a])
+    write_txt(path, [TxtParcelOut(geometry=row.geometry, number=str(row["project_id"]),
+                                  name=str(row["name"] or ""))], project_info=info)
+    err_console.print(f"部标 TXT: {path}")
+
+
 @click.command("check")
-@click.argument("footprint", type=click.Path(path_type=Path))
+@click.argument("footprint")
 @catalog_option
 @region_option
 @json_option
@@ -109,22 +137,34 @@ def _print_access(acc):
 @click.option("--name", default="", help="Project name for the report.")
 @click.option("--map", "map_file", type=click.Path(path_type=Path),
               help="Also write a Folium HTML map of the project to this file.")
+@click.option("--towgs84", help="7 parameters dx,dy,dz,rx,ry,rz,s (m, arc-seconds, ppm) to "
+                                "convert a 西安80/北京54 input; a TXT's own 转换参数 otherwise.")
+@click.option("--width", type=float,
+              help="Total width (m) of a road or pipeline: the centreline is buffered W/2 "
+                   "each side on the ellipsoid.")
+@click.option("--export-txt", type=click.Path(path_type=Path),
+              help="Also write the footprint as a 部标 TXT (CGCS2000, 3° zone with prefix).")
 @map_options
 def check_cmd(footprint, catalogs, region, as_json, crs, coord_sys, encoding, src_layer,
               no_land, activity, major_project, project_type, industry, nature, energy_tce, name,
-              map_file, basemap, tianditu_key, **kw):
-    """Check one project footprint (any vector file, KML/KMZ or 部标 TXT) against every layer."""
-    from zoning.io.projects import read_footprint
+              map_file, towgs84, width, export_txt, basemap, tianditu_key, **kw):
+    """Check one project footprint against every layer.
+
+    FOOTPRINT is a vector file, KML/KMZ, DXF (--layer = CAD layer), 部标 TXT, or
+    coordinates: "106.62,26.58", "106°37'12.5\"E,26°34'48\"N", or "lon,lat;lon,lat;…"
+    for a line (with --width) or closed polygon.
+    """
     from zoning.screen import screen
 
     opts = options_from(kw)
     attrs = dict(takes_land=False if no_land else None, activity=activity,
                  major_project=major_project, project_type=project_type, industry=industry,
                  nature=nature, energy_tce=energy_tce)
-    table = read_footprint(footprint, crs=crs, coord_sys=coord_sys, encoding=encoding,
-                           layer=src_layer, **attrs)
+    table = read_input(footprint, crs, coord_sys, encoding, src_layer, towgs84, width, attrs)
     if name:
         table["name"] = name
+    if export_txt:
+        write_export_txt(table, export_txt)
     cats = resolve(catalogs, region)
     res = screen(table, cats, options=opts)
     r = res.results[0]
