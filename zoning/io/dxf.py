@@ -109,10 +109,8 @@ def _outlines(geoms, handles, layers, path: Path) -> tuple[list, list[str], list
                 polys += _valid(part, h, lay, warnings)
             elif part.geom_type in ("LineString", "LinearRing"):
                 xy = np.asarray(part.coords)
-                if len(xy) < 3:
-                    continue
                 gap = float(np.hypot(*(xy[-1] - xy[0])))
-                if gap > CLOSE_TOLERANCE:
+                if gap > CLOSE_TOLERANCE or len(xy) < 4:
                     open_.append(f"handle {h} on layer {lay!r} (ends {gap:.3f} apart)")
                     continue
                 if gap > 0:
