@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from zoning.errors import CatalogError
 
 __all__ = ["KINDS", "Kind", "LayerSpec", "Catalog", "load_catalog", "bundled_catalog_paths",
@@ -119,7 +117,7 @@ def _as_list(v) -> list[str]:
         return [v]
     if isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v):
         return list(v)
-    raise TypeError(f"expected a field name or a list of names, got {v!r}")
+    raise CatalogError(f"expected a field name or a list of names, got {v!r}")
 
 
 def _parse_layer(name: str, raw: Any, manifest: Path) -> LayerSpec:
@@ -151,8 +149,8 @@ def _parse_layer(name: str, raw: Any, manifest: Path) -> LayerSpec:
         raise err("'id_field' is required for vector layers")
     try:
         fields = {str(k): _as_list(v) for k, v in (raw.get("fields") or {}).items()}
-    except TypeError as e:
-        raise err(f"fields: {e}") from None
+    except CatalogError as e:
+        raise err(f"fields: {e.message}") from None
     unknown_fields = set(fields) - set(info.required) - set(info.optional)
     if unknown_fields:
         raise err(f"fields {sorted(unknown_fields)} are not canonical fields of kind {kind} "
@@ -181,15 +179,12 @@ def _parse_layer(name: str, raw: Any, manifest: Path) -> LayerSpec:
 
 def load_catalog(path) -> Catalog:
     """Read and check a catalog manifest.  Raises :class:`CatalogError`."""
+    from zoning.io.yamlfile import load_yaml
+
     path = Path(path)
     if not path.exists():
         raise CatalogError("catalog file not found", path=path)
-    try:
-        raw = yaml.safe_load(path.read_text("utf-8"))
-    except yaml.YAMLError as e:
-        raise CatalogError(f"not valid YAML: {e}", path=path) from None
-    except UnicodeDecodeError:
-        raise CatalogError("catalog must be UTF-8 text", path=path) from None
+    raw = load_yaml(path)
     if not isinstance(raw, dict) or "layers" not in raw or "region" not in raw:
         raise CatalogError("a catalog needs top-level 'region' and 'layers'", path=path)
     if raw.get("catalog_version", 1) != 1:

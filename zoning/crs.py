@@ -23,6 +23,8 @@ import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 
+from zoning.errors import CRSError
+
 __all__ = [
     "wgs84_to_gcj02",
     "gcj02_to_wgs84",
@@ -145,7 +147,7 @@ def gk3_epsg(lon: float, prefix: bool = True) -> int:
     """
     zone = gk3_zone(lon)
     if not 25 <= zone <= 45:
-        raise ValueError(f"longitude {lon} is outside the CGCS2000 3° zones 25–45")
+        raise CRSError(f"longitude {lon} is outside the CGCS2000 3° zones 25–45")
     return (4513 if prefix else 4534) + zone - 25
 
 

@@ -29,7 +29,7 @@ import shapely
 
 from zoning.catalog import Catalog
 from zoning.engine.geometry import measure
-from zoning.errors import DataError
+from zoning.errors import DataError, InputError
 
 __all__ = ["indicators", "RegionIndicators", "landcover_shares", "protected_share", "compare_targets", "Comparison",
            "INDICATOR_GROUPS"]
@@ -42,7 +42,7 @@ def _raster_source(raster, transform=None, crs=None, nodata=None):
     """A path, an open rasterio dataset, or a 2-D array (with transform and crs)."""
     if isinstance(raster, np.ndarray):
         if transform is None or crs is None:
-            raise ValueError("an array raster needs transform and crs")
+            raise InputError("an array raster needs transform and crs")
         from rasterio.io import MemoryFile
 
         mem = MemoryFile()
@@ -64,13 +64,14 @@ def landcover_shares(raster, polygons: gpd.GeoDataFrame, id_col: str, classes: d
     data, pixel-area weighted), and ``<group>_m2`` / ``<group>_share`` for every
     group in ``classes`` (e.g. ``{"forest": [20], "grass": [30]}``).
     """
-    import rasterio
     from exactextract import exact_extract
 
     src, keep = _raster_source(raster, transform, crs, nodata)
     opened = None
     if isinstance(src, (str, bytes)) or hasattr(src, "__fspath__"):
-        opened = rasterio.open(src)
+        from zoning.io.raster import open_raster
+
+        opened = open_raster(src)
         ds = opened
     else:
         ds = src

@@ -376,8 +376,8 @@ def screen_projects(projects: Iterable[Project], catalog=None, *, region: str | 
         for start in range(0, len(positions), chunk_size):
             chunk = positions[start:start + chunk_size]
             results, ov = check_chunk(index, [projects[p] for p in chunk], opts)
-            for p, r in zip(chunk, results):
-                out[p] = r
+            for pos, r in zip(chunk, results):
+                out[pos] = r
             overlaps.extend(ov)
             if progress:
                 progress(len(chunk))

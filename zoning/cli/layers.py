@@ -49,7 +49,7 @@ def layers_list(catalogs, region, as_json):
 
 
 def _print_reports(reports):
-    from zoning.validate import summary_path
+    from zoning.io.validate import summary_path
 
     t = Table(title="图层校验 layer validation")
     for col in ("区域", "图层", "类型", "状态", "要素数", "CRS", "编码", "无效/空几何", "问题"):
@@ -75,7 +75,7 @@ def layers_validate(catalogs, region, as_json):
     Exits with status 1 when any layer has an error.
     """
     from zoning.catalog import resolve_catalogs
-    from zoning.validate import validate_catalog
+    from zoning.io.validate import validate_catalog
 
     reports = [r for cat in resolve_catalogs(catalogs, region) for r in validate_catalog(cat)]
     if as_json:

@@ -27,9 +27,9 @@ def seeds():
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 def seeds_generate(out_dir, regions, scale, res_arcsec, overwrite):
     """Regenerate the synthetic demo layers (deterministic)."""
-    import geopandas as gpd
-
     from zoning.demo import synth
+    from zoning.errors import OutputExistsError
+    from zoning.io.vector import read_vector
     from zoning.paths import seeds_dir
 
     specs = synth.load_specs(seeds_dir() / "regions.yaml")
@@ -37,11 +37,11 @@ def seeds_generate(out_dir, regions, scale, res_arcsec, overwrite):
     if unknown:
         raise click.BadParameter(f"unknown region(s) {unknown}; known: {sorted(specs)}",
                                  param_hint="--region")
-    districts = gpd.read_file(seeds_dir() / "boundaries.gpkg", layer="districts")
+    districts = read_vector(seeds_dir() / "boundaries.gpkg", layer="districts")
     for slug in regions or sorted(specs):
         target = out_dir / slug
         if not overwrite and any((target / f).exists() for f in ("layers.gpkg", "landcover.tif")):
-            raise FileExistsError(f"{target} already holds generated data (use --overwrite)")
+            raise OutputExistsError(f"{target} already holds generated data")
         with console.status(f"generating {slug} …") as st:
             out = synth.generate(specs[slug], districts[districts.region == slug], scale=scale,
                                  res_arcsec=res_arcsec,
