@@ -224,7 +224,7 @@ def read_footprint(path, crs=None, coord_sys=None, encoding=None, layer=None,
         row.update(geometry=geom, kind=kind, warnings=w + w2)
     except DataError as e:
         if e.path is None:
-            e = DataError(e.message, path=path, row=e.row, feature=e.feature)
+            e = type(e)(e.message, path=path, row=e.row, feature=e.feature)
         raise e
     return project_table([row])
 
