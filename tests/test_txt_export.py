@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 import shapely
@@ -18,7 +16,7 @@ from zoning.io.parcels import read_parcels, write_parcels
 from zoning.io.projects import read_footprint, read_projects
 from zoning.io.txt_write import TxtParcelOut, format_txt
 
-from .test_txt import HEADER, N0, E0, square
+from .test_txt import E0, HEADER, N0, square
 
 # two parcels near 106.6°E 26.6°N (贵阳, 3° zone 36 / 6° zone 18): one with a hole, one
 # made of two parts
