@@ -15,13 +15,13 @@ from pathlib import Path
 from zoning.catalog import resolve_catalogs
 from zoning.indicators import RegionIndicators, indicators
 from zoning.io.projects import read_projects
+from zoning.io.validate import LayerReport, validate_catalog
 from zoning.io.write import write_json
 from zoning.options import CheckOptions
 from zoning.outputs import save_map, write_outputs, write_project_maps
 from zoning.paths import seeds_dir
 from zoning.report.maps import region_map
 from zoning.screen import ScreenResult, screen
-from zoning.io.validate import LayerReport, validate_catalog
 
 __all__ = ["run_demo", "DemoRun", "SAMPLE_LIST", "DEMO_OPTIONS"]
 

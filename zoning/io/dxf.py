@@ -129,7 +129,8 @@ def _nest(polys: list) -> object:
                for k in kept):
             continue  # a hatch on its own boundary, or an outline drawn twice
         kept.append(p)
-    depth, parent = [], []
+    depth: list[int] = []
+    parent: list[int | None] = []
     for i, p in enumerate(kept):
         pt = p.representative_point()
         j = next((j for j in range(i - 1, -1, -1) if kept[j].contains(pt)), None)
