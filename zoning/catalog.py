@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zoning.errors import CatalogError
+from zoning.errors import CatalogError, DataError
 
 __all__ = ["KINDS", "Kind", "LayerSpec", "Catalog", "load_catalog", "bundled_catalog_paths",
            "resolve_catalogs"]
@@ -120,18 +120,21 @@ def _as_list(v) -> list[str]:
     raise CatalogError(f"expected a field name or a list of names, got {v!r}")
 
 
-def _parse_layer(name: str, raw: Any, manifest: Path) -> LayerSpec:
-    def err(msg):
-        return CatalogError(msg, path=manifest, layer=name)
+def _check_pg_names(pg: dict, err) -> None:
+    from zoning.io.postgis import check_identifier
 
-    if not isinstance(raw, dict):
-        raise err("a layer entry must be a mapping")
-    unknown = set(raw) - _LAYER_KEYS
-    if unknown:
-        raise err(f"unknown key(s) {sorted(unknown)}; allowed: {sorted(_LAYER_KEYS)}")
-    kind = raw.get("kind")
-    if kind not in KINDS:
-        raise err(f"kind {kind!r} is not one of {sorted(KINDS)}")
+    try:
+        check_identifier(pg["table"], "postgis table")
+        check_identifier(pg.get("geometry", "geom"), "postgis geometry column", qualified=False)
+    except CatalogError as e:
+        raise err(e.message) from None
+
+
+def _check_source(raw: dict, kind: str, err) -> None:
+    """The layer's source: a path, or a PostGIS table (not both); a where clause that is
+    a simple filter."""
+    from zoning.io.vector import check_where
+
     pg = raw.get("postgis")
     if pg is not None:
         if not isinstance(pg, dict) or not pg.get("dsn") or not pg.get("table"):
@@ -142,13 +145,26 @@ def _parse_layer(name: str, raw: Any, manifest: Path) -> LayerSpec:
             raise err("give either 'path' or 'postgis', not both")
         if KINDS[kind].geometry == "raster":
             raise err("raster layers cannot come from PostGIS")
+        _check_pg_names(pg, err)
     elif not raw.get("path"):
         raise err("'path' (or 'postgis') is required")
+    try:
+        check_where(raw.get("where"), "'where'")
+    except CatalogError:
+        raise
+    except DataError as e:
+        raise err(e.message) from None
+
+
+def _check_fields(raw: dict, kind: str, err) -> dict[str, list[str]]:
     info = KINDS[kind]
     if info.geometry != "raster" and not raw.get("id_field"):
         raise err("'id_field' is required for vector layers")
+    fields_raw = raw.get("fields") or {}
+    if not isinstance(fields_raw, dict):
+        raise err("fields: must be a mapping of canonical name → field name(s)")
     try:
-        fields = {str(k): _as_list(v) for k, v in (raw.get("fields") or {}).items()}
+        fields = {str(k): _as_list(v) for k, v in fields_raw.items()}
     except CatalogError as e:
         raise err(f"fields: {e.message}") from None
     unknown_fields = set(fields) - set(info.required) - set(info.optional)
@@ -160,8 +176,28 @@ def _parse_layer(name: str, raw: Any, manifest: Path) -> LayerSpec:
         raise err(f"fields must map the canonical field(s) {missing} for kind {kind}")
     classes = raw.get("classes") or {}
     if kind == "landcover":
-        if not classes or not all(isinstance(v, list) for v in classes.values()):
+        if not isinstance(classes, dict) or not classes or \
+                not all(isinstance(v, list) for v in classes.values()):
             raise err("a landcover layer needs 'classes', e.g. {forest: [20], grass: [30]}")
+    return fields
+
+
+def _parse_layer(name: str, raw: Any, manifest: Path) -> LayerSpec:
+    def err(msg):
+        return CatalogError(msg, path=manifest, layer=name)
+
+    if not isinstance(raw, dict):
+        raise err("a layer entry must be a mapping")
+    unknown = set(raw) - _LAYER_KEYS
+    if unknown:
+        raise err(f"unknown key(s) {sorted(unknown)}; allowed: {sorted(_LAYER_KEYS)}")
+    kind = raw.get("kind")
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise err(f"kind {kind!r} is not one of {sorted(KINDS)}")
+    _check_source(raw, kind, err)
+    fields = _check_fields(raw, kind, err)
+    classes = raw.get("classes") or {}
+    pg = raw.get("postgis")
     path = None
     if raw.get("path"):
         path = Path(str(raw["path"]))
@@ -169,16 +205,47 @@ def _parse_layer(name: str, raw: Any, manifest: Path) -> LayerSpec:
             path = (manifest.parent / path).resolve()
     return LayerSpec(
         name=name, kind=kind, path=path, crs=raw.get("crs"), id_field=raw.get("id_field"),
-        title=str(raw.get("title") or info.zh), layer=raw.get("layer"), where=raw.get("where"),
-        fields=fields, values={k: dict(v) for k, v in (raw.get("values") or {}).items()},
+        title=str(raw.get("title") or KINDS[kind].zh), layer=raw.get("layer"),
+        where=raw.get("where"), fields=fields,
+        values={k: dict(v) for k, v in (raw.get("values") or {}).items()},
         encoding=raw.get("encoding"), version=str(raw.get("version") or ""),
         source=str(raw.get("source") or ""),
         classes={k: [int(x) for x in v] for k, v in classes.items()}, manifest=manifest,
         postgis=dict(pg) if pg else None)
 
 
+def _parse_layers(raw: dict, path: Path) -> dict[str, LayerSpec]:
+    """The layer entries, checked; a value of the wrong type is reported by the JSON
+    Schema (file and key), never as a traceback."""
+    from zoning.io.yamlfile import check_schema
+
+    try:
+        layers = {str(n): _parse_layer(str(n), v, path) for n, v in raw["layers"].items()}
+    except (TypeError, AttributeError, ValueError) as e:
+        if isinstance(e, CatalogError):
+            raise
+        check_schema(raw, "catalog", path)
+        raise CatalogError(f"a layer entry has a value of the wrong type ({e})",
+                           path=path) from None
+    check_schema(raw, "catalog", path)
+    return layers
+
+
 def load_catalog(path) -> Catalog:
-    """Read and check a catalog manifest.  Raises :class:`CatalogError`."""
+    """Read and check a catalog manifest.
+
+    Raises
+    ------
+    CatalogError
+        Naming the file and the key that does not follow the schema.
+
+    Examples
+    --------
+    >>> from zoning.paths import layers_dir
+    >>> cat = load_catalog(layers_dir() / "guiyang.yaml")
+    >>> cat.region_id, cat.region_name
+    ('guiyang', '贵阳市')
+    """
     from zoning.io.yamlfile import load_yaml
 
     path = Path(path)
@@ -195,7 +262,8 @@ def load_catalog(path) -> Catalog:
         raise CatalogError("'region' needs at least an 'id'", path=path)
     if not isinstance(raw["layers"], dict) or not raw["layers"]:
         raise CatalogError("'layers' must be a non-empty mapping of name → layer", path=path)
-    layers = {str(n): _parse_layer(str(n), v, path) for n, v in raw["layers"].items()}
+    layers = _parse_layers(raw, path)
+
     def _rel(v):
         if v is None:
             return None
@@ -216,6 +284,13 @@ def resolve_catalogs(paths=(), region: str | None = None) -> list[Catalog]:
     """Catalogs from explicit paths (files or folders), else the bundled ones.
 
     ``region`` keeps only catalogs whose region id, code or name matches.
+
+    Examples
+    --------
+    >>> [c.region_id for c in resolve_catalogs()]
+    ['guiyang', 'pingliang', 'yunyang']
+    >>> resolve_catalogs(region="520100")[0].region_name
+    '贵阳市'
     """
     files: list[Path] = []
     for p in paths or ():

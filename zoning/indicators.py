@@ -204,7 +204,15 @@ class RegionIndicators:
 
 
 def indicators(catalog: Catalog, targets=None) -> RegionIndicators:
-    """Forest cover, 林草覆盖率 and protected-area share per district and for the region."""
+    """Forest cover, 林草覆盖率 and protected-area share per district and for the region.
+
+    Examples
+    --------
+    >>> from zoning.catalog import resolve_catalogs
+    >>> ind = indicators(resolve_catalogs(region="yunyang")[0])
+    >>> sorted(ind.values)
+    ['forest_cover', 'forest_grass_cover', 'protected_area_share']
+    """
     import pandas as pd
 
     from zoning.io.layers import read_layer

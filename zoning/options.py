@@ -32,6 +32,36 @@ def zone_meridian(zone: int, width: int = 3) -> float:
 
 @dataclass
 class CheckOptions:
+    """How a check measures and judges.
+
+    Attributes
+    ----------
+    area_method : {"ellipsoidal", "gk", "gk-fixed"}
+        Ellipsoidal (CGCS2000/GRS80) areas, planar in the footprint's 3° GK zone, or
+        planar in one fixed central meridian (official 投影面积).
+    tolerance_m2, tolerance_m : float
+        At or below these, a polygon or line only touches (geometric noise).
+    min_report_m2 : float
+        Reporting threshold for overlap areas.
+    radius_m : float
+        Also list layer features within this distance.
+    subdivide_vertices : int
+        Cut layer polygons into pieces of at most this many vertices (0: off).
+    keep_geometry : bool
+        Keep the overlap geometries (for the GeoPackage output).
+    central_meridian : float or None
+        Degrees east, for ``area_method="gk-fixed"``.
+
+    Examples
+    --------
+    >>> CheckOptions(area_method="gk", radius_m=500).radius_m
+    500.0
+    >>> CheckOptions(tolerance_m2=float("inf"))
+    Traceback (most recent call last):
+    ...
+    zoning.errors.OptionError: tolerance_m2 must be a finite number ≥ 0, not inf
+    """
+
     area_method: str = "ellipsoidal"  # ellipsoidal | gk | gk-fixed
     tolerance_m2: float = 1e-4  # geometric: at or below this, polygons only touch
     tolerance_m: float = 1e-4  # the same for line overlap lengths

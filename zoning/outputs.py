@@ -15,7 +15,7 @@ import folium
 
 from zoning.catalog import Catalog
 from zoning.errors import OutputExistsError, ZoningError
-from zoning.io.write import write_bytes, write_json, write_layers, write_text
+from zoning.io.write import OutputFolder, write_bytes, write_json, write_layers, write_text
 from zoning.options import CheckOptions
 from zoning.report.html import index_html, leaflet_assets, render_map
 from zoning.report.tables import (
@@ -30,7 +30,8 @@ from zoning.report.tables import (
 )
 from zoning.results import CheckResult
 
-__all__ = ["save_map", "index_page", "write_outputs", "write_project_maps", "OUTPUT_FILES"]
+__all__ = ["save_map", "index_page", "write_outputs", "write_project_maps", "run_folder",
+           "OUTPUT_FILES"]
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,26 @@ def index_page(entries: list[dict], path, title: str = "项目筛查地图") -> 
     page = index_html(entries, title)
     write_text(Path(path), page)
     return len(page.encode("utf-8"))
+
+
+def run_folder(out_dir, overwrite: bool = False) -> OutputFolder:
+    """The staged, locked output folder of a screening run (see :class:`OutputFolder`).
+
+    Write everything into ``stage.tmp``; on leaving the ``with`` block the
+    folder replaces ``out_dir`` at once, so ``out_dir`` holds either the whole
+    previous run or the whole new one.  A concurrent run into the same folder
+    raises :class:`~zoning.errors.OutputLockedError`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "run"
+    >>> with run_folder(out) as stage:
+    ...     _ = write_text(stage.tmp / "screening.log", "ok")
+    >>> sorted(p.name for p in out.iterdir())
+    ['screening.log']
+    """
+    return OutputFolder(out_dir, overwrite=overwrite, known=tuple(OUTPUT_FILES.values()))
 
 
 def write_outputs(out_dir, results: list[CheckResult], overlaps: list[dict], meta: dict,
@@ -112,9 +133,11 @@ def write_project_maps(results: list[CheckResult], geometries: dict, catalogs: l
                     m = project_map(r, geometries[r.row], index, basemap=basemap,
                                     tianditu_key=tianditu_key)
                     size = save_map(m, folder / href, assets_dir=folder / "assets")
-                except ZoningError as e:  # one bad map never stops the others
-                    log.warning("map of row %s not written: %s", r.row, e)
-                    entry.update(state=entry["state"] + f"（地图未生成：{e}）")
+                except Exception as e:  # one bad map never stops the others
+                    why = str(e) if isinstance(e, ZoningError) else \
+                        f"{type(e).__name__}: {str(e)[:200]}"
+                    log.warning("map of row %s not written: %s", r.row, why)
+                    entry.update(state=entry["state"] + f"（地图未生成：{why}）")
                 else:
                     total += size
                     entry.update(href=href, size=f"{size / 1024:.0f} KB")

@@ -41,7 +41,7 @@ def _print_check(r):
               "needs_major_project_approval": "yellow",
               "needs_limited_activity_certification": "yellow",
               "crossing_no_land_use": "cyan", "not_intersecting": "green"}[r.state.value]
-    console.print(f"{escape(head)}  区域 {r.region}  {size}")
+    console.print(f"{escape(head)}  区域 {escape(str(r.region))}  {size}")
     console.print(f"面积算法: {escape(r.area_method)}")
     console.print(f"总体结论: [{colour}]{r.state.zh}[/] ({r.state.value})")
     t = Table(show_lines=True)
@@ -54,7 +54,7 @@ def _print_check(r):
         area = "-" if not lr.overlap_m2 else (f"{fmt(lr.overlap_m2)} / "
                                               f"{fmt(lr.overlap_m2 / M2_PER_HA, 4)} / "
                                               f"{fmt(lr.overlap_m2 / M2_PER_MU, 3)}")
-        t.add_row(f"{lr.kind_zh}\n{lr.layer}", lr.state.zh, lr.relation, area,
+        t.add_row(escape(f"{lr.kind_zh}\n{lr.layer}"), lr.state.zh, escape(str(lr.relation)), area,
                   "-" if not lr.overlap_length_m else fmt(lr.overlap_length_m),
                   f"{lr.share:.2%}", fmt(lr.nearest_m), escape(ids) or "-",
                   escape(lr.basis + ("\n" + "；".join(lr.notes) if lr.notes else "")))
@@ -70,16 +70,17 @@ def _print_access(acc):
 
     console.print("[bold]生态环境准入清单符合性分析表[/] (三线一单)  结论: "
                   f"{OUTCOME_ZH[acc['outcome']]}")
-    console.print("所在环境管控单元: " + "；".join(
+    console.print("所在环境管控单元: " + escape("；".join(
         f"{u['code']} {u['name']}（{u['unit_class_zh']}，占{u['share']:.1%}）"
-        for u in acc["units"]))
+        for u in acc["units"])))
     t = Table(show_lines=True)
     for col in ("管控单元", "管控维度", "层级/条款", "清单要求（原文）", "分析", "结论"):
         t.add_column(col, overflow="fold")
     shown = [f for f in acc["findings"] if f["outcome"] != "not_applicable"]
     for f in shown:
         tag = "" if f["real"] else "〔示例〕"
-        t.add_row(f["unit_code"], f["dimension"], f"{f['jurisdiction']}\n{f['rule_id']}",
+        t.add_row(escape(str(f["unit_code"])), escape(str(f["dimension"])),
+                  escape(f"{f['jurisdiction']}\n{f['rule_id']}"),
                   escape(f"{tag}{f['clause']}\n——{f['source']}"), escape(f["finding"]),
                   f["outcome_zh"])
     if shown:
@@ -183,5 +184,5 @@ def check_cmd(footprint, catalogs, region, as_json, crs, coord_sys, encoding, sr
         m = warn_map(project_map, r, table.geometry.iloc[0], load_index(cat, opts),
                       basemap=basemap, tianditu_key=tianditu_key)
         size = save_map(m, map_file)
-        err_console.print(f"map: {map_file} ({size / 1024:.0f} KB)")
+        err_console.print(f"map: {escape(str(map_file))} ({size / 1024:.0f} KB)")
 

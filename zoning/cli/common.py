@@ -20,6 +20,7 @@ _HINTS = {
     "output_exists": "加 --overwrite 以替换 (use --overwrite to replace)",
     "output_locked": "另一个 zoning 进程正在写入该目录 (another run is writing this folder)",
     "missing_extra": "",
+    "crs_error": "用 --crs 声明坐标系，例如 --crs EPSG:4545 (declare the CRS with --crs)",
 }
 
 
@@ -152,7 +153,10 @@ def options_from(kw):
                             min_report_m2=kw["min_report_m2"], tolerance_m2=kw["tolerance_m2"],
                             central_meridian=cm)
     except OptionError as e:
-        raise click.BadParameter(str(e)) from None
+        flags = {"tolerance_m2": "--tolerance", "min_report_m2": "--min-area",
+                 "radius_m": "--radius", "area_method": "--area-method"}
+        hint = next((f for k, f in flags.items() if str(e).startswith(k)), None)
+        raise click.BadParameter(str(e), param_hint=hint) from None
 
 
 def fmt(x, nd=2):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from zoning.cli.common import (
     catalog_option,
@@ -32,6 +33,8 @@ from zoning.cli.common import (
 @click.option("--scheduler", help="Address of a running dask scheduler (default: start a "
                                   "LocalCluster on this machine).")
 @click.option("--workers", default=2, show_default=True, help="LocalCluster worker processes.")
+@click.option("--allow-outside-paths", "allow_outside", is_flag=True,
+              help="Let the list's file column name files outside the list's folder.")
 @catalog_option
 @region_option
 @input_options
@@ -39,8 +42,27 @@ from zoning.cli.common import (
 @map_options
 def screen_cmd(project_list, out_dir, overwrite, sheet, chunk_size, catalogs, region, crs,
                coord_sys, encoding, src_layer, no_maps, engine, scheduler, workers, basemap,
-               tianditu_key, **kw):
+               tianditu_key, allow_outside, **kw):
     """Screen a project list (CSV/XLSX with WKT, lon/lat or file paths; or a vector file)."""
+    from zoning.io.projects import read_projects
+    from zoning.outputs import run_folder
+
+    with run_folder(out_dir, overwrite=overwrite) as stage:
+        staged = stage.tmp
+        opts = options_from(kw)
+        opts.keep_geometry = True
+        table = read_projects(project_list, crs=crs, coord_sys=coord_sys, encoding=encoding,
+                              layer=src_layer, sheet=sheet, allow_outside=allow_outside)
+        cats = resolve(catalogs, region)
+        res = _run(table, cats, opts, engine, chunk_size, scheduler, workers)
+        paths = _write(stage.tmp, res, table, cats, opts, dict(
+            input=str(project_list), catalogs=", ".join(str(c.path) for c in cats),
+            engine=engine), no_maps, basemap, tianditu_key)
+    for k, p in paths.items():
+        console.print(f"  {k}: {escape(str(out_dir / p.relative_to(staged)))}")
+
+
+def _run(table, cats, opts, engine, chunk_size, scheduler, workers):
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -49,20 +71,8 @@ def screen_cmd(project_list, out_dir, overwrite, sheet, chunk_size, catalogs, re
         TimeRemainingColumn,
     )
 
-    from zoning.errors import OutputExistsError
-    from zoning.io.projects import read_projects
-    from zoning.outputs import OUTPUT_FILES, write_outputs, write_project_maps
-    from zoning.results import State
     from zoning.screen import screen
 
-    existing = [n for n in OUTPUT_FILES.values() if (out_dir / n).exists()]
-    if existing and not overwrite:
-        raise OutputExistsError(f"{out_dir} already holds {', '.join(existing)}")
-    opts = options_from(kw)
-    opts.keep_geometry = True
-    table = read_projects(project_list, crs=crs, coord_sys=coord_sys, encoding=encoding,
-                          layer=src_layer, sheet=sheet)
-    cats = resolve(catalogs, region)
     with Progress(TextColumn("筛查 screening"), BarColumn(), MofNCompleteColumn(),
                   TimeRemainingColumn(), console=err_console) as prog:
         task = prog.add_task("screen", total=len(table))
@@ -76,12 +86,17 @@ def screen_cmd(project_list, out_dir, overwrite, sheet, chunk_size, catalogs, re
             res = screen(table, cats, options=opts, chunk_size=chunk_size,
                          progress=lambda k: prog.advance(task, k))
         prog.update(task, completed=len(table))
+    return res
+
+
+def _write(folder: Path, res, table, cats, opts, meta, no_maps, basemap, tianditu_key):
+    from zoning.outputs import write_outputs, write_project_maps
+    from zoning.results import State
+
     counts = res.counts
-    meta = {"input": str(project_list), "catalogs": ", ".join(str(c.path) for c in cats),
-            "engine": engine,
-            "area_method": opts.area_label, "tolerance_m2": opts.tolerance_m2,
-            "min_report_m2": opts.min_report_m2, "radius_m": opts.radius_m}
-    paths = write_outputs(out_dir, res.results, res.overlaps, meta, counts, overwrite=overwrite)
+    meta.update(area_method=opts.area_label, tolerance_m2=opts.tolerance_m2,
+                min_report_m2=opts.min_report_m2, radius_m=opts.radius_m)
+    paths = write_outputs(folder, res.results, res.overlaps, meta, counts, overwrite=True)
     console.print(f"{counts['rows']} rows in, {counts['rows']} rows out: {counts['ok']} checked, "
                   f"{counts['error']} failed")
     for s in State:
@@ -91,9 +106,8 @@ def screen_cmd(project_list, out_dir, overwrite, sheet, chunk_size, catalogs, re
         with console.status("writing maps …") as st:
             info = write_project_maps(
                 res.results, dict(zip(table["row"], table.geometry)), cats, opts,
-                out_dir / "maps", basemap=basemap, tianditu_key=tianditu_key,
+                folder / "maps", basemap=basemap, tianditu_key=tianditu_key,
                 progress=lambda k, n: st.update(f"maps: {k}/{n}"))
         console.print(f"  {info['maps']} maps, {info['bytes'] / 1e6:.1f} MB in all")
         paths["maps"] = info["index"]
-    for k, p in paths.items():
-        console.print(f"  {k}: {p}")
+    return paths

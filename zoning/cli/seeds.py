@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from zoning.cli.common import Group, console
 
@@ -47,6 +48,6 @@ def seeds_generate(out_dir, regions, scale, res_arcsec, overwrite):
                                  res_arcsec=res_arcsec,
                                  log=lambda m, s=slug: st.update(f"{s}: {m}"))
             paths = synth.write_region(specs[slug], out, target, overwrite=True)
-        console.print(f"[green]{slug}[/]: " + ", ".join(str(p) for p in paths.values()))
-        console.print("  " + json.dumps(out.stats, ensure_ascii=False))
+        console.print(f"[green]{escape(slug)}[/]: " + escape(", ".join(str(p) for p in paths.values())))
+        console.print("  " + escape(json.dumps(out.stats, ensure_ascii=False)))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from zoning.cli.common import console, json_option, region_option
@@ -28,7 +29,7 @@ def targets_cmd(region, as_json):
         t.add_column(col, overflow="fold")
     sym = {"gte": "≥", "lte": "≤", "eq": "≈"}
     for x in ts:
-        t.add_row(x.scope, x.indicator_zh, f"{sym[x.comparison]}{x.value:g}{x.unit}",
-                  str(x.year or "-"), f"{x.source_title or x.source}\n“{x.quote}”")
+        t.add_row(escape(str(x.scope)), x.indicator_zh, f"{sym[x.comparison]}{x.value:g}{x.unit}",
+                  str(x.year or "-"), escape(f"{x.source_title or x.source}\n“{x.quote}”"))
     console.print(t)
 

@@ -42,8 +42,12 @@ def _frame(rows: list[dict]) -> gpd.GeoDataFrame:
 
 def _from_txt(path: Path, towgs84) -> tuple[list[dict], dict, list[str]]:
     from zoning.io.parcel_txt import parse_txt
+    from zoning.io.vector import read_input_bytes
 
-    doc = parse_txt(path.read_bytes(), source=str(path), towgs84=towgs84)
+    doc = parse_txt(read_input_bytes(path), source=str(path), towgs84=towgs84)
+    bad = [p for p in doc.parcels if p.geometry is None]
+    if bad:
+        raise DataError("; ".join(f"地块 {p.number}: {p.error}" for p in bad[:5]), path=path)
     rows = []
     for p in doc.parcels:
         geom, kind, w = normalise(p.geometry, doc.crs, None)
@@ -62,23 +66,25 @@ def _pick(rec: dict, lower: dict, field: str):
 
 
 def _from_vector(path: Path, crs, coord_sys, encoding, layer, towgs84) -> list[dict]:
-    from zoning.io.projects import _read_any, _with_towgs84
+    from zoning.io.projects import _with_towgs84
+    from zoning.io.vector import read_vector_layers
 
-    gdf = _read_any(path, encoding=encoding, layer=layer)
-    src = _with_towgs84(crs or gdf.crs, towgs84)
-    lower = {str(c).strip().lower(): c for c in gdf.columns if c != gdf.geometry.name}
-    rows = []
-    for i, rec in enumerate(gdf.to_dict("records"), start=1):
-        g = rec.pop(gdf.geometry.name)
-        try:
-            geom, kind, w = normalise(g, src, coord_sys)
-        except DataError as e:
-            raise DataError(f"feature {i}: {e.message}", path=path) from None
-        rows.append(dict(number=_pick(rec, lower, "number") or str(i),
-                         name=_pick(rec, lower, "name"), use=_pick(rec, lower, "use"),
-                         land_class=_pick(rec, lower, "land_class"),
-                         sheet=_pick(rec, lower, "sheet"), kind=kind, warnings=w,
-                         geometry=geom))
+    rows: list[dict] = []
+    for _, gdf in read_vector_layers(path, layer=layer, encoding=encoding):
+        src = _with_towgs84(crs or gdf.crs, towgs84)
+        lower = {str(c).strip().lower(): c for c in gdf.columns if c != gdf.geometry.name}
+        for rec in gdf.to_dict("records"):
+            i = len(rows) + 1
+            g = rec.pop(gdf.geometry.name)
+            try:
+                geom, kind, w = normalise(g, src, coord_sys)
+            except DataError as e:
+                raise type(e)(f"feature {i}: {e.message}", path=path) from None
+            rows.append(dict(number=_pick(rec, lower, "number") or str(i),
+                             name=_pick(rec, lower, "name"), use=_pick(rec, lower, "use"),
+                             land_class=_pick(rec, lower, "land_class"),
+                             sheet=_pick(rec, lower, "sheet"), kind=kind, warnings=w,
+                             geometry=geom))
     return rows
 
 

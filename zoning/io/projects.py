@@ -16,6 +16,7 @@ with ``status="error"`` and the reason; no row is ever dropped.
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -26,15 +27,18 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from zoning.errors import DataError
+from zoning.errors import DataError, InputError, ResourceLimitError
 from zoning.footprints import normalise
-from zoning.io.vector import read_vector
+from zoning.io.vector import check_input_file, read_input_bytes, read_vector_layers
+from zoning.limits import LIMITS
 from zoning.project import ATTRIBUTES, parse_attributes, parse_bool
 from zoning.project import clean as _clean
 
 __all__ = ["read_projects", "read_footprint", "read_coordinates", "project_table",
            "txt_info_fields", "COLUMN_ALIASES",
            "ATTRIBUTES", "parse_bool"]
+
+log = logging.getLogger(__name__)
 
 #: canonical column → accepted header names (case-insensitive)
 COLUMN_ALIASES = {
@@ -101,6 +105,11 @@ def txt_info_fields(info: dict) -> dict:
     Keys are matched like list columns (:data:`COLUMN_ALIASES`: 项目名称,
     项目代码, 行业代码, 建设性质, 是否占地 …); other keys are ignored here.
     Raises :class:`~zoning.errors.InputError` for a value that cannot be parsed.
+
+    Examples
+    --------
+    >>> txt_info_fields({"项目名称": "某某公路", "是否占地": "否", "建设单位": "甲"})
+    {'takes_land': False, 'name': '某某公路'}
     """
     if not info:
         return {}
@@ -112,44 +121,6 @@ def txt_info_fields(info: dict) -> dict:
         if v:
             out[key] = str(v)
     return out
-
-
-def _footprint_from_file(path: Path, crs=None, coord_sys=None, encoding=None, layer=None,
-                         towgs84=None, info: dict | None = None):
-    """(geometry in its CRS, crs, warnings) for a file that holds one footprint.
-
-    ``info`` (a dict, if given) receives the project fields a file declares
-    (a TXT's ``[项目信息]``).
-    """
-    suffix = path.suffix.lower()
-    if suffix == ".txt":
-        from zoning.io.parcel_txt import parse_txt
-
-        if not path.exists():
-            raise DataError("file not found", path=path)
-        doc = parse_txt(path.read_bytes(), source=str(path), towgs84=towgs84)
-        geoms = [p.geometry for p in doc.parcels]
-        w = list(doc.warnings) + [f"地块 {p.number}: {m}" for p in doc.parcels
-                                  for m in p.warnings]
-        g = shapely.union_all(geoms) if len(geoms) > 1 else geoms[0]
-        if info is not None:
-            info.update(txt_info_fields(doc.project_info))
-        return g, doc.crs, w
-    if suffix == ".dxf":
-        from zoning.io.dxf import read_dxf_footprint
-
-        g, w = read_dxf_footprint(path, layer=layer, encoding=encoding)
-        return g, _with_towgs84(crs, towgs84), w
-    gdf = _read_any(path, encoding=encoding, layer=layer)
-    if len(gdf) == 0:
-        raise DataError("file has no features", path=path)
-    geoms = gdf.geometry.values
-    if shapely.is_missing(geoms).any() or shapely.is_empty(geoms).any():
-        bad = np.flatnonzero(shapely.is_missing(geoms) | shapely.is_empty(geoms))[:5]
-        raise DataError(f"features {', '.join(str(i + 1) for i in bad)} have empty geometry",
-                        path=path)
-    g = shapely.union_all(geoms) if len(geoms) > 1 else geoms[0]
-    return g, _with_towgs84(crs or gdf.crs, towgs84), []
 
 
 def _with_towgs84(crs, towgs84):
@@ -168,46 +139,118 @@ def _with_towgs84(crs, towgs84):
     return bind_towgs84(crs, towgs84)
 
 
-def _read_any(path: Path, encoding=None, layer=None) -> gpd.GeoDataFrame:
-    suffix = path.suffix.lower()
-    if suffix == ".kmz":
-        import zipfile
+def _txt_footprint(path: Path, towgs84=None, info: dict | None = None):
+    from zoning.io.parcel_txt import parse_txt
 
-        if not path.exists():
-            raise DataError("file not found", path=path)
-        with zipfile.ZipFile(path) as zf:
-            kmls = [n for n in zf.namelist() if n.lower().endswith(".kml")]
-        if not kmls:
-            raise DataError("KMZ holds no .kml", path=path)
-        import pyogrio
+    doc = parse_txt(read_input_bytes(path), source=str(path), towgs84=towgs84)
+    if info is not None:
+        info.update(txt_info_fields(doc.project_info))
+    bad = [p for p in doc.parcels if p.geometry is None]
+    if bad:
+        raise DataError("; ".join(f"地块 {p.number}: {p.error}" for p in bad[:5]), path=path)
+    geoms = [p.geometry for p in doc.parcels]
+    w = list(doc.warnings) + [f"地块 {p.number}: {m}" for p in doc.parcels for m in p.warnings]
+    if len(geoms) > 1:
+        w.append(f"{len(geoms)} parcels ({', '.join(p.number for p in doc.parcels[:10])}) "
+                 "read as one footprint")
+    g = _union(geoms) if len(geoms) > 1 else geoms[0]
+    return g, doc.crs, w
 
-        gdf = pyogrio.read_dataframe(f"/vsizip/{path}/{kmls[0]}", layer=layer)
-        return gdf
-    return read_vector(path, layer=layer, encoding=encoding)
+
+def _union(geoms) -> object:
+    """Union of validated parts (each checked first, so GEOS never sees a broken one)."""
+    from zoning.footprints import validate_geometry
+
+    parts = [validate_geometry(g)[0] for g in geoms]
+    try:
+        return shapely.union_all(parts)
+    except shapely.errors.GEOSException:
+        return shapely.geometrycollections(parts)
+
+
+def _footprint_from_file(path: Path, crs=None, coord_sys=None, encoding=None, layer=None,
+                         towgs84=None, info: dict | None = None):
+    """(geometry in its CRS, crs, warnings) for a file that holds one footprint.
+
+    Every layer of the file is read (all layers of a GeoPackage, all folders of a
+    KML, all KML files of a KMZ); several layers form one footprint, with a
+    warning that names them.  A DXF is read by :mod:`zoning.io.dxf` (``layer``
+    = CAD layer).  ``info`` (a dict, if given) receives the project fields a
+    TXT's ``[项目信息]`` declares.
+    """
+    if path.suffix.lower() == ".txt":
+        return _txt_footprint(path, towgs84, info)
+    if path.suffix.lower() == ".dxf":
+        from zoning.io.dxf import read_dxf_footprint
+
+        check_input_file(path)
+        g, dw = read_dxf_footprint(path, layer=layer, encoding=encoding)
+        return g, _with_towgs84(crs, towgs84), dw
+    frames = read_vector_layers(path, layer=layer, encoding=encoding)
+    w: list[str] = []
+    if len(frames) > 1:
+        w.append(f"{len(frames)} layers ({', '.join(str(n) for n, _ in frames)}) read as "
+                 "one footprint")
+    target = crs or frames[0][1].crs
+    geoms = []
+    for name, gdf in frames:
+        vals = gdf.geometry.values
+        bad = shapely.is_missing(vals) | shapely.is_empty(vals)
+        if bad.any():
+            rows = ", ".join(str(i + 1) for i in np.flatnonzero(bad)[:5])
+            raise DataError(f"features {rows} have empty geometry", path=path, layer=name)
+        if crs is None and gdf.crs is not None and target is not None and gdf.crs != target:
+            gdf = gdf.to_crs(target)
+        geoms.extend(gdf.geometry.values)
+    g = _union(geoms) if len(geoms) > 1 else geoms[0]
+    return g, _with_towgs84(target, towgs84), w
 
 
 def read_footprint(path, crs=None, coord_sys=None, encoding=None, layer=None,
                    towgs84=None, width_m: float | None = None, **attrs) -> gpd.GeoDataFrame:
-    """Read one project's footprint file (all features form one footprint).
+    """Read one project's footprint file (all features of all layers form one footprint).
 
     Parameters
     ----------
     path : path-like
-        Vector file, KML/KMZ, DXF (``layer`` = CAD layer name) or 部标 TXT.
-    crs, coord_sys, encoding, layer
-        As for :func:`read_projects`.
+        A vector file (GeoJSON, Shapefile or zipped Shapefile, GeoPackage,
+        GeoParquet, KML/KMZ), a DXF drawing or a 部标 coordinate TXT.
+    crs : CRS-like, optional
+        The CRS when the file has none.
+    coord_sys : {"gcj02", "bd09"}, optional
+        Convert web-map lon/lat; never automatic.
+    encoding, layer : str, optional
+        Text encoding; layer of a multi-layer file (the CAD layer of a DXF).
     towgs84 : str or sequence, optional
         3 or 7 Helmert parameters for a 西安80/北京54 input (a TXT's own
         转换参数 otherwise).
     width_m : float, optional
         Total width of a road or pipeline: a centreline (or point) footprint
-        becomes the corridor ``width_m`` wide around it (see
-        :func:`zoning.footprints.widen`).
+        becomes a corridor ``width_m`` wide (see :func:`zoning.footprints.widen`).
     **attrs
-        Project attributes; they take precedence over a TXT's ``[项目信息]``.
+        Project attributes (see :data:`zoning.project.ATTRIBUTES`); they take
+        precedence over a TXT's ``[项目信息]``.
+
+    Returns
+    -------
+    GeoDataFrame
+        A one-row project table in EPSG:4490.
+
+    Raises
+    ------
+    DataError
+        Naming the file when it cannot be read or understood.
+
+    Examples
+    --------
+    >>> from zoning.paths import seeds_dir
+    >>> t = read_footprint(seeds_dir() / "projects" / "GY-012_勘测定界.txt")
+    >>> len(t), t.kind.iloc[0], t.crs.to_epsg()
+    (1, 'polygon', 4490)
     """
     path = Path(path)
     row = {"row": 1, "project_id": path.stem, "name": path.stem, "source": str(path)}
+    row.update({a: attrs.get(a) for a in ATTRIBUTES})
     try:
         info: dict = {}
         g, src_crs, w = _footprint_from_file(path, crs, coord_sys, encoding, layer, towgs84,
@@ -230,122 +273,216 @@ def read_footprint(path, crs=None, coord_sys=None, encoding=None, layer=None,
 
 
 def read_projects(path, crs=None, coord_sys=None, encoding=None, layer=None,
-                  sheet=None) -> gpd.GeoDataFrame:
+                  sheet=None, allow_outside: bool = False) -> gpd.GeoDataFrame:
     """Read a project list: CSV/XLSX (a row per project) or a vector file (a feature per project).
 
     ``crs`` applies to WKT or lon/lat columns and to files without a CRS.
     Without it, 经度/纬度 columns are CGCS2000 and WKT coordinates are inferred
-    (lon/lat, or Gauss–Krüger with a zone prefix) with a warning.  ``coord_sys`` (gcj02/bd09) applies to
-    every row unless a ``coord_sys``/``坐标类型`` column says otherwise.
+    (lon/lat, or Gauss–Krüger with a zone prefix) with a warning.  ``coord_sys``
+    (gcj02/bd09) applies to every row unless a ``coord_sys``/``坐标类型`` column says
+    otherwise.  Every input row gives one output row; a row that cannot be read
+    has ``status == "error"`` and the reason in ``error``; the others are read.
+
+    A vector file with several layers (GeoPackage layers, KML folders, the KML
+    files of a KMZ) gives a row per feature of every layer, each row's
+    ``source`` naming its layer.  A 部标 TXT gives a row per parcel.  Paths in
+    a list's file column must stay inside the list's folder unless
+    ``allow_outside``.
+
+    Returns
+    -------
+    GeoDataFrame
+        A project table in EPSG:4490 (see :func:`project_table`).
+
+    Examples
+    --------
+    >>> from zoning.paths import seeds_dir
+    >>> t = read_projects(seeds_dir() / "projects" / "sample_projects.csv")
+    >>> len(t), int((t.status == "error").sum())
+    (17, 2)
     """
     path = Path(path)
-    if not path.exists():
-        raise DataError("file not found", path=path)
+    check_input_file(path)
     suffix = path.suffix.lower()
     if suffix in (".csv", ".xlsx", ".xls", ".xlsm"):
-        return _read_table(path, crs, coord_sys, encoding, sheet)
+        return _read_table(path, crs, coord_sys, encoding, sheet, allow_outside)
     if suffix == ".txt":
-        from zoning.io.parcel_txt import parse_txt
+        return _read_txt_list(path)
+    rows: list[dict] = []
+    for name, gdf in read_vector_layers(path, layer=layer, encoding=encoding):
+        rows.extend(_vector_rows(gdf, path, name, crs, coord_sys, start=len(rows) + 1))
+    return project_table(rows)
 
-        doc = parse_txt(path.read_bytes(), source=str(path))
-        info = txt_info_fields(doc.project_info)
-        rows = []
-        for i, p in enumerate(doc.parcels, start=1):
-            row = {"row": i, "project_id": p.number, "name": p.name or p.number,
-                   "source": str(path)}
-            row.update({a: info.get(a) for a in ATTRIBUTES})
-            try:
-                geom, kind, w = normalise(p.geometry, doc.crs, None)
-                row.update(geometry=geom, kind=kind, warnings=doc.warnings + p.warnings + w)
-            except DataError as e:
-                row.update(geometry=None, status="error", error=str(e))
-            rows.append(row)
-        return project_table(rows)
-    gdf = _read_any(path, encoding=encoding, layer=layer)
+
+def _read_txt_list(path: Path) -> gpd.GeoDataFrame:
+    from zoning.io.parcel_txt import parse_txt
+
+    doc = parse_txt(read_input_bytes(path), source=str(path))
+    info = txt_info_fields(doc.project_info)
+    rows = []
+    for i, p in enumerate(doc.parcels, start=1):
+        row = {"row": i, "project_id": p.number, "name": p.name or p.number,
+               "source": str(path)}
+        row.update({a: info.get(a) for a in ATTRIBUTES})
+        with _row_errors(row):
+            if p.geometry is None:
+                raise DataError(p.error)
+            geom, kind, w = normalise(p.geometry, doc.crs, None)
+            row.update(geometry=geom, kind=kind, warnings=doc.warnings + p.warnings + w)
+        rows.append(row)
+    return project_table(rows)
+
+
+def _vector_rows(gdf: gpd.GeoDataFrame, path: Path, layer, crs, coord_sys, start: int):
     src_crs = crs or gdf.crs
     cols = _columns(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)))
-    rows = []
-    for i, rec in enumerate(gdf.to_dict("records"), start=1):
+    source = f"{path}:{layer}" if layer else str(path)
+    for i, rec in enumerate(gdf.to_dict("records"), start=start):
         g = rec.pop(gdf.geometry.name)
         row = _row_head(rec, cols, i, path)
-        try:
+        row["source"] = source
+        with _row_errors(row):
             row.update(_row_attrs(rec, cols))
             cs = _clean(rec.get(cols["coord_sys"])) if "coord_sys" in cols else coord_sys
             geom, kind, w = normalise(g, src_crs, cs)
             row.update(geometry=geom, kind=kind, warnings=w)
-        except DataError as e:
-            row.update(geometry=None, status="error", error=str(e))
-        rows.append(row)
-    return project_table(rows)
+        yield row
 
 
-def _read_table(path: Path, crs, coord_sys, encoding, sheet) -> gpd.GeoDataFrame:
+class _row_errors:
+    """Turn any exception of one row into an error row (the batch goes on).
+
+    A :class:`DataError` keeps its message; anything else (a library bug or an
+    input no check foresaw) is logged with its traceback and reported by type.
+    """
+
+    def __init__(self, row: dict):
+        self.row = row
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc is None:
+            return False
+        if isinstance(exc, (KeyboardInterrupt, SystemExit, MemoryError)):
+            return False
+        if isinstance(exc, DataError):
+            msg = str(exc)
+        else:
+            log.debug("row %s failed", self.row.get("row"), exc_info=(exc_type, exc, tb))
+            msg = f"cannot read this row ({exc_type.__name__}: {str(exc)[:200]})"
+        self.row.update(geometry=None, status="error", error=msg)
+        return True
+
+
+def _read_csv(path: Path, encoding) -> pd.DataFrame:
+    from io import StringIO
+
+    raw = read_input_bytes(path)
+    enc = encoding
+    if enc is None:
+        try:
+            raw.decode("utf-8-sig")
+            enc = "utf-8-sig"
+        except UnicodeDecodeError:
+            enc = "gb18030"
+    try:
+        text = raw.decode(enc)
+        return pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
+    except (UnicodeDecodeError, LookupError):
+        raise InputError(f"list is not {enc} text", path=path) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as e:
+        raise InputError(f"cannot read as CSV: {str(e).splitlines()[0][:120]}",
+                         path=path) from None
+
+
+def _read_frame(path: Path, encoding, sheet) -> pd.DataFrame:
     if path.suffix.lower() == ".csv":
-        raw = path.read_bytes()
-        enc = encoding
-        if enc is None:
-            try:
-                raw.decode("utf-8-sig")
-                enc = "utf-8-sig"
-            except UnicodeDecodeError:
-                enc = "gb18030"
-        from io import StringIO
+        return _read_csv(path, encoding)
+    try:
+        df = pd.read_excel(path, sheet_name=sheet or 0, dtype=str, keep_default_na=False)
+    except ValueError as e:
+        raise DataError(f"cannot read sheet: {str(e)[:120]}", path=path) from None
+    except Exception as e:  # openpyxl/xlrd raise many kinds for a broken workbook
+        raise InputError(f"cannot read the workbook ({type(e).__name__})", path=path) from None
+    if len(df) > LIMITS.max_features:
+        raise ResourceLimitError(f"list has {len(df):,} rows (limit {LIMITS.max_features:,})",
+                                 path=path)
+    return df
 
-        df = pd.read_csv(StringIO(raw.decode(enc)), dtype=str, keep_default_na=False)
-    else:
+
+def _confined(fpath: str, folder: Path, allow_outside: bool) -> Path:
+    """The footprint file a list names, kept inside the list's folder unless allowed."""
+    fp = Path(fpath)
+    if not fp.is_absolute():
+        fp = folder / fp
+    if not allow_outside:
         try:
-            df = pd.read_excel(path, sheet_name=sheet or 0, dtype=str, keep_default_na=False)
-        except ValueError as e:
-            raise DataError(f"cannot read sheet: {e}", path=path) from None
-    cols = _columns(df)
-    has_geom = {"wkt", "path"} & set(cols) or {"lon", "lat"} <= set(cols)
-    if not has_geom:
-        raise DataError("the list has no footprint column: give WKT (wkt/几何), lon+lat "
-                        "(经度/纬度) or a file path (path/文件) column; columns are "
-                        f"{list(df.columns)}", path=path)
-    rows = []
-    for i, rec in enumerate(df.to_dict("records"), start=1):
-        row = _row_head(rec, cols, i, path)
-        try:
-            row.update(_row_attrs(rec, cols))
-            row_crs = _clean(rec.get(cols["crs"])) if "crs" in cols else None
-            row_crs = row_crs or crs
-            if row_crs is not None and re.fullmatch(r"\d{4,5}", str(row_crs)):
-                row_crs = f"EPSG:{row_crs}"
-            cs = (_clean(rec.get(cols["coord_sys"])) if "coord_sys" in cols else None) \
-                or coord_sys
-            g, src, w0 = _row_geometry(rec, cols, path, row_crs, cs)
-            geom, kind, w = normalise(g, src, cs)
-            row.update(geometry=geom, kind=kind, warnings=w0 + w)
-        except DataError as e:
-            row.update(geometry=None, status="error", error=str(e))
-        rows.append(row)
-    return project_table(rows)
+            fp.resolve().relative_to(folder.resolve())
+        except ValueError:
+            raise InputError("the file column names a file outside the list's folder: "
+                             "refused (allow it explicitly to read such files)") from None
+    return fp
 
 
-def _row_geometry(rec: dict, cols: dict, path: Path, row_crs, cs) -> tuple:
-    """(geometry, its CRS or None, warnings) of a list row: WKT, a file path or lon/lat."""
-    wkt = _clean(rec.get(cols["wkt"])) if "wkt" in cols else None
-    fpath = _clean(rec.get(cols["path"])) if "path" in cols else None
-    lon = _clean(rec.get(cols["lon"])) if "lon" in cols else None
-    lat = _clean(rec.get(cols["lat"])) if "lat" in cols else None
+def _row_crs(rec: dict, cols: dict, crs):
+    row_crs = _clean(rec.get(cols["crs"])) if "crs" in cols else None
+    row_crs = row_crs or crs
+    if row_crs is not None and re.fullmatch(r"\d{4,5}", str(row_crs)):
+        row_crs = f"EPSG:{row_crs}"
+    return row_crs
+
+
+def _row_footprint(rec: dict, cols: dict, path: Path, row_crs, cs, allow_outside: bool):
+    """(geometry, its CRS or None, warnings) of one list row."""
+    def cell(k):
+        return _clean(rec.get(cols[k])) if k in cols else None
+
+    wkt, fpath, lon, lat = cell("wkt"), cell("path"), cell("lon"), cell("lat")
     if wkt:
         try:
-            g = shapely.from_wkt(wkt)
-        except shapely.errors.GEOSException as e:
-            raise DataError(f"WKT cannot be parsed: {e}") from None
+            g = shapely.from_wkt(str(wkt))
+        except NotImplementedError:
+            raise DataError("curved geometry (CIRCULARSTRING, CURVEPOLYGON …) is not "
+                            "supported: linearise it first") from None
+        except (shapely.errors.GEOSException, ValueError, TypeError):
+            raise DataError("WKT cannot be parsed") from None
         return g, row_crs, []  # None: inferred (lon/lat or prefixed GK), with a warning
     if fpath:
-        fp = Path(fpath)
-        if not fp.is_absolute():
-            fp = path.parent / fp
+        fp = _confined(str(fpath), path.parent, allow_outside)
         g, src, w0 = _footprint_from_file(fp, row_crs, cs, None, None)
         if src is None:
-            raise DataError(f"footprint file {fp} has no CRS; give a crs column")
+            raise DataError(f"footprint file {fp.name} has no CRS; give a crs column")
         return g, src, w0
     if lon is not None and lat is not None:
         return _lonlat_point(lon, lat), row_crs or "EPSG:4490", []
     raise DataError("no footprint: WKT, lon/lat and path are all empty")
+
+
+def _read_table(path: Path, crs, coord_sys, encoding, sheet,
+                allow_outside: bool = False) -> gpd.GeoDataFrame:
+    df = _read_frame(path, encoding, sheet)
+    cols = _columns(df)
+    has_geom = {"wkt", "path"} & set(cols) or {"lon", "lat"} <= set(cols)
+    if not has_geom:
+        shown = [str(c)[:40] for c in df.columns[:20]]
+        raise DataError("the list has no footprint column: give WKT (wkt/几何), lon+lat "
+                        "(经度/纬度) or a file path (path/文件) column; columns are "
+                        f"{shown}", path=path)
+    rows = []
+    for i, rec in enumerate(df.to_dict("records"), start=1):
+        row = _row_head(rec, cols, i, path)
+        with _row_errors(row):
+            row.update(_row_attrs(rec, cols))
+            cs = (_clean(rec.get(cols["coord_sys"])) if "coord_sys" in cols else None) \
+                or coord_sys
+            g, src, w0 = _row_footprint(rec, cols, path, _row_crs(rec, cols, crs), cs,
+                                        allow_outside)
+            geom, kind, w = normalise(g, src, cs)
+            row.update(geometry=geom, kind=kind, warnings=w0 + w)
+        rows.append(row)
+    return project_table(rows)
 
 
 def _lonlat_point(lon, lat):
@@ -354,14 +491,16 @@ def _lonlat_point(lon, lat):
 
     try:
         return shapely.Point(float(lon), float(lat))
-    except ValueError:
+    except (ValueError, OverflowError):
         pass
     try:
-        (x, ax), (y, ay) = parse_angle(str(lon)), parse_angle(str(lat))
+        (x, ax), (y, ay) = parse_angle(str(lon)[:60]), parse_angle(str(lat)[:60])
     except DataError:
-        raise DataError(f"lon/lat {lon!r}, {lat!r} are not numbers or 度分秒") from None
+        raise DataError(f"lon/lat {str(lon)[:30]!r}, {str(lat)[:30]!r} are not numbers or "
+                        "度分秒") from None
     if ax == "lat" or ay == "lon":
-        raise DataError(f"lon/lat {lon!r}, {lat!r}: the 经度 cell holds a latitude")
+        raise DataError(f"lon/lat {str(lon)[:30]!r}, {str(lat)[:30]!r}: the 经度 cell holds a "
+                        "latitude")
     return shapely.Point(x, y)
 
 
@@ -373,6 +512,12 @@ def read_coordinates(text: str, crs=None, coord_sys=None, width_m: float | None 
     ``;`` for a line or (closed) polygon; ``crs`` defaults to CGCS2000
     longitude/latitude.  ``width_m`` widens a line or point as in
     :func:`read_footprint`.
+
+    Examples
+    --------
+    >>> t = read_coordinates("106°37'12\"E,26°34'48\"N")
+    >>> round(t.geometry.iloc[0].x, 4), round(t.geometry.iloc[0].y, 4), t.kind.iloc[0]
+    (106.62, 26.58, 'point')
     """
     from zoning.dms import parse_coordinates
 
@@ -384,7 +529,7 @@ def read_coordinates(text: str, crs=None, coord_sys=None, width_m: float | None 
         geom, kind, w2 = widen(geom, width_m)
         w = w + w2
     pid = project_id or "坐标输入"
-    row = {"row": 1, "project_id": pid, "name": pid, "source": text, "geometry": geom,
+    row = {"row": 1, "project_id": pid, "name": pid, "source": text[:200], "geometry": geom,
            "kind": kind, "warnings": w}
     row.update({a: attrs.get(a) for a in ATTRIBUTES})
     return project_table([row])

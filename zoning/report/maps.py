@@ -20,9 +20,9 @@ import folium
 import geopandas as gpd
 import numpy as np
 import shapely
-from branca.element import Element, MacroElement, Template
 
 from zoning.errors import MapError
+from zoning.report.safe import HtmlElement, HtmlMacro, esc
 from zoning.results import M2_PER_HA, M2_PER_MU, CheckResult, State
 
 __all__ = ["project_map", "region_map", "BASEMAPS", "GCJ02Warning"]
@@ -48,10 +48,6 @@ class GCJ02Warning(UserWarning):
     """GCJ-02 basemap tiles under WGS84/CGCS2000 data."""
 
 
-def esc(v) -> str:
-    """HTML-escape, and also neutralise ` and $ (folium puts some text in JS template literals)."""
-    return (html.escape("" if v is None else str(v), quote=True)
-            .replace("`", "&#96;").replace("$", "&#36;"))
 
 
 def _base_map(bounds, basemap: str, tianditu_key: str | None):
@@ -91,18 +87,15 @@ def _legend(m, title: str, items: list[tuple[str, str]]):
     rows = "".join(f'<div><span style="display:inline-block;width:14px;height:14px;'
                    f'background:{c};border:1px solid #555;margin-right:6px;vertical-align:middle">'
                    f'</span>{esc(label)}</div>' for c, label in items)
-    tpl = Template("""{% macro html(this, kwargs) %}
-<div style="position:fixed;bottom:28px;right:10px;z-index:9999;background:white;padding:8px 10px;
-border:1px solid #999;border-radius:4px;font:12px sans-serif;line-height:18px">
-<b>""" + esc(title) + "</b>" + rows + """</div>
-{% endmacro %}""")
-    el = MacroElement()
-    el._template = tpl
-    m.get_root().add_child(el)
+    # user text is data for a fixed template, never template source
+    m.get_root().add_child(HtmlMacro(
+        '<div style="position:fixed;bottom:28px;right:10px;z-index:9999;background:white;'
+        'padding:8px 10px;border:1px solid #999;border-radius:4px;font:12px sans-serif;'
+        f'line-height:18px"><b>{esc(title)}</b>{rows}</div>'))
 
 
 def _title(m, text: str):
-    m.get_root().html.add_child(Element(
+    m.get_root().html.add_child(HtmlElement(
         '<div style="position:fixed;top:10px;left:60px;z-index:9999;background:white;'
         'padding:6px 10px;border:1px solid #999;border-radius:4px;font:bold 14px sans-serif">'
         f'{esc(text)}</div>'))
@@ -137,6 +130,35 @@ def _popup_html(result: CheckResult, colour: str) -> str:
 
 
 # --------------------------------------------------------------------------- project map
+
+
+def _clip(geoms: np.ndarray, box, simplify_m: float) -> np.ndarray:
+    """Layer features clipped to the map's box and simplified; never raises for odd geometry.
+
+    ``clip_by_rect`` is fast but GEOS refuses some inputs (collections from
+    make_valid, near-degenerate rings); those features are clipped one by one
+    with a robust intersection, and a feature GEOS cannot handle at all is left
+    off the map (an empty geometry), never the whole map.
+    """
+    try:
+        out = shapely.clip_by_rect(geoms, *box.bounds)
+    except shapely.errors.GEOSException:
+        out = np.array([_clip_one(g, box) for g in geoms], dtype=object)
+    try:
+        return shapely.simplify(out, simplify_m, preserve_topology=True)
+    except shapely.errors.GEOSException:
+        return out
+
+
+def _clip_one(g, box):
+    for fn in (lambda: shapely.clip_by_rect(g, *box.bounds),
+               lambda: shapely.intersection(shapely.make_valid(g), box),
+               lambda: shapely.intersection(g, box, grid_size=1e-3)):
+        try:
+            return fn()
+        except shapely.errors.GEOSException:
+            continue
+    return shapely.Polygon()
 
 
 def project_map(result: CheckResult, footprint, index, *, vicinity_m: float = 2000.0,
@@ -178,8 +200,7 @@ def project_map(result: CheckResult, footprint, index, *, vicinity_m: float = 20
                 feats = np.concatenate([feats[is_hit], rest[near[:max_features]]])
             if not len(feats):
                 continue
-            geoms = shapely.clip_by_rect(li.frame.geometry.values[feats], *box.bounds)
-            geoms = shapely.simplify(geoms, simplify_m, preserve_topology=True)
+            geoms = _clip(li.frame.geometry.values[feats], box, simplify_m)
             keep = ~shapely.is_empty(geoms)
             feats, geoms = feats[keep], geoms[keep]
             if not len(feats):

@@ -14,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 
 from zoning import __version__
+from zoning.report.safe import cell_text, safe_row
 from zoning.results import M2_PER_HA, M2_PER_MU, SCHEMA_VERSION, CheckResult
 
 __all__ = ["OUTPUT_FILES", "results_json", "workbook_bytes", "overlaps_frame", "failed_csv",
@@ -96,6 +97,15 @@ def _detail_rows(r: CheckResult):
                "，".join(lr.within_radius), lr.data_version, "；".join(lr.notes)]
 
 
+def _append(ws, row: list) -> None:
+    """Append a row made safe for a spreadsheet; a row that still cannot be written is
+    replaced by a note, so one bad project never loses the workbook."""
+    try:
+        ws.append(safe_row(row))
+    except Exception as e:  # openpyxl refuses some values; report, do not fail the batch
+        ws.append(safe_row([*row[:2], f"（此行无法写入工作簿：{type(e).__name__}）"]))
+
+
 def workbook_bytes(results: list[CheckResult], meta: dict, counts: dict) -> bytes:
     """The screening workbook (.xlsx) as bytes."""
     from openpyxl import Workbook
@@ -110,39 +120,39 @@ def workbook_bytes(results: list[CheckResult], meta: dict, counts: dict) -> byte
 
         cells = []
         for n in names:
-            c = WriteOnlyCell(ws, value=n)
+            c = WriteOnlyCell(ws, value=cell_text(n))
             c.font, c.fill = bold, head_fill
             c.alignment = Alignment(wrap_text=True, vertical="center")
             cells.append(c)
-        ws.append(cells)
+        ws.append(cells)  # header names are ours
 
     ws = wb.create_sheet("汇总")
     ws.freeze_panes = "A2"
     header(ws, SUMMARY_HEADERS)
     for r in results:
-        ws.append(_summary_row(r))
+        _append(ws, _summary_row(r))
     ws = wb.create_sheet("图层明细")
     ws.freeze_panes = "A2"
     header(ws, DETAIL_HEADERS)
     for r in results:
         for row in _detail_rows(r):
-            ws.append(row)
+            _append(ws, row)
     ws = wb.create_sheet("准入清单符合性分析")
     ws.freeze_panes = "A2"
     header(ws, ACCESS_HEADERS)
     for r in results:
         for row in _access_rows(r):
-            ws.append(row)
+            _append(ws, row)
     ws = wb.create_sheet("失败记录")
     header(ws, ["序号", "项目编号", "项目名称", "错误原因"])
     for r in results:
         if not r.ok:
-            ws.append([r.row, r.project_id, r.name, r.error])
+            _append(ws, [r.row, r.project_id, r.name, r.error])
     ws = wb.create_sheet("说明")
     header(ws, ["项目", "值"])
     for k, v in list(meta.items()) + [(f"count:{k}", v) for k, v in counts.items()]:
         label = META_ZH.get(k) or (f"计数：{_count_zh(k[6:])}" if k.startswith("count:") else k)
-        ws.append([label, v if isinstance(v, (int, float)) else str(v)])
+        _append(ws, [label, v if isinstance(v, (int, float)) else str(v)])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -175,7 +185,7 @@ def failed_csv(results: list[CheckResult]) -> str:
     w.writerow(["row", "project_id", "name", "error"])
     for r in results:
         if not r.ok:
-            w.writerow([r.row, r.project_id, r.name, r.error])
+            w.writerow(safe_row([r.row, r.project_id, r.name, r.error]))
     return buf.getvalue()
 
 

@@ -101,7 +101,7 @@ def load_rules(path=None) -> RuleSet:
 
     if not path.exists():
         raise RuleError("rule file not found", path=path)
-    raw = load_yaml(path, error=RuleError)
+    raw = load_yaml(path, error=RuleError, schema="rules")
     if not isinstance(raw, dict) or raw.get("rules_version") != 1:
         raise CatalogError("not a rule file (rules_version: 1 expected)", path=path)
     vocab = {k: {str(a): b for a, b in (v or {}).items()}
