@@ -515,7 +515,7 @@ def read_coordinates(text: str, crs=None, coord_sys=None, width_m: float | None 
 
     Examples
     --------
-X
+    >>> t = read_coordinates("106d37m12s,26d34m48s")
     >>> round(t.geometry.iloc[0].x, 4), round(t.geometry.iloc[0].y, 4), t.kind.iloc[0]
     (106.62, 26.58, 'point')
     """
