@@ -58,7 +58,8 @@ def test_expected_verdicts_of_the_sample_list(screened):
 def test_excel_has_chinese_sheets_and_one_row_per_project_and_layer(screened):
     out, _ = screened
     wb = load_workbook(out / "screening.xlsx", read_only=True)
-    assert wb.sheetnames == ["汇总", "图层明细", "准入清单符合性分析", "失败记录", "说明"]
+    assert wb.sheetnames == ["汇总", "图层明细", "重叠要素明细", "永久基本农田地类", "准入清单符合性分析",
+                             "失败记录", "说明"]
     head = [c.value for c in next(wb["汇总"].iter_rows(max_row=1))]
     assert head[:3] == ["序号", "项目编号", "项目名称"] and "面积(亩)" in head and "总体结论" in head
     res = json.loads((out / "results.json").read_text("utf-8"))

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import os
+import sqlite3
+import threading
 import zipfile
 from pathlib import Path
 
@@ -18,11 +22,16 @@ from click.testing import CliRunner
 
 from zoning.cli import main
 from zoning.errors import (
+    CatalogError,
     DataError,
+    InputError,
+    OutputExistsError,
+    OutputLockedError,
     ResourceLimitError,
 )
 from zoning.footprints import normalise, validate_geometry
 from zoning.io.projects import read_footprint, read_projects
+from zoning.io.vector import read_vector
 from zoning.limits import LIMITS
 from zoning.project import Project
 from zoning.report.safe import cell_text, esc
@@ -62,11 +71,11 @@ def test_esc_neutralises_template_and_literal_characters():
 
 def test_map_title_and_legend_are_data_not_template_source(mini):
     """Finding: branca Element(text) ran a project name as a Jinja2 template."""
+    from zoning.catalog import load_catalog
     from zoning.outputs import save_map
     from zoning.report.html import render_map
     from zoning.report.maps import project_map
     from zoning.screen import check, load_index
-    from zoning.catalog import load_catalog
 
     cat = load_catalog(mini)
     site = _geo(B(100, 100, 300, 300))
@@ -439,3 +448,389 @@ def test_every_folder_of_a_kml_and_every_kml_of_a_kmz_is_read(tmp_path):
     t = read_footprint(z)
     assert "doc.kml:A" in t.warnings[0][0] and "more.kml:B" in t.warnings[0][0]
     assert len(read_projects(z)) == 2
+
+
+# --------------------------------------------------------------------------- output folder
+
+
+def test_a_second_run_into_the_same_folder_is_refused(tmp_path):
+    """Finding: two concurrent screens into one --out silently mixed their files."""
+    from zoning.outputs import run_folder
+
+    out = tmp_path / "run"
+    with run_folder(out) as a:
+        (a.tmp / "screening.log").write_text("first")
+        with pytest.raises(OutputLockedError, match="another run"):
+            with run_folder(out, overwrite=True):
+                pass
+    assert (out / "screening.log").read_text() == "first"
+    with run_folder(out, overwrite=True) as b:  # the lock is free again
+        (b.tmp / "screening.log").write_text("second")
+    assert (out / "screening.log").read_text() == "second"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".run.lock", "run"]
+
+
+def test_a_failed_run_leaves_the_old_folder_whole(tmp_path):
+    from zoning.outputs import run_folder
+
+    out = tmp_path / "run"
+    with run_folder(out) as a:
+        (a.tmp / "results.json").write_text("old")
+    with pytest.raises(RuntimeError):
+        with run_folder(out, overwrite=True) as b:
+            (b.tmp / "results.json").write_text("new")
+            raise RuntimeError("killed half way")
+    assert [p.name for p in out.iterdir()] == ["results.json"]
+    assert (out / "results.json").read_text() == "old"
+    assert not list(tmp_path.glob(".run.tmp-*"))
+
+
+def test_leftovers_of_a_killed_run_are_repaired(tmp_path):
+    from zoning.outputs import run_folder
+
+    out = tmp_path / "run"
+    (tmp_path / ".run.tmp-123-abc").mkdir()  # staging folder of a killed run
+    (tmp_path / ".run.tmp-123-abc" / "results.json").write_text("half")
+    old = tmp_path / ".run.old-xyz"  # killed between the two renames: the old run moved away
+    old.mkdir()
+    (old / "results.json").write_text("old")
+    with run_folder(out, overwrite=True) as stage:
+        assert (out / "results.json").read_text() == "old"  # restored before anything else
+        (stage.tmp / "results.json").write_text("new")
+    assert (out / "results.json").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".run.lock", "run"]
+
+
+def test_a_folder_with_other_files_is_not_swapped_away(tmp_path):
+    from zoning.outputs import run_folder
+
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.docx").write_text("precious")
+    with pytest.raises(OutputExistsError, match="not empty"):
+        with run_folder(out, overwrite=True):
+            pass
+    assert (out / "thesis.docx").read_text() == "precious"
+
+
+def _snapshot(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+def test_sigkill_at_any_moment_leaves_the_old_or_the_new_run(mini, tmp_path):
+    """Finding: a SIGKILL mid-run left new tables beside an old results.json and index.html."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    lst = _list(tmp_path, [{"id": str(i), "wkt": _geo(_square(100 + 50 * i, 100)).wkt}
+                           for i in range(6)])
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "zoning", "screen", str(lst), "--catalog", str(mini),
+           "--out", str(out), "--basemap", "none", "--overwrite"]
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    assert subprocess.run(cmd, env=env, capture_output=True).returncode == 0
+    old = _snapshot(out)
+    assert "results.json" in old and "maps/index.html" in old
+
+    def staged(name):
+        return lambda: any((d / name).exists() for d in tmp_path.glob(".out.tmp-*"))
+
+    moments = [lambda: bool(list(tmp_path.glob(".out.tmp-*"))),  # staging folder made
+               staged("screening.xlsx"), staged("results.json"), staged("maps")]
+    for when in moments:
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and not when() and time.monotonic() < deadline:
+            time.sleep(0.002)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        now = _snapshot(out)
+        assert set(now) == set(old), "the folder mixes two runs"
+        if now != old:  # the new run got to its swap first: it must be whole
+            assert len(json.loads(now["results.json"])["results"]) == 6
+            assert now["maps/index.html"].count(b"<tr>") == 7
+    r = subprocess.run(cmd, env=env, capture_output=True)
+    assert r.returncode == 0, r.stderr
+    assert not list(tmp_path.glob(".out.tmp-*")) and not list(tmp_path.glob(".out.old-*"))
+
+
+# --------------------------------------------------------------------------- resource limits
+
+
+def _finishes(fn, seconds=30):
+    """Run fn in a thread; fail (instead of hanging the suite) if it does not return."""
+    box_ = {}
+
+    def run():
+        try:
+            box_["value"] = fn()
+        except BaseException as e:  # noqa: BLE001 - handed to the test
+            box_["error"] = e
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(seconds)
+    assert not t.is_alive(), "hung"
+    if "error" in box_:
+        raise box_["error"]
+    return box_.get("value")
+
+
+def test_zip_bomb_is_refused_before_expansion(tmp_path):
+    """Finding: a 2 MB zip bomb took gigabytes of memory and disk."""
+    z = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("a.shp", b"\0" * 30_000_000)
+    assert z.stat().st_size < 100_000
+    with pytest.raises(ResourceLimitError, match="zip bomb"):
+        read_footprint(z)
+
+
+def test_archive_total_and_member_limits(tmp_path, monkeypatch):
+    z = tmp_path / "many.kmz"
+    with zipfile.ZipFile(z, "w") as zf:
+        for i in range(5):
+            zf.writestr(f"{i}.kml", "x" * 1000)
+    monkeypatch.setattr(LIMITS, "max_archive_members", 4)
+    with pytest.raises(ResourceLimitError, match="5 members"):
+        read_footprint(z)
+    monkeypatch.setattr(LIMITS, "max_archive_members", 100)
+    monkeypatch.setattr(LIMITS, "max_archive_bytes", 4000)
+    with pytest.raises(ResourceLimitError, match="expands to 5,000 bytes"):
+        read_footprint(z)
+
+
+def test_file_size_and_feature_limits(tmp_path, monkeypatch):
+    p = tmp_path / "three.geojson"
+    gpd.GeoDataFrame({"name": list("abc")}, geometry=[_square(0, 0), _square(500, 0),
+                                                      _square(1000, 0)], crs=CRS).to_file(p)
+    monkeypatch.setattr(LIMITS, "max_features", 2)
+    with pytest.raises(ResourceLimitError, match="more than 2 features"):
+        read_projects(p)
+    monkeypatch.setattr(LIMITS, "max_file_bytes", 100)
+    with pytest.raises(ResourceLimitError, match="limit 100"):
+        read_projects(p)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_fifos_and_devices_are_refused_not_read(tmp_path):
+    """Finding: a FIFO or /dev/zero as a footprint, or in the 文件 column, hung."""
+    fifo = tmp_path / "pipe.geojson"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="not a regular file"):
+        _finishes(lambda: read_footprint(fifo))
+    (tmp_path / "zero.txt").symlink_to("/dev/zero")
+    with pytest.raises(InputError, match="not a regular file"):
+        _finishes(lambda: read_footprint(tmp_path / "zero.txt"))
+    lst = _list(tmp_path, [{"id": "f", "文件": "pipe.geojson"}, {"id": "z", "文件": "zero.txt"}])
+    t = _finishes(lambda: read_projects(lst))
+    assert list(t.status) == ["error", "error"]
+
+
+def test_forged_dbf_record_count_is_refused(tmp_path):
+    """Finding: a 147-byte DBF claiming 4·10⁹ records looped forever."""
+    p = tmp_path / "s.shp"
+    gpd.GeoDataFrame({"name": ["a"]}, geometry=[_square(0, 0)], crs=CRS).to_file(p)
+    dbf = p.with_suffix(".dbf")
+    raw = bytearray(dbf.read_bytes())
+    raw[4:8] = (4_000_000_000).to_bytes(4, "little")
+    dbf.write_bytes(bytes(raw))
+    p.with_suffix(".cpg").unlink(missing_ok=True)
+    with pytest.raises(ResourceLimitError, match="claims 4,000,000,000 records"):
+        _finishes(lambda: read_footprint(p))
+
+
+def _gpkg_with_views(tmp_path) -> Path:
+    p = tmp_path / "v.gpkg"
+    gpd.GeoDataFrame({"name": [str(i) for i in range(60)]},
+                     geometry=[_square(10 * i, 0, 5) for i in range(60)], crs=CRS).to_file(
+        p, layer="pts")
+    con = sqlite3.connect(p)
+    con.execute("CREATE VIEW slow AS SELECT a.fid AS fid, a.geom AS geom, a.name AS name "
+                "FROM pts a, pts b, pts c, pts d, pts e")
+    con.execute("CREATE VIEW loop AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 "
+                "FROM c) SELECT pts.fid AS fid, pts.geom AS geom FROM pts, c")
+    for v in ("slow", "loop"):
+        con.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id) "
+                    "SELECT ?, 'features', ?, srs_id FROM gpkg_contents WHERE table_name='pts'",
+                    (v, v))
+        con.execute("INSERT INTO gpkg_geometry_columns SELECT ?, 'geom', geometry_type_name, "
+                    "srs_id, z, m FROM gpkg_geometry_columns WHERE table_name='pts'", (v,))
+    con.commit()
+    con.close()
+    return p
+
+
+def test_gpkg_views_are_refused_or_time_limited(tmp_path, monkeypatch):
+    """Finding: a GeoPackage view over a recursive CTE never returned."""
+    p = _gpkg_with_views(tmp_path)
+    with pytest.raises(ResourceLimitError, match="recursive"):
+        _finishes(lambda: read_vector(p, layer="loop"))
+    monkeypatch.setattr(LIMITS, "read_timeout_s", 0.2)
+    with pytest.raises(ResourceLimitError, match="longer than 0.2 s"):
+        _finishes(lambda: read_vector(p, layer="slow"))
+    assert len(read_vector(p, layer="pts")) == 60
+
+
+@pytest.mark.parametrize("where", [
+    "fid IN (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT x FROM c)",
+    "name = 'a'; DROP TABLE pts", "length(randomblob(1000000000)) > 0", "1=1 -- comment",
+])
+def test_catalog_where_clauses_must_be_simple_filters(tmp_path, where):
+    """Finding: a catalog where: with a recursive CTE never returned."""
+    import yaml
+
+    from zoning.catalog import load_catalog
+
+    p = write_catalog(tmp_path)
+    doc = yaml.safe_load(p.read_text("utf-8"))
+    doc["layers"]["farmland"]["where"] = where
+    p.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(CatalogError, match="'farmland'.*where"):
+        load_catalog(p)
+    with pytest.raises(DataError):
+        read_vector(tmp_path / "mini.gpkg", layer="farmland", where=where)
+
+
+def test_simple_where_clauses_still_work(tmp_path):
+    write_catalog(tmp_path)
+    got = read_vector(tmp_path / "mini.gpkg", layer="farmland",
+                      where="TBBH IN ('F1', 'F3') AND TBBH NOT LIKE 'X%'")
+    assert sorted(got.TBBH) == ["F1", "F3"]
+
+
+def test_yaml_aliases_are_refused(tmp_path):
+    """Finding: a YAML billion-laughs catalog used 4.7 GB."""
+    from zoning.catalog import load_catalog
+
+    lol = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+        for p, c in zip("abcdefgh", "bcdefghi"))
+    p = tmp_path / "lol.yaml"
+    p.write_text(lol + "region: {id: x}\nlayers: *i\n", encoding="utf-8")
+    with pytest.raises(CatalogError, match="aliases"):
+        _finishes(lambda: load_catalog(p))
+
+
+# --------------------------------------------------------------------------- disclosure
+
+
+def test_list_paths_are_confined_to_the_list_folder(tmp_path):
+    """Finding: the 文件 column read any file on the machine."""
+    inside = tmp_path / "list"
+    inside.mkdir()
+    outside = tmp_path / "secret.geojson"
+    gpd.GeoDataFrame(geometry=[_square(100, 100)], crs=CRS).to_file(outside)
+    lst = _list(inside, [{"id": "rel", "文件": "../secret.geojson"},
+                         {"id": "abs", "文件": str(outside)}])
+    t = read_projects(lst)
+    assert list(t.status) == ["error", "error"]
+    assert all("outside the list's folder" in e for e in t.error)
+    assert list(read_projects(lst, allow_outside=True).status) == ["ok", "ok"]
+
+
+def test_errors_never_quote_file_contents(tmp_path):
+    """Finding: the TXT parser copied a file's first line into results, log and index.html."""
+    (tmp_path / "creds.txt").write_text("root:SECRET-PASSWORD:0:0\nmore\n", encoding="utf-8")
+    (tmp_path / "creds2.txt").write_text("[地块坐标]\nSECRET-LINE\n", encoding="utf-8")
+    t = read_projects(_list(tmp_path, [{"id": "a", "文件": "creds.txt"},
+                                       {"id": "b", "文件": "creds2.txt"}]))
+    assert list(t.status) == ["error", "error"]
+    assert "line 1 is not a 部标 header" in t.error[0]
+    assert "SECRET" not in " ".join(t.error)
+
+
+def test_cli_flag_allows_outside_paths(mini, tmp_path):
+    inside = tmp_path / "list"
+    inside.mkdir()
+    gpd.GeoDataFrame(geometry=[_square(100, 100)], crs=CRS).to_file(tmp_path / "s.geojson")
+    lst = _list(inside, [{"id": "rel", "文件": "../s.geojson"}])
+    args = ["screen", str(lst), "--catalog", str(mini), "--no-maps"]
+    r = CliRunner().invoke(main, args + ["--out", str(tmp_path / "o1")])
+    assert r.exit_code == 0 and "0 checked, 1 failed" in r.output
+    r = CliRunner().invoke(main, args + ["--out", str(tmp_path / "o2"), "--allow-outside-paths"])
+    assert r.exit_code == 0 and "1 checked, 0 failed" in r.output
+
+
+# --------------------------------------------------------------------------- validation
+
+
+@pytest.mark.parametrize("change,where", [
+    (lambda d: d["layers"]["redline"].update(fields={"pa_zone": 5}), "layers.redline.fields"),
+    (lambda d: d["layers"]["redline"].update(id_field=["a", "b"]), "layers.redline.id_field"),
+    (lambda d: d["layers"]["redline"].update(values=["x"]), "layers.redline.values"),
+    (lambda d: d["layers"]["redline"].update(classes="x"), "layers.redline.classes"),
+    (lambda d: d["layers"]["redline"].update(kind=["eco_redline"]), "kind"),
+    (lambda d: d.update(region={"id": {"x": 1}}), "region.id"),
+])
+def test_catalog_value_types_are_messages_naming_the_key(tmp_path, change, where):
+    """Finding: unvalidated catalog value types gave tracebacks."""
+    import yaml
+
+    from zoning.catalog import load_catalog
+
+    p = write_catalog(tmp_path)
+    doc = yaml.safe_load(p.read_text("utf-8"))
+    change(doc)
+    p.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(CatalogError) as e:
+        load_catalog(p)
+    msg = str(e.value)
+    assert str(p) in msg and where.split(".")[-1] in msg
+    assert where in msg or ("'redline'" in msg and where.startswith("layers.redline"))
+
+
+def test_rule_and_access_files_are_schema_checked(tmp_path):
+    import yaml
+
+    from zoning.errors import RuleError
+    from zoning.rules.access import load_access_rules
+    from zoning.rules.three_lines import load_rules
+
+    p = tmp_path / "r.yaml"
+    p.write_text(yaml.safe_dump({"rules_version": 1, "layers": {"eco_redline": "abc"}}),
+                 encoding="utf-8")
+    with pytest.raises(RuleError, match="layers.eco_redline"):
+        load_rules(p)
+    d = tmp_path / "acc"
+    d.mkdir()
+    (d / "a.yaml").write_text(yaml.safe_dump({"access_version": 1, "jurisdiction": {
+        "level": "national", "code": "000000"}, "rules": ["not a mapping"]}), encoding="utf-8")
+    with pytest.raises(RuleError, match="rules.0"):
+        load_access_rules(d)
+
+
+@pytest.mark.parametrize("table", ['x"; DROP TABLE y; --', "a.b.c", "1abc", "s." + "x" * 70])
+def test_postgis_identifiers_are_clear_messages(tmp_path, table):
+    """Finding: injection attempts in PostGIS identifiers were refused only by a traceback."""
+    import yaml
+
+    from zoning.catalog import load_catalog
+
+    p = write_catalog(tmp_path)
+    doc = yaml.safe_load(p.read_text("utf-8"))
+    lay = doc["layers"]["farmland"]
+    lay.pop("path")
+    lay.pop("layer")
+    lay["postgis"] = {"dsn": "postgresql://nowhere/x", "table": table}
+    p.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(CatalogError, match="postgis table .* must be"):
+        load_catalog(p)
+
+
+def test_negative_energy_and_infinite_tolerance_are_messages(mini, tmp_path):
+    """Findings: a negative --energy turned a 两高 prohibition into review; --tolerance inf
+    was accepted."""
+    fp = tmp_path / "s.geojson"
+    gpd.GeoDataFrame(geometry=[_square(-9000, -9000)], crs=CRS).to_file(fp)
+    r = CliRunner().invoke(main, ["check", str(fp), "--catalog", str(mini), "--industry",
+                                  "C2511", "--energy", "-5"])
+    assert r.exit_code == 1 and "must be a finite number ≥ 0" in r.output
+    assert "Traceback" not in r.output
+    r = CliRunner().invoke(main, ["check", str(fp), "--catalog", str(mini), "--tolerance",
+                                  "inf"])
+    assert r.exit_code == 2 and "--tolerance" in r.output and "finite" in r.output

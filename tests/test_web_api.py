@@ -245,6 +245,7 @@ def test_parallel_checks_equal_sequential(client, tmp_path):
 def test_error_classes_are_clear_json(client):
     _assert_error(_post_file(client, "x.exe", b"MZ"), 415, "unsupported_format")
     _assert_error(_post_file(client, "x.kml", b"<kml"), 400, "data_error")
+    _assert_error(_post_file(client, "x.zip", b"PK\x03\x04 truncated"), 400, "input_error")
     _assert_error(_post_file(client, "x.txt", "[属性描述]\n坐标系=2000\n".encode("gbk")),
                   400, "data_error")
     _assert_error(client.post("/api/check", data={"coordinates": "106.7 26.5",

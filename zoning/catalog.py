@@ -19,7 +19,7 @@ from typing import Any
 from zoning.errors import CatalogError, DataError
 
 __all__ = ["KINDS", "Kind", "LayerSpec", "Catalog", "load_catalog", "bundled_catalog_paths",
-           "resolve_catalogs"]
+           "resolve_catalogs", "match_region"]
 
 
 @dataclass(frozen=True)
@@ -280,6 +280,29 @@ def bundled_catalog_paths() -> list[Path]:
     return sorted(p for p in layers_dir().glob("*.yaml") if not p.name.startswith("_"))
 
 
+def _bare(name: str) -> str:
+    name = name.strip().lower()
+    for suffix in ("自治州", "地区", "市", "县", "区", "州", "盟", "旗"):
+        if name.endswith(suffix) and len(name) > len(suffix) + 1:
+            return name[: -len(suffix)]
+    return name
+
+
+def match_region(cats: list[Catalog], region: str) -> list[Catalog]:
+    """Catalogs whose region id, 6-digit code or name matches ``region``.
+
+    Names match with or without their 市/县/区 suffix (贵阳市, 贵阳), ids without
+    regard to case (guiyang, Guiyang).
+    """
+    want = str(region).strip()
+    exact = [c for c in cats if want in (c.region_id, str(c.region.get("code")),
+                                         c.region.get("name"))]
+    if exact:
+        return exact
+    bare = _bare(want)
+    return [c for c in cats if bare in (c.region_id.lower(), _bare(c.region_name))]
+
+
 def resolve_catalogs(paths=(), region: str | None = None) -> list[Catalog]:
     """Catalogs from explicit paths (files or folders), else the bundled ones.
 
@@ -303,8 +326,7 @@ def resolve_catalogs(paths=(), region: str | None = None) -> list[Catalog]:
         files = bundled_catalog_paths()
     cats = [load_catalog(f) for f in files]
     if region:
-        keep = [c for c in cats if region in (c.region_id, str(c.region.get("code")),
-                                               c.region.get("name"))]
+        keep = match_region(cats, region)
         if not keep:
             known = ", ".join(f"{c.region_id} ({c.region_name})" for c in cats)
             raise CatalogError(f"no catalog for region {region!r}; known: {known}")

@@ -443,9 +443,9 @@ def screen_projects(projects: Iterable[Project], catalog=None, *, region: str | 
         index = cache.load(cat_by_id[rid], opts)
         for start in range(0, len(positions), chunk_size):
             chunk = positions[start:start + chunk_size]
-            for p, r in zip(chunk, _check_isolated(index, [projects[p] for p in chunk], opts,
-                                                   overlaps)):
-                out[p] = r
+            checked = _check_isolated(index, [projects[i] for i in chunk], opts, overlaps)
+            for i, r in zip(chunk, checked):
+                out[i] = r
             if progress:
                 progress(len(chunk))
     done = [r for r in out if r is not None]

@@ -54,7 +54,7 @@ def _exit_on_term(signum, frame) -> None:
               show_default=True, help="Largest request body.")
 @click.option("--timeout", "timeout_s", type=click.FloatRange(1, 3600), default=60.0,
               show_default=True, help="Time limit of one check (s).")
-@click.option("--job-ttl", "job_ttl_s", type=click.FloatRange(10, 30 * 86400),
+@click.option("--job-ttl", "job_ttl_s", type=click.FloatRange(1, 30 * 86400),
               default=3600.0, show_default=True,
               help="Uploads and results are removed this long after a job's last change (s).")
 def serve_cmd(host, port, catalogs, region, token, workers, open_browser, tianditu_key,

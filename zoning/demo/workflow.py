@@ -66,7 +66,7 @@ def run_demo(out_dir, *, basemap: str = "osm", step: Callable[[str], None] | Non
             "tolerance_m2": opts.tolerance_m2, "min_report_m2": opts.min_report_m2,
             "radius_m": opts.radius_m}
     outputs = write_outputs(out_dir, res.results, res.overlaps, meta, res.counts,
-                            overwrite=True)
+                            overwrite=True, catalogs=cats)
     maps = write_project_maps(res.results, dict(zip(table["row"], table.geometry)), cats,
                               opts, out_dir / "maps", basemap=basemap)
     outputs["maps"] = maps["index"]

@@ -377,13 +377,14 @@ def read_vector_layers(path, layer: str | None = None, encoding: str | None = No
     if path.suffix.lower() in (".parquet", ".geoparquet", ".geojson", ".json", ".shp",
                                ".zip"):
         return [(None, read_vector(path, encoding=encoding))]
-    out = []
-    for src in _sources(path):
+    out: list[tuple[str | None, gpd.GeoDataFrame]] = []
+    sources = _sources(path)
+    for src in sources:
         try:
             names = [str(n) for n, g in pyogrio.list_layers(src) if g is not None]
         except Exception as e:
             raise DataError(f"cannot open: {_short(e)}", path=path) from None
-        multi = len(_sources(path)) > 1
+        multi = len(sources) > 1
         for n in names:
             gdf = _read_gdal(src, path, n, encoding, None, None, None, None)
             if len(gdf):
