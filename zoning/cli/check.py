@@ -64,7 +64,8 @@ def _area(m2: float) -> str:
 
 
 def _size(r) -> str:
-    return (_area(r.area_m2) if r.geometry_type == "polygon" else
+    return (f"{_area(r.area_m2)} / {fmt(r.area_m2 / 1e6, 4)} km²" if r.geometry_type == "polygon"
+            else
             f"长度 {fmt(r.length_m)} m" if r.geometry_type == "line" else "点位")
 
 
