@@ -108,8 +108,8 @@ def _print_summary(r, region_name: str, region_names: list[str]) -> None:
         _warnings(r)
         return
     _line(f"{escape(head)} · {escape(region_name)} · {_size(r)}")
-    _line(f"[dim]面积算法：{escape(r.area_method)}[/]")
     _line(f"总体结论：[{_style(r.state)}]{escape(r.state.zh)}[/] ({r.state.value})")
+    _line(f"[dim]面积算法：{escape(r.area_method)}[/]")
     for b in r.basis[:2]:
         _line(f"  依据：{escape(b)}", wrap=True)
     hit = [lr for lr in r.layers if lr.hits or lr.state.value != "not_intersecting"]
