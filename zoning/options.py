@@ -70,6 +70,8 @@ class CheckOptions:
     subdivide_vertices: int = 256
     keep_geometry: bool = False  # keep overlap geometries (for the GeoPackage output)
     central_meridian: float | None = None  # °E, for area_method="gk-fixed"
+    #: statistics only: ids and areas, never overlap geometry or layer features in maps
+    no_geometry: bool = False
 
     def __post_init__(self) -> None:
         if self.area_method not in AREA_METHODS:

@@ -119,6 +119,7 @@ class CheckResult:
     attributes: dict = field(default_factory=dict)
     access: dict | None = None  # 准入清单符合性分析: units, findings, outcome
     area_method: str = ""  # how the areas were computed (CheckOptions.area_label)
+    landuse: dict | None = None  # 国土调查地类: areas by GB/T 21010 class (None: no layer)
 
     @property
     def ok(self) -> bool:
@@ -142,4 +143,5 @@ class CheckResult:
             "basis": self.basis, "attributes": self.attributes, "warnings": self.warnings,
             "layers": [lr.to_dict() for lr in self.layers],
             "access": self.access,
+            "landuse": self.landuse,
         }
