@@ -105,7 +105,8 @@ def test_check_txt_json_and_table():
     farm = [lr for lr in d["layers"] if lr["kind"] == "farmland"][0]
     assert farm["overlap"]["m2"] > 0 and farm["features"]
     r = CliRunner().invoke(main, ["check", str(txt), "--no-land"])
-    assert r.exit_code == 0 and "穿越不占地" in r.output and "公顷" in r.output
+    # no project type outside the 城镇开发边界: needs review, not 不涉及
+    assert r.exit_code == 0 and "需补充信息" in r.output and "公顷" in r.output
 
 
 def test_check_bad_inputs_are_messages(tmp_path):
@@ -152,9 +153,13 @@ def test_rows_without_a_verdict_word_have_known_verdicts_and_areas(sample_result
     assert gy12.state.value == "prohibited"
     assert gy12.area_m2 == pytest.approx(396_825.6, abs=1.0)
     assert gy12.layer("farmland").overlap_m2 == pytest.approx(34_773.5, abs=1.0)
+    # the heavy-industry rule is a hint: it asks for review, it does not prohibit alone
     assert gy12.layer("control_unit").rule == "CJJJD-PARK-HEAVY"
+    assert gy12.layer("control_unit").state.value == "needs_review"
     yy1, yy2 = got["YY-001"], got["YY-002"]  # chemical plants 800 m and 1.5 km from the Yangtze
     for r in (yy1, yy2):
-        assert r.state.value == "prohibited" and r.area_m2 == pytest.approx(9_998.2, abs=0.5)
+        assert r.area_m2 == pytest.approx(9_998.2, abs=0.5)
+    assert yy1.state.value == "prohibited"  # the 1 km rule of the 长江保护法 (auto)
     assert "NAT-CJ-1KM-CHEM" in yy1.layer("control_unit").rule.split(",")
-    assert "NAT-CJ-1KM-CHEM" not in yy2.layer("control_unit").rule.split(",")
+    assert yy2.state.value == "needs_review"  # only the hint rule matches at 1.5 km
+    assert yy2.layer("control_unit").rule == "CJJJD-PARK-HEAVY"

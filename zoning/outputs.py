@@ -144,7 +144,8 @@ def write_project_maps(results: list[CheckResult], geometries: dict, catalogs: l
     entries, total = [], 0
     cat_by_id = {c.region_id: c for c in catalogs}
     for rid, rs in by_region.items():
-        index = load_index(cat_by_id[rid], options) if rid in cat_by_id else None
+        first = rid.split("+")[0]  # a footprint across regions is mapped with the first
+        index = load_index(cat_by_id[first], options) if first in cat_by_id else None
         for r in rs:
             entry = dict(row=r.row, project_id=r.project_id, name=r.name,
                          state=(r.state.zh if r.state else f"失败：{r.error}"),

@@ -90,14 +90,27 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON i
 
 def check_options(f):
     opts = [
-        click.option("--area-method", type=click.Choice(["ellipsoidal", "gk"]),
+        click.option("--area-method", type=click.Choice(["ellipsoidal", "gk", "gk-fixed"]),
                      default="ellipsoidal", show_default=True,
                      help="ellipsoidal: geodesic area on the CGCS2000 ellipsoid (as the land "
-                          "survey); gk: planar in the footprint's 3° Gauss–Krüger zone."),
+                          "survey); gk: planar in the footprint's 3° Gauss–Krüger zone; "
+                          "gk-fixed: planar in one fixed central meridian (--central-meridian "
+                          "or --gk-zone), as official tables that use 投影面积."),
+        click.option("--central-meridian", type=float,
+                     help="Central meridian (°E) for --area-method gk-fixed, e.g. 120."),
+        click.option("--gk-zone", type=int,
+                     help="Gauss–Krüger zone number for gk-fixed instead of --central-meridian "
+                          "(3° zones 25–45, 6° zones 13–23 with --zone-width 6)."),
+        click.option("--zone-width", type=click.Choice(["3", "6"]), default="3",
+                     show_default=True, help="Zone width (°) of --gk-zone."),
         click.option("--radius", "radius_m", type=float, default=0.0, show_default=True,
                      help="Also list layer features within this distance (m)."),
         click.option("--min-area", "min_report_m2", type=float, default=0.0, show_default=True,
-                     help="Reporting threshold (m²): smaller overlaps are noted, not judged."),
+                     help="Reporting threshold (m²): smaller overlaps are marked 低于报告阈值; "
+                          "they still count for the verdict unless --min-area-drops."),
+        click.option("--min-area-drops", "min_area_drops", is_flag=True,
+                     help="Let overlaps below --min-area leave the verdict too (an explicit "
+                          "opt-out; they stay noted)."),
         click.option("--tolerance", "tolerance_m2", type=float, default=1e-4, show_default=True,
                      help="Geometric tolerance (m²): at or below it polygons only touch."),
         click.option("--no-geometry", "no_geometry", is_flag=True,
@@ -152,12 +165,24 @@ def warn_map(fn, *a, **k):
 
 
 def options_from(kw):
+    """CheckOptions from the options of :func:`check_options` (a bad value is a usage error)."""
     from zoning.errors import OptionError
-    from zoning.options import CheckOptions
+    from zoning.options import CheckOptions, zone_meridian
 
     try:
+        cm = kw.get("central_meridian")
+        if kw.get("gk_zone") is not None:
+            if cm is not None:
+                raise OptionError("give --central-meridian or --gk-zone, not both")
+            cm = zone_meridian(kw["gk_zone"], int(kw.get("zone_width") or 3))
+        if kw["area_method"] == "gk-fixed" and cm is None:
+            raise OptionError("--area-method gk-fixed needs --central-meridian or --gk-zone")
+        if kw["area_method"] != "gk-fixed" and cm is not None:
+            raise OptionError("--central-meridian/--gk-zone need --area-method gk-fixed")
         return CheckOptions(area_method=kw["area_method"], radius_m=kw["radius_m"],
                             min_report_m2=kw["min_report_m2"], tolerance_m2=kw["tolerance_m2"],
+                            min_area_drops=bool(kw.get("min_area_drops", False)),
+                            central_meridian=cm,
                             no_geometry=bool(kw.get("no_geometry", False)))
     except OptionError as e:
         flags = {"tolerance_m2": "--tolerance", "min_report_m2": "--min-area",
@@ -190,10 +215,14 @@ def project_options(f):
                                              "ndrc_mechanism."),
         click.option("--project-type", help="urban_construction, industrial_park, "
                                             "urban_residential, linear, special_siting, rural, "
-                                            "other."),
+                                            "industrial, other (a C/D industry code without "
+                                            "it: industrial)."),
         click.option("--industry", help="GB/T 4754-2017 industry code, e.g. C2614."),
         click.option("--nature", help="建设性质: 新建 / 扩建 / 改建."),
         click.option("--energy", "energy_tce", type=float, help="年综合能耗 (tce/year)."),
+        click.option("--tailings", help="是否涉及尾矿库: 是/否 (yes/no)."),
+        click.option("--purpose", help="建设目的, e.g. 提升安全 / 生态环境保护 (for the 改建 "
+                                       "exemptions)."),
         click.option("--declared-landuse", "landuse_declared",
                      help="Declared 地类 areas to compare with the 三调 layer, e.g. "
                           "'耕地 1.2; 0301=0.5' (公顷 unless a unit is given: m², 亩, km²)."),
@@ -211,7 +240,8 @@ def project_attrs(kw: dict) -> dict:
                 major_project=kw.pop("major_project", None),
                 project_type=kw.pop("project_type", None), industry=kw.pop("industry", None),
                 nature=kw.pop("nature", None), energy_tce=kw.pop("energy_tce", None),
-                landuse_declared=kw.pop("landuse_declared", None))
+                landuse_declared=kw.pop("landuse_declared", None),
+                tailings=kw.pop("tailings", None), purpose=kw.pop("purpose", None))
 
 
 LIST_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".xls", ".tsv")

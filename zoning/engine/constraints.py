@@ -55,14 +55,16 @@ def _judge(lr: LayerResult, rules: ConstraintRules | None, facts: ConstraintFact
         lr.state, lr.rule, lr.basis = case.state, case.id, rules.basis(case)
 
 
-def constraint_layer_results(index: RegionIndex, projects: list[Project], geo, fps, kinds,
-                             fp_area, fp_len, inside, facts_base: list, opts: CheckOptions,
+def constraint_layer_results(index: RegionIndex, projects: list[Project], geo, ch, inside,
+                             facts_base: list, opts: CheckOptions,
                              overlaps: list) -> list[list[LayerResult]]:
     """Per project, one result for every constraint layer of the region, in catalog order.
 
     ``facts_base[k]`` is the project's rule facts (see
     :func:`zoning.engine.verdict.project_facts`) or None when its attributes failed;
-    ``inside[k]`` whether the footprint lies within the catalog's coverage.
+    ``ch`` the chunk's footprints in the work CRS (clipped to the coverage, see
+    :mod:`zoning.engine.overlay`); ``inside[k]`` whether any of the footprint lies
+    within the catalog's coverage.
     Overlap records are appended to ``overlaps`` (unless the layer is statistics-only).
     """
     from zoning.engine.overlay import _check_layer
@@ -82,13 +84,12 @@ def constraint_layer_results(index: RegionIndex, projects: list[Project], geo, f
             continue
         lopts = replace(opts, keep_geometry=False) if name in index.statistics_only else opts
         for li in by_name[name]:
-            lrs = _check_layer(li, fps, kinds, fp_area, fp_len, index, lopts, overlaps,
-                               projects)
+            lrs = _check_layer(li, ch, lopts, overlaps, projects)
             for k in range(n):
-                lr, zones = lrs[k]
+                lr, zones, _covered = lrs[k]
                 lr.kind_zh = title
                 facts = None if facts_base[k] is None else _facts(
-                    lr, zones, str(kinds[k]), facts_base[k], projects[k])
+                    lr, zones, str(ch.kinds[k]), facts_base[k], projects[k])
                 _judge(lr, rules, facts, bool(inside[k]), index.region_name)
                 out[k].append(lr)
     return out

@@ -16,8 +16,8 @@ import shapely
 from pyproj import CRS
 
 from zoning.catalog import KINDS, Catalog
-from zoning.crs import gk3_epsg, reproject
-from zoning.engine.geometry import GEO, polygonal, subdivide
+from zoning.crs import gk3_epsg
+from zoning.engine.geometry import GEO, polygonal, reproject_dense, subdivide
 from zoning.options import CheckOptions
 from zoning.rules.access import AccessRules
 from zoning.rules.three_lines import RuleSet
@@ -29,7 +29,8 @@ SCREEN_KINDS = ("eco_redline", "farmland", "urban_boundary", "protected_area", "
 #: indexed too, checked by their own modules: generic constraint layers with their own
 #: rules (:mod:`zoning.engine.constraints`) and 国土调查 地类 (:mod:`zoning.engine.landuse`)
 EXTRA_KINDS = ("constraint", "landuse")
-_ZONE_FIELD = {"eco_redline": "pa_zone", "protected_area": "zone"}
+_ZONE_FIELD = {"eco_redline": "pa_zone", "protected_area": "zone",
+               "urban_boundary": "partition"}
 _OVERLAPPING = {"protected_area"}  # designations overlap: totals are unions, not sums
 _ATTR_FIELDS = {
     "eco_redline": ("name", "county", "type", "pa_name", "pa_zone"),
@@ -38,7 +39,7 @@ _ATTR_FIELDS = {
     "protected_area": ("name", "zone", "pa_type", "level"),
     "control_unit": ("name", "unit_class", "county"),
     "shoreline": ("river", "basin", "order", "bank"),
-    "landuse": ("code", "name"),
+    "landuse": ("code", "name", "deduction"),
 }
 
 
@@ -66,9 +67,11 @@ class LayerIndex:
     @classmethod
     def build(cls, name: str, kind: str, frame: gpd.GeoDataFrame, work_crs,
               max_vertices: int = 256, version: str = "", source: str = "") -> LayerIndex:
-        f = frame.to_crs(work_crs) if frame.crs and not CRS(frame.crs).equals(work_crs) \
-            else frame
-        f = f.reset_index(drop=True)
+        f = frame.reset_index(drop=True)
+        if frame.crs and not CRS(frame.crs).equals(work_crs):
+            # edges stay where the data puts them: straight in the layer's own CRS
+            f = f.set_geometry(reproject_dense(np.asarray(f.geometry.values, dtype=object),
+                                               frame.crs, work_crs), crs=work_crs)
         geoms = np.asarray(f.geometry.values, dtype=object)
         if KINDS[kind].geometry == "polygon":
             odd = np.flatnonzero(~np.isin(shapely.get_type_id(geoms), (3, 6)))  # not polygonal
@@ -158,8 +161,9 @@ class RegionIndex:
         districts = [frames[s.name] for s in catalog.by_kind("districts") if s.name in frames]
         coverage_geo = None
         if districts:
-            coverage_geo = shapely.union_all(
-                np.concatenate([d.to_crs(GEO).geometry.values for d in districts]))
+            coverage_geo = shapely.union_all(np.concatenate(
+                [reproject_dense(np.asarray(d.geometry.values, dtype=object), d.crs, GEO)
+                 for d in districts]))
             lon0 = shapely.centroid(coverage_geo).x
         else:
             any_frame = next(iter(frames.values()))
@@ -174,7 +178,7 @@ class RegionIndex:
                 spec.version, spec.source))
         coverage = None
         if coverage_geo is not None:
-            coverage = reproject(coverage_geo, GEO, work)
+            coverage = reproject_dense(coverage_geo, GEO, work)
             shapely.prepare(coverage)
         rem: dict = {}
         for name, src in remote.items():

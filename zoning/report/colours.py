@@ -15,6 +15,7 @@ __all__ = ["STATE_COLOUR", "LAYER_COLOUR", "state_colour", "OTHER_STATE_COLOUR"]
 STATE_COLOUR = {
     State.NOT_INTERSECTING: "#607d8b", State.CROSSING_NO_LAND_USE: "#00acc1",
     State.LIMITED_ACTIVITY: "#e91e63", State.MAJOR_PROJECT: "#ff6d00",
+    State.NEEDS_REVIEW: "#8e24aa",
     State.DATA_MISSING: "#212121", State.PROHIBITED: "#d50000",
 }
 #: a state without its own colour (one added later) still gets a distinct one

@@ -44,6 +44,7 @@ def _access_rows(r: CheckResult):
 META_ZH = {"input": "输入文件", "catalogs": "图层目录文件", "engine": "计算引擎",
            "area_method": "面积算法",
            "tolerance_m2": "几何容差（m²）", "min_report_m2": "报告阈值（m²）",
+           "min_area_drops": "低于报告阈值的重叠不计入判定",
            "radius_m": "邻近要素半径（m）", "no_geometry": "统计模式（不输出重叠几何）",
            "generated": "生成时间（UTC）",
            "zoning_version": "zoning 版本"}
