@@ -54,10 +54,9 @@ import tempfile
 import threading
 import time
 import zipfile
-import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 #: How the product is invoked: the one line to change when the entry point moves
 #: (e.g. to ``python -m zoning``).  "zoning" means the console script next to
@@ -691,7 +690,6 @@ def _read_layer(row):
 
 
 def setup_known(seed: int):
-    import geopandas as gpd
     import shapely
     from pyproj import Transformer
 
@@ -1106,7 +1104,7 @@ def _mut_dup_points(d, rng):
 
 def _mut_ring_no(d, rng):
     tok = rng.choice(["0", "99999999999999999999999", "-1", "a", "1.5", "", "１"])
-    d.text_muts.append(lambda t, r, tok=tok: re.sub(r"(?m)^(J?\d+),1,", rf"\g<1>,{tok},", t, 1))
+    d.text_muts.append(lambda t, r, tok=tok: re.sub(r"(?m)^(J?\d+),1,", rf"\g<1>,{tok},", t, count=1))
 
 
 def _mut_kind(d, rng):
@@ -2149,7 +2147,7 @@ def gen_archives(rng):
               weight=10)
     outside_kml = _w(WORK.outside / "far-red.kml", k_red)
     nl = ('<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2">'
-          f'<Document><Placemark><name>c</name><Polygon><outerBoundaryIs><LinearRing><coordinates>'
+          '<Document><Placemark><name>c</name><Polygon><outerBoundaryIs><LinearRing><coordinates>'
           + " ".join(f"{x},{y}" for x, y in shapely.get_coordinates(clean.exterior)) +
           '</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark>'
           f'<NetworkLink><Link><href>{outside_kml.as_uri()}</href></Link></NetworkLink>'
@@ -2341,11 +2339,10 @@ def issue_rows(rng, L: Path) -> list[tuple]:
 
 
 def gen_lists(rng):
-    import shapely
 
     cat = "lists"
     L = WORK.lists
-    red, clean = K.red_ll, K.clean_ll
+    red = K.red_ll
     # --- the issue's per-row failures, each alone (with two sentinel rows) ...
     irows = issue_rows(rng, L)
     for cid, desc, row, expect, kw in irows:
@@ -2580,7 +2577,6 @@ def add_list_case(cid, desc, path, expects, whole="ok", args=(), scan=None, rows
 def gen_list_files(rng):
     import shapely
 
-    cat = "lists"
     F = WORK.lists / "files"
     F.mkdir(parents=True, exist_ok=True)
     red, clean = K.red_ll, K.clean_ll
@@ -3129,7 +3125,7 @@ def consistency(out: Path, allowed=("OLD", "NEW")):
 
 def gen_outputs(rng):
     cat = "outputs"
-    red, clean = K.red_ll, K.clean_ll
+    red = K.red_ll
     # formula injection: in names and ids, of rows that succeed and rows that fail
     for i, f in enumerate(FORMULAS):
         for col in ("项目名称", "项目编号"):
@@ -3433,7 +3429,7 @@ def gen_postgis(rng):
                                                      ["hit", "clean"], "ok"), "")
             base = yaml.safe_load(pg_cat.read_text("utf-8"))
             key = next(k for k, v in base["layers"].items() if v.get("kind") == "eco_redline")
-            for iid, desc, change, canary in injections:
+            for iid, _desc, change, canary in injections:
                 c = json.loads(json.dumps(base))
                 change(c["layers"][key])
                 p = write_catalog(f"pg-{iid}", c)
