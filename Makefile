@@ -39,7 +39,11 @@ office:
 	   libreoffice-writer-nogui poppler-utils fonts-noto-cjk >/dev/null) \
 	  || echo "LibreOffice not installed: reports are written as .docx only, PDF tests skip"; }
 
+# Gates first (lint with complexity limits, types on engine/, io/, project.py, screen.py),
+# then the suite with its doctests.
 test: $(STAMP) browser office
+	$(BIN)/ruff check zoning tests bench
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 # Regenerate the bundled synthetic layers (deterministic; same output every time).

@@ -6,10 +6,8 @@ warm in an :class:`IndexCache`.
 
 >>> from shapely import box
 >>> r = check(box(106.60, 26.40, 106.61, 26.41), industry="C2614")
->>> r.state.value in {"prohibited", "data_missing", "not_intersecting",
-...                   "crossing_no_land_use", "needs_limited_activity_certification",
-...                   "needs_major_project_approval"}
-True
+>>> r.region, r.state in set(State)
+('guiyang', True)
 """
 
 from __future__ import annotations

@@ -146,7 +146,9 @@ def boundary_points(footprint) -> list[dict]:
     footprint's own CGCS2000 3° Gauss–Krüger zone, and longitude/latitude.
 
     Polygons list each ring closed (the first point repeated at the end, as a
-    survey table does); lines and points list their vertices.
+    survey table does); lines and points list their vertices.  Vertices that lie on
+    a straight Gauss–Krüger edge within 1 mm (the points added when the footprint's
+    edges were densified for reprojection) are not boundary points and are left out.
     """
     lon0 = shapely.centroid(footprint).x
     epsg = gk3_epsg(lon0)
@@ -160,6 +162,8 @@ def boundary_points(footprint) -> list[dict]:
             closed = part.geom_type == "Polygon"
             body = coords[:-1] if closed else coords
             xy = np.asarray(reproject(shapely.points(body), GEO, f"EPSG:{epsg}"))
+            keep = _corners(np.column_stack([shapely.get_x(xy), shapely.get_y(xy)]), closed)
+            body, xy = body[keep], xy[keep]
             first = n + 1
             for (lon, lat), p in zip(body, xy):
                 n += 1
@@ -168,6 +172,23 @@ def boundary_points(footprint) -> list[dict]:
             if closed and len(body):
                 rows.append(dict(rows[-len(body)], point=f"J{first}"))
     return rows
+
+
+def _corners(gk: np.ndarray, closed: bool, tol_m: float = 0.001) -> np.ndarray:
+    """Indexes of the vertices that are corners: not within ``tol_m`` of the straight
+    line through their kept neighbours (Douglas–Peucker keeps original vertices)."""
+    if len(gk) < 3:
+        return np.arange(len(gk))
+    ring = np.vstack([gk, gk[:1]]) if closed else gk
+    kept = np.asarray(shapely.simplify(shapely.LineString(ring), tol_m).coords)
+    idx, j = [], 0
+    for x, y in kept[:-1] if closed else kept:
+        while j < len(gk) and (gk[j, 0] != x or gk[j, 1] != y):
+            j += 1
+        if j < len(gk):
+            idx.append(j)
+            j += 1
+    return np.asarray(idx if len(idx) >= (3 if closed else 2) else range(len(gk)), dtype=int)
 
 
 def point_count(rows: list[dict]) -> int:
