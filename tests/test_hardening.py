@@ -36,7 +36,7 @@ from zoning.limits import LIMITS
 from zoning.project import Project
 from zoning.report.safe import cell_text, esc
 
-from .minicat import CRS, B, write_catalog
+from .minicat import CRS, OX, OY, B, write_catalog
 
 #: template, script and JS-literal payloads; 7*191 = 1337 must never appear evaluated
 PAYLOADS = ["{{ 7*191 }}", "{% if 1 %}TPL{% endif %}", "<script>alert(1)</script>",
@@ -843,7 +843,7 @@ def test_negative_energy_and_infinite_tolerance_are_messages(mini, tmp_path):
     gpd.GeoDataFrame(geometry=[_square(-9000, -9000)], crs=CRS).to_file(fp)
     r = CliRunner().invoke(main, ["check", str(fp), "--catalog", str(mini), "--industry",
                                   "C2511", "--energy", "-5"])
-    assert r.exit_code == 1 and "must be a finite number ≥ 0" in r.output
+    assert r.exit_code == 2 and "must be a finite number ≥ 0" in r.output
     assert "Traceback" not in r.output
     r = CliRunner().invoke(main, ["check", str(fp), "--catalog", str(mini), "--tolerance",
                                   "inf"])
@@ -890,3 +890,56 @@ def test_blank_workbook_rows_are_no_projects(tmp_path):
     wb.save(tmp_path / "l.xlsx")
     t = read_projects(tmp_path / "l.xlsx")
     assert list(t.project_id) == ["a", "b"] and list(t.row) == [1, 3]
+
+
+def test_a_multipoint_with_one_point_in_the_red_line_is_a_hit(mini):
+    """Found by the hostile sweep: contains(polygon, multipoint) is false unless every point
+    is inside, so a multipoint half in a red line read 不涉及 (touches)."""
+    from zoning.catalog import load_catalog
+    from zoning.screen import check
+
+    inside = _geo(shapely.Point(OX + 500, OY + 500))
+    outside = _geo(shapely.Point(OX - 9500, OY + 9500))
+    r = check(shapely.MultiPoint([outside, inside]), load_catalog(mini))
+    red = r.layer("redline")
+    assert red.relation == "contains_point" and red.state.value == "prohibited"
+
+
+def test_more_refusals_found_by_the_sweep(mini, tmp_path):
+    import yaml
+
+    from zoning.catalog import load_catalog
+    from zoning.errors import CRSError, OptionError
+    from zoning.io.layers import read_layer
+    from zoning.options import CheckOptions
+
+    empty = tmp_path / "empty.geojson"
+    empty.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    with pytest.raises(DataError, match="no features"):
+        read_footprint(empty)
+    z = tmp_path / "locked.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("a.shp", b"x")
+    raw = bytearray(z.read_bytes())
+    raw[6] |= 1  # the "encrypted" flag of the local header …
+    cd = raw.index(b"PK\x01\x02")
+    raw[cd + 8] |= 1  # … and of the central directory entry
+    z.write_bytes(bytes(raw))
+    with pytest.raises(InputError, match="encrypted"):
+        read_footprint(z)
+    doc = yaml.safe_load(mini.read_text("utf-8"))
+    doc["layers"]["farmland"]["crs"] = "EPSG:99999"
+    bad = tmp_path / "bad.yaml"
+    (tmp_path / "mini.gpkg").write_bytes((mini.parent / "mini.gpkg").read_bytes())
+    bad.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(CRSError, match="not a valid CRS"):
+        read_layer(load_catalog(bad).layers["farmland"])
+    with pytest.raises(OptionError, match="at most 1"):
+        CheckOptions(tolerance_m2=1e9)
+    t = read_projects(_list(tmp_path, [{"id": "a", "wkt": "POINT (106.6 26.5)",
+                                        "建设性质": "拆除"}]))
+    assert t.status[0] == "error" and "建设性质" in t.error[0]
+    fp = tmp_path / "s.geojson"
+    gpd.GeoDataFrame(geometry=[_square(-9000, -9000)], crs=CRS).to_file(fp)
+    r = CliRunner().invoke(main, ["check", str(fp), "--catalog", str(mini), "--energy", "nan"])
+    assert r.exit_code == 2 and "finite" in r.output

@@ -88,6 +88,14 @@ def _print_access(acc):
         console.print(f"另有 {n_na} 条条款不适用（--json 可见全部）")
 
 
+def _energy(v):
+    import math
+
+    if v is not None and (not math.isfinite(v) or v < 0):
+        raise click.BadParameter(f"{v!r}: 年综合能耗 must be a finite number ≥ 0 (tce/year)")
+    return v
+
+
 @click.command("check")
 @click.argument("footprint", type=click.Path(path_type=Path))
 @catalog_option
@@ -104,7 +112,8 @@ def _print_access(acc):
                                      "linear, special_siting, rural, other.")
 @click.option("--industry", help="GB/T 4754-2017 industry code, e.g. C2614.")
 @click.option("--nature", help="建设性质: 新建 / 扩建 / 改建.")
-@click.option("--energy", "energy_tce", type=float, help="年综合能耗 (tce/year).")
+@click.option("--energy", "energy_tce", type=float, callback=lambda c, p, v: _energy(v),
+              help="年综合能耗 (tce/year), a finite number ≥ 0.")
 @click.option("--name", default="", help="Project name for the report.")
 @click.option("--map", "map_file", type=click.Path(path_type=Path),
               help="Also write a Folium HTML map of the project to this file.")

@@ -166,7 +166,9 @@ def _check_layer(li: LayerIndex, fps, kinds, fp_area, fp_len, index: RegionIndex
         point_in = np.zeros(len(ii), dtype=bool)
         if len(ii) and (fk == "point").any():
             psel = np.flatnonzero(fk == "point")
-            point_in[psel] = shapely.contains(li.pieces[jj[psel]], fps[ii[psel]])
+            # any point of a (multi)point in the interior counts; boundary-only contact touches
+            pieces, pts = li.pieces[jj[psel]], fps[ii[psel]]
+            point_in[psel] = shapely.intersects(pieces, pts) & ~shapely.touches(pieces, pts)
         real = np.where(fk == "polygon", pa > opts.tolerance_m2,
                         np.where(fk == "line", pl > opts.tolerance_m, point_in))
     touched = np.zeros(n, dtype=bool)
