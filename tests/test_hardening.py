@@ -943,3 +943,47 @@ def test_more_refusals_found_by_the_sweep(mini, tmp_path):
     gpd.GeoDataFrame(geometry=[_square(-9000, -9000)], crs=CRS).to_file(fp)
     r = CliRunner().invoke(main, ["check", str(fp), "--catalog", str(mini), "--energy", "nan"])
     assert r.exit_code == 2 and "finite" in r.output
+
+
+def test_outputs_where_a_folder_or_file_is_in_the_way_are_messages(mini, tmp_path):
+    """Found by the hostile sweep: --map at a folder and --out below a file were tracebacks."""
+    fp = tmp_path / "s.geojson"
+    gpd.GeoDataFrame(geometry=[_square(-9000, -9000)], crs=CRS).to_file(fp)
+    (tmp_path / "dir").mkdir()
+    r = CliRunner().invoke(main, ["check", str(fp), "--catalog", str(mini), "--map",
+                                  str(tmp_path / "dir"), "--basemap", "none"])
+    assert r.exit_code == 1 and "is a folder" in r.output, r.output
+    (tmp_path / "a-file").write_text("x")
+    lst = _list(tmp_path, [{"id": "a", "wkt": _geo(_square(-9000, -9000)).wkt}])
+    r = CliRunner().invoke(main, ["screen", str(lst), "--catalog", str(mini), "--no-maps",
+                                  "--out", str(tmp_path / "a-file" / "out")])
+    assert r.exit_code == 1 and "a file is in the way" in r.output, r.output
+
+
+def test_validate_reports_bad_encodings_and_unresolved_parameters(tmp_path):
+    """Found by the hostile sweep: `layers validate` passed both."""
+    import yaml
+
+    from zoning.catalog import load_catalog
+    from zoning.io.validate import validate_catalog
+
+    p = write_catalog(tmp_path)
+    doc = yaml.safe_load(p.read_text("utf-8"))
+    doc["layers"]["farmland"]["encoding"] = "no-such-codec"
+    p.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(CatalogError, match="not a known text encoding"):
+        load_catalog(p)
+    acc = tmp_path / "acc"
+    acc.mkdir()
+    (acc / "a.yaml").write_text(yaml.safe_dump({
+        "access_version": 1, "jurisdiction": {"level": "national", "code": "000000"},
+        "rules": [{"id": "E1", "dimension": "资源开发效率要求", "effect": "restrict",
+                   "energy_tce": {"gte": "param:NOPE"}, "text": "x",
+                   "source": {"doc": "d", "real": False}}]}, allow_unicode=True),
+        encoding="utf-8")
+    doc["layers"]["farmland"].pop("encoding")
+    doc["access_rules"] = str(acc)
+    p.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    reps = validate_catalog(load_catalog(p))
+    acc_rep = next(r for r in reps if r.kind == "access_rules")
+    assert any("param:NOPE" in e for e in acc_rep.errors)
