@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test seeds clean browser serve
+.PHONY: demo test seeds clean browser office serve
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -31,7 +31,15 @@ browser:
 serve: $(STAMP)
 	$(BIN)/zoning serve --open
 
-test: $(STAMP) browser
+# PDF reports (zoning report, screen --report) convert Word to PDF with LibreOffice; the
+# report tests render them.  Installed like chromium; without it reports stay .docx only.
+office:
+	@command -v soffice >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	   libreoffice-writer-nogui poppler-utils fonts-noto-cjk >/dev/null) \
+	  || echo "LibreOffice not installed: reports are written as .docx only, PDF tests skip"; }
+
+test: $(STAMP) browser office
 	$(BIN)/python -m pytest -q
 
 # Regenerate the bundled synthetic layers (deterministic; same output every time).

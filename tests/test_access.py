@@ -258,7 +258,7 @@ def test_check_prints_compliance_table(monkeypatch):
 
     monkeypatch.setattr(zoning.cli.check, "console", Console(width=250))
     r = CliRunner().invoke(main, ["check", str(seeds_dir() / "projects" / "GY-012_勘测定界.txt"),
-                                  "--industry", "C2614", "--nature", "新建"])
+                                  "--industry", "C2614", "--nature", "新建", "--detail"])
     assert r.exit_code == 0, r.output
     assert "生态环境准入清单符合性分析表" in r.output
     assert "空间布局约束" in r.output and "CJJJD-PARK-HEAVY" in r.output

@@ -58,7 +58,8 @@ def test_expected_verdicts_of_the_sample_list(screened):
 def test_excel_has_chinese_sheets_and_one_row_per_project_and_layer(screened):
     out, _ = screened
     wb = load_workbook(out / "screening.xlsx", read_only=True)
-    assert wb.sheetnames == ["汇总", "图层明细", "准入清单符合性分析", "失败记录", "说明"]
+    assert wb.sheetnames == ["汇总", "图层明细", "重叠要素明细", "永久基本农田地类", "准入清单符合性分析",
+                             "三调地类", "失败记录", "说明"]
     head = [c.value for c in next(wb["汇总"].iter_rows(max_row=1))]
     assert head[:3] == ["序号", "项目编号", "项目名称"] and "面积(亩)" in head and "总体结论" in head
     res = json.loads((out / "results.json").read_text("utf-8"))
@@ -104,7 +105,8 @@ def test_check_txt_json_and_table():
     farm = [lr for lr in d["layers"] if lr["kind"] == "farmland"][0]
     assert farm["overlap"]["m2"] > 0 and farm["features"]
     r = CliRunner().invoke(main, ["check", str(txt), "--no-land"])
-    assert r.exit_code == 0 and "穿越不占地" in r.output and "公顷" in r.output
+    # no project type outside the 城镇开发边界: needs review, not 不涉及
+    assert r.exit_code == 0 and "需补充信息" in r.output and "公顷" in r.output
 
 
 def test_check_bad_inputs_are_messages(tmp_path):
@@ -118,6 +120,29 @@ def test_check_bad_inputs_are_messages(tmp_path):
     assert r.exit_code == 1 and "unknown activity '99'" in r.output
 
 
+def test_landuse_classes_sum_to_the_footprint_area_on_the_shipped_examples(screened):
+    out, _ = screened
+    res = json.loads((out / "results.json").read_text("utf-8"))
+    polygons = [r for r in res["results"] if r["status"] == "ok" and r["region"]
+                and r["geometry_type"] == "polygon"]
+    assert len(polygons) >= 10
+    for r in polygons:
+        lu = r["landuse"]
+        assert lu["status"] == "ok", r["project_id"]
+        area = r["area"]["m2"]
+        assert abs(lu["total"]["m2"] - area) <= 1e-4 * area, (r["project_id"], lu["total"], area)
+        for level in ("level1", "level2", "groups"):
+            assert sum(e["area"]["m2"] for e in lu[level]) == pytest.approx(lu["total"]["m2"],
+                                                                            rel=1e-6)
+        assert lu["permanent_farmland"] is not None  # 耕地 and 永久基本农田 side by side
+        assert lu["cultivated"]["m2"] == pytest.approx(sum(
+            e["area"]["m2"] for e in lu["level2"] if e["code"].startswith("01")), abs=0.05)
+    wb = load_workbook(out / "screening.xlsx", read_only=True)
+    rows = list(wb["三调地类"].iter_rows(values_only=True))
+    assert rows[0][:3] == ("序号", "项目编号", "项目名称")
+    assert len(rows) - 1 >= sum(len(r["landuse"]["level2"]) for r in polygons)
+
+
 def test_rows_without_a_verdict_word_have_known_verdicts_and_areas(sample_result):
     """The four sample rows whose 'expect' names no state: their verdicts and areas."""
     got = {r.project_id: r for r in sample_result.results}
@@ -128,9 +153,13 @@ def test_rows_without_a_verdict_word_have_known_verdicts_and_areas(sample_result
     assert gy12.state.value == "prohibited"
     assert gy12.area_m2 == pytest.approx(396_825.6, abs=1.0)
     assert gy12.layer("farmland").overlap_m2 == pytest.approx(34_773.5, abs=1.0)
+    # the heavy-industry rule is a hint: it asks for review, it does not prohibit alone
     assert gy12.layer("control_unit").rule == "CJJJD-PARK-HEAVY"
+    assert gy12.layer("control_unit").state.value == "needs_review"
     yy1, yy2 = got["YY-001"], got["YY-002"]  # chemical plants 800 m and 1.5 km from the Yangtze
     for r in (yy1, yy2):
-        assert r.state.value == "prohibited" and r.area_m2 == pytest.approx(9_998.2, abs=0.5)
+        assert r.area_m2 == pytest.approx(9_998.2, abs=0.5)
+    assert yy1.state.value == "prohibited"  # the 1 km rule of the 长江保护法 (auto)
     assert "NAT-CJ-1KM-CHEM" in yy1.layer("control_unit").rule.split(",")
-    assert "NAT-CJ-1KM-CHEM" not in yy2.layer("control_unit").rule.split(",")
+    assert yy2.state.value == "needs_review"  # only the hint rule matches at 1.5 km
+    assert yy2.layer("control_unit").rule == "CJJJD-PARK-HEAVY"

@@ -55,6 +55,27 @@ def test_pixel_area_varies_with_latitude():
     assert naive.forest_share.iloc[0] == pytest.approx(0.5)
 
 
+def test_indicator_areas_are_grs80_areas():
+    """m² of a lon/lat raster are ellipsoidal (GRS80) areas, not a sphere's (0.2–0.4 % high)."""
+    from pyproj import Geod
+
+    a = np.full((36, 36), 20, dtype=np.uint8)  # 0.01° cells, forest
+    a[18:, :] = 10
+    t = Affine(0.01, 0, 106.0, 0, -0.01, 26.36)
+    poly = shapely.box(106.013, 26.007, 106.347, 26.351)  # cuts through edge cells
+    gdf = gpd.GeoDataFrame({"code": ["d"]}, geometry=[poly], crs="EPSG:4490")
+    r = landcover_shares(a, gdf, "code", {"forest": [20]}, transform=t, crs="EPSG:4490")
+    geod = Geod(ellps="GRS80")
+    true = abs(geod.geometry_area_perimeter(shapely.segmentize(poly, 1e-4))[0])
+    forest = shapely.intersection(poly, shapely.box(106.0, 26.18, 106.36, 26.36))
+    true_forest = abs(geod.geometry_area_perimeter(shapely.segmentize(forest, 1e-4))[0])
+    assert r.area_m2.iloc[0] == pytest.approx(true, rel=2e-5)
+    assert r.forest_m2.iloc[0] == pytest.approx(true_forest, rel=2e-5)
+    sphere = math.radians(poly.bounds[2] - poly.bounds[0]) * 6378137.0 ** 2 * (
+        math.sin(math.radians(poly.bounds[3])) - math.sin(math.radians(poly.bounds[1])))
+    assert sphere / true - 1 > 0.003  # the old spherical weighting was this far off
+
+
 def test_nodata_outside_region_is_not_land():
     a, t = _raster()
     a[:, :50] = 0

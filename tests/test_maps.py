@@ -81,8 +81,8 @@ def test_screen_writes_a_map_per_project_and_an_index(sample_run):
     assert len(pages) == 14  # 17 rows: 2 failed, 1 outside every region
     for p in pages:
         assert f'href="{p}"' in index
-        assert 'src="assets/leaflet.js"' in (maps / p).read_text("utf-8")
-    assert (maps / "assets" / "leaflet.js").exists()
+        assert 'src="assets/leaflet.js"' not in (maps / p).read_text("utf-8")  # embedded
+    assert not (maps / "assets").exists()
 
 
 # ------------------------------------------------------------------ a real browser

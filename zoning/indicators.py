@@ -5,10 +5,13 @@ Pixel area.  The bundled land cover is on a CGCS2000 longitude/latitude grid
 30.9·cos(φ) m east–west, so a pixel at 35.8°N (north 平凉) covers about 11 %
 less ground than one at 26.2°N (south 贵阳), and within one district the
 spread is 1–3 %.  Shares are therefore computed with every pixel weighted by
-its true area (exactextract ``coverage_weight=area_spherical_m2``) and by the
-exact fraction of the pixel inside the polygon, so edge pixels count for the
-part that lies inside.  A raster in a projected equal-area CRS gives the same
-result with plain fractions.
+its true area and by the exact fraction of the pixel inside the polygon, so
+edge pixels count for the part that lies inside.  The true area is the cell's
+area on the GRS80 (CGCS2000) ellipsoid: exactextract's spherical cell area
+(``coverage_weight=area_spherical_m2``, a sphere of radius a = 6 378 137 m,
+0.17–0.40 % too large in China) times an exact per-row factor from the
+authalic latitude (:func:`grs80_row_factor`).  A raster in a projected
+equal-area CRS gives the same result with plain fractions.
 
 Memory.  exactextract reads the raster in windows per feature, keeping at
 most ``max_cells_in_memory`` cells at a time, so memory does not grow with the
@@ -31,8 +34,8 @@ from zoning.catalog import Catalog
 from zoning.engine.geometry import measure
 from zoning.errors import DataError, InputError
 
-__all__ = ["indicators", "RegionIndicators", "landcover_shares", "protected_share", "compare_targets", "Comparison",
-           "INDICATOR_GROUPS"]
+__all__ = ["indicators", "RegionIndicators", "landcover_shares", "protected_share",
+           "compare_targets", "Comparison", "INDICATOR_GROUPS", "grs80_row_factor"]
 
 #: indicator → class groups (from the catalog's ``classes``) that it adds up
 INDICATOR_GROUPS = {"forest_cover": ("forest",), "forest_grass_cover": ("forest", "grass")}
@@ -52,6 +55,45 @@ def _raster_source(raster, transform=None, crs=None, nodata=None):
         ds.close()
         return mem.open(), mem
     return raster, None
+
+
+_A = 6378137.0  # GRS80 semi-major axis (exactextract's sphere radius)
+_F = 1 / 298.257222101
+_E2 = _F * (2 - _F)
+_E = np.sqrt(_E2)
+
+
+def _q(phi_deg):
+    """The authalic-latitude function q(φ) of GRS80: area from the equator ∝ q (Snyder 3-12)."""
+    s = np.sin(np.radians(phi_deg))
+    return (1 - _E2) * (s / (1 - _E2 * s * s) - np.log((1 - _E * s) / (1 + _E * s)) / (2 * _E))
+
+
+def grs80_row_factor(lat_top, lat_bottom):
+    """GRS80 area ÷ spherical (R = a) area of a band of cells between two latitudes.
+
+    Exact: the ellipsoidal band area is a²/2·Δλ·(q₂ − q₁), the spherical one
+    a²·Δλ·(sin φ₂ − sin φ₁).
+
+    >>> round(float(grs80_row_factor(30.0005, 30.0)), 6)
+    0.996639
+    """
+    lat_top, lat_bottom = np.asarray(lat_top, float), np.asarray(lat_bottom, float)
+    sph = np.sin(np.radians(lat_top)) - np.sin(np.radians(lat_bottom))
+    return (_q(lat_top) - _q(lat_bottom)) / (2 * sph)
+
+
+def _row_factors(ds):
+    """A zero-copy raster of the per-row GRS80 factor on the grid of ``ds`` (north-up)."""
+    from exactextract.raster import NumPyRasterSource
+
+    t = ds.transform
+    rows = np.arange(ds.height)
+    k = grs80_row_factor(t.f + rows * t.e, t.f + (rows + 1) * t.e)
+    grid = np.broadcast_to(k[:, None], (ds.height, ds.width))
+    x0, y1 = t.c, t.f
+    return NumPyRasterSource(grid, x0, y1 + ds.height * t.e, x0 + ds.width * t.a, y1,
+                             srs_wkt=ds.crs.to_wkt())
 
 
 def landcover_shares(raster, polygons: gpd.GeoDataFrame, id_col: str, classes: dict,
@@ -81,9 +123,13 @@ def landcover_shares(raster, polygons: gpd.GeoDataFrame, id_col: str, classes: d
             polys = polys.to_crs(ds.crs)
         weight = "(coverage_weight=area_spherical_m2)" if area_weighted and \
             ds.crs is not None and ds.crs.is_geographic else ""
-        ops = ["unique", f"frac{weight}", f"count{weight}"]
-        res = exact_extract(ds, polys, ops, include_cols=[id_col], output="pandas",
-                            max_cells_in_memory=max_cells_in_memory)
+        north_up = ds.transform.b == 0 and ds.transform.d == 0 and ds.transform.e < 0
+        if weight and north_up:
+            res = _grs80_extract(ds, polys, id_col, max_cells_in_memory)
+        else:
+            ops = ["unique", f"frac{weight}", f"count{weight}"]
+            res = exact_extract(ds, polys, ops, include_cols=[id_col], output="pandas",
+                                max_cells_in_memory=max_cells_in_memory)
     finally:
         if opened is not None:
             opened.close()
@@ -106,6 +152,18 @@ def landcover_shares(raster, polygons: gpd.GeoDataFrame, id_col: str, classes: d
             row[f"{group}_m2"] = share * area
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _grs80_extract(ds, polys, id_col: str, max_cells: int) -> pd.DataFrame:
+    """unique / frac / count with every cell weighted by its GRS80 area."""
+    from exactextract import exact_extract
+
+    k = _row_factors(ds)
+    w = "(coverage_weight=area_spherical_m2)"
+    res = exact_extract(ds, polys, ["unique", f"weighted_frac{w}"], weights=k,
+                        include_cols=[id_col], output="pandas", max_cells_in_memory=max_cells)
+    area = exact_extract(k, polys, [f"sum{w}"], output="pandas", max_cells_in_memory=max_cells)
+    return res.rename(columns={"weighted_frac": "frac"}).assign(count=area["sum"].values)
 
 
 def protected_share(protected: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame, id_col: str,

@@ -19,12 +19,27 @@ import pandas as pd
 
 from zoning.errors import DataError, InputError
 from zoning.rules.industry import validate_industry
+from zoning.rules.landuse import parse_declared
 
 __all__ = ["Project", "ATTRIBUTES", "parse_attributes", "parse_bool", "clean"]
 
 #: project attributes the rules read (see the README for their values)
 ATTRIBUTES = ("industry", "nature", "takes_land", "activity", "major_project",
-              "project_type", "energy_tce")
+              "project_type", "energy_tce", "landuse_declared", "tailings", "purpose")
+
+#: 建设目的 words that mean "to raise the safety or environmental-protection level"
+#: (《长江保护法》: 以提升安全、生态环境保护水平为目的的改建)
+_SAFETY_ECO = ("提升安全", "安全", "生态环境保护", "环境保护", "环保", "safety", "eco",
+               "safety_eco")
+
+
+def parse_purpose(v: Any) -> str | None:
+    """建设目的: ``safety_eco`` for a safety or environmental-protection upgrade, else ``other``."""
+    v = clean(v)
+    if v is None:
+        return None
+    s = str(v).lower()
+    return "safety_eco" if any(w in s for w in _SAFETY_ECO) else "other"
 
 _TRUE = {"1", "true", "yes", "y", "是", "占地", "用地", "t"}
 _FALSE = {"0", "false", "no", "n", "否", "不占地", "不用地", "f"}
@@ -81,17 +96,24 @@ def parse_attributes(raw: Mapping[str, Any]) -> dict[str, Any]:
     >>> parse_attributes({"industry": "c 2614", "takes_land": "否", "energy_tce": "12"})
     ... # doctest: +NORMALIZE_WHITESPACE
     {'industry': 'C2614', 'nature': None, 'takes_land': False, 'activity': None,
-     'major_project': None, 'project_type': None, 'energy_tce': 12.0}
+     'major_project': None, 'project_type': None, 'energy_tce': 12.0, 'landuse_declared': None,
+     'tailings': None, 'purpose': None}
     """
     out: dict[str, Any] = {}
     for a in ATTRIBUTES:
         v = clean(raw.get(a))
         if a == "takes_land":
             v = parse_bool(v, "takes_land (是否占地)")
+        elif a == "tailings":
+            v = parse_bool(v, "tailings (是否涉及尾矿库)")
+        elif a == "purpose":
+            v = parse_purpose(v)
         elif a == "energy_tce":
             v = parse_energy(v)
         elif a == "industry":
             v = validate_industry(v)
+        elif a == "landuse_declared":
+            v = parse_declared(raw.get(a))
         elif v is not None:
             v = parse_choice(a, str(v))
         out[a] = v
@@ -142,6 +164,8 @@ class Project:
     status: str = "ok"  # ok | error
     error: str = ""
     source: str = ""
+    #: lon/lat given without a coordinate type: might be GCJ-02 (checked both ways)
+    lonlat_undeclared: bool = False
 
     @property
     def ok(self) -> bool:
@@ -176,4 +200,5 @@ class Project:
         return cls(row=rec.get("row"), project_id=str(clean(rec.get("project_id")) or ""),
                    name=str(clean(rec.get("name")) or ""), geometry=geom, kind=str(kind or ""),
                    attrs=attrs, warnings=list(rec.get("warnings") or []), status=status,
-                   error=error, source=str(rec.get("source") or ""))
+                   error=error, source=str(rec.get("source") or ""),
+                   lonlat_undeclared=bool(rec.get("lonlat_undeclared") or False))

@@ -9,6 +9,7 @@ SCHEMA_VERSION = "zoning.check/1"
 
 M2_PER_MU = 10000.0 / 15.0  # 1 亩 = 666.67 m²
 M2_PER_HA = 10000.0
+M2_PER_KM2 = 1.0e6
 
 
 class State(str, Enum):
@@ -18,6 +19,7 @@ class State(str, Enum):
     CROSSING_NO_LAND_USE = "crossing_no_land_use"
     LIMITED_ACTIVITY = "needs_limited_activity_certification"
     MAJOR_PROJECT = "needs_major_project_approval"
+    NEEDS_REVIEW = "needs_review"
     DATA_MISSING = "data_missing"
     PROHIBITED = "prohibited"
 
@@ -31,12 +33,15 @@ STATE_ZH = {
     State.CROSSING_NO_LAND_USE: "穿越不占地",
     State.LIMITED_ACTIVITY: "需有限人为活动认定",
     State.MAJOR_PROJECT: "需重大项目不可避让论证及批准",
+    State.NEEDS_REVIEW: "需补充信息（需人工核查）",
     State.DATA_MISSING: "数据缺失（不能判定）",
     State.PROHIBITED: "禁止",
 }
 
 #: Overall verdict = the most severe layer state.  A prohibition decides the
-#: project whatever else is missing; otherwise missing data blocks clearance.
+#: project whatever else is missing; otherwise missing data blocks clearance;
+#: then a result that needs more project information (needs review) comes
+#: before the conditional states, which all assume the information given is complete.
 SEVERITY = {s: i for i, s in enumerate(State)}
 
 
@@ -46,7 +51,8 @@ def most_severe(states) -> State:
 
 
 def area_units(m2: float) -> dict:
-    return {"m2": round(m2, 2), "ha": round(m2 / M2_PER_HA, 4), "mu": round(m2 / M2_PER_MU, 3)}
+    return {"m2": round(m2, 2), "ha": round(m2 / M2_PER_HA, 4), "mu": round(m2 / M2_PER_MU, 3),
+            "km2": round(m2 / M2_PER_KM2, 6)}
 
 
 @dataclass
@@ -56,6 +62,7 @@ class FeatureHit:
     overlap_length_m: float = 0.0
     share: float = 0.0  # of the footprint's area (polygons) or length (lines)
     attributes: dict = field(default_factory=dict)
+    below_threshold: bool = False  # overlap below the reporting threshold (低于报告阈值)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -116,6 +123,8 @@ class CheckResult:
     warnings: list[str] = field(default_factory=list)
     attributes: dict = field(default_factory=dict)
     access: dict | None = None  # 准入清单符合性分析: units, findings, outcome
+    area_method: str = ""  # how the areas were computed (CheckOptions.area_label)
+    landuse: dict | None = None  # 国土调查地类: areas by GB/T 21010 class (None: no layer)
 
     @property
     def ok(self) -> bool:
@@ -132,10 +141,12 @@ class CheckResult:
             "schema": SCHEMA_VERSION, "row": self.row, "project_id": self.project_id,
             "name": self.name, "status": self.status, "error": self.error,
             "region": self.region, "geometry_type": self.geometry_type,
-            "area": area_units(self.area_m2), "length_m": round(self.length_m, 2),
+            "area": area_units(self.area_m2), "area_method": self.area_method,
+            "length_m": round(self.length_m, 2),
             "state": None if self.state is None else self.state.value,
             "state_zh": None if self.state is None else self.state.zh,
             "basis": self.basis, "attributes": self.attributes, "warnings": self.warnings,
             "layers": [lr.to_dict() for lr in self.layers],
             "access": self.access,
+            "landuse": self.landuse,
         }

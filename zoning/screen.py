@@ -18,7 +18,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,20 +27,22 @@ import numpy as np
 import shapely
 
 from zoning.catalog import SCREENING_KINDS, Catalog, LayerSpec, resolve_catalogs
-from zoning.engine.index import RegionIndex
-from zoning.engine.overlay import check_chunk
+from zoning.engine.geometry import GEO, measure, reproject_dense
+from zoning.engine.index import EXTRA_KINDS, RegionIndex
+from zoning.engine.overlay import COVERAGE_KIND, GAP_M, GAP_M2, check_chunk, coverage_row, overall
 from zoning.errors import DatabaseError, DataError, InputError, ZoningError
-from zoning.footprints import normalise
+from zoning.footprints import lonlat_undeclared, normalise
+from zoning.gcj02 import gcj02_to_wgs84
 from zoning.options import CheckOptions
 from zoning.project import ATTRIBUTES, Project
-from zoning.results import CheckResult, State
+from zoning.results import SEVERITY, CheckResult, LayerResult, State
 
 __all__ = ["check", "screen", "load_index", "ScreenResult", "CheckOptions", "IndexCache",
            "projects_from_table"]
 
 log = logging.getLogger(__name__)
 
-_INDEXED_KINDS = ("districts",) + tuple(SCREENING_KINDS) + ("shoreline",)
+_INDEXED_KINDS = ("districts",) + tuple(SCREENING_KINDS) + ("shoreline",) + EXTRA_KINDS
 
 
 def _stamp(path: Path | None) -> tuple:
@@ -59,7 +61,10 @@ def _stamp(path: Path | None) -> tuple:
 
 
 def _spec_stamp(spec: LayerSpec) -> tuple:
-    return _stamp(spec.path) if spec.path else (repr(spec.postgis),)
+    stamp = _stamp(spec.path) if spec.path else (repr(spec.postgis),)
+    if isinstance(spec.rules, Path):  # a constraint layer's own rule file
+        stamp += _stamp(spec.rules)
+    return stamp
 
 
 class IndexCache:
@@ -110,7 +115,8 @@ class IndexCache:
             return None
         cov = frame.attrs.get("_coverage_geo")
         if cov is None:
-            cov = shapely.union_all(frame.to_crs("EPSG:4490").geometry.values)
+            cov = shapely.union_all(reproject_dense(
+                np.asarray(frame.geometry.values, dtype=object), frame.crs, GEO))
             shapely.prepare(cov)
             frame.attrs["_coverage_geo"] = cov
         return cov
@@ -168,8 +174,19 @@ def _build_index(catalog: Catalog, opts: CheckOptions, cache: IndexCache) -> Reg
         raise DataError("no layer of the catalog could be read: " + "; ".join(problems),
                         path=catalog.path)
     log.info("indexing %s: %d layers", catalog.region_id, len(frames) + len(remote))
-    return RegionIndex.build(catalog, frames, load_rules(catalog.rules), opts, remote=remote,
-                             access=load_access_rules(catalog.access_rules), problems=problems)
+    rules = load_rules(catalog.rules)
+    return RegionIndex.build(catalog, frames, rules, opts, remote=remote,
+                             access=load_access_rules(catalog.access_rules), problems=problems,
+                             constraint_rules=_constraint_rules(catalog, rules.vocabularies))
+
+
+def _constraint_rules(catalog: Catalog, vocabularies: dict) -> dict:
+    """The rule sets of a catalog's constraint layers (a bad rule set is a catalog error)."""
+    from zoning.rules.constraints import load_constraint_rules
+
+    return {spec.name: load_constraint_rules(spec.rules, vocabularies,
+                                             where=dict(path=catalog.path, layer=spec.name))
+            for spec in catalog.by_kind("constraint")}
 
 
 #: the process-wide cache used by :func:`check`, :func:`screen` and :func:`load_index`
@@ -186,29 +203,114 @@ def load_index(catalog: Catalog, options: CheckOptions | None = None) -> RegionI
     --------
     >>> from zoning.catalog import resolve_catalogs
     >>> idx = load_index(resolve_catalogs(region="guiyang")[0])
-    >>> idx.region, sorted(idx.layers)[:2]
-    ('guiyang', ['control_unit', 'eco_redline'])
+    >>> idx.region, sorted(idx.layers)[:3]
+    ('guiyang', ['constraint', 'control_unit', 'eco_redline'])
     """
     return INDEX_CACHE.load(catalog, options)
 
 
-def _pick_region(geom, cats: list[Catalog], cache: IndexCache) -> Catalog | None:
+def _regions_of(geom, cats: list[Catalog], cache: IndexCache) -> list[Catalog]:
+    """Every catalog whose coverage the footprint enters (by more than a boundary touch).
+
+    One catalog is always returned as it is: its check reports any part outside its
+    coverage.  A footprint inside one region (the common case, a prepared test) gets
+    that region only.
+    """
     if len(cats) == 1:
-        return cats[0]  # the check itself reports any part outside its coverage
-    for c in cats:  # the common case: inside one region (a prepared test, fast)
+        return [cats[0]]
+    for c in cats:
         cov = cache.coverage(c)
         if cov is not None and shapely.covers(cov, geom):
-            return c
-    best, best_score = None, 0.0
+            return [c]
+    out = []
+    dim = shapely.get_dimensions(geom)
     for c in cats:
         cov = cache.coverage(c)
         if cov is None or not shapely.intersects(cov, geom):
             continue
-        score = shapely.area(shapely.intersection(cov, geom)) if shapely.get_dimensions(
-            geom) == 2 else shapely.length(shapely.intersection(cov, geom)) + 1e-12
-        if score > best_score or best is None:
-            best, best_score = c, score
-    return best
+        part = shapely.intersection(cov, geom)
+        if dim == 0 or (dim == 1 and shapely.length(part) > 1e-8) or \
+                (dim == 2 and shapely.area(part) > 1e-14):
+            out.append(c)
+    return out
+
+
+def _merge_layers(parts: list[LayerResult]) -> LayerResult:
+    """One layer's results from several regions (each checked on its own part)."""
+    if len(parts) == 1:
+        return parts[0]
+    worst = max(parts, key=lambda lr: SEVERITY[lr.state])
+    m = replace(worst, hits=[h for lr in parts for h in lr.hits],
+                notes=list(dict.fromkeys(n for lr in parts for n in lr.notes)),
+                within_radius=sorted({f for lr in parts for f in lr.within_radius}))
+    m.rule = ",".join(dict.fromkeys(lr.rule for lr in parts if lr.state == worst.state))
+    m.overlap_m2 = sum(lr.overlap_m2 for lr in parts)
+    m.overlap_length_m = sum(lr.overlap_length_m for lr in parts)
+    m.share = min(sum(lr.share for lr in parts), 1.0)
+    rels = {lr.relation for lr in parts}
+    if rels == {"within"}:
+        m.relation = "within"
+    elif rels - {"none", "touches"}:
+        m.relation = next(r for r in ("crosses", "contains_point", "overlaps", "within")
+                          if r in rels)
+        m.relation = "overlaps" if m.relation == "within" else m.relation
+    else:
+        m.relation = "touches" if "touches" in rels else "none"
+    near = [(lr.nearest_m, lr.nearest_id) for lr in parts if lr.nearest_m is not None]
+    if near:
+        m.nearest_m, m.nearest_id = min(near, key=lambda t: t[0])
+    return m
+
+
+def _merge_access(parts: list[dict | None]) -> dict | None:
+    from zoning.rules.access import OUTCOMES
+
+    have: list[dict] = [a for a in parts if a]
+    if len(have) <= 1:
+        return have[0] if have else None
+    return {"units": [u for a in have for u in a["units"]],
+            "outcome": max((a["outcome"] for a in have), key=OUTCOMES.index),
+            "findings": [f for a in have for f in a["findings"]]}
+
+
+def _merge_regions(p: Project, results: list[CheckResult], cats: list[Catalog],
+                   cache: IndexCache, opts: CheckOptions) -> CheckResult:
+    """A footprint checked in every region it touches: results merged per layer.
+
+    The part outside every region's coverage is one 数据缺失 row with its area; the
+    overall verdict is the most severe of all, so a known 禁止 is never hidden.
+    """
+    bad = [r for r in results if not r.ok]
+    if bad:
+        return bad[0]
+    first = results[0]
+    groups: dict[tuple, list[LayerResult]] = {}
+    for r in results:
+        for lr in r.layers:
+            if lr.kind != COVERAGE_KIND:
+                groups.setdefault((lr.kind, lr.layer), []).append(lr)
+    layers = [_merge_layers(g) for g in groups.values()]
+    names = [c.region_name for c in cats]
+    covs = [cache.coverage(c) for c in cats]
+    cover = shapely.union_all([c for c in covs if c is not None])
+    rest = shapely.difference(p.geometry, cover)
+    area, length = measure(np.array([rest], dtype=object), GEO, opts.area_method,
+                           opts.central_meridian)
+    a, ln = float(area[0]), float(length[0])
+    outside = (a > GAP_M2 if p.kind == "polygon" else ln > GAP_M if p.kind == "line"
+               else not shapely.is_empty(rest))
+    warnings = list(dict.fromkeys(w for r in results for w in r.warnings
+                                  if "catalog coverage" not in w))
+    warnings.append("footprint spans several regions: checked in " + "、".join(names))
+    if outside:
+        full = first.area_m2 if p.kind == "polygon" else first.length_m
+        layers.append(coverage_row(a, ln, (a if p.kind == "polygon" else ln) / full
+                                   if full > 0 else 1.0, "、".join(names)))
+        warnings.append("footprint extends outside the catalog coverage of every region")
+    state, basis = overall(layers)
+    return replace(first, region="+".join(c.region_id for c in cats), layers=layers,
+                   warnings=warnings, state=state, basis=basis,
+                   access=_merge_access([r.access for r in results]))
 
 
 def _catalogs(catalog, region) -> list[Catalog]:
@@ -310,7 +412,9 @@ def check(footprint, catalog=None, *, crs=None, coord_sys: str | None = None,
     geom, kind, warnings = normalise(footprint, crs if crs is not None else "EPSG:4490",
                                      coord_sys)
     rec = dict(row=1, project_id=project_id or "1", name=name, geometry=geom, kind=kind,
-               warnings=warnings, **{a: attributes.get(a) for a in ATTRIBUTES})
+               warnings=warnings, **{a: attributes.get(a) for a in ATTRIBUTES},
+               lonlat_undeclared=lonlat_undeclared(
+                   footprint, crs if crs is not None else "EPSG:4490", coord_sys))
     project = Project.from_record(rec)
     if project.status != "ok":
         raise InputError(project.error)
@@ -410,26 +514,40 @@ def screen_projects(projects: Iterable[Project], catalog=None, *, region: str | 
                     options: CheckOptions | None = None, chunk_size: int = 500,
                     progress: Callable[[int], None] | None = None,
                     cache: IndexCache | None = None) -> ScreenResult:
-    """Check a list of :class:`~zoning.project.Project` objects (see :func:`screen`)."""
+    """Check a list of :class:`~zoning.project.Project` objects (see :func:`screen`).
+
+    A footprint is checked in every region whose coverage it enters; the
+    results are merged per layer (see :func:`_merge_regions`).  Lon/lat inputs
+    whose coordinate type was not declared are checked once more as GCJ-02
+    (高德/腾讯) and warned about where the verdict or the features hit would differ.
+    """
     opts = options or CheckOptions()
     cache = cache or INDEX_CACHE
     projects = list(projects)
     cats = _catalogs(catalog, region)
-    out: list[CheckResult | None] = [None] * len(projects)
-    overlaps: list[dict] = []
+    out, overlaps = _run(projects, cats, cache, opts, chunk_size, progress)
+    _gcj02_hints(projects, out, cats, cache, opts, chunk_size)
+    for r in out:
+        r.area_method = opts.area_label
+    return ScreenResult(results=out, overlaps=overlaps)
+
+
+def _route(projects: list[Project], cats: list[Catalog], cache: IndexCache,
+           out: list, progress) -> tuple[dict[str, list[int]], dict[int, list[Catalog]]]:
+    """Positions per region, and the footprints that span several regions."""
     by_region: dict[str, list[int]] = {}
-    cat_by_id = {c.region_id: c for c in cats}
+    several: dict[int, list[Catalog]] = {}
     for pos, p in enumerate(projects):
         if not p.ok:
             out[pos] = _error_result(p, p.error or "no footprint")
             continue
         try:
             projects[pos] = p = _prevalidated(p)
-            cat = _pick_region(p.geometry, cats, cache)
+            touched = _regions_of(p.geometry, cats, cache)
         except Exception as e:  # a footprint GEOS cannot handle: this row only
             out[pos] = _error_result(p, _reason(e))
             continue
-        if cat is None:
+        if not touched:
             out[pos] = CheckResult(
                 row=p.row, project_id=p.project_id, name=p.name, geometry_type=p.kind,
                 state=State.DATA_MISSING, warnings=list(p.warnings),
@@ -438,17 +556,84 @@ def screen_projects(projects: Iterable[Project], catalog=None, *, region: str | 
             if progress:
                 progress(1)
             continue
-        by_region.setdefault(cat.region_id, []).append(pos)
+        for cat in touched:
+            by_region.setdefault(cat.region_id, []).append(pos)
+        if len(touched) > 1:
+            several[pos] = touched
+    return by_region, several
+
+
+def _run(projects: list[Project], cats: list[Catalog], cache: IndexCache, opts: CheckOptions,
+         chunk_size: int, progress) -> tuple[list[CheckResult], list[dict]]:
+    out: list[CheckResult | None] = [None] * len(projects)
+    overlaps: list[dict] = []
+    by_region, several = _route(projects, cats, cache, out, progress)
+    parts: dict[int, list[CheckResult]] = {}
+    cat_by_id = {c.region_id: c for c in cats}
     for rid, positions in by_region.items():
         index = cache.load(cat_by_id[rid], opts)
         for start in range(0, len(positions), chunk_size):
             chunk = positions[start:start + chunk_size]
             checked = _check_isolated(index, [projects[i] for i in chunk], opts, overlaps)
             for i, r in zip(chunk, checked):
-                out[i] = r
+                if i in several:
+                    parts.setdefault(i, []).append(r)
+                else:
+                    out[i] = r
             if progress:
-                progress(len(chunk))
+                progress(sum(p not in several for p in chunk))
+    for pos, touched in several.items():
+        out[pos] = _merge_regions(projects[pos], parts[pos], touched, cache, opts)
+        if progress:
+            progress(1)
     done = [r for r in out if r is not None]
     if len(done) != len(out):  # pragma: no cover - a broken invariant, not bad data
         raise ZoningError("internal error: a row was lost in screening")
-    return ScreenResult(results=done, overlaps=overlaps)
+    return done, overlaps
+
+
+def _gcj02_hints(projects: list[Project], out: list[CheckResult], cats: list[Catalog],
+                 cache: IndexCache, opts: CheckOptions, chunk_size: int) -> None:
+    """Check undeclared lon/lat once more as GCJ-02; warn where the answer would differ."""
+    pos = [k for k, p in enumerate(projects) if p.ok and p.lonlat_undeclared and out[k].ok]
+    if not pos:
+        return
+    alt = []
+    for k in pos:
+        p = projects[k]
+        g = shapely.transform(p.geometry, lambda xy: np.column_stack(
+            gcj02_to_wgs84(xy[:, 0], xy[:, 1])))
+        alt.append(replace(p, geometry=g, warnings=[], lonlat_undeclared=False))
+    alt_out, _ = _run(alt, cats, cache, replace(opts, keep_geometry=False), chunk_size, None)
+    for k, r in zip(pos, alt_out):
+        diff = _difference(out[k], r)
+        if diff:
+            out[k].warnings.append("若坐标取自高德/腾讯地图（GCJ-02），结论将不同：" + "；".join(diff) +
+                                   "。请确认坐标类型（坐标类型列或 coord_sys）。")
+
+
+def _ids(ids: list[str]) -> str:
+    return ", ".join(ids[:5]) + (f" 等 {len(ids)} 个" if len(ids) > 5 else "")
+
+
+def _hit_sets(r: CheckResult) -> dict[str, set[str]]:
+    return {f"{lr.kind_zh}（{lr.layer}）": {h.feature_id for h in lr.hits} for lr in r.layers
+            if lr.kind not in ("shoreline", COVERAGE_KIND)}
+
+
+def _difference(r: CheckResult, alt: CheckResult) -> list[str]:
+    """How the result of the GCJ-02 reading differs (verdict, then features hit)."""
+    out: list[str] = []
+    if not alt.ok:
+        return out
+    if r.state != alt.state:
+        out.append(f"总体结论 {r.state.zh if r.state else '-'} → {alt.state.zh if alt.state else '-'}")
+    mine, theirs = _hit_sets(r), _hit_sets(alt)
+    for layer in dict.fromkeys(list(mine) + list(theirs)):
+        a, b = mine.get(layer, set()), theirs.get(layer, set())
+        if a != b:
+            more, fewer = sorted(b - a), sorted(a - b)
+            out.append(f"{layer} " + "，".join(
+                ([f"另涉及 {_ids(more)}"] if more else []) +
+                ([f"不再涉及 {_ids(fewer)}"] if fewer else [])))
+    return out

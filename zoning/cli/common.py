@@ -24,6 +24,22 @@ _HINTS = {
 }
 
 
+#: Chinese names of the error classes (the English ``code`` stays for scripts)
+ERROR_ZH = {
+    "error": "错误", "data_error": "数据错误", "input_error": "输入错误",
+    "catalog_error": "图层目录错误", "rule_error": "规则文件错误", "crs_error": "坐标系错误",
+    "resource_limit": "超出限制", "option_error": "参数错误", "output_exists": "输出已存在",
+    "output_locked": "输出被占用", "database_error": "数据库错误", "map_error": "地图错误",
+    "missing_extra": "缺少可选组件", "missing_program": "缺少系统程序",
+}
+
+
+def error_json(e: ZoningError) -> dict:
+    """A library error for scripts: the stable code, its Chinese name and the message."""
+    code = getattr(e, "code", "error")
+    return {"error": {"code": code, "code_zh": ERROR_ZH.get(code, "错误"), "message": str(e)}}
+
+
 class Group(click.Group):
     """Report library errors as one clear message (exit status 1), not a traceback.
 
@@ -31,12 +47,19 @@ class Group(click.Group):
     """
 
     def invoke(self, ctx):
+        protected = getattr(ctx, "_protected_args", None)
+        argv = [*(ctx.protected_args if protected is None else protected), *ctx.args]
         try:
             return super().invoke(ctx)
         except ZoningError as e:
-            hint = _HINTS.get(getattr(e, "code", ""), "")
-            err_console.print(f"[bold red]错误 error:[/] {escape(str(e))}", highlight=False,
-                              soft_wrap=True)
+            code = getattr(e, "code", "error")
+            hint = _HINTS.get(code, "")
+            if "--json" in argv:
+                import json
+
+                click.echo(json.dumps(error_json(e), ensure_ascii=False))
+            err_console.print(f"[bold red]{ERROR_ZH.get(code, '错误')}[/] ({code})："
+                              f"{escape(str(e))}", highlight=False, soft_wrap=True)
             if hint:
                 err_console.print(f"[yellow]{escape(hint)}[/]", highlight=False)
             sys.exit(1)
@@ -65,18 +88,43 @@ region_option = click.option("--region", help="Region id, code or name (e.g. gui
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 
 
+def _energy(ctx, param, v):
+    """--energy: a finite number ≥ 0 (NaN would read as 'not given', a negative as small)."""
+    import math
+
+    if v is not None and (not math.isfinite(v) or v < 0):
+        raise click.BadParameter(f"{v!r}: 年综合能耗 must be a finite number ≥ 0 (tce/year)")
+    return v
+
+
 def check_options(f):
     opts = [
-        click.option("--area-method", type=click.Choice(["ellipsoidal", "gk"]),
+        click.option("--area-method", type=click.Choice(["ellipsoidal", "gk", "gk-fixed"]),
                      default="ellipsoidal", show_default=True,
                      help="ellipsoidal: geodesic area on the CGCS2000 ellipsoid (as the land "
-                          "survey); gk: planar in the footprint's 3° Gauss–Krüger zone."),
+                          "survey); gk: planar in the footprint's 3° Gauss–Krüger zone; "
+                          "gk-fixed: planar in one fixed central meridian (--central-meridian "
+                          "or --gk-zone), as official tables that use 投影面积."),
+        click.option("--central-meridian", type=float,
+                     help="Central meridian (°E) for --area-method gk-fixed, e.g. 120."),
+        click.option("--gk-zone", type=int,
+                     help="Gauss–Krüger zone number for gk-fixed instead of --central-meridian "
+                          "(3° zones 25–45, 6° zones 13–23 with --zone-width 6)."),
+        click.option("--zone-width", type=click.Choice(["3", "6"]), default="3",
+                     show_default=True, help="Zone width (°) of --gk-zone."),
         click.option("--radius", "radius_m", type=float, default=0.0, show_default=True,
                      help="Also list layer features within this distance (m)."),
         click.option("--min-area", "min_report_m2", type=float, default=0.0, show_default=True,
-                     help="Reporting threshold (m²): smaller overlaps are noted, not judged."),
+                     help="Reporting threshold (m²): smaller overlaps are marked 低于报告阈值; "
+                          "they still count for the verdict unless --min-area-drops."),
+        click.option("--min-area-drops", "min_area_drops", is_flag=True,
+                     help="Let overlaps below --min-area leave the verdict too (an explicit "
+                          "opt-out; they stay noted)."),
         click.option("--tolerance", "tolerance_m2", type=float, default=1e-4, show_default=True,
                      help="Geometric tolerance (m²): at or below it polygons only touch."),
+        click.option("--no-geometry", "no_geometry", is_flag=True,
+                     help="Statistics only: outputs carry ids and areas but no overlap "
+                          "geometry, and maps draw only the footprint (for sensitive data)."),
     ]
     for o in reversed(opts):
         f = o(f)
@@ -126,12 +174,25 @@ def warn_map(fn, *a, **k):
 
 
 def options_from(kw):
+    """CheckOptions from the options of :func:`check_options` (a bad value is a usage error)."""
     from zoning.errors import OptionError
-    from zoning.options import CheckOptions
+    from zoning.options import CheckOptions, zone_meridian
 
     try:
+        cm = kw.get("central_meridian")
+        if kw.get("gk_zone") is not None:
+            if cm is not None:
+                raise OptionError("give --central-meridian or --gk-zone, not both")
+            cm = zone_meridian(kw["gk_zone"], int(kw.get("zone_width") or 3))
+        if kw["area_method"] == "gk-fixed" and cm is None:
+            raise OptionError("--area-method gk-fixed needs --central-meridian or --gk-zone")
+        if kw["area_method"] != "gk-fixed" and cm is not None:
+            raise OptionError("--central-meridian/--gk-zone need --area-method gk-fixed")
         return CheckOptions(area_method=kw["area_method"], radius_m=kw["radius_m"],
-                            min_report_m2=kw["min_report_m2"], tolerance_m2=kw["tolerance_m2"])
+                            min_report_m2=kw["min_report_m2"], tolerance_m2=kw["tolerance_m2"],
+                            min_area_drops=bool(kw.get("min_area_drops", False)),
+                            central_meridian=cm,
+                            no_geometry=bool(kw.get("no_geometry", False)))
     except OptionError as e:
         flags = {"tolerance_m2": "--tolerance", "min_report_m2": "--min-area",
                  "radius_m": "--radius", "area_method": "--area-method"}
@@ -149,3 +210,53 @@ def resolve(catalogs, region):
 
     return resolve_catalogs(catalogs, region)
 
+
+
+def project_options(f):
+    """The project attributes of a single footprint (check, report)."""
+    opts = [
+        click.option("--no-land", "no_land", is_flag=True,
+                     help="The project crosses without taking land (bridge, tunnel, aerial "
+                          "line)."),
+        click.option("--activity", help="有限人为活动 category 1–10 (自然资发〔2022〕142号)."),
+        click.option("--major-project", help="国家重大项目 category: central, military, "
+                                             "transport, grid, energy, water, ndrc_infra, "
+                                             "ndrc_mechanism."),
+        click.option("--project-type", help="urban_construction, industrial_park, "
+                                            "urban_residential, linear, special_siting, rural, "
+                                            "industrial, other (a C/D industry code without "
+                                            "it: industrial)."),
+        click.option("--industry", help="GB/T 4754-2017 industry code, e.g. C2614."),
+        click.option("--nature", help="建设性质: 新建 / 扩建 / 改建."),
+        click.option("--energy", "energy_tce", type=float, callback=_energy,
+                     help="年综合能耗 (tce/year), a finite number ≥ 0."),
+        click.option("--tailings", help="是否涉及尾矿库: 是/否 (yes/no)."),
+        click.option("--purpose", help="建设目的, e.g. 提升安全 / 生态环境保护 (for the 改建 "
+                                       "exemptions)."),
+        click.option("--declared-landuse", "landuse_declared",
+                     help="Declared 地类 areas to compare with the 三调 layer, e.g. "
+                          "'耕地 1.2; 0301=0.5' (公顷 unless a unit is given: m², 亩, km²)."),
+        click.option("--name", default="", help="Project name for the report."),
+    ]
+    for o in reversed(opts):
+        f = o(f)
+    return f
+
+
+def project_attrs(kw: dict) -> dict:
+    """Pop the project attribute options of :func:`project_options` into check attributes."""
+    no_land = kw.pop("no_land", False)
+    return dict(takes_land=False if no_land else None, activity=kw.pop("activity", None),
+                major_project=kw.pop("major_project", None),
+                project_type=kw.pop("project_type", None), industry=kw.pop("industry", None),
+                nature=kw.pop("nature", None), energy_tce=kw.pop("energy_tce", None),
+                landuse_declared=kw.pop("landuse_declared", None),
+                tailings=kw.pop("tailings", None), purpose=kw.pop("purpose", None))
+
+
+LIST_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".xls", ".tsv")
+
+
+def is_project_list(path: Path) -> bool:
+    """A project list (one row per project) rather than one footprint file."""
+    return Path(path).suffix.lower() in LIST_SUFFIXES

@@ -20,7 +20,15 @@ def targets_cmd(region, as_json):
 
     from zoning.targets import load_targets
 
-    ts = [t for t in load_targets() if not region or t.region == region]
+    ts = load_targets()
+    if region:
+        from zoning.catalog import resolve_catalogs
+        from zoning.errors import DataError
+
+        ids = {c.region_id for c in resolve_catalogs(region=region)}  # id, code or name
+        ts = [t for t in ts if t.region in ids]
+        if not ts:
+            raise DataError(f"no plan targets for region {region!r}")
     if as_json:
         click.echo(json.dumps([asdict(t) for t in ts], ensure_ascii=False, indent=2))
         return

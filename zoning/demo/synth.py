@@ -210,6 +210,44 @@ class RegionLayers:
 # --------------------------------------------------------------------------- generator
 
 
+@dataclass
+class _Ctx:
+    """What every stage of the generator shares: the region in its work CRS."""
+
+    spec: RegionSpec
+    d: gpd.GeoDataFrame  # districts in EPSG:4490
+    dw: gpd.GeoDataFrame  # districts in the work CRS
+    work: CRS
+    to_work: Transformer
+    region: object  # the region polygon in the work CRS
+    terrain: Terrain
+    county: dict
+    names: dict
+    seats: list
+
+    def m_at(self, x, y):
+        lon, lat = self.to_work.transform(x, y, direction="INVERSE")
+        return self.terrain.points(lon, lat)
+
+
+def _context(spec: RegionSpec, districts: gpd.GeoDataFrame) -> _Ctx:
+    d = districts.to_crs(GEO_CRS).sort_values("code").reset_index(drop=True)
+    region_geo = shapely.union_all(d.geometry.values)
+    lon0, lat0 = shapely.centroid(region_geo).coords[0]
+    work = CRS.from_epsg(gk3_epsg(lon0, prefix=True))
+    to_work = Transformer.from_crs(GEO_CRS, work, always_xy=True)
+    dw = d.to_crs(work)
+    seats = []
+    for dd in spec.districts:
+        x, y = to_work.transform(*dd["seat"])
+        seats.append((dd["code"], dd["name"], x, y, float(dd.get("urban", 0.5))))
+    return _Ctx(spec=spec, d=d, dw=dw, work=work, to_work=to_work,
+                region=shapely.union_all(dw.geometry.values),
+                terrain=Terrain(spec.seed, region_geo.bounds, lat0),
+                county={c: g for c, g in zip(dw.code, dw.geometry)},
+                names=dict(zip(d.code, d.name)), seats=seats)
+
+
 def generate(spec: RegionSpec, districts: gpd.GeoDataFrame, scale: float = 1.0,
              res_arcsec: float = 1.0, log=None) -> RegionLayers:
     """Generate all demo layers for one region.
@@ -221,31 +259,46 @@ def generate(spec: RegionSpec, districts: gpd.GeoDataFrame, scale: float = 1.0,
     res_arcsec : land-cover pixel size in arc-seconds (1″ ≈ 30 m, 1/3″ ≈ 10 m).
     """
     say = log or (lambda *a: None)
-    d = districts.to_crs(GEO_CRS).sort_values("code").reset_index(drop=True)
-    region_geo = shapely.union_all(d.geometry.values)
-    lon0, lat0 = shapely.centroid(region_geo).coords[0]
-    work = CRS.from_epsg(gk3_epsg(lon0, prefix=True))
-    to_work = Transformer.from_crs(GEO_CRS, work, always_xy=True)
-    dw = d.to_crs(work)
-    region = shapely.union_all(dw.geometry.values)
-    terrain = Terrain(spec.seed, region_geo.bounds, lat0)
-    S = spec.synth
-
-    def m_at(x, y):
-        lon, lat = to_work.transform(x, y, direction="INVERSE")
-        return terrain.points(lon, lat)
-
-    seats = []
-    for dd in spec.districts:
-        x, y = to_work.transform(*dd["seat"])
-        seats.append((dd["code"], dd["name"], x, y, float(dd.get("urban", 0.5))))
-    county = {c: g for c, g in zip(dw.code, dw.geometry)}
-    names = dict(zip(d.code, d.name))
-
+    ctx = _context(spec, districts)
+    S, work, region = spec.synth, ctx.work, ctx.region
     say("urban development boundary")
+    udb = _udb(ctx)
+    udb_all = shapely.union_all(udb.geometry.values)
+    say("rivers and shoreline")
+    shore, water = _rivers(ctx)
+    say("ecological red line")
+    red = _redline_area(ctx, udb_all, water)
+    say("protected areas")
+    pa = _protected_areas(ctx, red, udb_all)
+    say("red line features (split by county and protected-area zone)")
+    redline = _redline_features(ctx, red, pa)
+    say("permanent farmland")
+    farmland = _farmland(spec, ctx.dw, ctx.names, ctx.m_at, udb_all, red, water,
+                         int(S["farmland_patches"] * scale), work)
+    say("environmental control units")
+    units = _control_units(spec, ctx.dw, ctx.names, red, pa, udb_all, work)
+    say("land cover raster")
+    lc, transform, lc_stats = _landcover(spec, ctx.d, ctx.terrain, udb, water, res_arcsec, work)
+    layers = _storage_layers(work, redline, farmland, udb, pa, units, shore)
+    stats = dict(
+        work_crs=work.to_string(),
+        region_area_km2=round(region.area / 1e6, 2),
+        redline_share=round(red.area / region.area, 4),
+        farmland_patches=len(farmland),
+        units=len(units),
+        protected_area_rows=len(pa),
+        **lc_stats,
+    )
+    return RegionLayers(work_crs=work, layers=layers, landcover=lc, transform=transform,
+                        stats=stats)
+
+
+def _udb(ctx: _Ctx) -> gpd.GeoDataFrame:
+    """城镇开发边界: a core, a flexible wedge and a special-use patch per county seat."""
+    spec, county, names, work = ctx.spec, ctx.county, ctx.names, ctx.work
     udb_rows = []
     rng = _rng(spec.seed, "udb")
-    for code, name, x, y, urban in seats:
+    for code, _name, x, y, urban in ctx.seats:
         R = 1500 + 5500 * urban
         core = _star(x, y, R, rng)
         flex = shapely.difference(_star(x, y, R * 1.35, rng), core)
@@ -262,10 +315,14 @@ def generate(spec: RegionSpec, districts: gpd.GeoDataFrame, scale: float = 1.0,
             if not g.is_empty:
                 udb_rows.append(dict(XZQDM=code, XZQMC=names[code], GHFQDM=part_code,
                                      GHFQMC=UDB_PARTS[part_code], geometry=g))
-    udb = gpd.GeoDataFrame(udb_rows, crs=work)
-    udb_all = shapely.union_all(udb.geometry.values)
+    return gpd.GeoDataFrame(udb_rows, crs=work)
 
-    say("rivers and shoreline")
+
+
+def _rivers(ctx: _Ctx):
+    """River banks (the shoreline layer) and the water surface."""
+    spec, region, to_work, work = ctx.spec, ctx.region, ctx.to_work, ctx.work
+    S = spec.synth
     river_rows, water_polys = [], []
     rng = _rng(spec.seed, "rivers")
     for riv in S.get("rivers", []):
@@ -291,9 +348,13 @@ def generate(spec: RegionSpec, districts: gpd.GeoDataFrame, scale: float = 1.0,
                                        AB=side, geometry=part))
     water = shapely.intersection(shapely.union_all(water_polys), region) if water_polys \
         else shapely.Polygon()
-    shore = gpd.GeoDataFrame(river_rows, geometry="geometry", crs=work)
+    return gpd.GeoDataFrame(river_rows, geometry="geometry", crs=work), water
 
-    say("ecological red line")
+
+
+def _redline_area(ctx: _Ctx, udb_all, water):
+    """The red line: the wildest cells of the terrain, away from towns and water."""
+    region, S, m_at = ctx.region, ctx.spec.synth, ctx.m_at
     cell = 150.0
     x0, y0, x1, y1 = region.bounds
     nx, ny = int((x1 - x0) / cell) + 1, int((y1 - y0) / cell) + 1
@@ -315,9 +376,13 @@ def generate(spec: RegionSpec, districts: gpd.GeoDataFrame, scale: float = 1.0,
               if v == 1]
     red = shapely.union_all([s for s in shapes if s.area >= 4 * cell * cell])
     red = shapely.simplify(red.buffer(120, quad_segs=3).buffer(-120, quad_segs=3), 15)
-    red = _polys(shapely.difference(shapely.intersection(red, region), udb_all.buffer(100)))
+    return _polys(shapely.difference(shapely.intersection(red, region), udb_all.buffer(100)))
 
-    say("protected areas")
+
+def _protected_areas(ctx: _Ctx, red, udb_all) -> gpd.GeoDataFrame:
+    """Protected areas on the red line, core and general zones, one overlapping park."""
+    spec, region, county, names, work = ctx.spec, ctx.region, ctx.county, ctx.names, ctx.work
+    S = spec.synth
     pa_rows = []
     rng = _rng(spec.seed, "pa")
     red_parts = sorted(_parts(red), key=lambda p: -p.area)
@@ -351,11 +416,14 @@ def generate(spec: RegionSpec, districts: gpd.GeoDataFrame, scale: float = 1.0,
                                 ZRBHDLX="自然公园-森林公园", ZRBHDJB="省级", XZQDM=code,
                                 XZQMC=names[code], ZRBHDDM=f"ZRBHD{code}{n_pa + 1:03d}",
                                 GNFQ="一般控制区", geometry=ov))
-    pa = gpd.GeoDataFrame([r for r in pa_rows if not r["geometry"].is_empty], crs=work)
+    return gpd.GeoDataFrame([r for r in pa_rows if not r["geometry"].is_empty], crs=work)
+
+
+def _redline_features(ctx: _Ctx, red, pa: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Red-line features split by county and protected-area zone."""
+    spec, county, names, work = ctx.spec, ctx.county, ctx.names, ctx.work
     core_all = shapely.union_all(pa.geometry[pa.GNFQ == "核心保护区"].values)
     gen_all = shapely.difference(shapely.union_all(pa.geometry.values), core_all)
-
-    say("red line features (split by county and protected-area zone)")
     red_rows = []
     rng = _rng(spec.seed, "redline-attrs")
     for code in sorted(county):
@@ -385,18 +453,11 @@ def generate(spec: RegionSpec, districts: gpd.GeoDataFrame, scale: float = 1.0,
     redline.insert(0, "HXBM", [f"{c}STHX{i + 1:04d}" for i, c in enumerate(redline.XZQDM)])
     redline.insert(1, "HXMC", [f"{n}{t}生态保护红线（示例）"
                                for n, t in zip(redline.XZQMC, redline.HXLX)])
+    return redline
 
-    say("permanent farmland")
-    farmland = _farmland(spec, dw, names, m_at, udb_all, red, water,
-                         int(S["farmland_patches"] * scale), work)
 
-    say("environmental control units")
-    units = _control_units(spec, dw, names, red, pa, udb_all, work)
-
-    say("land cover raster")
-    lc, transform, lc_stats = _landcover(spec, d, terrain, udb, water, res_arcsec, work)
-
-    # attach identifiers and areas, convert to storage CRS
+def _storage_layers(work, redline, farmland, udb, pa, units, shore) -> dict:
+    """Identifiers and areas attached, each layer in its storage CRS."""
     layers = {}
     for name, gdf, crs in (
         ("STBHHX", redline, GEO_CRS),
@@ -421,18 +482,7 @@ def generate(spec: RegionSpec, districts: gpd.GeoDataFrame, scale: float = 1.0,
                 gdf.loc[bad, "geometry"] = [_polys(shapely.make_valid(g))
                                             for g in gdf.geometry[bad]]
         layers[name] = gdf
-
-    stats = dict(
-        work_crs=work.to_string(),
-        region_area_km2=round(region.area / 1e6, 2),
-        redline_share=round(red.area / region.area, 4),
-        farmland_patches=len(farmland),
-        units=len(units),
-        protected_area_rows=len(pa),
-        **lc_stats,
-    )
-    return RegionLayers(work_crs=work, layers=layers, landcover=lc, transform=transform,
-                        stats=stats)
+    return layers
 
 
 def _county_of(pt, county):
@@ -440,6 +490,30 @@ def _county_of(pt, county):
         if county[code].contains(pt):
             return code
     return min(sorted(county), key=lambda c: county[c].distance(pt))
+
+
+def _townships(rng, dw, owner, cx, cy, codes):
+    """(township, serial) per patch: the nearest of ~12 random seats per county, numbered
+    west to east; serials run within each (county, township), north-west first."""
+    n = len(owner)
+    town = np.zeros(n, dtype=np.int64)
+    for ci in range(len(dw)):
+        idx = np.flatnonzero(owner == ci)
+        if not len(idx):
+            continue
+        g = dw.geometry.values[ci]
+        gx0, gy0, gx1, gy1 = g.bounds
+        seeds = np.column_stack([rng.uniform(gx0, gx1, 12), rng.uniform(gy0, gy1, 12)])
+        seeds = seeds[np.argsort(seeds[:, 0])]
+        dd = (cx[idx, None] - seeds[None, :, 0]) ** 2 + (cy[idx, None] - seeds[None, :, 1]) ** 2
+        town[idx] = np.argmin(dd, axis=1) + 1
+    serial = np.zeros(n, dtype=np.int64)
+    order = np.lexsort((cx, -cy, town, codes))
+    key = np.char.add(codes[order].astype(str), town[order].astype(str))
+    first = np.sort(np.unique(key, return_index=True)[1])  # start of each (county, town) run
+    pos = np.arange(n) - first[np.searchsorted(first, np.arange(n), side="right") - 1] + 1
+    serial[order] = pos
+    return town, serial
 
 
 def _farmland(spec, dw, names, m_at, udb_all, red, water, n_target, work):
@@ -484,24 +558,7 @@ def _farmland(spec, dw, names, m_at, udb_all, red, water, n_target, work):
     polys, owner, cx, cy = polys[sel], owner[sel], cx[sel], cy[sel]
     codes = dw.code.values[owner]
     n = len(polys)
-    # townships: nearest of ~12 random seats per county, numbered west to east
-    town = np.zeros(n, dtype=np.int64)
-    for ci, code in enumerate(dw.code.values):
-        idx = np.flatnonzero(owner == ci)
-        if not len(idx):
-            continue
-        g = dw.geometry.values[ci]
-        gx0, gy0, gx1, gy1 = g.bounds
-        seeds = np.column_stack([rng.uniform(gx0, gx1, 12), rng.uniform(gy0, gy1, 12)])
-        seeds = seeds[np.argsort(seeds[:, 0])]
-        dd = (cx[idx, None] - seeds[None, :, 0]) ** 2 + (cy[idx, None] - seeds[None, :, 1]) ** 2
-        town[idx] = np.argmin(dd, axis=1) + 1
-    serial = np.zeros(n, dtype=np.int64)
-    order = np.lexsort((cx, -cy, town, codes))
-    key = np.char.add(codes[order].astype(str), town[order].astype(str))
-    first = np.sort(np.unique(key, return_index=True)[1])  # start of each (county, town) run
-    pos = np.arange(n) - first[np.searchsorted(first, np.arange(n), side="right") - 1] + 1
-    serial[order] = pos
+    town, serial = _townships(rng, dw, owner, cx, cy, codes)
     dl = rng.choice(len(DLBM), size=n, p=[0.45, 0.1, 0.45])
     area = shapely.area(polys)
     tbbh = np.array([f"{s:04d}" for s in serial])

@@ -16,17 +16,21 @@ import shapely
 from pyproj import CRS
 
 from zoning.catalog import KINDS, Catalog
-from zoning.crs import gk3_epsg, reproject
-from zoning.engine.geometry import GEO, polygonal, subdivide
+from zoning.crs import gk3_epsg
+from zoning.engine.geometry import GEO, polygonal, reproject_dense, subdivide
 from zoning.options import CheckOptions
 from zoning.rules.access import AccessRules
 from zoning.rules.three_lines import RuleSet
 
-__all__ = ["LayerIndex", "RegionIndex", "LayerSource", "SCREEN_KINDS"]
+__all__ = ["LayerIndex", "RegionIndex", "LayerSource", "SCREEN_KINDS", "EXTRA_KINDS"]
 
 SCREEN_KINDS = ("eco_redline", "farmland", "urban_boundary", "protected_area", "control_unit",
                 "shoreline")
-_ZONE_FIELD = {"eco_redline": "pa_zone", "protected_area": "zone"}
+#: indexed too, checked by their own modules: generic constraint layers with their own
+#: rules (:mod:`zoning.engine.constraints`) and 国土调查 地类 (:mod:`zoning.engine.landuse`)
+EXTRA_KINDS = ("constraint", "landuse")
+_ZONE_FIELD = {"eco_redline": "pa_zone", "protected_area": "zone",
+               "urban_boundary": "partition"}
 _OVERLAPPING = {"protected_area"}  # designations overlap: totals are unions, not sums
 _ATTR_FIELDS = {
     "eco_redline": ("name", "county", "type", "pa_name", "pa_zone"),
@@ -35,6 +39,7 @@ _ATTR_FIELDS = {
     "protected_area": ("name", "zone", "pa_type", "level"),
     "control_unit": ("name", "unit_class", "county"),
     "shoreline": ("river", "basin", "order", "bank"),
+    "landuse": ("code", "name", "deduction"),
 }
 
 
@@ -62,9 +67,11 @@ class LayerIndex:
     @classmethod
     def build(cls, name: str, kind: str, frame: gpd.GeoDataFrame, work_crs,
               max_vertices: int = 256, version: str = "", source: str = "") -> LayerIndex:
-        f = frame.to_crs(work_crs) if frame.crs and not CRS(frame.crs).equals(work_crs) \
-            else frame
-        f = f.reset_index(drop=True)
+        f = frame.reset_index(drop=True)
+        if frame.crs and not CRS(frame.crs).equals(work_crs):
+            # edges stay where the data puts them: straight in the layer's own CRS
+            f = f.set_geometry(reproject_dense(np.asarray(f.geometry.values, dtype=object),
+                                               frame.crs, work_crs), crs=work_crs)
         geoms = np.asarray(f.geometry.values, dtype=object)
         if KINDS[kind].geometry == "polygon":
             odd = np.flatnonzero(~np.isin(shapely.get_type_id(geoms), (3, 6)))  # not polygonal
@@ -80,8 +87,11 @@ class LayerIndex:
     def __post_init__(self):
         # plain arrays: per-feature pandas access is far too slow in the hot loop
         self.ids = np.asarray(self.frame["_id"].values, dtype=object)
+        cols = _ATTR_FIELDS.get(self.kind) or (
+            [c for c in self.frame.columns if c not in ("_id", self.frame.geometry.name)]
+            if self.kind == "constraint" else ())
         self.attr_arrays = {c: np.asarray(self.frame[c].values, dtype=object)
-                            for c in _ATTR_FIELDS.get(self.kind, ()) if c in self.frame.columns}
+                            for c in cols if c in self.frame.columns}
 
     def feature_attrs(self, k: int) -> dict:
         out = {}
@@ -103,6 +113,11 @@ class RegionIndex:
     missing: list = field(default_factory=list)  # screening kinds with no layer
     problems: list = field(default_factory=list)  # layers that could not be read
     access: AccessRules | None = None  # 三线一单 准入清单
+    #: constraint layers declared in the catalog, in order: (layer name, title)
+    constraints: list = field(default_factory=list)
+    constraint_rules: dict = field(default_factory=dict)  # layer name -> ConstraintRules
+    statistics_only: set = field(default_factory=set)  # layers whose geometry never leaves
+    landuse_layers: list = field(default_factory=list)  # 地类 layers declared: (name, title)
     _shore_cache: dict = field(default_factory=dict)
 
     def shoreline_distance(self, fp_work, spatial: dict):
@@ -125,25 +140,30 @@ class RegionIndex:
         return None if g is None else float(shapely.distance(fp_work, g))
 
     remote: dict = field(default_factory=dict)  # kind -> [(spec, PostgisSource)]
+    catalog: Catalog | None = None  # the catalog the index was built from
 
     @classmethod
     def build(cls, catalog: Catalog, frames: dict, rules: RuleSet,
               options: CheckOptions | None = None, remote: dict | None = None,
-              access=None, problems: list | None = None) -> RegionIndex:
+              access=None, problems: list | None = None,
+              constraint_rules: dict | None = None) -> RegionIndex:
         """Index a region.
 
         ``frames``: layer name → normalised frame (see :func:`zoning.io.layers.read_layer`);
         ``remote``: layer name → a :class:`LayerSource` that fetches features per chunk;
         ``access``: the 三线一单 access rules, or None; ``problems``: messages about
-        layers that could not be read (they are reported as data missing).
+        layers that could not be read (they are reported as data missing);
+        ``constraint_rules``: layer name → :class:`~zoning.rules.constraints.ConstraintRules`
+        of the catalog's constraint layers.
         """
         opts = options or CheckOptions()
         remote = remote or {}
         districts = [frames[s.name] for s in catalog.by_kind("districts") if s.name in frames]
         coverage_geo = None
         if districts:
-            coverage_geo = shapely.union_all(
-                np.concatenate([d.to_crs(GEO).geometry.values for d in districts]))
+            coverage_geo = shapely.union_all(np.concatenate(
+                [reproject_dense(np.asarray(d.geometry.values, dtype=object), d.crs, GEO)
+                 for d in districts]))
             lon0 = shapely.centroid(coverage_geo).x
         else:
             any_frame = next(iter(frames.values()))
@@ -151,14 +171,14 @@ class RegionIndex:
         work = CRS.from_epsg(gk3_epsg(lon0, prefix=True))
         layers: dict[str, list] = {}
         for spec in catalog.layers.values():
-            if spec.kind not in SCREEN_KINDS or spec.name not in frames:
+            if spec.kind not in SCREEN_KINDS + EXTRA_KINDS or spec.name not in frames:
                 continue
             layers.setdefault(spec.kind, []).append(LayerIndex.build(
                 spec.name, spec.kind, frames[spec.name], work, opts.subdivide_vertices,
                 spec.version, spec.source))
         coverage = None
         if coverage_geo is not None:
-            coverage = reproject(coverage_geo, GEO, work)
+            coverage = reproject_dense(coverage_geo, GEO, work)
             shapely.prepare(coverage)
         rem: dict = {}
         for name, src in remote.items():
@@ -166,9 +186,18 @@ class RegionIndex:
             rem.setdefault(spec.kind, []).append((spec, src))
         missing = [k for k in SCREEN_KINDS if k not in layers and k not in rem
                    and k in rules.layers]
+        crules = dict(constraint_rules or {})
+        constraints = [(s.name, s.title or (crules[s.name].title if s.name in crules
+                                            else s.name))
+                       for s in catalog.by_kind("constraint")]
         return cls(region=catalog.region_id, region_name=catalog.region_name, work_crs=work,
                    layers=layers, coverage=coverage, coverage_geo=coverage_geo, rules=rules,
-                   missing=missing, remote=rem, access=access, problems=list(problems or []))
+                   missing=missing, remote=rem, access=access, problems=list(problems or []),
+                   constraints=constraints, constraint_rules=crules,
+                   statistics_only={s.name for s in catalog.layers.values()
+                                    if s.statistics_only},
+                   landuse_layers=[(s.name, s.title) for s in catalog.by_kind("landuse")],
+                   catalog=catalog)
 
     def chunk_layers(self, kind: str, footprints_geo, options: CheckOptions) -> list:
         """The layer indexes to check a chunk against: the in-memory ones, plus, for layers

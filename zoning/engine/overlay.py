@@ -6,38 +6,99 @@ footprints in EPSG:4490, never paths.
 How it works
 ------------
 * Each layer is reprojected once into the region's *work CRS* (the CGCS2000
-  3° Gauss–Krüger zone of the region, planar metres).  Polygons with more
-  than ``subdivide_vertices`` vertices are cut into pieces (a quadtree of
+  3° Gauss–Krüger zone of the region, planar metres), its edges first cut
+  into 50 m pieces in the layer's own CRS so that a long edge stays where the
+  data puts it (footprints likewise).  Polygons with more than
+  ``subdivide_vertices`` vertices are cut into pieces (a quadtree of
   rectangles, as PostGIS ``ST_Subdivide`` does) and every piece remembers its
   feature.  One STRtree indexes the pieces.
 * A chunk of footprints is bulk-queried against the tree; exact
-  intersections are computed only for candidate pairs (vectorised shapely).
+  intersections are computed only for candidate pairs (vectorised shapely)
+  and grouped per (footprint, feature).
 * Areas and lengths are reported either **ellipsoidal** (default: geodesic on
   the CGCS2000/GRS80 ellipsoid, as the national land survey computes 椭球面积)
   or **gk** (planar, in the 3° Gauss–Krüger zone of the footprint's own
   centroid).  Distances are planar in the work CRS (error < 0.1 % in zone).
-* Touching is not overlapping: an intersection of area ≤ ``tolerance_m2``
-  (or length ≤ ``tolerance_m`` for lines) counts as touching.  Overlaps
-  smaller than ``min_report_m2`` are noted but do not trigger a verdict.
+* Boundaries: a point on a polygon's boundary is in it (``covers``); a line
+  along the shared boundary of two control units lies in both.  A polygon
+  overlap of area ≤ ``tolerance_m2``, or a sliver thinner than
+  :data:`NOISE_M` (mean width 2·area/perimeter), only touches; so does a line
+  overlap of length ≤ ``tolerance_m`` (a line along a non-partition polygon's
+  edge touches it).
+* Coverage: the part of a footprint outside the region's districts is
+  reported as its own ``coverage`` row (数据缺失, with its area); the covered
+  part is checked as usual, so a known 禁止 is never hidden.  Coverage and the
+  control-unit gap test use the same predicate (:func:`uncovered`).
+* Overlaps smaller than ``min_report_m2`` stay hits, flagged "低于报告阈值",
+  unless ``min_area_drops`` is set.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import shapely
 
 from zoning.catalog import KINDS
-from zoning.crs import reproject
-from zoning.engine.geometry import GEO, measure, to_geo
+from zoning.engine.constraints import constraint_layer_results, strip_geometry
+from zoning.engine.geometry import GEO, measure, polygonal, reproject_dense, to_geo
 from zoning.engine.index import _OVERLAPPING, _ZONE_FIELD, SCREEN_KINDS, LayerIndex, RegionIndex
+from zoning.engine.landuse import landuse_breakdowns
 from zoning.engine.verdict import apply_access, project_facts
 from zoning.errors import DataError
 from zoning.options import CheckOptions
 from zoning.project import Project
-from zoning.results import CheckResult, FeatureHit, LayerResult, State, most_severe
-from zoning.rules.three_lines import Facts
+from zoning.results import M2_PER_MU, CheckResult, FeatureHit, LayerResult, State, most_severe
+from zoning.rules.three_lines import Facts, canonical_zone
 
-__all__ = ["check_chunk"]
+__all__ = ["check_chunk", "uncovered", "coverage_row", "overall", "NOISE_M", "GAP_M2", "GAP_M",
+           "COVERAGE_KIND"]
+
+#: geometric noise width (m): an overlap thinner than this on average is a sliver
+NOISE_M = 1e-3
+#: coverage tolerance: less than this much of a footprint outside counts as covered
+GAP_M2 = 1.0
+GAP_M = 1.0
+#: the kind of the row that reports the part of a footprint outside the data coverage
+COVERAGE_KIND = "coverage"
+COVERAGE_ZH = "数据覆盖范围"
+
+
+def uncovered(fp, cover, kind: str) -> tuple[float, float, bool]:
+    """(planar area, planar length, covered?) of the part of ``fp`` outside ``cover``.
+
+    The one predicate for data coverage and control-unit gaps: a polygon is
+    covered when at most :data:`GAP_M2` m² lies outside, a line when at most
+    :data:`GAP_M` m, a point when every point is covered (boundary included).
+    """
+    if cover is None or shapely.is_empty(cover):
+        rest = fp
+    elif shapely.covers(cover, fp):
+        return 0.0, 0.0, True
+    else:
+        rest = shapely.difference(fp, cover)
+    a, ln = float(shapely.area(rest)), float(shapely.length(rest))
+    if kind == "polygon":
+        return a, 0.0, a <= GAP_M2
+    if kind == "line":
+        return 0.0, ln, ln <= GAP_M
+    return 0.0, 0.0, bool(shapely.is_empty(rest))
+
+
+@dataclass
+class _Chunk:
+    """The footprints of a chunk in the work CRS, clipped to the region's coverage."""
+
+    fps: np.ndarray  # checked footprints (clipped where they leave the coverage)
+    kinds: np.ndarray
+    area: np.ndarray  # measures of the checked footprints
+    length: np.ndarray
+    full_area: np.ndarray  # measures of the whole footprints
+    full_length: np.ndarray
+    outside: list  # per project: None (covered) or (area m², length m, geometry)
+    empty: np.ndarray  # nothing of the footprint inside the coverage
+    work_crs: object = None
 
 
 def check_chunk(index: RegionIndex, projects: list[Project],
@@ -48,232 +109,419 @@ def check_chunk(index: RegionIndex, projects: list[Project],
     (project id, layer, feature id, area, geometry in EPSG:4490).
     """
     opts = options or CheckOptions()
-    n = len(projects)
     results = [CheckResult(row=p.row, project_id=p.project_id, name=p.name,
                            region=index.region, geometry_type=p.kind,
                            warnings=list(p.warnings), attributes=dict(p.attrs))
                for p in projects]
     overlaps: list[dict] = []
-    if n == 0:
+    if not projects:
         return results, overlaps
-    facts_base: list[dict | None] = []
-    ok = np.ones(n, dtype=bool)
-    for k, p in enumerate(projects):
-        try:
-            facts_base.append(project_facts(p, index.rules))
-        except (ValueError, DataError) as e:
-            results[k].status, results[k].error = "error", str(e)
-            facts_base.append(None)
-            ok[k] = False
+    facts_base, ok = _facts(index, projects, results)
+    ch = _prepare(index, projects, opts, results)
+    per_project = _check_kinds(index, projects, ch, opts, facts_base, ok, overlaps)
     geo = np.array([p.geometry for p in projects], dtype=object)
-    fps = reproject(geo, GEO, index.work_crs)
-    kinds = np.array([p.kind for p in projects])
-    fp_area, fp_len = measure(fps, index.work_crs, opts.area_method)
-    for k in range(n):
-        results[k].area_m2 = float(fp_area[k])
-        results[k].length_m = float(fp_len[k])
-    if index.coverage is not None:
-        covered = shapely.covers(index.coverage, fps)
-        # allow sub-metre boundary noise: covered if less than 1 m² / 1 m falls outside
-        out_area = np.array([shapely.area(shapely.difference(f, index.coverage))
-                             if not c else 0.0 for f, c in zip(fps, covered)])
-        out_len = np.array([shapely.length(shapely.difference(f, index.coverage))
-                            if not c and kd == "line" else 0.0
-                            for f, c, kd in zip(fps, covered, kinds)])
-        inside = covered | ((kinds == "polygon") & (out_area <= 1.0)) | \
-            ((kinds == "line") & (out_len <= 1.0))
-    else:
-        inside = np.ones(n, dtype=bool)
-        for r in results:
-            r.warnings.append("the catalog has no districts layer: data coverage is unknown")
-
-    per_project_layers: list[list[LayerResult]] = [[] for _ in range(n)]
-    for kind in SCREEN_KINDS:
-        if kind not in index.rules.layers:
-            continue
-        kind_zh = KINDS[kind].zh
-        if kind in index.missing:
-            for k in range(n):
-                per_project_layers[k].append(LayerResult(
-                    layer=f"({kind})", kind=kind, kind_zh=kind_zh, state=State.DATA_MISSING,
-                    basis=f"目录中没有可读取的{kind_zh}图层：按数据缺失处理，不能视为不涉及。",
-                    rule="missing-layer", notes=list(index.problems)))
-            continue
-        for li in index.chunk_layers(kind, geo, opts):
-            lrs = _check_layer(li, fps, kinds, fp_area, fp_len, index, opts, overlaps,
-                               projects)
-            for k in range(n):
-                lr, zones = lrs[k]
-                if not inside[k]:
-                    lr.state = State.DATA_MISSING
-                    lr.rule = "outside-coverage"
-                    lr.basis = (f"项目超出{index.region_name}图层数据覆盖范围：范围外的部分不能判定，"
-                                "按数据缺失处理。")
-                elif ok[k]:
-                    f = facts_base[k] or {}
-                    facts = Facts(relation=lr.relation, zones=zones,
-                                  coverage="full" if lr.share >= 1 - 1e-6 else "partial",
-                                  geometry=kinds[k], **f)
-                    rule = index.rules.evaluate(kind, facts)
-                    lr.state, lr.rule, lr.basis = rule.state, rule.id, rule.basis
-                per_project_layers[k].append(lr)
+    inside = ~ch.empty  # partly outside: the covered part is checked (clipped)
+    for k, extra in enumerate(constraint_layer_results(index, projects, geo, ch, inside,
+                                                       facts_base, opts, overlaps)):
+        per_project[k].extend(extra)
     if index.access is not None:
         for k, p in enumerate(projects):
             if ok[k] and inside[k]:
-                apply_access(index, p, fps[k], results[k], per_project_layers[k])
-    failed_rows = {projects[k].row for k in range(n) if not ok[k]}
-    overlaps = [o for o in overlaps if o["row"] not in failed_rows]
+                apply_access(index, p, ch.fps[k], results[k], per_project[k])
+    landuse_breakdowns(index, projects, geo, ch.fps, ch.area, inside, opts, results,
+                       per_project)
+    failed_rows = {projects[k].row for k in range(len(projects)) if not ok[k]}
+    overlaps = strip_geometry(index, opts, [o for o in overlaps if o["row"] not in failed_rows])
     if overlaps:  # overlap geometries leave the engine in EPSG:4490
         geo = to_geo(np.array([o["geometry"] for o in overlaps], dtype=object), index.work_crs)
         for o, g in zip(overlaps, geo):
             o["geometry"] = g
     for k, r in enumerate(results):
-        r.layers = per_project_layers[k]
-        if r.status != "ok":
-            r.layers = []
-            continue
-        r.state = most_severe(lr.state for lr in r.layers if lr.kind != "shoreline")
-        r.basis = [f"{lr.kind_zh}（{lr.layer}）：{lr.state.zh}。{lr.basis}" for lr in r.layers
-                   if lr.state == r.state and lr.kind != "shoreline"]
-        if not inside[k]:
-            r.warnings.append(f"footprint extends outside the {index.region_name} catalog "
-                              "coverage")
+        _finish(r, per_project[k], ch, k, index)
     return results, overlaps
 
 
+def _facts(index: RegionIndex, projects: list[Project], results: list[CheckResult]):
+    facts_base: list[dict | None] = []
+    ok = np.ones(len(projects), dtype=bool)
+    for k, p in enumerate(projects):
+        try:
+            f = project_facts(p, index.rules)
+        except (ValueError, DataError) as e:
+            results[k].status, results[k].error = "error", str(e)
+            facts_base.append(None)
+            ok[k] = False
+            continue
+        inferred = f.pop("inferred", None)
+        if inferred:
+            results[k].warnings.append(inferred)
+        facts_base.append(f)
+    return facts_base, ok
 
-def _check_layer(li: LayerIndex, fps, kinds, fp_area, fp_len, index: RegionIndex,
-                 opts: CheckOptions, overlaps: list, projects):
-    n = len(fps)
+
+def _prepare(index: RegionIndex, projects: list[Project], opts: CheckOptions,
+             results: list[CheckResult]) -> _Chunk:
+    n = len(projects)
+    geo = np.array([p.geometry for p in projects], dtype=object)
+    fps = reproject_dense(geo, GEO, index.work_crs)
+    kinds = np.array([p.kind for p in projects])
+    full_area, full_len = measure(fps, index.work_crs, opts.area_method, opts.central_meridian)
+    for k in range(n):
+        results[k].area_m2 = float(full_area[k])
+        results[k].length_m = float(full_len[k])
+    outside: list = [None] * n
+    empty = np.zeros(n, dtype=bool)
+    if index.coverage is None:
+        for r in results:
+            r.warnings.append("the catalog has no districts layer: data coverage is unknown")
+        return _Chunk(fps, kinds, full_area, full_len, full_area, full_len, outside, empty,
+                      index.work_crs)
+    clipped = fps.copy()
+    for k in range(n):
+        _a, _ln, covered = uncovered(fps[k], index.coverage, kinds[k])
+        if covered:
+            continue
+        rest = shapely.difference(fps[k], index.coverage)
+        part = _same_dim(shapely.intersection(fps[k], index.coverage), kinds[k])
+        ra, rl = measure(np.array([rest], dtype=object), index.work_crs, opts.area_method,
+                         opts.central_meridian)
+        outside[k] = (float(ra[0]), float(rl[0]), rest)
+        if part is None:
+            empty[k] = True
+        else:
+            clipped[k] = part
+    area, length = full_area.copy(), full_len.copy()
+    cut = np.flatnonzero([o is not None and not e for o, e in zip(outside, empty)])
+    if len(cut):
+        area[cut], length[cut] = measure(clipped[cut], index.work_crs, opts.area_method,
+                                         opts.central_meridian)
+    return _Chunk(clipped, kinds, area, length, full_area, full_len, outside, empty,
+                  index.work_crs)
+
+
+def _same_dim(g, kind: str):
+    """The parts of ``g`` of the footprint's dimension (None if there are none)."""
+    if g is None or shapely.is_empty(g):
+        return None
+    if kind == "polygon":
+        return polygonal(g)
+    dim = 1 if kind == "line" else 0
+    parts = [p for p in shapely.get_parts(g) if shapely.get_dimensions(p) == dim]
+    return shapely.union_all(parts) if parts else None
+
+
+def _check_kinds(index: RegionIndex, projects: list[Project], ch: _Chunk, opts: CheckOptions,
+                 facts_base: list, ok: np.ndarray, overlaps: list) -> list[list[LayerResult]]:
+    n = len(projects)
+    per_project: list[list[LayerResult]] = [[] for _ in range(n)]
+    geo = np.array([p.geometry for p in projects], dtype=object)
+    for kind in SCREEN_KINDS:
+        if kind not in index.rules.layers:
+            continue
+        if kind in index.missing:
+            for k in range(n):
+                per_project[k].append(_missing_layer(index, kind))
+            continue
+        wants_gap = index.rules.uses(kind, "coverage")
+        for li in index.chunk_layers(kind, geo, opts):
+            lrs = _check_layer(li, ch, opts, overlaps, projects, wants_gap)
+            for k in range(n):
+                lr, zones, gap_ok = lrs[k]
+                if ch.empty[k]:
+                    _outside_layer(lr, index)
+                elif ok[k]:
+                    facts = Facts(relation=lr.relation, zones=zones,
+                                  coverage="full" if gap_ok else "partial",
+                                  geometry=ch.kinds[k], **(facts_base[k] or {}))
+                    rule = index.rules.evaluate(kind, facts)
+                    lr.state, lr.rule, lr.basis = rule.state, rule.id, rule.basis
+                per_project[k].append(lr)
+    return per_project
+
+
+def _missing_layer(index: RegionIndex, kind: str) -> LayerResult:
+    kind_zh = KINDS[kind].zh
+    return LayerResult(
+        layer=f"({kind})", kind=kind, kind_zh=kind_zh, state=State.DATA_MISSING,
+        basis=f"目录中没有可读取的{kind_zh}图层：按数据缺失处理，不能视为不涉及。",
+        rule="missing-layer", notes=list(index.problems))
+
+
+def _outside_layer(lr: LayerResult, index: RegionIndex) -> None:
+    lr.state = State.DATA_MISSING
+    lr.rule = "outside-coverage"
+    lr.basis = f"项目不在{index.region_name}图层数据覆盖范围内：不能判定，按数据缺失处理。"
+
+
+def coverage_row(area_m2: float, length_m: float, share: float, where: str) -> LayerResult:
+    """The 数据缺失 row of the part of a footprint outside every region's data."""
+    size = (f"{area_m2:,.2f} m²（{area_m2 / M2_PER_MU:,.3f} 亩）" if area_m2 > 0 else
+            f"{length_m:,.2f} m" if length_m > 0 else "部分点位")
+    return LayerResult(
+        layer="(覆盖范围外)", kind=COVERAGE_KIND, kind_zh=COVERAGE_ZH, state=State.DATA_MISSING,
+        rule="outside-coverage", overlap_m2=area_m2, overlap_length_m=length_m,
+        share=min(share, 1.0), relation="overlaps",
+        basis=(f"项目有 {size} 位于{where}图层数据覆盖范围外：该部分无数据，不能判定（数据缺失）；"
+               "覆盖范围内部分的结论见各图层，禁止不因数据缺失而被掩盖。"))
+
+
+def _finish(r: CheckResult, layers: list[LayerResult], ch: _Chunk, k: int,
+            index: RegionIndex) -> None:
+    if r.status != "ok":
+        r.layers = []
+        return
+    out = ch.outside[k]
+    if out is not None and not ch.empty[k]:
+        _rescale(layers, ch, k)
+    if out is not None:
+        full = ch.full_area[k] if ch.kinds[k] == "polygon" else ch.full_length[k]
+        part = out[0] if ch.kinds[k] == "polygon" else out[1]
+        layers.append(coverage_row(out[0], out[1], part / full if full > 0 else 1.0,
+                                   index.region_name))
+        r.warnings.append(f"footprint extends outside the {index.region_name} catalog coverage")
+    r.layers = layers
+    r.state, r.basis = overall(layers)
+
+
+def _rescale(layers: list[LayerResult], ch: _Chunk, k: int) -> None:
+    """Shares of a clipped footprint's layers, as shares of the whole footprint."""
+    if ch.kinds[k] == "polygon":
+        f = ch.area[k] / ch.full_area[k] if ch.full_area[k] > 0 else 1.0
+    elif ch.kinds[k] == "line":
+        f = ch.length[k] / ch.full_length[k] if ch.full_length[k] > 0 else 1.0
+    else:
+        return
+    for lr in layers:
+        lr.share *= f
+        for h in lr.hits:
+            h.share *= f
+
+
+def overall(layers: list[LayerResult]) -> tuple[State, list[str]]:
+    """(overall state, basis lines): the most severe state; the shoreline only informs."""
+    judged = [lr for lr in layers if lr.kind != "shoreline"]
+    state = most_severe(lr.state for lr in judged)
+    basis = [f"{lr.kind_zh}（{lr.layer}）：{lr.state.zh}。{lr.basis}" for lr in judged
+             if lr.state == state]
+    return state, basis
+
+
+# --------------------------------------------------------------------------- one layer
+
+
+@dataclass
+class _Groups:
+    """Intersections of footprints and features, one row per (footprint, feature)."""
+
+    proj: np.ndarray
+    feat: np.ndarray
+    geoms: np.ndarray
+    real: np.ndarray  # a hit (not a touch, not a sliver)
+    area: np.ndarray  # reported measures (real groups only; 0 elsewhere)
+    length: np.ndarray
+    pieces: list  # per group: the indexes of the layer pieces it touches
+
+
+def _pairs(li: LayerIndex, fps: np.ndarray, kinds: np.ndarray, partition: bool):
+    """Candidate (footprint, piece) pairs and the intersections that measure them.
+
+    Points and lines are matched within :data:`NOISE_M` (a point on a boundary, up
+    to the noise of a reprojection, is on it).  A line is measured by its part
+    away from a polygon's boundary, or, for a partition (control units), by its
+    part within the noise of the unit, so a line along a shared boundary lies in both.
+    """
     line_layer = KINDS[li.kind].geometry == "line"
     ii, jj = li.tree.query(fps, predicate="intersects")
+    if not line_layer:
+        small = np.flatnonzero(kinds != "polygon")
+        if len(small):
+            a, b = li.tree.query(fps[small], predicate="dwithin", distance=NOISE_M)
+            keep = kinds[ii] == "polygon"
+            ii, jj = np.r_[ii[keep], small[a]], np.r_[jj[keep], b]
+    if not len(ii):
+        return ii, jj, np.array([], dtype=object)
+    inter = shapely.intersection(fps[ii], li.pieces[jj])
+    sel = np.flatnonzero(kinds[ii] == "line")
+    if len(sel) and not line_layer:
+        inter = inter.copy()
+        piece = li.pieces[jj[sel]]
+        if partition:
+            inter[sel] = shapely.intersection(fps[ii[sel]], shapely.buffer(piece, NOISE_M))
+        else:
+            edge = shapely.buffer(shapely.boundary(piece), NOISE_M)
+            inter[sel] = shapely.difference(inter[sel], edge)
+    return ii, jj, inter
+
+
+def _group(li: LayerIndex, ii, jj, inter):
+    """(footprint, feature, intersection, pieces) per group of pairs."""
     parents = li.parent[jj]
-    pair_inter = shapely.intersection(fps[ii], li.pieces[jj]) if len(ii) else \
-        np.array([], dtype=object)
-    pa = shapely.area(pair_inter) if len(ii) else np.zeros(0)
-    pl = shapely.length(pair_inter) if len(ii) else np.zeros(0)
-    fk = kinds[ii] if len(ii) else np.array([], dtype=str)
-    if line_layer:
-        real = np.ones(len(ii), dtype=bool)  # any contact with a line counts as crossing
-    else:
-        if len(ii) and (fk == "line").any():
-            # a line running along a polygon's edge touches it: measure the interior part
-            lsel = np.flatnonzero(fk == "line")
-            pair_inter = pair_inter.copy()
-            pair_inter[lsel] = shapely.difference(pair_inter[lsel],
-                                                  shapely.boundary(li.pieces[jj[lsel]]))
-            pl = shapely.length(pair_inter)
-        point_in = np.zeros(len(ii), dtype=bool)
-        if len(ii) and (fk == "point").any():
-            psel = np.flatnonzero(fk == "point")
-            # any point of a (multi)point in the interior counts; boundary-only contact touches
-            pieces, pts = li.pieces[jj[psel]], fps[ii[psel]]
-            point_in[psel] = shapely.intersects(pieces, pts) & ~shapely.touches(pieces, pts)
-        real = np.where(fk == "polygon", pa > opts.tolerance_m2,
-                        np.where(fk == "line", pl > opts.tolerance_m, point_in))
-    touched = np.zeros(n, dtype=bool)
-    touched[ii[~real]] = True
-    ii, jj, parents, pair_inter = ii[real], jj[real], parents[real], pair_inter[real]
-    # group pieces into (project, feature) pairs
     order = np.lexsort((parents, ii))
-    ii, parents, pair_inter = ii[order], parents[order], pair_inter[order]
+    ii, jj, parents, inter = ii[order], jj[order], parents[order], inter[order]
     key = ii.astype(np.int64) * (len(li.frame) + 1) + parents
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, int)
-    groups = np.split(np.arange(len(key)), starts[1:]) if len(key) else []
-    feat_geoms = np.array([pair_inter[g[0]] if len(g) == 1 else
-                           shapely.union_all(pair_inter[g]) for g in groups], dtype=object)
-    g_proj = ii[starts] if len(key) else np.zeros(0, int)
-    g_feat = parents[starts] if len(key) else np.zeros(0, int)
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    bounds = np.r_[starts, len(key)]
+    geoms = np.array([inter[a] if b - a == 1 else shapely.union_all(inter[a:b])
+                      for a, b in zip(bounds[:-1], bounds[1:])], dtype=object)
+    pieces = [jj[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+    return ii[starts], parents[starts], geoms, pieces
+
+
+def _is_real(geoms, kinds, line_layer: bool, opts: CheckOptions) -> np.ndarray:
+    """Which intersections are hits: not a touch, not a sliver below the noise."""
     if line_layer:
-        g_area = np.zeros(len(groups))
-        g_len = np.zeros(len(groups))
-    else:
-        g_area, g_len = measure(feat_geoms, index.work_crs, opts.area_method)
-    # nearest feature for every footprint that hits nothing (a hit is at distance 0)
-    no_hit = np.setdiff1d(np.arange(n), g_proj)
-    nearest = {}
+        return np.ones(len(geoms), dtype=bool)  # any contact with a line counts as crossing
+    area = shapely.area(geoms)
+    length = shapely.length(geoms)
+    perim = np.where(kinds == "polygon", length, 0.0)
+    thick = 2.0 * area >= NOISE_M * perim
+    return np.where(kinds == "polygon", (area > opts.tolerance_m2) & thick,
+                    np.where(kinds == "line", length > opts.tolerance_m, True))
+
+
+def _groups(li: LayerIndex, ch: _Chunk, opts: CheckOptions) -> _Groups:
+    partition = li.kind == "control_unit"
+    ii, jj, inter = _pairs(li, ch.fps, ch.kinds, partition)
+    if not len(ii):
+        z = np.zeros(0, dtype=np.int64)
+        e = np.array([], dtype=object)
+        return _Groups(z, z, e, np.zeros(0, dtype=bool), np.zeros(0), np.zeros(0), [])
+    proj, feat, geoms, pieces = _group(li, ii, jj, inter)
+    line_layer = KINDS[li.kind].geometry == "line"
+    real = _is_real(geoms, ch.kinds[proj], line_layer, opts)
+    area, length = np.zeros(len(geoms)), np.zeros(len(geoms))
+    sel = np.flatnonzero(real)
+    if len(sel) and not line_layer:
+        area[sel], length[sel] = measure(geoms[sel], ch.work_crs, opts.area_method,
+                                         opts.central_meridian)
+    return _Groups(proj, feat, geoms, real, area, length, pieces)
+
+
+def _near(li: LayerIndex, fps: np.ndarray, hit: set, opts: CheckOptions):
+    """Nearest feature of every footprint without a hit, and features within the radius."""
+    n = len(fps)
+    nearest: dict = {}
+    no_hit = np.array([k for k in range(n) if k not in hit], dtype=np.int64)
     if len(li.pieces) and len(no_hit):
-        near_idx, near_d = li.tree.query_nearest(fps[no_hit], return_distance=True,
-                                                 all_matches=False)
-        nearest = {int(no_hit[a]): (int(li.parent[b]), float(d)) for a, b, d in
-                   zip(near_idx[0], near_idx[1], near_d)}
-    within: dict[int, set[int]] = {}
+        idx, dist = li.tree.query_nearest(fps[no_hit], return_distance=True, all_matches=False)
+        nearest = {int(no_hit[a]): (int(li.parent[b]), float(d))
+                   for a, b, d in zip(idx[0], idx[1], dist)}
+    within: dict = {}
     if opts.radius_m > 0 and len(li.pieces):
         a, b = li.tree.query(fps, predicate="dwithin", distance=opts.radius_m)
         for x, y in zip(a, li.parent[b]):
             within.setdefault(int(x), set()).add(int(y))
+    return nearest, within
+
+
+def _check_layer(li: LayerIndex, ch: _Chunk, opts: CheckOptions, overlaps: list,
+                 projects: list[Project], wants_gap: bool = False) -> list:
+    """(LayerResult, zones, covered-by-hits) per footprint of the chunk for one layer."""
+    g = _groups(li, ch, opts)
+    hit_projects = {int(p) for p, r in zip(g.proj, g.real) if r}
+    nearest, within = _near(li, ch.fps, hit_projects, opts)
     zone_arr = li.attr_arrays.get(_ZONE_FIELD.get(li.kind, "zone"))
-    results = []
-    ids = li.ids
-    gi = 0
-    for k in range(n):
+    out = []
+    bounds = np.searchsorted(g.proj, np.arange(len(ch.fps) + 1))
+    for k in range(len(ch.fps)):
+        sel = np.arange(bounds[k], bounds[k + 1])
         lr = LayerResult(layer=li.name, kind=li.kind, kind_zh=KINDS[li.kind].zh,
                          state=State.NOT_INTERSECTING, data_version=li.version,
                          source=li.source)
-        zones: set = set()
-        sel: list[int] = []
-        while gi < len(g_proj) and g_proj[gi] == k:
-            sel.append(gi)
-            gi += 1
-        hits, below = [], []
-        for g in sel:
-            f = int(g_feat[g])
-            area, length = float(g_area[g]), float(g_len[g])
-            if kinds[k] == "polygon" and not line_layer and area < opts.min_report_m2:
-                below.append((ids[f], area))
-                continue
-            share = (area / fp_area[k] if kinds[k] == "polygon" and fp_area[k] > 0 else
-                     length / fp_len[k] if kinds[k] == "line" and fp_len[k] > 0 else
-                     1.0 if kinds[k] == "point" else 0.0)
-            hits.append(FeatureHit(feature_id=str(ids[f]), overlap_m2=area,
-                                   overlap_length_m=length, share=min(share, 1.0),
-                                   attributes=li.feature_attrs(f)))
-            if zone_arr is not None and zone_arr[f]:
-                zones.add(str(zone_arr[f]))
-            if opts.keep_geometry:
-                overlaps.append(dict(row=projects[k].row, project_id=projects[k].project_id,
-                                     layer=li.name, kind=li.kind, feature_id=str(ids[f]),
-                                     overlap_m2=area, overlap_length_m=length,
-                                     geometry=feat_geoms[g]))
-        lr.hits = hits
-        if below:
-            lr.notes.append("; ".join(f"{fid}: {a:.3f} m²" for fid, a in below) +
-                            f" overlap below the reporting threshold {opts.min_report_m2:g} m²")
-        if hits:
-            if li.kind in _OVERLAPPING and len(hits) > 1 and kinds[k] == "polygon":
-                u = shapely.union_all([feat_geoms[g] for g in sel
-                                       if str(ids[int(g_feat[g])]) in {h.feature_id
-                                                                         for h in hits}])
-                a_u, l_u = measure([u], index.work_crs, opts.area_method)
-                lr.overlap_m2, lr.overlap_length_m = float(a_u[0]), float(l_u[0])
-            else:
-                lr.overlap_m2 = float(sum(h.overlap_m2 for h in hits))
-                lr.overlap_length_m = float(sum(h.overlap_length_m for h in hits))
-            if kinds[k] == "polygon":
-                lr.share = min(lr.overlap_m2 / fp_area[k], 1.0) if fp_area[k] > 0 else 0.0
-            elif kinds[k] == "line":
-                lr.share = min(lr.overlap_length_m / fp_len[k], 1.0) if fp_len[k] > 0 else 0.0
-            else:
-                lr.share = 1.0
-            if line_layer:
-                lr.relation = "crosses"
-            elif kinds[k] == "point":
-                lr.relation = "contains_point"
-            elif lr.share >= 1 - 1e-9:
-                lr.relation = "within"
-            elif kinds[k] == "line":
-                lr.relation = "crosses"
-            else:
-                lr.relation = "overlaps"
-            lr.nearest_m = 0.0
-            lr.nearest_id = hits[0].feature_id
+        real = sel[g.real[sel]]
+        zones = _hits(lr, li, g, real, k, ch, opts, zone_arr, overlaps, projects)
+        if len(real):
+            _summarise(lr, li, g, real, k, ch, opts)
         else:
-            lr.relation = "touches" if (touched[k] or below) else "none"
+            lr.relation = "touches" if len(sel) else "none"
             if k in nearest:
                 f, d = nearest[k]
-                lr.nearest_m, lr.nearest_id = d, str(ids[f])
+                lr.nearest_m, lr.nearest_id = d, str(li.ids[f])
         if k in within:
-            lr.within_radius = sorted(str(ids[f]) for f in within[k])
-        results.append((lr, zones))
-    return results
+            lr.within_radius = sorted(str(li.ids[f]) for f in within[k])
+        gap_ok = _gap_ok(li, g, real, k, ch) if wants_gap and not ch.empty[k] else len(real) > 0
+        out.append((lr, zones, gap_ok))
+    return out
 
+
+def _hits(lr: LayerResult, li: LayerIndex, g: _Groups, real, k: int, ch: _Chunk,
+          opts: CheckOptions, zone_arr, overlaps: list, projects: list[Project]) -> set:
+    """Fill ``lr.hits`` (below-threshold overlaps flagged or, if opted out, dropped)."""
+    zones: set = set()
+    below = []
+    for gi in real:
+        f = int(g.feat[gi])
+        area, length = float(g.area[gi]), float(g.length[gi])
+        small = ch.kinds[k] == "polygon" and KINDS[li.kind].geometry != "line" and \
+            area < opts.min_report_m2
+        if small:
+            below.append((str(li.ids[f]), area))
+            if opts.min_area_drops:
+                continue
+        lr.hits.append(FeatureHit(feature_id=str(li.ids[f]), overlap_m2=area,
+                                  overlap_length_m=length, share=_share(area, length, k, ch),
+                                  attributes=li.feature_attrs(f), below_threshold=small))
+        if zone_arr is not None and zone_arr[f]:
+            zones.add(canonical_zone(li.kind, zone_arr[f]))
+        if opts.keep_geometry:
+            p = projects[k]
+            overlaps.append(dict(row=p.row, project_id=p.project_id, layer=li.name,
+                                 kind=li.kind, feature_id=str(li.ids[f]), overlap_m2=area,
+                                 overlap_length_m=length, geometry=g.geoms[gi]))
+    if below:
+        what = "；".join(f"{fid} {a:.3f} m²" for fid, a in below)
+        lr.notes.append(
+            f"低于报告阈值（{opts.min_report_m2:g} m²）：{what}；" +
+            ("按用户选择不计入判定。" if opts.min_area_drops else "仍计入判定。"))
+    return zones
+
+
+def _share(area: float, length: float, k: int, ch: _Chunk) -> float:
+    kind = ch.kinds[k]
+    if kind == "polygon":
+        s = area / ch.area[k] if ch.area[k] > 0 else 0.0
+    elif kind == "line":
+        s = length / ch.length[k] if ch.length[k] > 0 else 0.0
+    else:
+        s = 1.0
+    return min(s, 1.0)
+
+
+def _summarise(lr: LayerResult, li: LayerIndex, g: _Groups, real, k: int, ch: _Chunk,
+               opts: CheckOptions) -> None:
+    """Totals, share and relation of a footprint's hits on one layer."""
+    if not lr.hits:  # every overlap was below the threshold and dropped by choice
+        lr.relation = "touches"
+        return
+    kept = {h.feature_id for h in lr.hits}
+    sel = [gi for gi in real if str(li.ids[int(g.feat[gi])]) in kept]
+    if li.kind in _OVERLAPPING and len(sel) > 1 and ch.kinds[k] == "polygon":
+        a_u, l_u = measure([shapely.union_all(g.geoms[sel])], ch.work_crs, opts.area_method,
+                           opts.central_meridian)
+        lr.overlap_m2, lr.overlap_length_m = float(a_u[0]), float(l_u[0])
+    else:
+        lr.overlap_m2 = float(sum(h.overlap_m2 for h in lr.hits))
+        lr.overlap_length_m = float(sum(h.overlap_length_m for h in lr.hits))
+    lr.share = _share(lr.overlap_m2, lr.overlap_length_m, k, ch)
+    line_layer = KINDS[li.kind].geometry == "line"
+    if line_layer:
+        lr.relation = "crosses"
+    elif ch.kinds[k] == "point":
+        lr.relation = "contains_point"
+    elif lr.share >= 1 - 1e-9:
+        lr.relation = "within"
+    elif ch.kinds[k] == "line":
+        lr.relation = "crosses"
+    else:
+        lr.relation = "overlaps"
+    lr.nearest_m = 0.0
+    lr.nearest_id = lr.hits[0].feature_id
+
+
+def _gap_ok(li: LayerIndex, g: _Groups, real, k: int, ch: _Chunk) -> bool:
+    """Whether the hit features cover the footprint (the coverage predicate)."""
+    if not len(real):
+        return False
+    idx = np.unique(np.concatenate([g.pieces[gi] for gi in real]))
+    cover = shapely.union_all(li.pieces[idx]) if len(idx) > 1 else li.pieces[idx[0]]
+    return uncovered(ch.fps[k], cover, ch.kinds[k])[2]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoning.engine.index import RegionIndex
 from zoning.project import Project
-from zoning.results import CheckResult, LayerResult, State
+from zoning.results import SEVERITY, CheckResult, LayerResult, State
 from zoning.rules.access import UNIT_CLASS_ZH, strictest, unit_class_of
 from zoning.rules.access import evaluate as evaluate_access
 from zoning.rules.three_lines import RuleSet
@@ -20,12 +20,35 @@ def project_facts(p: Project, rules: RuleSet) -> dict:
     """
     a = p.attrs
     takes = a.get("takes_land")
+    ptype = rules.check_value("project_type", a.get("project_type"))
+    inferred = None
+    if ptype is None:
+        ptype, inferred = infer_project_type(a.get("industry"), rules)
     return dict(
         takes_land=True if takes is None else bool(takes),
         activity=rules.check_value("activity", a.get("activity")),
         major_project=rules.check_value("major_project", a.get("major_project")),
-        project_type=rules.check_value("project_type", a.get("project_type")),
+        project_type=ptype, inferred=inferred,
     )
+
+
+#: GB/T 4754-2017 sections whose projects are industrial (工业): C 制造业,
+#: D 电力、热力、燃气及水生产和供应业.  Only these are inferred; a B 采矿业 project or a
+#: service may well have a specific siting requirement, so its type is left to the user.
+_INDUSTRIAL_SECTIONS = ("C", "D")
+
+
+def infer_project_type(industry: str | None, rules: RuleSet) -> tuple[str | None, str | None]:
+    """(project type, warning) inferred from the industry code where that is safe.
+
+    A C/D-section code is an industrial project (``industrial``) when the rule
+    set knows that type; anything else stays unknown (None).
+    """
+    if not industry or industry[0] not in _INDUSTRIAL_SECTIONS or \
+            "industrial" not in rules.vocabularies.get("project_type", {}):
+        return None, None
+    return "industrial", (f"未填写项目类型：按行业代码 {industry}（GB/T 4754 {industry[0]} 门类）"
+                          "推定为工业项目（industrial）")
 
 
 def apply_access(index: RegionIndex, p: Project, fp_work, result: CheckResult,
@@ -54,12 +77,21 @@ def apply_access(index: RegionIndex, p: Project, fp_work, result: CheckResult,
         "findings": [f.to_dict() for f in findings],
     }
     worst = [f for f in findings if f.outcome == outcome and outcome != "not_applicable"]
+    # a review that waits for a project attribute, or a hint rule that would prohibit,
+    # cannot be cleared by the engine: the layer needs review (需补充信息)
+    unsure = [f for f in findings if f.outcome == "review" and
+              (f.needs_info or f.confidence == "hint")]
     for lr in unit_layers:
         if outcome == "prohibited":
             lr.state = State.PROHIBITED
             lr.rule = ",".join(sorted({f.rule_id for f in worst}))
             lr.basis = "生态环境准入清单：" + "；".join(
                 f"{f.unit_code} {f.rule_id}：{f.clause}（{f.source}）" for f in worst)
-        elif outcome in ("restricted", "review", "required"):
+        elif unsure and SEVERITY[lr.state] < SEVERITY[State.NEEDS_REVIEW]:
+            lr.state = State.NEEDS_REVIEW
+            lr.rule = ",".join(sorted({f.rule_id for f in unsure}))
+            lr.basis = "生态环境准入清单：" + "；".join(
+                f"{f.unit_code} {f.rule_id}：{f.finding}" for f in unsure)
+        if outcome in ("restricted", "review", "required"):
             lr.notes.append(f"准入清单：{len(worst)} 条条款结论为“{worst[0].outcome_zh}”，见符合性分析表")
 

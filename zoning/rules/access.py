@@ -53,6 +53,8 @@ class AccessRule:
     units: list | None = None
     counties: list | None = None
     spatial: dict | None = None
+    tailings: bool | None = None  # 涉及尾矿库: the rule applies to projects that have one
+    exemptions: list = field(default_factory=list)  # [{when: {attr: [values]}, text}]
     parameters: dict = field(default_factory=dict)
 
     @property
@@ -79,6 +81,9 @@ class Finding:
     applies: bool
     finding: str
     outcome: str
+    #: a prohibition (by an auto or hint rule) waits for a project attribute not given:
+    #: the control-unit verdict needs review (需补充信息)
+    needs_info: bool = False
 
     @property
     def outcome_zh(self) -> str:
@@ -137,15 +142,16 @@ class AccessRules:
         return found
 
 
-def _check_rule(raw: dict, path: Path, i: int, meta: dict) -> AccessRule:
-    rid = str(raw.get("id") or f"#{i + 1}")
+_RULE_KEYS = {"id", "dimension", "effect", "industry", "nature", "two_high", "energy_tce",
+              "unit_class", "units", "counties", "spatial", "text", "source", "confidence",
+              "tailings", "exemptions"}
+_SPATIAL_KEYS = {"layer", "within_m", "basin", "river", "order"}
+#: project attributes an exemption may test, and their values
+_EXEMPT_KEYS = {"nature": None, "purpose": ("safety_eco",), "tailings": (True, False)}
 
-    def err(msg):
-        return CatalogError(f"rule {rid}: {msg}", path=path)
 
-    allowed = {"id", "dimension", "effect", "industry", "nature", "two_high", "energy_tce",
-               "unit_class", "units", "counties", "spatial", "text", "source", "confidence"}
-    unknown = set(raw) - allowed
+def _check_kinds(raw: dict, err) -> None:
+    unknown = set(raw) - _RULE_KEYS
     if unknown:
         raise err(f"unknown key(s) {sorted(unknown)}")
     if raw.get("dimension") not in DIMENSIONS:
@@ -160,12 +166,11 @@ def _check_rule(raw: dict, path: Path, i: int, meta: dict) -> AccessRule:
     if not isinstance(src, dict) or not src.get("doc") or "real" not in src:
         raise err("'source' needs at least doc and real (true for a real document, false for "
                   "a demo rule)")
-    industry = None
-    if raw.get("industry") is not None:
-        try:
-            industry = [normalize_industry(c) for c in raw["industry"]]
-        except ValueError as e:
-            raise err(str(e)) from None
+    if "tailings" in raw and not isinstance(raw["tailings"], bool):
+        raise err("tailings must be true or false (涉及尾矿库)")
+
+
+def _check_scope(raw: dict, err) -> None:
     units = raw.get("units")
     if units is not None:
         bad = [u for u in units if not UNIT_CODE.match(str(u))]
@@ -178,13 +183,16 @@ def _check_rule(raw: dict, path: Path, i: int, meta: dict) -> AccessRule:
     counties = raw.get("counties")
     if counties is not None and not all(re.fullmatch(r"\d{6}", str(c)) for c in counties):
         raise err("counties must be 6-digit 行政区划代码")
+
+
+def _check_conditions(raw: dict, err) -> None:
     sp = raw.get("spatial")
     if sp is not None:
         if not isinstance(sp, dict) or "within_m" not in sp or sp.get("layer") != "shoreline":
             raise err("spatial needs {layer: shoreline, within_m: metres, basin/river/order: "
                       "[…]} (only shoreline distances are supported)")
-        if set(sp) - {"layer", "within_m", "basin", "river", "order"}:
-            raise err(f"unknown spatial key(s) {sorted(set(sp) - {'layer', 'within_m', 'basin', 'river', 'order'})}")
+        if set(sp) - _SPATIAL_KEYS:
+            raise err(f"unknown spatial key(s) {sorted(set(sp) - _SPATIAL_KEYS)}")
     et = raw.get("energy_tce")
     if et is not None:
         if not isinstance(et, dict) or not set(et) <= {"gte", "lt"}:
@@ -192,13 +200,44 @@ def _check_rule(raw: dict, path: Path, i: int, meta: dict) -> AccessRule:
         for v in et.values():
             if isinstance(v, str) and not v.startswith("param:"):
                 raise err(f"energy_tce threshold {v!r} must be a number or 'param:NAME'")
+    for ex in raw.get("exemptions") or []:
+        when = ex.get("when") if isinstance(ex, dict) else None
+        if not isinstance(when, dict) or not when or not ex.get("text"):
+            raise err("an exemption needs 'when' (project attributes) and 'text' (the clause)")
+        bad = set(when) - set(_EXEMPT_KEYS)
+        if bad:
+            raise err(f"exemption conditions {sorted(bad)} are not among {sorted(_EXEMPT_KEYS)}")
+        for k, v in when.items():
+            allowed = _EXEMPT_KEYS[k]
+            if allowed is not None and not set(v) <= set(allowed):
+                raise err(f"exemption {k} values must be among {list(allowed)}")
+
+
+def _check_rule(raw: dict, path: Path, i: int, meta: dict) -> AccessRule:
+    rid = str(raw.get("id") or f"#{i + 1}")
+
+    def err(msg):
+        return CatalogError(f"rule {rid}: {msg}", path=path)
+
+    _check_kinds(raw, err)
+    _check_scope(raw, err)
+    _check_conditions(raw, err)
+    industry = None
+    if raw.get("industry") is not None:
+        try:
+            industry = [normalize_industry(c) for c in raw["industry"]]
+        except ValueError as e:
+            raise err(str(e)) from None
+    counties = raw.get("counties")
     return AccessRule(
         id=rid, level=meta["level"], jurisdiction=meta["code"], jurisdiction_name=meta["name"],
         dimension=raw["dimension"], effect=raw["effect"], text=str(raw["text"]).strip(),
-        source=dict(src), confidence=raw.get("confidence", "human"), file=path.name,
+        source=dict(raw["source"]), confidence=raw.get("confidence", "human"), file=path.name,
         industry=industry, nature=raw.get("nature"), two_high=raw.get("two_high"),
-        energy_tce=et, unit_class=uc, units=units,
-        counties=[str(c) for c in counties] if counties else None, spatial=sp,
+        energy_tce=raw.get("energy_tce"), unit_class=raw.get("unit_class"),
+        units=raw.get("units"), counties=[str(c) for c in counties] if counties else None,
+        spatial=raw.get("spatial"), tailings=raw.get("tailings"),
+        exemptions=list(raw.get("exemptions") or []),
         parameters={"_applies_to": meta.get("applies_to")})
 
 
@@ -275,101 +314,167 @@ def is_two_high(industry: str | None, energy: float | None, rules: AccessRules,
     return False, f"年综合能耗 {energy:g} tce < 本地门槛 {floor:g} tce"
 
 
-def evaluate(rules: AccessRules, units: list[dict], project: dict, distance_fn) -> list[Finding]:
-    """The compliance table for one project.
+@dataclass
+class _Match:
+    """How one rule meets one project in one unit."""
 
-    ``units``: dicts with code, name, unit_class (priority/key/general), county, share.
-    ``project``: industry (normalised), nature, energy_tce.
-    ``distance_fn(spatial) -> metres | None``: distance from the footprint to the
-    shoreline features the spatial condition selects (None: no such feature).
-    """
+    applies: bool = True
+    reasons: list = field(default_factory=list)
+    unknown: list = field(default_factory=list)
+    exempt: str = ""
+
+
+@dataclass
+class _Project:
+    industry: str | None
+    nature: str | None
+    energy: float | None
+    tailings: bool | None
+    purpose: str | None
+    distance_fn: object
+    dist_cache: dict = field(default_factory=dict)
+    two_high: bool | None = None
+    why_2h: str = ""
+
+
+def _m_industry(r: AccessRule, p: _Project, m: _Match, rules: AccessRules, county: str):
+    if p.industry is None:
+        m.unknown.append("未提供行业代码")
+    elif industry_matches(p.industry, r.industry):
+        m.reasons.append(f"行业 {p.industry} 属于 {'/'.join(r.industry)}")
+    else:
+        m.applies = False
+
+
+def _m_nature(r: AccessRule, p: _Project, m: _Match, rules: AccessRules, county: str):
+    if p.nature is None:
+        m.unknown.append("未提供建设性质")
+    elif p.nature in r.nature:
+        m.reasons.append(f"建设性质为{p.nature}")
+    else:
+        m.applies = False
+
+
+def _m_two_high(r: AccessRule, p: _Project, m: _Match, rules: AccessRules, county: str):
+    if p.two_high is None:
+        m.unknown.append(p.why_2h)
+    elif p.two_high == r.two_high:
+        m.reasons.append(p.why_2h)
+    else:
+        m.applies = False
+
+
+def _m_energy(r: AccessRule, p: _Project, m: _Match, rules: AccessRules, county: str):
+    for op, v in r.energy_tce.items():
+        thr = _threshold(v, rules, county)
+        if thr is None:
+            m.unknown.append(f"参数 {v} 未设定")
+        elif p.energy is None:
+            m.unknown.append("未提供年综合能耗")
+        elif (op == "gte" and p.energy >= thr) or (op == "lt" and p.energy < thr):
+            m.reasons.append(f"年综合能耗 {p.energy:g} tce {'≥' if op == 'gte' else '<'} "
+                             f"{thr:g} tce")
+        else:
+            m.applies = False
+
+
+def _m_tailings(r: AccessRule, p: _Project, m: _Match, rules: AccessRules, county: str):
+    """涉及尾矿库: yes/no from the project; unknown asks only where the industry may have one."""
+    if p.tailings is None:
+        may = rules.definitions.get("tailings_industries", {}).get("codes", [])
+        if p.industry is not None and may and not industry_matches(p.industry, may):
+            m.applies = False
+            m.reasons.append(f"行业 {p.industry} 不属于可能设尾矿库的行业（{'/'.join(may)}）")
+        else:
+            m.unknown.append("未说明是否涉及尾矿库")
+    elif p.tailings == r.tailings:
+        m.reasons.append("涉及尾矿库" if p.tailings else "不涉及尾矿库")
+    else:
+        m.applies = False
+        m.reasons.append("不涉及尾矿库" if not p.tailings else "涉及尾矿库")
+
+
+def _m_spatial(r: AccessRule, p: _Project, m: _Match, rules: AccessRules, county: str):
+    key = repr(sorted(r.spatial.items()))
+    if key not in p.dist_cache:
+        p.dist_cache[key] = p.distance_fn(r.spatial)
+    d = p.dist_cache[key]
+    where = r.spatial.get("river") or r.spatial.get("basin") or ["岸线"]
+    sel = "/".join(where) + ("".join(f"（{o}）" for o in r.spatial.get("order") or []))
+    if d is None:
+        m.applies = False
+    elif d < r.spatial["within_m"]:
+        m.reasons.append(f"距{sel}岸线 {d:,.0f} m < {r.spatial['within_m']:,} m")
+    else:
+        m.applies = False
+        m.reasons.append(f"距{sel}岸线 {d:,.0f} m ≥ {r.spatial['within_m']:,} m")
+
+
+_MATCHERS = (("industry", _m_industry), ("nature", _m_nature), ("two_high", _m_two_high),
+             ("energy_tce", _m_energy), ("tailings", _m_tailings), ("spatial", _m_spatial))
+
+
+def _exempt(r: AccessRule, p: _Project, m: _Match) -> None:
+    """Exemptions written as data: all conditions known and met → the rule does not apply."""
+    have = {"nature": p.nature, "purpose": p.purpose, "tailings": p.tailings}
+    for ex in r.exemptions:
+        when = ex["when"]
+        missing = [k for k in when if have[k] is None]
+        if any(have[k] is not None and have[k] not in when[k] for k in when):
+            continue
+        if missing:
+            names = {"nature": "建设性质", "purpose": "建设目的", "tailings": "是否涉及尾矿库"}
+            m.unknown.append("未说明" + "、".join(names[k] for k in missing) +
+                             f"（豁免条件：{ex['text']}）")
+            continue
+        m.applies = False
+        m.exempt = str(ex["text"])
+        return
+
+
+def _match(r: AccessRule, u: dict, p: _Project, rules: AccessRules) -> _Match:
+    m = _Match()
+    for attr, fn in _MATCHERS:
+        if getattr(r, attr) is not None and m.applies:
+            fn(r, p, m, rules, u["county"])
+    if m.applies and r.exemptions:
+        _exempt(r, p, m)
+    if m.applies and r.unit_class:
+        m.reasons.append(f"位于{UNIT_CLASS_ZH[u['unit_class']]}")
+    return m
+
+
+def _outcome(r: AccessRule, m: _Match) -> tuple[str, str]:
+    """(outcome, finding text) of a rule that was decided."""
+    if not m.applies:
+        if m.exempt:
+            return "not_applicable", "不适用（豁免）：" + m.exempt
+        return "not_applicable", "不适用" + ("：" + "；".join(m.reasons) if m.reasons else "")
+    outcome = _EFFECT_OUTCOME[r.effect]
+    finding = "适用：" + "；".join(m.reasons) if m.reasons else "适用（本单元普遍要求）"
+    if r.confidence == "human" and outcome != "allowed":
+        outcome = "review" if r.effect != "require" else "required"
+        finding += "（条文需人工判读）"
+    elif r.confidence == "hint":
+        if outcome == "prohibited":
+            outcome = "review"  # a hint never decides a prohibition on its own
+        finding += "（提示性判定，需复核）"
+    return outcome, finding
+
+
+def _row(r: AccessRule, u: dict, outcome: str, finding: str, applies: bool) -> Finding:
+    src = r.source
+    return Finding(
+        unit_code=u["code"], unit_name=u["name"], unit_class=u["unit_class"],
+        unit_share=u["share"], dimension=r.dimension, level=r.level,
+        jurisdiction=r.jurisdiction_name, rule_id=r.id, clause=r.text,
+        source=f"{src.get('doc', '')} {src.get('number', '')}".strip(),
+        real=r.real, confidence=r.confidence, applies=applies, finding=finding,
+        outcome=outcome)
+
+
+def _pending_rows(pending: dict) -> list[Finding]:
     rows = []
-    pending: dict = {}
-    industry = project.get("industry")
-    nature = project.get("nature")
-    energy = project.get("energy_tce")
-    dist_cache: dict = {}
-    for u in units:
-        county = u["county"]
-        two_high, why_2h = is_two_high(industry, energy, rules, county)
-        for r in rules.for_unit(u["code"], county, u["unit_class"]):
-            reasons, unknown = [], []
-            applies = True
-            if r.industry is not None:
-                if industry is None:
-                    unknown.append("未提供行业代码")
-                elif industry_matches(industry, r.industry):
-                    reasons.append(f"行业 {industry} 属于 {'/'.join(r.industry)}")
-                else:
-                    applies = False
-            if applies and r.nature is not None:
-                if nature is None:
-                    unknown.append("未提供建设性质")
-                elif nature in r.nature:
-                    reasons.append(f"建设性质为{nature}")
-                else:
-                    applies = False
-            if applies and r.two_high is not None:
-                if two_high is None:
-                    unknown.append(why_2h)
-                elif two_high == r.two_high:
-                    reasons.append(why_2h)
-                else:
-                    applies = False
-            if applies and r.energy_tce is not None:
-                for op, v in r.energy_tce.items():
-                    thr = _threshold(v, rules, county)
-                    if thr is None:
-                        unknown.append(f"参数 {v} 未设定")
-                    elif energy is None:
-                        unknown.append("未提供年综合能耗")
-                    elif (op == "gte" and energy >= thr) or (op == "lt" and energy < thr):
-                        reasons.append(f"年综合能耗 {energy:g} tce {'≥' if op == 'gte' else '<'} "
-                                       f"{thr:g} tce")
-                    else:
-                        applies = False
-            if applies and r.spatial is not None:
-                key = repr(sorted(r.spatial.items()))
-                if key not in dist_cache:
-                    dist_cache[key] = distance_fn(r.spatial)
-                d = dist_cache[key]
-                sel = "/".join(r.spatial.get("river") or r.spatial.get("basin") or ["岸线"])
-                if d is None:
-                    applies = False
-                elif d < r.spatial["within_m"]:
-                    reasons.append(f"距{sel}岸线 {d:,.0f} m < {r.spatial['within_m']:,} m")
-                else:
-                    applies = False
-                    reasons.append(f"距{sel}岸线 {d:,.0f} m ≥ {r.spatial['within_m']:,} m")
-            if applies and r.unit_class:
-                reasons.append(f"位于{UNIT_CLASS_ZH[u['unit_class']]}")
-            if applies and unknown:
-                # collapsed below into one row per unit and dimension
-                key = (u["code"], r.dimension)
-                pend = pending.setdefault(key, {"unit": u, "rules": [], "why": []})
-                pend["rules"].append(r)
-                pend["why"].extend(w for w in unknown if w not in pend["why"])
-                continue
-            if not applies:
-                outcome = "not_applicable"
-                finding = "不适用" + ("：" + "；".join(reasons) if reasons else "")
-            else:
-                outcome = _EFFECT_OUTCOME[r.effect]
-                if r.confidence == "human" and outcome != "allowed":
-                    outcome = "review" if r.effect != "require" else "required"
-                finding = ("适用：" + "；".join(reasons) if reasons else "适用（本单元普遍要求）")
-                if r.confidence == "hint":
-                    finding += "（提示性判定，需复核）"
-                elif r.confidence == "human":
-                    finding += "（条文需人工判读）"
-            src = r.source
-            rows.append(Finding(
-                unit_code=u["code"], unit_name=u["name"], unit_class=u["unit_class"],
-                unit_share=u["share"], dimension=r.dimension, level=r.level,
-                jurisdiction=r.jurisdiction_name, rule_id=r.id, clause=r.text,
-                source=f"{src.get('doc', '')} {src.get('number', '')}".strip(),
-                real=r.real, confidence=r.confidence, applies=applies, finding=finding,
-                outcome=outcome))
     for (code, dim), p in pending.items():
         u, rs = p["unit"], p["rules"]
         rows.append(Finding(
@@ -380,7 +485,41 @@ def evaluate(rules: AccessRules, units: list[dict], project: dict, distance_fn) 
             clause="因项目信息不足未能判定的条款：" + "；".join(f"{r.id} {r.text}" for r in rs),
             source="；".join(dict.fromkeys(r.source.get("doc", "") for r in rs)),
             real=all(r.real for r in rs), confidence="human", applies=True,
-            finding="需补充：" + "；".join(p["why"]), outcome="review"))
+            finding="需补充：" + "；".join(p["why"]), outcome="review",
+            needs_info=any(r.effect == "prohibit" and r.confidence != "human" for r in rs)))
+    return rows
+
+
+def evaluate(rules: AccessRules, units: list[dict], project: dict, distance_fn) -> list[Finding]:
+    """The compliance table for one project.
+
+    ``units``: dicts with code, name, unit_class (priority/key/general), county, share.
+    ``project``: industry (normalised), nature, energy_tce, tailings (涉及尾矿库),
+    purpose (建设目的).
+    ``distance_fn(spatial) -> metres | None``: distance from the footprint to the
+    shoreline features the spatial condition selects (None: no such feature).
+    Rows whose outcome depends on a missing attribute are collapsed into one
+    ``review`` row per unit and dimension; ``needs_info`` is set when one of
+    them could prohibit.  A ``hint`` rule never prohibits on its own (review).
+    """
+    rows = []
+    pending: dict = {}
+    p = _Project(industry=project.get("industry"), nature=project.get("nature"),
+                 energy=project.get("energy_tce"), tailings=project.get("tailings"),
+                 purpose=project.get("purpose"), distance_fn=distance_fn)
+    for u in units:
+        p.two_high, p.why_2h = is_two_high(p.industry, p.energy, rules, u["county"])
+        for r in rules.for_unit(u["code"], u["county"], u["unit_class"]):
+            m = _match(r, u, p, rules)
+            if m.applies and m.unknown and r.effect != "allow":
+                pend = pending.setdefault((u["code"], r.dimension),
+                                          {"unit": u, "rules": [], "why": []})
+                pend["rules"].append(r)
+                pend["why"].extend(w for w in m.unknown if w not in pend["why"])
+                continue
+            outcome, finding = _outcome(r, m)
+            rows.append(_row(r, u, outcome, finding, m.applies))
+    rows.extend(_pending_rows(pending))
     rows.sort(key=lambda f: (f.unit_code, DIMENSIONS.index(f.dimension)))
     return rows
 

@@ -8,7 +8,24 @@ from pathlib import Path
 from zoning.errors import CatalogError, InputError, RuleError
 from zoning.results import State
 
-__all__ = ["RuleSet", "Facts", "load_rules", "default_rules_path"]
+__all__ = ["RuleSet", "Facts", "load_rules", "default_rules_path", "canonical_zone"]
+
+#: 城镇开发边界 planning partitions (GHFQMC), 自然资发〔2023〕193号 and the 划定指南
+_PARTITIONS = (("集中建设", "concentrated"), ("弹性发展", "flexible"), ("特别用途", "special"))
+
+
+def canonical_zone(kind: str, value) -> str:
+    """The zone key rules test: 城镇开发边界 partitions by name, others as mapped by the catalog.
+
+    >>> canonical_zone("urban_boundary", "城镇弹性发展区")
+    'flexible'
+    """
+    s = str(value).strip()
+    if kind == "urban_boundary":
+        for word, key in _PARTITIONS:
+            if word in s:
+                return key
+    return s
 
 _CONDITIONS = {"relation", "zone", "coverage", "takes_land", "activity", "major_project",
                "project_type", "geometry"}
@@ -41,6 +58,7 @@ class Rule:
     state: State
     basis: str
     when: dict
+    source: str = ""  # the sentence of the domain notes the rule's scope rests on
 
 
 @dataclass
@@ -56,6 +74,10 @@ class RuleSet:
             if _matches(rule.when, facts):
                 return rule
         raise RuleError(f"no catch-all rule for {kind}", path=self.path)  # checked at load
+
+    def uses(self, kind: str, condition: str) -> bool:
+        """Whether any rule of a layer kind tests a condition (e.g. ``coverage``)."""
+        return any(condition in r.when for r in self.layers.get(kind, []))
 
     def check_value(self, vocab: str, value):
         """Normalise a project attribute against a vocabulary; InputError if unknown."""
@@ -95,8 +117,39 @@ def _matches(when: dict, f: Facts) -> bool:
     return True
 
 
-def load_rules(path=None) -> RuleSet:
-    path = Path(path) if path else default_rules_path()
+def _parse_rule(r: dict, i: int, kind: str, vocab: dict, path: Path) -> Rule:
+    rid = str(r.get("id") or f"{kind}#{i + 1}")
+
+    def err(msg):
+        return CatalogError(f"rule {rid}: {msg}", path=path, layer=kind)
+
+    try:
+        state = State(r.get("state"))
+    except ValueError:
+        raise err(f"state {r.get('state')!r} is not one of "
+                  f"{[s.value for s in State]}") from None
+    when = dict(r.get("when") or {})
+    bad = set(when) - _CONDITIONS
+    if bad:
+        raise err(f"unknown condition(s) {sorted(bad)}; allowed {sorted(_CONDITIONS)}")
+    if "relation" in when and not set(when["relation"]) <= _RELATIONS:
+        raise err(f"relation must be among {sorted(_RELATIONS)}")
+    for key in ("activity", "major_project", "project_type"):
+        if key in when and when[key] != "any":
+            unknown = set(map(str, when[key])) - set(vocab.get(key, {})) - {"missing"}
+            if unknown:
+                raise err(f"{key} values {sorted(unknown)} are not in vocabularies.{key}")
+            when[key] = [str(x) for x in when[key]]
+    if not r.get("basis"):
+        raise err("every rule needs its legal 'basis' text")
+    unknown_keys = set(r) - {"id", "when", "state", "basis", "source"}
+    if unknown_keys:
+        raise err(f"unknown key(s) {sorted(unknown_keys)}")
+    return Rule(id=rid, state=state, basis=str(r["basis"]).strip(), when=when,
+                source=str(r.get("source") or ""))
+
+
+def _read(path: Path) -> dict:
     from zoning.io.yamlfile import load_yaml
 
     if not path.exists():
@@ -104,37 +157,18 @@ def load_rules(path=None) -> RuleSet:
     raw = load_yaml(path, error=RuleError, schema="rules")
     if not isinstance(raw, dict) or raw.get("rules_version") != 1:
         raise CatalogError("not a rule file (rules_version: 1 expected)", path=path)
+    return raw
+
+
+def load_rules(path=None) -> RuleSet:
+    """Load and check a verdict rule file (default: ``layers/rules/three_lines.yaml``)."""
+    path = Path(path) if path else default_rules_path()
+    raw = _read(path)
     vocab = {k: {str(a): b for a, b in (v or {}).items()}
              for k, v in (raw.get("vocabularies") or {}).items()}
     layers = {}
     for kind, rules in (raw.get("layers") or {}).items():
-        parsed = []
-        for i, r in enumerate(rules or []):
-            rid = str(r.get("id") or f"{kind}#{i + 1}")
-
-            def err(msg, rid=rid):
-                return CatalogError(f"rule {rid}: {msg}", path=path, layer=kind)
-
-            try:
-                state = State(r.get("state"))
-            except ValueError:
-                raise err(f"state {r.get('state')!r} is not one of "
-                          f"{[s.value for s in State]}") from None
-            when = r.get("when") or {}
-            bad = set(when) - _CONDITIONS
-            if bad:
-                raise err(f"unknown condition(s) {sorted(bad)}; allowed {sorted(_CONDITIONS)}")
-            if "relation" in when and not set(when["relation"]) <= _RELATIONS:
-                raise err(f"relation must be among {sorted(_RELATIONS)}")
-            for key in ("activity", "major_project", "project_type"):
-                if key in when and when[key] != "any":
-                    unknown = set(map(str, when[key])) - set(vocab.get(key, {})) - {"missing"}
-                    if unknown:
-                        raise err(f"{key} values {sorted(unknown)} are not in vocabularies.{key}")
-                    when[key] = [str(x) for x in when[key]]
-            if not r.get("basis"):
-                raise err("every rule needs its legal 'basis' text")
-            parsed.append(Rule(id=rid, state=state, basis=str(r["basis"]).strip(), when=when))
+        parsed = [_parse_rule(r, i, kind, vocab, path) for i, r in enumerate(rules or [])]
         if not parsed or parsed[-1].when:
             raise CatalogError(f"the rules for {kind} must end with a catch-all case "
                                "(one without 'when')", path=path, layer=kind)

@@ -232,6 +232,9 @@ async def _upload_bytes(upload, limit: int) -> bytes:
 
 
 async def _in_thread(request: Request, fn, *args, timeout: float | None = None):
+    """Run ``fn(*args)`` in the check pool, within the per-request time limit."""
+    if timeout is None:
+        timeout = request.app.state.service.config.check_timeout_s
     loop = asyncio.get_running_loop()
     fut = loop.run_in_executor(request.app.state.pool, partial(fn, *args))
     try:
@@ -266,18 +269,22 @@ def _site(service: Service, folder: Path, fields: dict, upload_path: Path | None
 
 
 def _run_check(service: Service, folder: Path, job_id: str, fields: dict,
-               upload_path: Path | None, filename: str, store: bool) -> dict:
+               upload_path: Path | None, filename: str, store: bool) -> tuple[bytes, float]:
+    """The check's JSON and the milliseconds its work took (in this thread)."""
+    t0 = time.perf_counter()
     site = _site(service, folder, fields, upload_path)
     stem = Path(filename).stem if filename else ""
     name = str(fields.get("name") or stem)
     project = service.project(site, _attributes(fields),
                               str(fields.get("project_id") or stem or ""), name)
     result, overlaps = service.check(project, _options(fields))
-    if store:
-        service.record(folder, [result], [project], overlaps)
-        service.store.update(job_id, state="done", total=1, done=1,
-                             counts={"rows": 1, "ok": int(result.ok)}, finished=time.time())
-    return result.to_dict()
+    body = json.dumps(result.to_dict(), ensure_ascii=False).encode("utf-8")
+    if store and folder.is_dir():  # not when the request has timed out meanwhile
+        service.record(folder, b"[" + body + b"]", [project], overlaps)
+        st = service.store.first_status(job_id, "check", filename=filename)
+        service.store.write_status(job_id, dict(st, state="done", total=1, done=1, counts={
+            "rows": 1, "ok": int(result.ok)}, finished=time.time()))
+    return body, (time.perf_counter() - t0) * 1000
 
 
 async def check_endpoint(request: Request, store: bool = Query(
@@ -291,21 +298,26 @@ async def check_endpoint(request: Request, store: bool = Query(
     cfg = service.config
     fields, upload = await _read_request(request, cfg)
     filename = _client_name(upload) if upload is not None else ""
-    job_id, folder = service.store.create("check", filename=filename)
+    job_id, folder = service.store.create("check", announce=False)
+    upload_path = None
     try:
-        upload_path = None
         if upload is not None:
             data = await _upload_bytes(upload, cfg.max_upload_bytes)
             upload_path = service.save_upload(folder, filename, data, SITE_SUFFIXES)
-        body = await _in_thread(request, _run_check, service, folder, job_id, fields,
-                                upload_path, filename, store, timeout=cfg.check_timeout_s)
+        body, work_ms = await _in_thread(request, _run_check, service, folder, job_id, fields,
+                                         upload_path, filename, store,
+                                         timeout=cfg.check_timeout_s)
     except ZoningError as e:
         service.store.remove(job_id)
         return _error_response(e.code, _clean_detail(str(e), service, filename))
+    except BaseException:
+        service.store.remove(job_id)
+        raise
     if not store:
         service.store.remove(job_id)
     headers = {"X-Zoning-Job": job_id, "Location": f"/api/jobs/{job_id}"} if store else {}
-    return JSONResponse(body, headers=headers)
+    headers["Server-Timing"] = f"work;dur={work_ms:.2f}"
+    return Response(body, media_type="application/json", headers=headers)
 
 
 _CHECK_BODY = {
@@ -394,8 +406,10 @@ def _routes(app: FastAPI) -> None:
     from zoning.web import meta
 
     app.add_api_route("/api/check", check_endpoint, methods=["POST"], tags=["check"],
+                      summary="检查一个项目 (check one site)",
                       openapi_extra={"requestBody": _CHECK_BODY})
     app.add_api_route("/api/screen", screen_endpoint, methods=["POST"], status_code=202,
+                      summary="批量筛查 (start a batch screening)",
                       tags=["batch"], openapi_extra={"requestBody": _CHECK_BODY | {
                           "description": "a project list file (field 'file')"}})
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from zoning.errors import ZoningError
-from zoning.io.write import write_json
+from zoning.io.write import write_bytes
 
 __all__ = ["JobStore", "JobQueue", "BusyError", "NotFoundError"]
 
@@ -52,14 +52,23 @@ class JobStore:
         self.ttl_s = ttl_s
         self.max_jobs = max_jobs
 
-    def create(self, kind: str, **status: Any) -> tuple[str, Path]:
-        """A new job folder with its first status; returns (id, folder)."""
+    def create(self, kind: str, announce: bool = True, **status: Any) -> tuple[str, Path]:
+        """A new job folder; returns (id, folder).
+
+        With ``announce`` its first status is written at once (the job is visible);
+        otherwise the job exists once :meth:`write_status` is called.
+        """
         job_id = secrets.token_hex(16)
         folder = self.root / job_id
         (folder / "input").mkdir(parents=True)
-        self.write_status(job_id, dict(id=job_id, kind=kind, state="queued", done=0, total=0,
-                                       created=time.time(), **status))
+        if announce:
+            self.write_status(job_id, self.first_status(job_id, kind, **status))
         return job_id, folder
+
+    @staticmethod
+    def first_status(job_id: str, kind: str, **status: Any) -> dict:
+        return dict(id=job_id, kind=kind, state="queued", done=0, total=0, created=time.time(),
+                    **status)
 
     def folder(self, job_id: str) -> Path:
         """The folder of an existing job; :class:`NotFoundError` otherwise."""
@@ -78,7 +87,8 @@ class JobStore:
             raise NotFoundError("no such job (it may have expired)") from None
 
     def write_status(self, job_id: str, status: dict) -> None:
-        write_json(self.root / job_id / "status.json", dict(status, updated=time.time()))
+        data = json.dumps(dict(status, updated=time.time()), ensure_ascii=False)
+        write_bytes(self.root / job_id / "status.json", data.encode("utf-8"))
 
     def update(self, job_id: str, **changes: Any) -> dict:
         st = self.status(job_id)

@@ -8,6 +8,7 @@ and stores every check and batch screening as a job folder
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
@@ -26,7 +27,7 @@ from shapely.geometry import mapping, shape
 from zoning.catalog import KINDS, Catalog, resolve_catalogs
 from zoning.errors import InputError, ResourceLimitError, ZoningError
 from zoning.footprints import normalise
-from zoning.io.write import write_bytes, write_json, write_text
+from zoning.io.write import write_bytes, write_text
 from zoning.options import CheckOptions
 from zoning.project import Project, parse_attributes
 from zoning.results import SCHEMA_VERSION, CheckResult
@@ -68,6 +69,11 @@ class UnsupportedFormat(InputError):
     code = "unsupported_format"
 
 
+def _dumps(obj: Any) -> bytes:
+    """Compact UTF-8 JSON."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 def _fc(features: list[dict]) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
@@ -99,6 +105,20 @@ def _geojson_geometry(obj: Any):
         if isinstance(e, ZoningError):
             raise
         raise InputError(f"not a valid GeoJSON geometry: {e}") from None
+
+
+@contextlib.contextmanager
+def _unreadable(path: Path):
+    """An upload a reader fails on in an unforeseen way is still the client's bad file."""
+    try:
+        yield
+    except ZoningError:
+        raise
+    except (ValueError, OSError, KeyError, IndexError, TypeError, EOFError,
+            zipfile.BadZipFile, UnicodeError) as e:
+        log.warning("reader failed on an upload: %r", e)
+        raise InputError(f"the file cannot be read ({type(e).__name__}: {str(e)[:200]})",
+                         path=path) from None
 
 
 class Service:
@@ -143,8 +163,9 @@ class Service:
                                "kind_zh": KINDS[spec.kind].zh if spec.kind in KINDS else "",
                                "title": spec.title, "version": spec.version,
                                "source": "postgis" if spec.postgis else "file"})
+            problems = self.cache.load(cat, CheckOptions()).problems if self.warm else []
             out.append({"region": cat.region_id, "name": cat.region_name, "layers": layers,
-                        "missing": cat.missing_kinds()})
+                        "missing": cat.missing_kinds(), "problems": list(problems)})
         return out
 
     # ------------------------------------------------------------------ sites
@@ -164,7 +185,8 @@ class Service:
         """(footprint in EPSG:4490, kind, warnings) of an uploaded footprint file."""
         from zoning.io.projects import read_footprint
 
-        table = read_footprint(path, crs=crs or None, coord_sys=coord_sys or None)
+        with _unreadable(path):
+            table = read_footprint(path, crs=crs or None, coord_sys=coord_sys or None)
         row = table.iloc[0]
         return row.geometry, row["kind"], list(row["warnings"] or [])
 
@@ -199,20 +221,25 @@ class Service:
         res = screen_projects([project], self.catalogs, options=opts, cache=self.cache)
         return res.results[0], res.overlaps
 
-    def record(self, folder: Path, results: list[CheckResult], projects: list[Project],
+    def record(self, folder: Path, results: list[CheckResult] | bytes, projects: list[Project],
                overlaps: list[dict]) -> None:
-        """Write a job's results, footprints and overlaps as JSON / GeoJSON."""
-        write_json(folder / "results.json", [r.to_dict() for r in results])
+        """Write a job's results, footprints and overlaps as JSON / GeoJSON.
+
+        ``results`` may be the results' JSON list already serialised (bytes).
+        """
+        if not isinstance(results, bytes):
+            results = _dumps([r.to_dict() for r in results])
+        write_bytes(folder / "results.json", results)
         fps = [_feature(p.geometry, {"row": p.row, "project_id": p.project_id, "name": p.name})
                for p in projects if p.geometry is not None]
-        write_text(folder / "footprints.geojson", json.dumps(_fc(fps), ensure_ascii=False))
+        write_bytes(folder / "footprints.geojson", _dumps(_fc(fps)))
         ovs = [_feature(o["geometry"], {
             "row": o["row"], "project_id": o["project_id"], "layer": o["layer"],
             "kind": o["kind"], "feature_id": str(o["feature_id"]),
             "overlap_m2": round(float(o["overlap_m2"]), 2),
             "overlap_mu": round(float(o["overlap_m2"]) / (10000 / 15), 3),
             "overlap_length_m": round(float(o["overlap_length_m"]), 2)}) for o in overlaps]
-        write_text(folder / "overlaps.geojson", json.dumps(_fc(ovs), ensure_ascii=False))
+        write_bytes(folder / "overlaps.geojson", _dumps(_fc(ovs)))
 
     def results(self, job_id: str) -> list[dict]:
         folder = self.store.folder(job_id)
@@ -264,8 +291,9 @@ class Service:
         folder = self.store.folder(job_id)
         self.store.update(job_id, state="running", started=time.time())
         try:
-            safe, dropped = self._safe_list(path)
-            table = read_projects(safe, crs=crs or None, coord_sys=coord_sys or None)
+            with _unreadable(path):
+                safe, dropped = self._safe_list(path)
+                table = read_projects(safe, crs=crs or None, coord_sys=coord_sys or None)
             for i, name in dropped.items():
                 rows = (table["row"] == i) & (table["status"] == "error")
                 table.loc[rows, "error"] = (

@@ -1,0 +1,396 @@
+"""Verdicts at the edges: long edges, partial coverage, several regions, shared
+boundaries, slivers, thresholds, needs-review, precise rules, input mistakes.
+
+Each test is a known answer that the engine got wrong before (see issue 11).
+"""
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+import yaml
+from shapely.geometry import LineString, Point
+
+from zoning.catalog import load_catalog
+from zoning.crs import reproject
+from zoning.engine.geometry import GEO
+from zoning.engine.index import LayerIndex
+from zoning.gcj02 import wgs84_to_gcj02
+from zoning.options import CheckOptions
+from zoning.results import SEVERITY, State
+from zoning.rules.access import evaluate as evaluate_access
+from zoning.rules.access import load_access_rules
+from zoning.screen import check, screen
+
+from .minicat import CRS, LAYERS, OX, OY, SPECS, B, L, write_catalog
+
+GK = CheckOptions(area_method="gk")
+
+
+@pytest.fixture(scope="module")
+def cat(tmp_path_factory):
+    return load_catalog(write_catalog(tmp_path_factory.mktemp("edges")))
+
+
+def run(cat, geom, opts=GK, **attrs):
+    return check(geom, cat, crs=CRS, options=opts, **attrs)
+
+
+# ------------------------------------------------------------------ 1. long edges
+
+
+def _lonlat_catalog(folder):
+    """Two control units in EPSG:4490 split by a 38 km east–west edge at 35.3°N."""
+    lat, w, e = 35.3, 105.5, 105.92
+    units = gpd.GeoDataFrame(
+        {"BM": ["ZH62080230001", "ZH62080230002"], "MC": ["北单元", "南单元"], "FL": ["3", "3"]},
+        geometry=[shapely.box(w, lat, e, lat + 0.1), shapely.box(w, lat - 0.1, e, lat)],
+        crs="EPSG:4490")
+    districts = gpd.GeoDataFrame({"code": ["620802"], "name": ["测试县"]},
+                                 geometry=[shapely.box(w, lat - 0.1, e, lat + 0.1)],
+                                 crs="EPSG:4490")
+    gpkg = folder / "ll.gpkg"
+    districts.to_file(gpkg, layer="districts", driver="GPKG")
+    units.to_file(gpkg, layer="units", driver="GPKG", mode="a")
+    doc = {"catalog_version": 1, "region": {"id": "ll", "name": "经纬度区"}, "layers": {
+        n: dict(SPECS[n], path="ll.gpkg", layer=n, crs="EPSG:4490")
+        for n in ("districts", "units")}}
+    p = folder / "ll.yaml"
+    p.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    return load_catalog(p), units
+
+
+def test_long_edge_strip_goes_to_the_unit_the_data_puts_it_in(tmp_path):
+    cat, units = _lonlat_catalog(tmp_path)
+    # a 0.44 ha strip, 2–12 m north of the edge, in the middle of the 38 km edge; vertex by
+    # vertex the edge bends 20 m north there and the strip fell into the southern unit
+    strip = shapely.box(105.708, 35.3 + 2e-5, 105.708 + 0.0048, 35.3 + 1.1e-4)
+    r = check(strip, cat, options=GK)
+    cu = r.layer("control_unit")
+    assert [h.feature_id for h in cu.hits] == ["ZH62080230001"]
+    assert cu.hits[0].share == pytest.approx(1.0, abs=1e-6)
+    assert cu.state is State.NOT_INTERSECTING
+    # boundary positions: the edge's true midpoint lies on the indexed boundary (< 0.1 m)
+    li = LayerIndex.build("units", "control_unit", units.rename(columns={"BM": "_id"}),
+                          "EPSG:4523")
+    mid = reproject(Point(105.71, 35.3), GEO, "EPSG:4523")
+    north = shapely.union_all(li.pieces[li.parent == 0])
+    assert shapely.distance(mid, shapely.boundary(north)) < 0.1
+
+
+# ------------------------------------------------------------------ 2. coverage, regions
+
+
+def test_partial_coverage_keeps_a_known_prohibition(tmp_path):
+    layers = dict(LAYERS)
+    layers["redline"] = gpd.GeoDataFrame({"HXBM": ["R9"], "ZRBHDFQ": [""]},
+                                         geometry=[B(9000, 0, 10_000, 1000)], crs=CRS)
+    cat = load_catalog(write_catalog(tmp_path, layers=layers))
+    r = run(cat, B(9500, 0, 10_500, 500))  # half of it beyond the districts
+    red = r.layer("eco_redline")
+    assert red.state is State.PROHIBITED and red.overlap_m2 == pytest.approx(250_000)
+    out = r.layer("coverage")
+    assert out.state is State.DATA_MISSING and out.overlap_m2 == pytest.approx(250_000)
+    assert r.state is State.PROHIBITED  # never hidden behind 数据缺失
+    assert any("红线" in b or "生态保护红线" in b for b in r.basis)
+
+
+def _region(layers: dict, west: bool) -> dict:
+    """The features of one half (x < 0 or x > 0) of the mini layers."""
+    out = {}
+    for name, gdf in layers.items():
+        x = gdf.geometry.centroid.x - OX
+        keep = (x < 0) if west else (x > 0)
+        if name == "shore":
+            keep = np.ones(len(gdf), dtype=bool) if west else np.zeros(len(gdf), dtype=bool)
+        part = gdf[keep]
+        if len(part) == 0:  # an empty layer file is unreadable: a far-away stand-in
+            part = gdf.iloc[:1].copy()
+            part = part.set_geometry([B(-9990, 9980, -9980, 9990) if west else
+                                      B(9980, 9980, 9990, 9990)] if name != "shore" else
+                                     [L((9000, 9000), (9900, 9000))], crs=CRS)
+        out[name] = part
+    return out
+
+
+def test_a_footprint_across_two_regions_is_checked_in_both(tmp_path):
+    layers = dict(LAYERS)
+    layers["redline"] = gpd.GeoDataFrame({"HXBM": ["W1", "E1"], "ZRBHDFQ": ["", ""]},
+                                         geometry=[B(-600, 0, -100, 500), B(100, 0, 600, 500)],
+                                         crs=CRS)
+    (tmp_path / "w").mkdir()
+    (tmp_path / "e").mkdir()
+    west = load_catalog(write_catalog(tmp_path / "w", _region(layers, True), region_id="west"))
+    east = load_catalog(write_catalog(tmp_path / "e", _region(layers, False), region_id="east"))
+    r = check(B(-300, 0, 300, 400), [west, east], crs=CRS, options=GK)
+    assert r.region == "west+east"
+    red = r.layer("eco_redline")
+    assert sorted(h.feature_id for h in red.hits) == ["E1", "W1"]
+    assert red.overlap_m2 == pytest.approx(2 * 200 * 400)
+    assert red.share == pytest.approx(160_000 / 240_000)
+    cu = r.layer("control_unit")  # each region's part is covered by its units: no gap
+    assert cu.state is not State.DATA_MISSING and len(cu.hits) == 2
+    assert r.state is State.PROHIBITED
+    assert not [lr for lr in r.layers if lr.kind == "coverage"]
+
+
+# ------------------------------------------------------------------ 3. boundaries
+
+
+def test_point_on_a_shared_unit_boundary_lists_both_units(cat):
+    r = run(cat, Point(OX, OY + 5000))  # on the line between the two control units
+    cu = r.layer("control_unit")  # (the access lists may still ask for review)
+    assert cu.state is not State.DATA_MISSING and "CU-gap" not in cu.rule
+    assert sorted(h.feature_id for h in cu.hits) == ["ZH50000110001", "ZH50000230001"]
+
+
+def test_line_along_a_shared_unit_boundary_lies_in_both_units(cat):
+    r = run(cat, L((0, 2000), (0, 4000)))
+    cu = r.layer("control_unit")
+    assert cu.state is not State.DATA_MISSING and "CU-gap" not in cu.rule
+    assert sorted(h.feature_id for h in cu.hits) == ["ZH50000110001", "ZH50000230001"]
+
+
+def test_mm_slivers_neither_create_nor_remove_a_hit(cat):
+    sliver = run(cat, B(999.9995, 0, 2000, 1000)).layer("eco_redline")  # 0.5 mm × 1 km inside
+    assert not sliver.hits and sliver.relation == "touches"
+    assert sliver.state is State.NOT_INTERSECTING
+    real = run(cat, B(999.99, 0, 2000, 1000)).layer("eco_redline")  # 1 cm × 1 km inside
+    assert [h.feature_id for h in real.hits] == ["R1"]
+    assert real.overlap_m2 == pytest.approx(10.0, rel=1e-4)
+
+
+# ------------------------------------------------------------------ 4. needs review
+
+
+def test_state_order_is_fail_closed():
+    order = sorted(State, key=SEVERITY.__getitem__)
+    assert [s.value for s in order] == [
+        "not_intersecting", "crossing_no_land_use", "needs_limited_activity_certification",
+        "needs_major_project_approval", "needs_review", "data_missing", "prohibited"]
+    assert State.NEEDS_REVIEW.zh.startswith("需补充信息")
+
+
+def test_unknown_project_type_outside_the_urban_boundary_needs_review(cat):
+    plain = run(cat, B(2000, 3000, 2500, 3500))
+    udb = plain.layer("urban_boundary")
+    assert udb.state is State.NEEDS_REVIEW and udb.rule == "UDB-outside-unknown"
+    factory = run(cat, B(2000, 3000, 2500, 3500), industry="C3311", nature="新建")
+    udb = factory.layer("urban_boundary")
+    assert udb.state is State.NEEDS_REVIEW and udb.rule == "UDB-outside-industrial"
+    assert any("推定为工业项目" in w for w in factory.warnings)
+    road = run(cat, B(2000, 3000, 2500, 3500), industry="E4812", project_type="linear")
+    assert road.layer("urban_boundary").state is State.NOT_INTERSECTING
+
+
+def _udb_catalog(folder, partition):
+    layers = dict(LAYERS)
+    layers["udb"] = gpd.GeoDataFrame({"BSM": [1], "GHFQMC": [partition]},
+                                     geometry=[B(-9000, -9000, -5000, -5000)], crs=CRS)
+    return load_catalog(write_catalog(folder, layers=layers))
+
+
+@pytest.mark.parametrize("partition,ptype,state,rule", [
+    ("特别用途区", "industrial_park", State.PROHIBITED, "UDB-special-urban"),
+    ("特别用途区", None, State.NEEDS_REVIEW, "UDB-special-review"),
+    ("特别用途区", "linear", State.NOT_INTERSECTING, "UDB-within"),
+    ("城镇弹性发展区", "urban_construction", State.NEEDS_REVIEW, "UDB-flexible"),
+    ("城镇集中建设区", "industrial_park", State.NOT_INTERSECTING, "UDB-within"),
+])
+def test_urban_boundary_partitions(tmp_path, partition, ptype, state, rule):
+    cat = _udb_catalog(tmp_path, partition)
+    r = run(cat, B(-8000, -8000, -7000, -7000), project_type=ptype)
+    udb = r.layer("urban_boundary")
+    assert (udb.state, udb.rule) == (state, rule)
+
+
+# ------------------------------------------------------------------ 5. core zones
+
+
+def test_core_zone_exceptions_are_conditional(cat):
+    patrol = run(cat, B(3200, 200, 3300, 300), activity="1")
+    for kind in ("eco_redline", "protected_area"):
+        lr = patrol.layer(kind)
+        assert lr.state is State.LIMITED_ACTIVITY and lr.rule.endswith("core-patrol")
+        assert "同意" in lr.basis
+    bridge = run(cat, L((2500, 500), (4500, 500)), takes_land=False)
+    for kind in ("eco_redline", "protected_area"):
+        lr = bridge.layer(kind)
+        assert lr.state is State.CROSSING_NO_LAND_USE and lr.rule.endswith("core-crossing")
+    tourism = run(cat, B(3200, 200, 3300, 300), activity="5")  # not an exception
+    assert tourism.layer("protected_area").state is State.PROHIBITED
+
+
+# ------------------------------------------------------------------ 6. rules as wide as text
+
+
+UNIT = {"code": "ZH52012130001", "name": "一般单元", "unit_class": "general", "county": "520121",
+        "share": 1.0}
+
+
+def _outcomes(project, distance=None):
+    rules = load_access_rules()
+    f = evaluate_access(rules, [UNIT], project,
+                        lambda sp: distance(sp) if distance else None)
+    return {x.rule_id: x for x in f}
+
+
+def test_paper_box_factory_is_not_pulp_and_paper():
+    box_factory = _outcomes({"industry": "C2231", "nature": "新建"})
+    assert box_factory["CJJJD-PARK-HEAVY"].outcome == "not_applicable"
+    pulp = _outcomes({"industry": "C2211", "nature": "新建"})
+    assert pulp["CJJJD-PARK-HEAVY"].applies
+
+
+def test_a_hint_rule_never_prohibits_alone():
+    cosmetics = _outcomes({"industry": "C2682", "nature": "新建"})
+    f = cosmetics["CJJJD-PARK-HEAVY"]
+    assert f.outcome == "review" and "提示性判定" in f.finding
+
+
+def _shore(main_m, trib_m):
+    def distance(sp):
+        return main_m if sp.get("order") == ["干流"] else trib_m if sp.get("order") else \
+            min(main_m, trib_m)
+    return distance
+
+
+def test_tailings_rule_needs_a_tailings_pond():
+    quarry = _outcomes({"industry": "B1011", "nature": "新建", "tailings": False},
+                       _shore(2000, 5000))
+    assert quarry["NAT-CJ-TAILINGS"].outcome == "not_applicable"
+    unknown = _outcomes({"industry": "B0911", "nature": "新建"}, _shore(2000, 5000))
+    [row] = [f for k, f in unknown.items() if "NAT-CJ-TAILINGS" in k.split("+")]
+    assert row.outcome == "review" and row.needs_info and "尾矿库" in row.finding
+    pond = _outcomes({"industry": "B0911", "nature": "新建", "tailings": True},
+                     _shore(2000, 5000))
+    assert pond["NAT-CJ-TAILINGS"].outcome == "prohibited"
+
+
+def test_tailings_safety_rebuild_is_exempt():
+    rebuild = _outcomes({"industry": "B0911", "nature": "改建", "tailings": True,
+                         "purpose": "safety_eco"}, _shore(2000, 5000))
+    f = rebuild["NAT-CJ-TAILINGS"]
+    assert f.outcome == "not_applicable" and "豁免" in f.finding
+    why = _outcomes({"industry": "B0911", "nature": "改建", "tailings": True},
+                    _shore(2000, 5000))
+    [row] = [f for k, f in why.items() if "NAT-CJ-TAILINGS" in k.split("+")]
+    assert row.outcome == "review" and "建设目的" in row.finding
+
+
+def test_tailings_tributary_one_km_applies():
+    near_trib = _outcomes({"industry": "B0911", "nature": "新建", "tailings": True},
+                          _shore(10_000, 600))
+    assert near_trib["NAT-CJ-TAILINGS-TRIB"].outcome == "prohibited"
+    assert near_trib["NAT-CJ-TAILINGS"].outcome == "not_applicable"
+
+
+def test_every_rule_whose_scope_changed_cites_its_source():
+    from zoning.rules.three_lines import load_rules
+
+    rules = load_rules()
+    for kind, ids in (("eco_redline", ("EPR-core-patrol", "EPR-core-crossing")),
+                      ("protected_area", ("PA-core-patrol", "PA-core-crossing")),
+                      ("urban_boundary", ("UDB-special-urban", "UDB-flexible",
+                                          "UDB-outside-industrial", "UDB-outside-unknown"))):
+        got = {r.id: r for r in rules.layers[kind]}
+        for rid in ids:
+            assert got[rid].source, rid
+
+
+# ------------------------------------------------------------------ 7. input mistakes
+
+
+def test_misspelt_header_is_warned_with_the_closest_name(tmp_path):
+    from zoning.io.projects import read_projects
+
+    p = tmp_path / "list.csv"
+    p.write_text("项目编号,经度,纬度,行业代吗\nA,106.5,26.9,C2614\n", encoding="utf-8")
+    t = read_projects(p)
+    [w] = t.warnings.iloc[0]
+    assert "行业代吗" in w and "行业代码" in w
+
+
+@pytest.mark.parametrize("word,key", [("高德", "gcj02"), ("腾讯", "gcj02"), ("百度", "bd09"),
+                                      ("WGS84", "wgs84"), ("CGCS2000", "cgcs2000"),
+                                      ("高德地图", "gcj02")])
+def test_coordinate_type_words(tmp_path, word, key):
+    from zoning.io.projects import read_projects
+
+    p = tmp_path / "list.csv"
+    p.write_text(f"项目编号,经度,纬度,坐标类型\nA,106.643588,26.616346,{word}\n",
+                 encoding="utf-8")
+    t = read_projects(p)
+    assert t.status.iloc[0] == "ok"
+    if key in ("gcj02", "bd09"):
+        assert any("converted" in w for w in t.warnings.iloc[0])
+    else:
+        assert not t.lonlat_undeclared.iloc[0]
+
+
+def test_undeclared_lonlat_is_also_checked_as_gcj02(cat):
+    # a point inside farmland F1 in true coordinates, given as its 高德 (GCJ-02) position,
+    # which lies outside every farmland patch (the GCJ-02 offset is a few hundred metres)
+    farm = shapely.union_all(LAYERS["farmland"].geometry.values)
+    for x in range(-1990, -1000, 20):
+        for y in range(10, 1000, 20):
+            true = gpd.GeoSeries([Point(OX + x, OY + y)], crs=CRS).to_crs("EPSG:4490").iloc[0]
+            glon, glat = (float(v) for v in wgs84_to_gcj02(true.x, true.y))
+            seen = gpd.GeoSeries([Point(glon, glat)], crs="EPSG:4490").to_crs(CRS).iloc[0]
+            if farm.distance(seen) > 5:
+                break
+        else:
+            continue
+        break
+    r = check(Point(glon, glat), cat, options=GK)
+    assert r.layer("farmland").state is State.NOT_INTERSECTING  # read as CGCS2000
+    [w] = [w for w in r.warnings if w.startswith("若坐标取自高德/腾讯地图（GCJ-02），结论将不同")]
+    assert "F1" in w and "禁止" in w
+    declared = check(Point(glon, glat), cat, options=GK, coord_sys="cgcs2000")
+    assert not [w for w in declared.warnings if "GCJ-02" in w]
+
+
+def test_sample_list_results_explained(sample_result):
+    """Only YY-002 changed verdict: the hint rule alone no longer prohibits."""
+    got = {r.project_id: r.state.value if r.state else None for r in sample_result.results}
+    assert got["YY-002"] == "needs_review"
+    assert got["YY-001"] == "prohibited" and got["GY-006"] == "not_intersecting"
+
+
+def test_screen_table_keeps_rows_across_regions(tmp_path):
+    from zoning.io.projects import project_table
+
+    line = LineString([(106.7, 26.6), (108.9, 30.95)])  # 贵阳 → 云阳, mostly outside both
+    t = project_table([dict(row=1, project_id="L", geometry=line, kind="line",
+                            takes_land=False, project_type="linear")])
+    [r] = screen(t)
+    assert r.region == "guiyang+yunyang"
+    out = r.layer("coverage")
+    assert out.state is State.DATA_MISSING and out.overlap_length_m > 100_000
+    assert r.layer("control_unit").hits
+    assert SEVERITY[r.state] >= SEVERITY[State.DATA_MISSING]  # never cleared by the gap
+
+
+def test_maybe_two_high_without_energy_needs_review(tmp_path):
+    """An industry that is 两高 above a provincial energy floor, with no energy figure."""
+    folder = tmp_path / "access"
+    folder.mkdir()
+    doc = {"access_version": 1, "jurisdiction": {"level": "national", "code": "000000"},
+           "definitions": {"two_high_industries": {"codes": ["C26"]}},
+           "rules": [{"id": "N-2H", "dimension": "空间布局约束", "effect": "prohibit",
+                      "two_high": True, "text": "禁止新建两高项目（测试）。",
+                      "source": {"doc": "测试", "real": False}, "confidence": "auto"}]}
+    prov = {"access_version": 1, "jurisdiction": {"level": "province", "code": "500000"},
+            "parameters": {"two_high_min_energy_tce": 10_000}, "rules": []}
+    (folder / "a.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    (folder / "p.yaml").write_text(yaml.safe_dump(prov, allow_unicode=True), encoding="utf-8")
+    cat = load_catalog(write_catalog(tmp_path))
+    cat.access_rules = folder
+    site = B(-8000, -8000, -7000, -7000)  # inside the urban boundary, no other layer
+    unknown = run(cat, site, industry="C2614", project_type="industrial_park")
+    assert unknown.layer("control_unit").state is State.NEEDS_REVIEW
+    assert unknown.state is State.NEEDS_REVIEW and "年综合能耗" in unknown.basis[0]
+    big = run(cat, site, industry="C2614", project_type="industrial_park", energy_tce=20_000)
+    assert big.state is State.PROHIBITED
+    small = run(cat, site, industry="C2614", project_type="industrial_park", energy_tce=500)
+    assert small.state is State.NOT_INTERSECTING
