@@ -37,7 +37,7 @@ from zoning.limits import LIMITS
 from zoning.project import Project
 from zoning.report.safe import cell_text, esc
 
-from .minicat import CRS, B, write_catalog
+from .minicat import CRS, OX, OY, B, write_catalog
 
 #: template, script and JS-literal payloads; 7*191 = 1337 must never appear evaluated
 PAYLOADS = ["{{ 7*191 }}", "{% if 1 %}TPL{% endif %}", "<script>alert(1)</script>",
@@ -846,7 +846,7 @@ def test_negative_energy_and_infinite_tolerance_are_messages(mini, tmp_path):
     gpd.GeoDataFrame(geometry=[_square(-9000, -9000)], crs=CRS).to_file(fp)
     r = CliRunner().invoke(main, ["check", str(fp), "--catalog", str(mini), "--industry",
                                   "C2511", "--energy", "-5"])
-    assert r.exit_code == 1 and "must be a finite number ≥ 0" in r.output
+    assert r.exit_code == 2 and "must be a finite number ≥ 0" in r.output
     assert "Traceback" not in r.output
     r = CliRunner().invoke(main, ["check", str(fp), "--catalog", str(mini), "--tolerance",
                                   "inf"])
@@ -893,3 +893,100 @@ def test_blank_workbook_rows_are_no_projects(tmp_path):
     wb.save(tmp_path / "l.xlsx")
     t = read_projects(tmp_path / "l.xlsx")
     assert list(t.project_id) == ["a", "b"] and list(t.row) == [1, 3]
+
+
+def test_a_multipoint_with_one_point_in_the_red_line_is_a_hit(mini):
+    """Found by the hostile sweep: contains(polygon, multipoint) is false unless every point
+    is inside, so a multipoint half in a red line read 不涉及 (touches)."""
+    from zoning.catalog import load_catalog
+    from zoning.screen import check
+
+    inside = _geo(shapely.Point(OX + 500, OY + 500))
+    outside = _geo(shapely.Point(OX - 9500, OY + 9500))
+    r = check(shapely.MultiPoint([outside, inside]), load_catalog(mini))
+    red = r.layer("redline")
+    assert red.relation == "contains_point" and red.state.value == "prohibited"
+
+
+def test_more_refusals_found_by_the_sweep(mini, tmp_path):
+    import yaml
+
+    from zoning.catalog import load_catalog
+    from zoning.errors import CRSError, OptionError
+    from zoning.io.layers import read_layer
+    from zoning.options import CheckOptions
+
+    empty = tmp_path / "empty.geojson"
+    empty.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    with pytest.raises(DataError, match="no features"):
+        read_footprint(empty)
+    z = tmp_path / "locked.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("a.shp", b"x")
+    raw = bytearray(z.read_bytes())
+    raw[6] |= 1  # the "encrypted" flag of the local header …
+    cd = raw.index(b"PK\x01\x02")
+    raw[cd + 8] |= 1  # … and of the central directory entry
+    z.write_bytes(bytes(raw))
+    with pytest.raises(InputError, match="encrypted"):
+        read_footprint(z)
+    doc = yaml.safe_load(mini.read_text("utf-8"))
+    doc["layers"]["farmland"]["crs"] = "EPSG:99999"
+    bad = tmp_path / "bad.yaml"
+    (tmp_path / "mini.gpkg").write_bytes((mini.parent / "mini.gpkg").read_bytes())
+    bad.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(CRSError, match="not a valid CRS"):
+        read_layer(load_catalog(bad).layers["farmland"])
+    with pytest.raises(OptionError, match="at most 1"):
+        CheckOptions(tolerance_m2=1e9)
+    t = read_projects(_list(tmp_path, [{"id": "a", "wkt": "POINT (106.6 26.5)",
+                                        "建设性质": "拆除"}]))
+    assert t.status[0] == "error" and "建设性质" in t.error[0]
+    fp = tmp_path / "s.geojson"
+    gpd.GeoDataFrame(geometry=[_square(-9000, -9000)], crs=CRS).to_file(fp)
+    r = CliRunner().invoke(main, ["check", str(fp), "--catalog", str(mini), "--energy", "nan"])
+    assert r.exit_code == 2 and "finite" in r.output
+
+
+def test_outputs_where_a_folder_or_file_is_in_the_way_are_messages(mini, tmp_path):
+    """Found by the hostile sweep: --map at a folder and --out below a file were tracebacks."""
+    fp = tmp_path / "s.geojson"
+    gpd.GeoDataFrame(geometry=[_square(-9000, -9000)], crs=CRS).to_file(fp)
+    (tmp_path / "dir").mkdir()
+    r = CliRunner().invoke(main, ["check", str(fp), "--catalog", str(mini), "--map",
+                                  str(tmp_path / "dir"), "--basemap", "none"])
+    assert r.exit_code == 1 and "is a folder" in r.output, r.output
+    (tmp_path / "a-file").write_text("x")
+    lst = _list(tmp_path, [{"id": "a", "wkt": _geo(_square(-9000, -9000)).wkt}])
+    r = CliRunner().invoke(main, ["screen", str(lst), "--catalog", str(mini), "--no-maps",
+                                  "--out", str(tmp_path / "a-file" / "out")])
+    assert r.exit_code == 1 and "a file is in the way" in r.output, r.output
+
+
+def test_validate_reports_bad_encodings_and_unresolved_parameters(tmp_path):
+    """Found by the hostile sweep: `layers validate` passed both."""
+    import yaml
+
+    from zoning.catalog import load_catalog
+    from zoning.io.validate import validate_catalog
+
+    p = write_catalog(tmp_path)
+    doc = yaml.safe_load(p.read_text("utf-8"))
+    doc["layers"]["farmland"]["encoding"] = "no-such-codec"
+    p.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(CatalogError, match="not a known text encoding"):
+        load_catalog(p)
+    acc = tmp_path / "acc"
+    acc.mkdir()
+    (acc / "a.yaml").write_text(yaml.safe_dump({
+        "access_version": 1, "jurisdiction": {"level": "national", "code": "000000"},
+        "rules": [{"id": "E1", "dimension": "资源开发效率要求", "effect": "restrict",
+                   "energy_tce": {"gte": "param:NOPE"}, "text": "x",
+                   "source": {"doc": "d", "real": False}}]}, allow_unicode=True),
+        encoding="utf-8")
+    doc["layers"]["farmland"].pop("encoding")
+    doc["access_rules"] = str(acc)
+    p.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    reps = validate_catalog(load_catalog(p))
+    acc_rep = next(r for r in reps if r.kind == "access_rules")
+    assert any("param:NOPE" in e for e in acc_rep.errors)

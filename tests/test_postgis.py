@@ -230,3 +230,24 @@ def test_concurrent_imports_into_a_new_schema_both_succeed(dsn, tmp_path):
     # the schema race is gone; concurrent imports of the same tables may still wait on
     # each other's locks, but none fails on creating the schema
     assert not [e for e in errors if "schema" in str(e).lower() or "pg_namespace" in str(e)]
+
+
+@pytest.mark.parametrize("table,geometry", [("pg_catalog.pg_authid", "geom"),
+                                            ("public.spatial_ref_sys", "geom"),
+                                            ("public.spatial_ref_sys", "nope")])
+def test_tables_that_are_not_layers_are_messages(dsn, tmp_path, table, geometry):
+    """Found by the hostile sweep: Find_SRID's exception reached the user as a traceback."""
+    import yaml
+
+    from zoning.errors import ZoningError
+    from zoning.io.layers import read_layer
+
+    p = write_catalog(tmp_path)
+    doc = yaml.safe_load(p.read_text("utf-8"))
+    lay = doc["layers"]["districts"]
+    lay.pop("path")
+    lay.pop("layer")
+    lay["postgis"] = {"dsn": dsn, "table": table, "geometry": geometry}
+    p.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ZoningError, match="cannot be read as a layer"):
+        read_layer(load_catalog(p).layers["districts"])

@@ -226,6 +226,14 @@ def _parse_layer(name: str, raw: Any, manifest: Path) -> LayerSpec:
     kind = _layer_kind(name, raw, err)
     _check_source(raw, kind, err)
     fields = _check_fields(raw, kind, err)
+    if raw.get("encoding") is not None:
+        import codecs
+
+        try:
+            codecs.lookup(str(raw["encoding"]))
+        except LookupError:
+            raise err(f"encoding {str(raw['encoding'])[:40]!r} is not a known text encoding "
+                      "(e.g. UTF-8, GBK, GB18030)") from None
     classes = raw.get("classes") or {}
     pg = raw.get("postgis")
     rules = raw.get("rules")

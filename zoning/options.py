@@ -7,11 +7,15 @@ from dataclasses import dataclass
 
 from zoning.errors import OptionError
 
-__all__ = ["CheckOptions", "AREA_METHODS", "zone_meridian"]
+__all__ = ["CheckOptions", "AREA_METHODS", "MAX_TOLERANCE", "zone_meridian"]
 
 #: area methods: ellipsoidal, planar GK in each footprint's own 3° zone, planar GK in one
 #: fixed central meridian (as official tables do: "高斯投影面积而非椭球面积")
 AREA_METHODS = ("ellipsoidal", "gk", "gk-fixed")
+
+#: the largest geometric tolerance (m² for areas, m for lengths): anything larger would hide
+#: real overlaps; a reporting threshold is min_report_m2, whose overlaps are still noted
+MAX_TOLERANCE = 1.0
 
 
 def zone_meridian(zone: int, width: int = 3) -> float:
@@ -89,6 +93,11 @@ class CheckOptions:
             if not math.isfinite(v) or v < 0:
                 raise OptionError(f"{name} must be a finite number ≥ 0, not {v!r}")
             setattr(self, name, v)
+        for name in ("tolerance_m2", "tolerance_m"):
+            if getattr(self, name) > MAX_TOLERANCE:
+                raise OptionError(f"{name} must be at most {MAX_TOLERANCE:g} (a geometric "
+                                  "tolerance, not a reporting threshold), not "
+                                  f"{getattr(self, name)!r}")
         if not isinstance(self.subdivide_vertices, int) or self.subdivide_vertices < 0:
             raise OptionError("subdivide_vertices must be 0 (off) or a positive integer")
 

@@ -120,7 +120,10 @@ def parse_attributes(raw: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-_ZH = {"activity": "有限人为活动类别", "major_project": "重大项目类别", "project_type": "项目类型"}
+_ZH = {"activity": "有限人为活动类别", "major_project": "重大项目类别", "project_type": "项目类型",
+       "nature": "建设性质"}
+#: 建设性质 of a construction project (建设项目环境影响评价分类管理名录 usage)
+NATURES = frozenset({"新建", "扩建", "改建", "迁建", "改扩建", "技术改造"})
 
 
 def parse_choice(attr: str, v: str) -> str:
@@ -132,7 +135,7 @@ def parse_choice(attr: str, v: str) -> str:
         return v
     if attr == "activity":
         v = v.removeprefix("第").removesuffix("类")
-    known = _vocabulary(attr)
+    known = NATURES if attr == "nature" else _vocabulary(attr)
     if known and v not in known:
         shown = v if len(v) <= 30 else v[:30] + "…"
         raise InputError(f"unknown {attr} {shown!r} ({_ZH[attr]}); known: "

@@ -88,6 +88,15 @@ region_option = click.option("--region", help="Region id, code or name (e.g. gui
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 
 
+def _energy(ctx, param, v):
+    """--energy: a finite number ≥ 0 (NaN would read as 'not given', a negative as small)."""
+    import math
+
+    if v is not None and (not math.isfinite(v) or v < 0):
+        raise click.BadParameter(f"{v!r}: 年综合能耗 must be a finite number ≥ 0 (tce/year)")
+    return v
+
+
 def check_options(f):
     opts = [
         click.option("--area-method", type=click.Choice(["ellipsoidal", "gk", "gk-fixed"]),
@@ -219,7 +228,8 @@ def project_options(f):
                                             "it: industrial)."),
         click.option("--industry", help="GB/T 4754-2017 industry code, e.g. C2614."),
         click.option("--nature", help="建设性质: 新建 / 扩建 / 改建."),
-        click.option("--energy", "energy_tce", type=float, help="年综合能耗 (tce/year)."),
+        click.option("--energy", "energy_tce", type=float, callback=_energy,
+                     help="年综合能耗 (tce/year), a finite number ≥ 0."),
         click.option("--tailings", help="是否涉及尾矿库: 是/否 (yes/no)."),
         click.option("--purpose", help="建设目的, e.g. 提升安全 / 生态环境保护 (for the 改建 "
                                        "exemptions)."),

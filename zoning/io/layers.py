@@ -47,7 +47,11 @@ def open_layer_source(spec: LayerSpec):
 
 def normalise_layer(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
     where = dict(path=spec.path or (spec.postgis or {}).get("table"), layer=spec.name)
-    declared = CRS.from_user_input(spec.crs) if spec.crs else None
+    try:
+        declared = CRS.from_user_input(spec.crs) if spec.crs else None
+    except Exception as e:  # pyproj's CRSError for an unknown or malformed CRS
+        raise CRSError(f"declared crs {str(spec.crs)[:60]!r} is not a valid CRS "
+                       f"({str(e)[:120]})", **where) from None
     if gdf.crs is None:
         if declared is None:
             raise CRSError("the layer has no CRS and the catalog declares none", **where)

@@ -206,6 +206,8 @@ def _footprint_from_file(path: Path, crs=None, coord_sys=None, encoding=None, la
         if crs is None and gdf.crs is not None and target is not None and gdf.crs != target:
             gdf = gdf.to_crs(target)
         geoms.extend(gdf.geometry.values)
+    if not geoms:
+        raise DataError("file has no features", path=path)
     g = _union(geoms) if len(geoms) > 1 else geoms[0]
     return g, _with_towgs84(target, towgs84), w
 

@@ -338,6 +338,7 @@ def _validate_rule_files(cat: Catalog) -> list[LayerReport]:
         demo = sum(not r.real for r in acc.rules)
         rep.notes.append(f"{len(acc.rules)} rules in {len(acc.files)} files "
                          f"({len(acc.rules) - demo} real, {demo} demo)")
+        _check_parameters(rep, acc)
     except ZoningError as e:
         rep.error(str(e))
     out.append(rep)
@@ -371,6 +372,16 @@ def _validate_constraint_rules(cat: Catalog) -> list[LayerReport]:
             rep.error(str(e))
         out.append(rep)
     return out
+
+
+def _check_parameters(rep: LayerReport, acc) -> None:
+    """Every ``param:NAME`` a rule uses must be set by some rule file, or the threshold
+    silently never applies."""
+    known = {k for f in acc.files for k in f["parameters"]}
+    for r in acc.rules:
+        for v in (r.energy_tce or {}).values():
+            if isinstance(v, str) and v.startswith("param:") and v[6:] not in known:
+                rep.error(f"rule {r.id}: threshold {v!r} names a parameter no rule file sets")
 
 
 def validate_catalog(cat: Catalog) -> list[LayerReport]:

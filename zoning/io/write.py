@@ -22,6 +22,17 @@ __all__ = ["OutputFolder", "atomic_path", "write_text", "write_bytes", "write_js
            "write_cog"]
 
 
+def _make_parent(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise OutputExistsError(f"cannot create the folder {path.parent}: a file is in the "
+                                "way") from None
+    except PermissionError:
+        raise OutputExistsError(f"cannot create the folder {path.parent}: permission "
+                                "denied") from None
+
+
 @contextlib.contextmanager
 def atomic_path(path, overwrite: bool = True) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it into place on success.
@@ -29,9 +40,11 @@ def atomic_path(path, overwrite: bool = True) -> Iterator[Path]:
     On any exception the temporary file is removed and ``path`` is untouched.
     """
     path = Path(path)
+    if path.is_dir():
+        raise OutputExistsError(f"{path} is a folder, not a file")
     if path.exists() and not overwrite:
         raise OutputExistsError(f"{path} exists")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _make_parent(path)
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     os.unlink(name)  # drivers want to create the file themselves
@@ -227,7 +240,7 @@ class OutputFolder:
                                     "): choose a new or empty folder")
 
     def __enter__(self) -> OutputFolder:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        _make_parent(self.path)
         self._fd = os.open(self._sibling("lock"), os.O_RDWR | os.O_CREAT, 0o644)
         if not _lock(self._fd):
             os.close(self._fd)
