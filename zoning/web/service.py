@@ -134,10 +134,6 @@ class Service:
         self.queue = JobQueue(config.max_queued_jobs)
         self.started = time.time()
         self.warm = False
-        # a site drawn in CAD is a closed polyline: read it as the polygon it outlines
-        import pyogrio
-
-        pyogrio.set_gdal_config_options({"DXF_CLOSED_LINE_AS_POLYGON": "TRUE"})
 
     # ------------------------------------------------------------------ catalogs
 
