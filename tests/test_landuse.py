@@ -93,8 +93,12 @@ def test_declared_areas_compared_and_differences_above_one_percent_flagged(cat):
 
 
 def test_outside_coverage_and_unreadable_layer_are_not_empty_breakdowns(tmp_path, cat):
-    out = _check(cat, B(9_900, 9_900, 10_100, 10_100))
+    out = _check(cat, B(10_100, 9_900, 10_300, 10_100))  # wholly beyond the districts
     assert out.landuse["status"] == "outside_coverage" and "level1" not in out.landuse
+    # partly outside: the covered part is measured; the rest is its own 数据缺失 row
+    part = _check(cat, B(9_900, 9_900, 10_100, 10_100))
+    assert part.landuse["status"] == "ok"
+    assert part.layer("coverage").overlap_m2 == pytest.approx(30_000, rel=1e-6)
     broken = _catalog(tmp_path, landuse=None)  # declared, file absent
     r = _check(broken, B(-1500, -1500, 500, -1200))
     assert r.landuse["status"] == "data_missing"

@@ -28,7 +28,7 @@ import pandas as pd
 import shapely
 
 from zoning.errors import DataError, InputError, ResourceLimitError
-from zoning.footprints import lonlat_undeclared, normalise
+from zoning.footprints import edge_crs, lonlat_undeclared, normalise
 from zoning.io.vector import check_input_file, read_input_bytes, read_vector_layers
 from zoning.limits import LIMITS
 from zoning.project import ATTRIBUTES, parse_attributes, parse_bool
@@ -86,7 +86,8 @@ def _row_attrs(rec: dict, cols: dict) -> dict:
 def project_table(rows: list[dict]) -> gpd.GeoDataFrame:
     """Build a project table from row dicts (see module doc for the columns)."""
     base = {"row": None, "project_id": "", "name": "", "status": "ok", "error": "",
-            "warnings": None, "kind": None, "source": "", "lonlat_undeclared": False}
+            "warnings": None, "kind": None, "source": "", "lonlat_undeclared": False,
+            "edge_crs": "EPSG:4490"}
     recs = []
     for r in rows:
         d: dict[str, Any] = dict(base)
@@ -197,7 +198,8 @@ def read_footprint(path, crs=None, coord_sys=None, encoding=None, layer=None,
         g, src_crs, w = _footprint_from_file(path, crs, coord_sys, encoding, layer)
         geom, kind, w2 = normalise(g, src_crs, coord_sys)
         row.update(geometry=geom, kind=kind, warnings=w + w2,
-                   lonlat_undeclared=lonlat_undeclared(g, src_crs, coord_sys))
+                   lonlat_undeclared=lonlat_undeclared(g, src_crs, coord_sys),
+                   edge_crs=edge_crs(g, src_crs))
     except DataError as e:
         if e.path is None:
             e = type(e)(e.message, path=path, row=e.row, feature=e.feature)
@@ -259,7 +261,8 @@ def _read_txt_list(path: Path) -> gpd.GeoDataFrame:
             if p.geometry is None:
                 raise DataError(p.error)
             geom, kind, w = normalise(p.geometry, f"EPSG:{doc.epsg}", None)
-            row.update(geometry=geom, kind=kind, warnings=doc.warnings + p.warnings + w)
+            row.update(geometry=geom, kind=kind, warnings=doc.warnings + p.warnings + w,
+                       edge_crs=f"EPSG:{doc.epsg}")
         rows.append(row)
     return project_table(rows)
 
@@ -277,7 +280,8 @@ def _vector_rows(gdf: gpd.GeoDataFrame, path: Path, layer, crs, coord_sys, start
             cs = _clean(rec.get(cols["coord_sys"])) if "coord_sys" in cols else coord_sys
             geom, kind, w = normalise(g, src_crs, cs)
             row.update(geometry=geom, kind=kind, warnings=w,
-                       lonlat_undeclared=lonlat_undeclared(g, src_crs, cs))
+                       lonlat_undeclared=lonlat_undeclared(g, src_crs, cs),
+                       edge_crs=edge_crs(g, src_crs))
         yield row
 
 
@@ -445,6 +449,7 @@ def _read_table(path: Path, crs, coord_sys, encoding, sheet,
                                         allow_outside)
             geom, kind, w = normalise(g, src, cs)
             row.update(geometry=geom, kind=kind, warnings=header_warnings + w0 + w,
-                       lonlat_undeclared=lonlat_undeclared(g, src, cs))
+                       lonlat_undeclared=lonlat_undeclared(g, src, cs),
+                       edge_crs=edge_crs(g, src))
         rows.append(row)
     return project_table(rows)
