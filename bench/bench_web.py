@@ -52,14 +52,20 @@ def prepare(work: Path) -> Path:
                        env=dict(os.environ, PYTHONPATH=str(ROOT)))
         print(f"generated the scale-24 layers in {time.perf_counter() - t:.0f} s", flush=True)
     doc = yaml.safe_load((ROOT / "layers" / "guiyang.yaml").read_text("utf-8"))
+    here = ROOT / "layers"
     for entry in doc["layers"].values():
         p = str(entry.get("path", ""))
         if p.endswith("guiyang/layers.gpkg"):
             entry["path"] = str(gpkg)
         elif p.endswith("landcover.tif"):
             entry["path"] = str(gpkg.with_name("landcover.tif"))
-        elif p.startswith("../"):
-            entry["path"] = str((ROOT / "layers" / p).resolve())
+        elif p and not Path(p).is_absolute():
+            entry["path"] = str((here / p).resolve())
+        if entry.get("rules") and not Path(entry["rules"]).is_absolute():
+            entry["rules"] = str((here / entry["rules"]).resolve())
+    for key in ("rules", "access_rules"):
+        if isinstance(doc.get(key), str) and not Path(doc[key]).is_absolute():
+            doc[key] = str((here / doc[key]).resolve())
     cat = work / "catalog.yaml"
     cat.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     return cat
@@ -100,7 +106,10 @@ def start_server(catalog: Path, port: int, tmp: Path, ttl: float,
                  threads: int = 2) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(ROOT), TMPDIR=str(tmp), TEMP=str(tmp), TMP=str(tmp))
     log = open(tmp.parent / "server.log", "wb")  # noqa: SIM115 - lives as long as the server
-    return subprocess.Popen([sys.executable, "-m", "zoning", "serve", "--host", "127.0.0.1",
+    # the 1.2 M-patch layer is over the reader's default feature limit (meant for uploads)
+    launcher = ("import sys; from zoning.limits import LIMITS; LIMITS.max_features = 5_000_000; "
+                "from zoning.cli import main; sys.argv[0] = 'zoning'; main()")
+    return subprocess.Popen([sys.executable, "-c", launcher, "serve", "--host", "127.0.0.1",
                              "--port", str(port), "--catalog", str(catalog),
                              "--job-ttl", str(ttl), "--max-upload-mb", "2",
                              "--threads", str(threads)], cwd=ROOT, env=env,
@@ -214,8 +223,10 @@ def inprocess_baseline(catalog: Path, geoms: list[dict], n: int = 300) -> dict:
     from shapely.geometry import shape
 
     from zoning.catalog import load_catalog
+    from zoning.limits import LIMITS
     from zoning.screen import check, load_index
 
+    LIMITS.max_features = 5_000_000  # as the server (see start_server)
     cat = load_catalog(catalog)
     load_index(cat)
     ts = []
@@ -334,6 +345,8 @@ def main() -> None:
     out: dict = {}
     try:
         out["startup_s"] = round(wait_up(base, proc), 1)
+        layers = httpx.get(base + "/api/layers").json()[0]
+        out["catalog_problems"] = layers.get("missing")
         out.update(inprocess_baseline(catalog, geoms))
         for g in geoms[:50]:  # warm-up
             httpx.post(base + "/api/check", json={"geometry": g}, timeout=60)

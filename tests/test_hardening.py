@@ -851,3 +851,45 @@ def test_negative_energy_and_infinite_tolerance_are_messages(mini, tmp_path):
     r = CliRunner().invoke(main, ["check", str(fp), "--catalog", str(mini), "--tolerance",
                                   "inf"])
     assert r.exit_code == 2 and "--tolerance" in r.output and "finite" in r.output
+
+
+def test_deeply_nested_wkt_is_refused_before_geos_parses_it(tmp_path):
+    """Found by the hostile sweep: GEOMETRYCOLLECTION nested 100,000 deep crashed GEOS
+    (SIGSEGV) and took the whole batch with it."""
+    deep = "GEOMETRYCOLLECTION (" * 100_000 + "POINT (106.6 26.5)" + ")" * 100_000
+    t = read_projects(_list(tmp_path, [{"id": "deep", "wkt": deep},
+                                       {"id": "ok", "wkt": "POINT (106.6 26.5)"}]))
+    assert list(t.status) == ["error", "ok"] and "nested" in t.error[0]
+
+
+@pytest.mark.parametrize("col,value", [("有限人为活动类别", "11"), ("有限人为活动类别", "abc"),
+                                       ("重大项目类别", "{{7*7}}"), ("项目类型", "factory")])
+def test_made_up_categories_are_errors(tmp_path, col, value):
+    """A category outside the national vocabulary must not pass for a legal one."""
+    t = read_projects(_list(tmp_path, [{"id": "a", "wkt": "POINT (106.6 26.5)", col: value},
+                                       {"id": "b", "wkt": "POINT (106.6 26.5)", col: ""}]))
+    assert list(t.status) == ["error", "ok"] and "unknown" in t.error[0]
+
+
+def test_a_folder_is_not_a_list_or_a_footprint(tmp_path):
+    """Found by the hostile sweep: a folder given as the list was read (GDAL opens folders)."""
+    _list(tmp_path, [{"id": "a", "wkt": "POINT (106.6 26.5)"}])
+    with pytest.raises(InputError, match="is a folder"):
+        read_projects(tmp_path)
+    with pytest.raises(InputError, match="is a folder"):
+        read_footprint(tmp_path)
+
+
+def test_blank_workbook_rows_are_no_projects(tmp_path):
+    """Found by the hostile sweep: a blank (merged) row of a workbook became an extra row."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["项目编号", "wkt"])
+    ws.append(["a", "POINT (106.6 26.5)"])
+    ws.merge_cells("A3:B3")
+    ws.append(["b", "POINT (106.6 26.5)"])
+    wb.save(tmp_path / "l.xlsx")
+    t = read_projects(tmp_path / "l.xlsx")
+    assert list(t.project_id) == ["a", "b"] and list(t.row) == [1, 3]

@@ -133,3 +133,44 @@ def test_class_tables():
     assert level1_of("1108") == "00" and level1_of("0103") == "01"  # 三调 湿地
     assert group_of("1006") == "农用地" and group_of("1201") == "建设用地"
     assert group_of("0404") == "未利用地" and group_of("9999") is None
+
+
+def test_deduction_goes_to_field_ridges_and_adjustable_codes_keep_their_class(tmp_path):
+    """三调 KCXS: a 耕地 parcel with 扣除系数 0.1 gives 10 % to 1203 田坎; 0201K is 果园."""
+    lu = gpd.GeoDataFrame(
+        {"BSM": [1, 2], "DLBM": ["0103", "0201K"], "DLMC": ["旱地", "果园"], "KCXS": [0.1, 0]},
+        geometry=[B(-10_000, -10_000, 0, 10_000), B(0, -10_000, 10_000, 10_000)], crs=CRS)
+    p = write_catalog(tmp_path)
+    doc = yaml.safe_load(p.read_text("utf-8"))
+    lu.to_file(tmp_path / "dltb.gpkg", layer="DLTB", driver="GPKG")
+    doc["layers"]["dltb"] = dict(kind="landuse", path="dltb.gpkg", layer="DLTB", crs=CRS,
+                                 id_field="BSM",
+                                 fields={"code": "DLBM", "name": "DLMC", "deduction": "KCXS"})
+    p.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    r = _check(load_catalog(p), B(-500, 5000, 500, 5200), landuse_declared="0201 10")
+    lu_ = r.landuse
+    assert _by_code(lu_["level2"]) == pytest.approx({"0103": 90_000, "1203": 10_000,
+                                                     "0201K": 100_000}, rel=1e-5)
+    assert {e["code"]: e["name"] for e in lu_["level2"]}["0201K"] == "果园（可调整）"
+    assert _by_code(lu_["level1"]) == pytest.approx({"01": 90_000, "12": 10_000,
+                                                     "02": 100_000}, rel=1e-5)
+    assert lu_["total"]["m2"] == pytest.approx(r.area_m2, rel=1e-4)
+    assert not lu_["declared"][0]["flag"]  # 0201 declared matches 0201K measured
+
+
+def test_breakdowns_of_a_footprint_in_two_regions_add_up(cat):
+    from zoning.engine.landuse import merge_breakdowns
+
+    west = _check(cat, B(-1500, -1500, 0, -1200)).landuse  # 0103 + 0702
+    east = _check(cat, B(0, -1500, 500, -1200)).landuse  # 0301
+    both = merge_breakdowns([west, None, east], {"03": 150_000.0})
+    assert _by_code(both["level2"]) == pytest.approx(
+        {"0103": 300_000, "0702": 150_000, "0301": 150_000}, rel=1e-5)
+    assert both["footprint"]["m2"] == pytest.approx(600_000, rel=1e-5)
+    assert both["total"]["m2"] == pytest.approx(both["footprint"]["m2"], rel=1e-4)
+    assert sum(e["share"] for e in both["level1"]) == pytest.approx(1, rel=1e-4)
+    assert [d["flag"] for d in both["declared"]] == [False]
+    assert merge_breakdowns([{"status": "outside_coverage"}, None])["status"] == \
+        "outside_coverage"
+    half = merge_breakdowns([west, {"status": "data_missing"}])
+    assert half["status"] == "ok" and "data_missing" in half["flags"][0]

@@ -342,8 +342,9 @@ def test_meta_routes(client):
     assert codes[:2] == ["C26", "C2614"]
     assert [d["code"] for d in client.get("/api/industries", params={"q": "c26"}).json()][0] \
         == "C26"
-    kinds = {lay["kind"] for lay in client.get("/api/layers").json()[0]["layers"]}
-    assert {"eco_redline", "farmland", "control_unit"} <= kinds
+    cat = client.get("/api/layers").json()[0]
+    kinds = {lay["kind"] for lay in cat["layers"]}
+    assert {"eco_redline", "farmland", "control_unit"} <= kinds and cat["problems"] == []
 
 
 def test_job_folders_expire(tmp_path):
@@ -456,7 +457,7 @@ def test_serve_command_end_to_end_and_cleans_up(tmp_path):
         r = httpx.post(base + "/api/check", files={"file": (TXT.name, TXT.read_bytes())},
                        timeout=60)
         assert r.status_code == 200 and r.json()["state"] == "prohibited"
-        assert "app;dur=" in r.headers["server-timing"]
+        assert "work;dur=" in r.headers["server-timing"] and "app;dur=" in r.headers["server-timing"]
         roots = list(tmp_path.glob("zoning-web-*"))
         assert len(roots) == 1 and any(roots[0].iterdir())
     finally:
@@ -464,3 +465,25 @@ def test_serve_command_end_to_end_and_cleans_up(tmp_path):
         out = proc.communicate(timeout=60)[0].decode("utf-8", "replace")
     assert proc.returncode == 0, out
     assert not list(tmp_path.iterdir()), out  # no temp files left
+
+
+def test_an_unreadable_layer_is_reported_and_fails_closed(tmp_path):
+    import yaml
+
+    from tests.minicat import B, write_catalog
+
+    manifest = write_catalog(tmp_path)
+    doc = yaml.safe_load(manifest.read_text("utf-8"))
+    farm = next(k for k, v in doc["layers"].items() if v["kind"] == "farmland")
+    doc["layers"][farm]["path"] = "missing.gpkg"
+    manifest.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    cfg = WebConfig(catalogs=[str(manifest)], job_root=str(tmp_path / "jobs"))
+    with TestClient(create_app(cfg), raise_server_exceptions=False) as c:
+        cat = c.get("/api/layers").json()[0]
+        assert cat["region"] == "mini" and any("missing.gpkg" in p for p in cat["problems"])
+        r = c.post("/api/check", json={"geometry": shapely.geometry.mapping(B(10, 10, 60, 60)),
+                                       "crs": "EPSG:4524"})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert {lr["kind"]: lr["state"] for lr in body["layers"]}["farmland"] == "data_missing"
+        assert body["state"] in ("data_missing", "prohibited")  # never 不涉及

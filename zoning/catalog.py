@@ -50,7 +50,8 @@ KINDS: dict[str, Kind] = {k.key: k for k in (
     # rule file (``rules:``), its fields are whatever the rules read
     Kind("constraint", "管控图层", "polygon", (), ()),
     # 国土调查 (三调 / 年度变更调查) 地类图斑: the occupied area by GB/T 21010 地类
-    Kind("landuse", "国土调查地类", "polygon", ("code",), ("name", "county", "area_m2")),
+    Kind("landuse", "国土调查地类", "polygon", ("code",),
+         ("name", "county", "area_m2", "deduction")),
 )}
 
 #: kinds whose ``fields`` may map any canonical name (the rules decide which they read)

@@ -8,6 +8,7 @@ nothing.  A project that could not be read keeps its row with
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -114,9 +115,36 @@ def parse_attributes(raw: Mapping[str, Any]) -> dict[str, Any]:
         elif a == "landuse_declared":
             v = parse_declared(raw.get(a))
         elif v is not None:
-            v = str(v)
+            v = parse_choice(a, str(v))
         out[a] = v
     return out
+
+
+_ZH = {"activity": "有限人为活动类别", "major_project": "重大项目类别", "project_type": "项目类型"}
+
+
+def parse_choice(attr: str, v: str) -> str:
+    """A categorical attribute checked against the national vocabulary of the bundled rules
+    (``activity`` 1–10 of 自然资发〔2022〕142号, ``major_project``, ``project_type``);
+    other attributes pass as text.  An unknown value is an :class:`InputError`: a
+    made-up category must never pass for a legal one."""
+    if attr not in _ZH:
+        return v
+    if attr == "activity":
+        v = v.removeprefix("第").removesuffix("类")
+    known = _vocabulary(attr)
+    if known and v not in known:
+        shown = v if len(v) <= 30 else v[:30] + "…"
+        raise InputError(f"unknown {attr} {shown!r} ({_ZH[attr]}); known: "
+                         f"{', '.join(sorted(known, key=lambda k: (len(k), k)))}")
+    return v
+
+
+@functools.cache
+def _vocabulary(attr: str) -> frozenset[str]:
+    from zoning.rules.three_lines import load_rules
+
+    return frozenset(str(k) for k in load_rules().vocabularies.get(attr, {}))
 
 
 @dataclass

@@ -213,11 +213,15 @@ def _landuse(spec, dw, names, base: RegionLayers, work, cell_km2: float) -> gpd.
         serial[c] = serial.get(c, 0) + 1
         tbbh.append(f"{serial[c]:06d}")
     area = shapely.area(parts)
+    # 扣除系数 of 耕地 parcels (the share of 田坎 on terraced fields), as 三调 KCXS
+    kcxs = np.where(np.isin(codes.astype(str), ["0101", "0102", "0103"]),
+                    np.round(rng.uniform(0.02, 0.15, len(parts)), 2), 0.0)
     return _frame([dict(YSDM=YSDM_EXTRA["DLTB"], TBBH=t, DLBM=d, DLMC=LEVEL2[d],
                         QSXZ="20" if d[:2] in ("05", "06", "07", "08", "10") else "30",
                         ZLDWDM=f"{c}000000", ZLDWMC=names[c], XZQDM=c, TBMJ=round(a, 2),
+                        KCXS=float(k), TBDLMJ=round(a * (1 - k), 2),
                         SJNF=np.int32(2022), geometry=g)
-                   for t, d, c, a, g in zip(tbbh, codes, owner, area, parts)], work)
+                   for t, d, c, a, k, g in zip(tbbh, codes, owner, area, kcxs, parts)], work)
 
 
 def generate_extra(spec: RegionSpec, districts: gpd.GeoDataFrame, base: RegionLayers,

@@ -39,7 +39,7 @@ _ATTR_FIELDS = {
     "protected_area": ("name", "zone", "pa_type", "level"),
     "control_unit": ("name", "unit_class", "county"),
     "shoreline": ("river", "basin", "order", "bank"),
-    "landuse": ("code", "name"),
+    "landuse": ("code", "name", "deduction"),
 }
 
 

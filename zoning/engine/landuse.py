@@ -19,16 +19,39 @@ from zoning.engine.index import RegionIndex
 from zoning.options import CheckOptions
 from zoning.project import Project
 from zoning.results import CheckResult, LayerResult, area_units
-from zoning.rules.landuse import GROUPS, LEVEL1, LEVEL2, group_of, level1_of, name_of
+from zoning.rules.landuse import (
+    GROUPS,
+    LEVEL1,
+    LEVEL2,
+    base_code,
+    group_of,
+    level1_of,
+    name_of,
+)
 
-__all__ = ["landuse_breakdowns", "TOLERANCE"]
+__all__ = ["landuse_breakdowns", "merge_breakdowns", "TOLERANCE"]
 
 #: relative difference between declared and measured 地类 areas that is flagged
 TOLERANCE = 0.01
 
 
+def _deduction(v) -> float:
+    """扣除系数 (KCXS) as a fraction: 0.08, or 8 (per cent); 0 when empty or invalid."""
+    try:
+        r = float(v)
+    except (TypeError, ValueError):
+        return 0.0
+    if not r == r or r < 0:  # NaN or negative
+        return 0.0
+    return r / 100.0 if 1.0 < r <= 100.0 else min(r, 1.0)
+
+
 def _measure_pairs(index: RegionIndex, geo, fps, opts: CheckOptions):
-    """Per footprint: {二级类 code: [area, length, name]} and the layers read."""
+    """Per footprint: {二级类 code: [area, length, name]} and the layers read.
+
+    A parcel with a 扣除系数 (``deduction``, 三调 KCXS: the share of 田坎 in a 耕地
+    图斑) gives that share of its area to 1203 田坎, as the survey's 图斑地类面积 does.
+    """
     acc: list[dict] = [defaultdict(lambda: [0.0, 0.0, ""]) for _ in range(len(fps))]
     layers = []
     for li in index.chunk_layers("landuse", geo, opts):
@@ -37,16 +60,21 @@ def _measure_pairs(index: RegionIndex, geo, fps, opts: CheckOptions):
         if not len(ii):
             continue
         inter = shapely.intersection(fps[ii], li.pieces[jj])
-        area, length = measure(inter, index.work_crs, opts.area_method)
-        points = shapely.get_type_id(fps[ii]) == 0
+        area, length = measure(inter, index.work_crs, opts.area_method, opts.central_meridian)
         codes = li.attr_arrays["code"][li.parent[jj]]
         names = li.attr_arrays.get("name")
+        deduct = li.attr_arrays.get("deduction")
         for t, (k, f) in enumerate(zip(ii, li.parent[jj])):
+            r = _deduction(deduct[f]) if deduct is not None else 0.0
             cell = acc[int(k)][str(codes[t]).strip()]
-            cell[0] += float(area[t])
-            cell[1] += float(length[t]) + (1.0 if points[t] else 0.0)  # a point: its class
+            cell[0] += float(area[t]) * (1.0 - r)
+            cell[1] += float(length[t]) * (1.0 - r)
             if names is not None and not cell[2] and names[f] is not None:
                 cell[2] = str(names[f])
+            if r > 0:
+                ridge = acc[int(k)]["1203"]
+                ridge[0] += float(area[t]) * r
+                ridge[1] += float(length[t]) * r
     return acc, layers
 
 
@@ -67,7 +95,7 @@ def _summaries(cells: dict, fp_area: float) -> dict:
     names: dict[str, str] = {}
     for code, (a, length, name) in cells.items():
         lvl2[code] = [a, length]
-        names[code] = LEVEL2.get(code) or name
+        names[code] = name_of(code) or name
         for table, key in ((lvl1, level1_of(code)), (grp, group_of(code) or "未知")):
             table[key][0] += a
             table[key][1] += length
@@ -79,8 +107,21 @@ def _summaries(cells: dict, fp_area: float) -> dict:
             "level2": level2,
             "groups": [dict(e, name=e["code"]) for e in _entries(dict(grp), fp_area)
                        if e["code"] in GROUPS or e["area"]["m2"] > 0],
-            "_m2": {**{c: v[0] for c, v in lvl2.items()}, **{c: v[0] for c, v in lvl1.items()},
-                    **{c: v[0] for c, v in grp.items()}}}
+            "_m2": _areas_by_key(lvl2, lvl1, grp)}
+
+
+def _areas_by_key(lvl2: dict, lvl1: dict, grp: dict) -> dict[str, float]:
+    """m² by every key a declaration may use: 二级类 (``0201K`` also under ``0201``),
+    一级类 and 三大类."""
+    out: dict[str, float] = defaultdict(float)
+    for code, (a, _) in lvl2.items():
+        out[code] += a
+        if base_code(code) != code:
+            out[base_code(code)] += a
+    for table in (lvl1, grp):
+        for key, (a, _) in table.items():
+            out[key] += a
+    return dict(out)
 
 
 def _covered_by(decl: dict, level1: str) -> bool:
@@ -124,24 +165,61 @@ def _farmland_m2(layers: list[LayerResult]) -> float | None:
 
 def _breakdown(cells: dict, fp_area: float, project: Project, layers: list[LayerResult],
                meta: dict) -> dict:
+    return _breakdown_from(cells, fp_area, _farmland_m2(layers),
+                           project.attrs.get("landuse_declared"), meta)
+
+
+def _breakdown_from(cells: dict, fp_area: float, farm_m2: float | None, declared,
+                    meta: dict) -> dict:
     s = _summaries(cells, fp_area)
     m2 = s.pop("_m2")
     total = float(sum(v[0] for v in cells.values()))
     out = dict(meta, status="ok", footprint=area_units(fp_area), total=area_units(total),
                coverage=round(total / fp_area, 6) if fp_area > 0 else None, **s)
-    farm = _farmland_m2(layers)
     out["cultivated"] = area_units(m2.get("01", 0.0))
-    out["permanent_farmland"] = None if farm is None else area_units(farm)
+    out["permanent_farmland"] = None if farm_m2 is None else area_units(farm_m2)
     flags = []
     if fp_area > 0 and total < fp_area * (1 - 1e-4):
         flags.append(f"三调图层只覆盖项目范围的 {total / fp_area:.4%}：缺少的部分没有地类")
-    decl = project.attrs.get("landuse_declared")
     out["declared"] = None
-    if decl:
+    if declared:
         lvl1 = {e["code"]: e["area"]["m2"] for e in s["level1"]}
-        out["declared"], more = compare_declared(decl, m2, lvl1, fp_area)
+        out["declared"], more = compare_declared(declared, m2, lvl1, fp_area)
         flags += more
     out["flags"] = flags
+    return out
+
+
+def merge_breakdowns(parts: list[dict | None], declared: dict | None = None) -> dict | None:
+    """One breakdown of a footprint checked in several regions: the classes of every
+    region's part added up, declared areas compared with the sum.
+
+    A region whose 地类 layer could not be read is named in the flags (its part has
+    no classes); with no measured part at all, the first part's status stands.
+    """
+    live = [p for p in parts if p]
+    ok = [p for p in live if p.get("status") == "ok"]
+    if not ok:
+        return live[0] if live else None
+    cells: dict[str, list] = defaultdict(lambda: [0.0, 0.0, ""])
+    for p in ok:
+        for e in p["level2"]:
+            c = cells[e["code"]]
+            c[0] += e["area"]["m2"]
+            c[1] += e["length_m"]
+            c[2] = c[2] or e["name"]
+    farms = [p["permanent_farmland"] for p in ok]
+    farm = None if any(f is None for f in farms) else sum(f["m2"] for f in farms)
+    meta = {k: ok[0][k] for k in ("kind_zh", "area_method", "tolerance") if k in ok[0]}
+    meta["layer"] = ", ".join(dict.fromkeys(p["layer"] for p in ok))
+    meta["data_version"] = "; ".join(dict.fromkeys(p["data_version"] for p in ok
+                                                   if p.get("data_version")))
+    out = _breakdown_from(dict(cells), float(sum(p["footprint"]["m2"] for p in ok)), farm,
+                          declared, meta)
+    missing = [p for p in live if p.get("status") != "ok"]
+    if missing:
+        out["flags"].insert(0, f"{len(missing)} 个区域的地类未统计（"
+                            + "、".join(p.get("status", "") for p in missing) + "）")
     return out
 
 

@@ -21,6 +21,7 @@ A catalog layer entry::
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from pathlib import Path
@@ -290,15 +291,29 @@ def read_table(spec) -> gpd.GeoDataFrame:
     pg = spec.postgis
     conn = connect(pg["dsn"])
     try:
-        cur = conn.cursor()
-        geom = pg.get("geometry", "geom")
-        cols = [c for c in _columns(cur, pg["table"]) if c not in (geom, "fid")]
-        srid = _srid(cur, pg["table"], geom)
-        sel = ", ".join([_qc(c) for c in cols] + [f"ST_AsBinary({_qc(geom)})"])
-        cur.execute(f"SELECT {sel} FROM {_qi(pg['table'])} ORDER BY fid")
-        return _frame(cur.fetchall(), cols, srid)
+        with _db_errors(pg["table"]):
+            cur = conn.cursor()
+            geom = pg.get("geometry", "geom")
+            cols = [c for c in _columns(cur, pg["table"]) if c not in (geom, "fid")]
+            srid = _srid(cur, pg["table"], geom)
+            sel = ", ".join([_qc(c) for c in cols] + [f"ST_AsBinary({_qc(geom)})"])
+            cur.execute(f"SELECT {sel} FROM {_qi(pg['table'])} ORDER BY fid")
+            return _frame(cur.fetchall(), cols, srid)
     finally:
         conn.close()
+
+
+@contextlib.contextmanager
+def _db_errors(table: str):
+    """A database error about a layer table, as a clear :class:`DataError` (no traceback)."""
+    import psycopg
+
+    try:
+        yield
+    except psycopg.Error as e:
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        raise DataError(f"PostGIS table cannot be read as a layer: {first}",
+                        layer=table) from None
 
 
 def _split(table):
@@ -320,11 +335,16 @@ class PostgisSource:
         self.table = pg["table"]
         self.geom = pg.get("geometry", "geom")
         self.conn = connect(pg["dsn"])
-        cur = self.conn.cursor()
-        self.cols = [c for c in _columns(cur, self.table) if c not in (self.geom,)]
-        self.srid = int(_srid(cur, self.table, self.geom))
-        cur.execute("SELECT to_regclass(%s)", (self.table + "__sub",))
-        self.sub = cur.fetchone()[0] is not None
+        try:
+            with _db_errors(self.table):
+                cur = self.conn.cursor()
+                self.cols = [c for c in _columns(cur, self.table) if c not in (self.geom,)]
+                self.srid = int(_srid(cur, self.table, self.geom))
+                cur.execute("SELECT to_regclass(%s)", (self.table + "__sub",))
+                self.sub = cur.fetchone()[0] is not None
+        except DataError:
+            self.conn.close()
+            raise
         self.geographic = CRS.from_epsg(self.srid).is_geographic
         self.queries = 0
 
@@ -350,6 +370,19 @@ class PostgisSource:
         return metres / (111_320.0 * max(np.cos(np.radians(min(abs(lat) + 1, 89))), 0.05))
 
     def fetch(self, footprints_geo, search_m: float) -> gpd.GeoDataFrame:
+        """See :meth:`_fetch`; a database failure is a :class:`DatabaseError` (the run stops
+        with the message: it is no footprint's fault)."""
+        import psycopg
+
+        from zoning.errors import DatabaseError
+
+        try:
+            return self._fetch(footprints_geo, search_m)
+        except psycopg.Error as e:
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+            raise DatabaseError(f"PostGIS layer {self.table}: {first}") from None
+
+    def _fetch(self, footprints_geo, search_m: float) -> gpd.GeoDataFrame:
         """Features within ``search_m`` of any footprint (0: intersecting or touching), plus
         the nearest three (KNN) of each footprint with none that near, in the table's CRS,
         as a normalised frame (see :func:`zoning.io.layers.normalise_layer`).
@@ -392,18 +425,19 @@ def check_layer_table(spec) -> dict:
     pg = spec.postgis
     conn = connect(pg["dsn"])
     try:
-        cur = conn.cursor()
-        geom = pg.get("geometry", "geom")
-        cols = _columns(cur, pg["table"])
-        srid = _srid(cur, pg["table"], geom)
-        cur.execute(f"SELECT count(*), count(*) FILTER (WHERE NOT ST_IsValid({_qc(geom)})), "
-                    f"count(*) FILTER (WHERE ST_IsEmpty({_qc(geom)})) FROM {_qi(pg['table'])}")
-        n, invalid, empty = cur.fetchone()
-        cur.execute("SELECT count(*) FROM pg_indexes WHERE schemaname=%s AND tablename=%s AND "
-                    "indexdef ILIKE '%%gist%%'", _split(pg["table"]))
-        gist = cur.fetchone()[0] > 0
-        return {"columns": cols, "srid": srid, "features": n, "invalid": invalid,
-                "empty": empty, "gist": gist}
+        with _db_errors(pg["table"]):
+            cur = conn.cursor()
+            geom = pg.get("geometry", "geom")
+            cols = _columns(cur, pg["table"])
+            srid = _srid(cur, pg["table"], geom)
+            cur.execute(f"SELECT count(*), count(*) FILTER (WHERE NOT ST_IsValid({_qc(geom)})), "
+                        f"count(*) FILTER (WHERE ST_IsEmpty({_qc(geom)})) FROM {_qi(pg['table'])}")
+            n, invalid, empty = cur.fetchone()
+            cur.execute("SELECT count(*) FROM pg_indexes WHERE schemaname=%s AND tablename=%s AND "
+                        "indexdef ILIKE '%%gist%%'", _split(pg["table"]))
+            gist = cur.fetchone()[0] > 0
+            return {"columns": cols, "srid": srid, "features": n, "invalid": invalid,
+                    "empty": empty, "gist": gist}
     finally:
         conn.close()
 

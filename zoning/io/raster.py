@@ -13,6 +13,9 @@ def open_raster(path) -> Any:
     """An open rasterio dataset; a clear :class:`DataError` when it cannot be opened."""
     import rasterio
 
+    from zoning.io.vector import check_input_file
+
+    check_input_file(path)  # a FIFO or device would block the read
     try:
         return rasterio.open(path)
     except rasterio.errors.RasterioIOError as e:

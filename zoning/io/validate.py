@@ -109,6 +109,14 @@ def _check_extent(rep: LayerReport, crs: CRS | None, bounds) -> None:
 def _validate_raster(rep: LayerReport, spec: LayerSpec) -> None:
     import rasterio
 
+    from zoning.errors import ZoningError
+    from zoning.io.vector import check_input_file
+
+    try:
+        check_input_file(spec.path)
+    except ZoningError as e:
+        rep.error(getattr(e, "message", str(e)))
+        return
     try:
         src = rasterio.open(spec.path)
     except rasterio.errors.RasterioIOError as e:
@@ -208,7 +216,26 @@ def _check_fields(rep: LayerReport, spec: LayerSpec, names: set) -> None:
                       f"{sorted(names)}")
 
 
+def _guard(rep: LayerReport, spec: LayerSpec, path: Path) -> bool:
+    """The checks every read makes first: no FIFOs or devices, archive and DBF limits,
+    a simple where clause, time-limited GeoPackage views (see :mod:`zoning.io.vector`)."""
+    from zoning.errors import ZoningError
+    from zoning.io.vector import _check_gpkg_sql, _gdal_source, check_where
+
+    try:
+        _gdal_source(path)
+        check_where(spec.where)
+        if path.suffix.lower() == ".gpkg":
+            _check_gpkg_sql(path, [spec.layer], spec.where)
+    except ZoningError as e:
+        rep.error(getattr(e, "message", str(e)))
+        return False
+    return True
+
+
 def _validate_vector(rep: LayerReport, spec: LayerSpec, path: Path) -> None:
+    if not _guard(rep, spec, path):
+        return
     if not _check_encoding(rep, spec, path) or not _check_layer_name(rep, spec, path):
         return
     kw = {"encoding": rep.encoding} if path.suffix.lower() == ".shp" else {}

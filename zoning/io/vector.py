@@ -40,8 +40,8 @@ log = logging.getLogger(__name__)
 
 
 def check_input_file(path, max_bytes: int | None = None) -> os.stat_result:
-    """Stat an input before opening it: refuse FIFOs, devices and sockets, and files over
-    the size limit (:class:`ResourceLimitError`).  Folders (a FileGDB) pass."""
+    """Stat an input before opening it: refuse FIFOs, devices and sockets, folders (but a
+    FileGDB ``.gdb``), and files over the size limit (:class:`ResourceLimitError`)."""
     path = Path(path)
     try:
         st = os.stat(path)
@@ -50,6 +50,9 @@ def check_input_file(path, max_bytes: int | None = None) -> os.stat_result:
     except OSError as e:
         raise DataError(f"cannot open: {e.strerror}", path=path) from None
     if stat.S_ISDIR(st.st_mode):
+        if path.suffix.lower() != ".gdb":
+            raise InputError("is a folder, not a file (only a FileGDB .gdb folder is read)",
+                             path=path)
         return st
     if not stat.S_ISREG(st.st_mode):
         raise InputError("not a regular file (a FIFO, device or socket): refused", path=path)

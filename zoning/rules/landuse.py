@@ -17,7 +17,7 @@ import re
 from zoning.errors import InputError
 from zoning.results import M2_PER_HA, M2_PER_MU
 
-__all__ = ["LEVEL1", "LEVEL2", "GROUPS", "WETLAND_CODES", "level1_of", "group_of", "name_of",
+__all__ = ["LEVEL1", "LEVEL2", "GROUPS", "WETLAND_CODES", "base_code", "level1_of", "group_of", "name_of",
            "parse_declared", "resolve_key"]
 
 LEVEL1 = {
@@ -67,21 +67,35 @@ _ENTRY = re.compile(r"^\s*(?P<key>[^\s:=：0-9.][^:=：]*?|\d{2}|\d{4})\s*[:=：
                     r"(?P<num>[-+]?\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>[^\d\s]*)\s*$")
 
 
-def level1_of(code: str) -> str:
-    """The 三调 一级类 of a 二级类 code (湿地 codes → ``00``)."""
+def base_code(code: str) -> str:
+    """The GB/T 21010 二级类 of a 三调 code: ``0201K`` (可调整地类) → ``0201``."""
     code = str(code).strip()
+    return code[:4] if len(code) > 4 and code[:4].isdigit() else code
+
+
+def level1_of(code: str) -> str:
+    """The 三调 一级类 of a 二级类 code (湿地 codes → ``00``; ``0201K`` → ``02``)."""
+    code = base_code(code)
     if code in WETLAND_CODES:
         return "00"
     return code[:2]
 
 
 def name_of(code: str) -> str | None:
-    """The class name of a 一级 or 二级 code, or of a 三大类 name; None if unknown."""
+    """The class name of a 一级 or 二级 code, or of a 三大类 name; None if unknown.
+
+    >>> name_of("0103"), name_of("0201K"), name_of("01"), name_of("9999")
+    ('旱地', '果园（可调整）', '耕地', None)
+    """
+    if code != base_code(code) and base_code(code) in LEVEL2:
+        return f"{LEVEL2[base_code(code)]}（可调整）" if code.endswith("K") else \
+            LEVEL2[base_code(code)]
     return LEVEL2.get(code) or LEVEL1.get(code) or (code if code in GROUPS else None)
 
 
 def group_of(code: str) -> str | None:
     """农用地 / 建设用地 / 未利用地 of a 二级类 code (None for an unknown code)."""
+    code = base_code(code)
     if code not in LEVEL2:
         return None
     if code in _UNUSED:

@@ -72,8 +72,11 @@ def add_routes(app) -> None:
 
     @app.get("/api/layers", tags=["meta"])
     async def layers(request: Request):
-        """The catalogs (one per region) and their layers."""
-        return request.app.state.service.layers()
+        """The catalogs (one per region), their layers, and layers that could not be read
+        (screening reports those as data missing)."""
+        import asyncio
+
+        return await asyncio.to_thread(request.app.state.service.layers)
 
     @app.get("/api/options", tags=["meta"])
     async def options(request: Request):

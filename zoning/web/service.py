@@ -163,8 +163,9 @@ class Service:
                                "kind_zh": KINDS[spec.kind].zh if spec.kind in KINDS else "",
                                "title": spec.title, "version": spec.version,
                                "source": "postgis" if spec.postgis else "file"})
+            problems = self.cache.load(cat, CheckOptions()).problems if self.warm else []
             out.append({"region": cat.region_id, "name": cat.region_name, "layers": layers,
-                        "missing": cat.missing_kinds()})
+                        "missing": cat.missing_kinds(), "problems": list(problems)})
         return out
 
     # ------------------------------------------------------------------ sites

@@ -430,9 +430,23 @@
 
   /* ------------------------------------------------------------------ wiring */
 
+  function loadLayers() {
+    api("/api/layers").then(function (r) {
+      if (!r.ok) { return; }
+      var probs = [];
+      r.body.forEach(function (c) { (c.problems || []).forEach(function (p) { probs.push(c.name + "：" + p); }); });
+      if (probs.length) {
+        var box = $("data-warnings");
+        box.textContent = "注意：以下图层未能读取，涉及这些图层的结论为“数据缺失”——\n" + probs.join("\n");
+        box.classList.remove("hidden");
+      }
+    });
+  }
+
   function init() {
     initMap();
     loadOptions();
+    loadLayers();
     initSort();
     document.querySelectorAll(".tab").forEach(function (b) {
       b.addEventListener("click", function () {
