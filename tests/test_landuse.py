@@ -12,7 +12,6 @@ import yaml
 
 from zoning.catalog import load_catalog
 from zoning.errors import InputError
-from zoning.results import State
 from zoning.rules.landuse import group_of, level1_of, parse_declared
 from zoning.screen import check
 
@@ -94,13 +93,12 @@ def test_declared_areas_compared_and_differences_above_one_percent_flagged(cat):
 
 
 def test_outside_coverage_and_unreadable_layer_are_not_empty_breakdowns(tmp_path, cat):
-    # a quarter inside the catalog's coverage: the covered quarter is broken down (the rest
-    # of the footprint is reported as 数据缺失 with its area, never as "nothing taken")
-    out = _check(cat, B(9_900, 9_900, 10_100, 10_100))
-    assert out.area_m2 == pytest.approx(40_000, rel=1e-5)
-    assert out.landuse["status"] == "ok"
-    assert out.landuse["footprint"]["m2"] == pytest.approx(10_000, rel=1e-3)
-    assert out.state is State.DATA_MISSING
+    out = _check(cat, B(10_100, 9_900, 10_300, 10_100))  # wholly beyond the districts
+    assert out.landuse["status"] == "outside_coverage" and "level1" not in out.landuse
+    # partly outside: the covered part is measured; the rest is its own 数据缺失 row
+    part = _check(cat, B(9_900, 9_900, 10_100, 10_100))
+    assert part.landuse["status"] == "ok"
+    assert part.layer("coverage").overlap_m2 == pytest.approx(30_000, rel=1e-4)
     broken = _catalog(tmp_path, landuse=None)  # declared, file absent
     r = _check(broken, B(-1500, -1500, 500, -1200))
     assert r.landuse["status"] == "data_missing"

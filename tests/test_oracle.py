@@ -109,11 +109,10 @@ def _engine(family: str, fps: list):
     index = RegionIndex.build(cat, frames, RULES, CheckOptions())
     src = CRS if family == "gk" else "EPSG:4490"
     projects = []
-    for i, fp in enumerate(fps):
-        geo = fp if src == "EPSG:4490" else reproject(shapely.segmentize(fp, 50.0), src,
-                                                      "EPSG:4490")
+    for i, fp in enumerate(fps):  # vertices moved one by one; edges straight in the source
+        geo = reproject(fp, src, "EPSG:4490")
         projects.append(Project(row=i, project_id=str(i), geometry=geo, kind="polygon",
-                                attrs={}))
+                                attrs={}, edge_crs=src))
     results, _ = check_chunk(index, projects, CheckOptions())
     return {(i, lr.layer, h.feature_id): h.overlap_m2
             for i, r in enumerate(results) for lr in r.layers for h in lr.hits}

@@ -14,13 +14,12 @@ from pyproj import CRS
 from pyproj.exceptions import ProjError
 
 from zoning.crs import CHINA_BBOX, reproject
-from zoning.engine.geometry import reproject_dense
 from zoning.errors import CRSError, DataError, ResourceLimitError
 from zoning.gcj02 import bd09_to_wgs84, gcj02_to_wgs84
 from zoning.limits import LIMITS
 
 __all__ = ["normalise", "geometry_kind", "guess_crs", "validate_geometry", "check_measure",
-           "parse_coord_sys", "lonlat_undeclared", "widen",
+           "parse_coord_sys", "lonlat_undeclared", "edge_crs", "widen",
            "COORD_SYSTEMS"]
 
 GEO = CRS.from_epsg(4490)
@@ -227,6 +226,26 @@ def lonlat_undeclared(geom, crs, coord_sys) -> bool:
         return False
 
 
+def edge_crs(geom, crs=None) -> str:
+    """The CRS in which a footprint's edges are straight: the one its source declares or
+    the one its coordinates reveal (as :func:`normalise` reads them).
+
+    :func:`normalise` moves the vertices to EPSG:4490 one by one, so a footprint's
+    vertices stay the surveyed ones (界址点); the engine cuts its edges in this CRS
+    before any reprojection, so a long edge stays where the source puts it.
+    """
+    try:
+        c = guess_crs(geom)[0] if crs is None else CRS.from_user_input(crs)
+    except Exception:
+        return "EPSG:4490"
+    if c.is_bound:  # 西安80/北京54 with +towgs84: its projection is what makes edges straight
+        c = c.source_crs
+    if c is None or c.is_geographic:
+        return "EPSG:4490"
+    epsg = c.to_epsg()
+    return f"EPSG:{epsg}" if epsg else c.to_wkt()
+
+
 def normalise(geom, crs=None, coord_sys: str | None = None, where: str = ""):
     """Return ``(geom_in_EPSG4490, kind, warnings)`` for one footprint.
 
@@ -285,7 +304,7 @@ def _to_geo(geom, crs: CRS, coord_sys: str | None, warnings: list[str]):
             geom = _swap(geom)
             warnings.append("coordinates were (lat, lon): swapped to (lon, lat)")
         if not crs.equals(GEO, ignore_axis_order=True):
-            geom = reproject_dense(geom, crs, _target(crs))
+            geom = reproject(geom, crs, _target(crs))
         return geom
     if coord_sys in ("gcj02", "bd09"):
         raise DataError(f"{coord_sys} applies to longitude/latitude, not to projected "
@@ -297,8 +316,9 @@ def _to_geo(geom, crs: CRS, coord_sys: str | None, warnings: list[str]):
     if (prefixed and y0 >= 1e7 and x1 < 1e7) or (plain and x0 >= 1e6 and y1 < 1e6):
         geom = _swap(geom)
         warnings.append("columns were (northing, easting): swapped")
-    # edges straight in the source CRS stay where they are (cut into 50 m pieces first)
-    return reproject_dense(geom, crs, _target(crs))
+    # vertices one by one (the surveyed 界址点 stay); the engine cuts the edges in
+    # the source CRS (edge_crs) before any reprojection
+    return reproject(geom, crs, _target(crs))
 
 
 def _target(crs: CRS):

@@ -166,6 +166,9 @@ class Project:
     source: str = ""
     #: lon/lat given without a coordinate type: might be GCJ-02 (checked both ways)
     lonlat_undeclared: bool = False
+    #: the CRS in which the footprint's edges are straight (its source's); the vertices
+    #: were moved to EPSG:4490 one by one, the engine cuts the edges in this CRS first
+    edge_crs: str = "EPSG:4490"
 
     @property
     def ok(self) -> bool:
@@ -201,4 +204,5 @@ class Project:
                    name=str(clean(rec.get("name")) or ""), geometry=geom, kind=str(kind or ""),
                    attrs=attrs, warnings=list(rec.get("warnings") or []), status=status,
                    error=error, source=str(rec.get("source") or ""),
-                   lonlat_undeclared=bool(rec.get("lonlat_undeclared") or False))
+                   lonlat_undeclared=bool(rec.get("lonlat_undeclared") or False),
+                   edge_crs=str(clean(rec.get("edge_crs")) or "EPSG:4490"))

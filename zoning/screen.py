@@ -29,7 +29,7 @@ from zoning.engine.geometry import GEO, measure, reproject_dense
 from zoning.engine.index import EXTRA_KINDS, RegionIndex
 from zoning.engine.overlay import COVERAGE_KIND, GAP_M, GAP_M2, check_chunk, coverage_row, overall
 from zoning.errors import DatabaseError, DataError, InputError, ZoningError
-from zoning.footprints import lonlat_undeclared, normalise
+from zoning.footprints import edge_crs, lonlat_undeclared, normalise
 from zoning.gcj02 import gcj02_to_wgs84
 from zoning.options import CheckOptions
 from zoning.project import ATTRIBUTES, Project
@@ -412,7 +412,8 @@ def check(footprint, catalog=None, *, crs=None, coord_sys: str | None = None,
     rec = dict(row=1, project_id=project_id or "1", name=name, geometry=geom, kind=kind,
                warnings=warnings, **{a: attributes.get(a) for a in ATTRIBUTES},
                lonlat_undeclared=lonlat_undeclared(
-                   footprint, crs if crs is not None else "EPSG:4490", coord_sys))
+                   footprint, crs if crs is not None else "EPSG:4490", coord_sys),
+               edge_crs=edge_crs(footprint, crs if crs is not None else "EPSG:4490"))
     project = Project.from_record(rec)
     if project.status != "ok":
         raise InputError(project.error)

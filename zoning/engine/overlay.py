@@ -41,6 +41,7 @@ import numpy as np
 import shapely
 
 from zoning.catalog import KINDS
+from zoning.crs import reproject
 from zoning.engine.constraints import constraint_layer_results, strip_geometry
 from zoning.engine.geometry import GEO, measure, polygonal, reproject_dense, to_geo
 from zoning.engine.index import _OVERLAPPING, _ZONE_FIELD, SCREEN_KINDS, LayerIndex, RegionIndex
@@ -162,8 +163,7 @@ def _facts(index: RegionIndex, projects: list[Project], results: list[CheckResul
 def _prepare(index: RegionIndex, projects: list[Project], opts: CheckOptions,
              results: list[CheckResult]) -> _Chunk:
     n = len(projects)
-    geo = np.array([p.geometry for p in projects], dtype=object)
-    fps = reproject_dense(geo, GEO, index.work_crs)
+    fps = footprints_in(projects, index.work_crs)
     kinds = np.array([p.kind for p in projects])
     full_area, full_len = measure(fps, index.work_crs, opts.area_method, opts.central_meridian)
     for k in range(n):
@@ -197,6 +197,24 @@ def _prepare(index: RegionIndex, projects: list[Project], opts: CheckOptions,
                                          opts.central_meridian)
     return _Chunk(clipped, kinds, area, length, full_area, full_len, outside, empty,
                   index.work_crs)
+
+
+def footprints_in(projects: list[Project], work_crs) -> np.ndarray:
+    """The footprints in the work CRS, each edge cut in the CRS where it is straight.
+
+    A footprint's vertices are in EPSG:4490; its edges are straight in its source's
+    CRS (``Project.edge_crs``, e.g. the 部标 TXT's Gauss–Krüger zone).  The vertices go
+    back there (exactly), the edges are cut into short pieces, and only then moved.
+    """
+    geo = np.array([p.geometry for p in projects], dtype=object)
+    edge = np.array([getattr(p, "edge_crs", "") or "EPSG:4490" for p in projects],
+                    dtype=object)
+    out = np.empty(len(projects), dtype=object)
+    for crs in dict.fromkeys(edge):
+        sel = np.flatnonzero(edge == crs)
+        g = geo[sel] if crs == "EPSG:4490" else reproject(geo[sel], GEO, crs)
+        out[sel] = reproject_dense(g, crs, work_crs)
+    return out
 
 
 def _same_dim(g, kind: str):

@@ -29,7 +29,7 @@ import shapely
 from pyproj import CRS
 
 from zoning.errors import DataError, InputError, ResourceLimitError
-from zoning.footprints import lonlat_undeclared, normalise
+from zoning.footprints import edge_crs, lonlat_undeclared, normalise
 from zoning.io.vector import check_input_file, read_input_bytes, read_vector_layers
 from zoning.limits import LIMITS
 from zoning.project import ATTRIBUTES, parse_attributes, parse_bool
@@ -88,7 +88,8 @@ def _row_attrs(rec: dict, cols: dict) -> dict:
 def project_table(rows: list[dict]) -> gpd.GeoDataFrame:
     """Build a project table from row dicts (see module doc for the columns)."""
     base = {"row": None, "project_id": "", "name": "", "status": "ok", "error": "",
-            "warnings": None, "kind": None, "source": "", "lonlat_undeclared": False}
+            "warnings": None, "kind": None, "source": "", "lonlat_undeclared": False,
+            "edge_crs": "EPSG:4490"}
     recs = []
     for r in rows:
         d: dict[str, Any] = dict(base)
@@ -271,7 +272,8 @@ def read_footprint(path, crs=None, coord_sys=None, encoding=None, layer=None,
             geom, kind, w3 = widen(geom, width_m)
             w2 = w2 + w3
         row.update(geometry=geom, kind=kind, warnings=w + w2,
-                   lonlat_undeclared=lonlat_undeclared(g, src_crs, coord_sys))
+                   lonlat_undeclared=lonlat_undeclared(g, src_crs, coord_sys),
+                   edge_crs=edge_crs(g, src_crs))
     except DataError as e:
         if e.path is None:
             e = type(e)(e.message, path=path, row=e.row, feature=e.feature)
@@ -335,7 +337,8 @@ def _read_txt_list(path: Path) -> gpd.GeoDataFrame:
             if p.geometry is None:
                 raise DataError(p.error)
             geom, kind, w = normalise(p.geometry, doc.crs, None)
-            row.update(geometry=geom, kind=kind, warnings=doc.warnings + p.warnings + w)
+            row.update(geometry=geom, kind=kind, warnings=doc.warnings + p.warnings + w,
+                       edge_crs=edge_crs(p.geometry, doc.crs))
         rows.append(row)
     return project_table(rows)
 
@@ -353,7 +356,8 @@ def _vector_rows(gdf: gpd.GeoDataFrame, path: Path, layer, crs, coord_sys, start
             cs = _clean(rec.get(cols["coord_sys"])) if "coord_sys" in cols else coord_sys
             geom, kind, w = normalise(g, src_crs, cs)
             row.update(geometry=geom, kind=kind, warnings=w,
-                       lonlat_undeclared=lonlat_undeclared(g, src_crs, cs))
+                       lonlat_undeclared=lonlat_undeclared(g, src_crs, cs),
+                       edge_crs=edge_crs(g, src_crs))
         yield row
 
 
@@ -535,7 +539,8 @@ def _read_table(path: Path, crs, coord_sys, encoding, sheet,
                                         allow_outside)
             geom, kind, w = normalise(g, src, cs)
             row.update(geometry=geom, kind=kind, warnings=header_warnings + w0 + w,
-                       lonlat_undeclared=lonlat_undeclared(g, src, cs))
+                       lonlat_undeclared=lonlat_undeclared(g, src, cs),
+                       edge_crs=edge_crs(g, src))
         rows.append(row)
     return project_table(rows)
 
