@@ -107,7 +107,7 @@ def test_multiple_parcels():
     (HEADER + "J1,1,2940000.0,36371000.0\n", "before any parcel header", 11),
     (HEADER, r"no \[地块坐标\] parcels", None),
     (HEADER.replace("2000国家大地坐标系", "1980西安坐标系") + "5,1,1,a,面,,,,@\n" +
-     "\n".join(square(N0, E0, 100)), "not CGCS2000", None),
+     "\n".join(square(N0, E0, 100)), "cannot be converted to CGCS2000", None),
     (HEADER + "5,1,1,a,面,,,,@\nJ1,1,5.0,6.0\nJ2,1,5.0,7.0\nJ3,1,6.0,7.0\n",
      "cannot tell northing from easting", None),
 ])

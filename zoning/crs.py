@@ -7,6 +7,7 @@ same datum; the difference is below one metre in China.
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 import shapely
@@ -21,6 +22,10 @@ __all__ = [
     "zone_from_easting",
     "transformer",
     "reproject",
+    "old_datum",
+    "parse_towgs84",
+    "bind_towgs84",
+    "old_gk_epsg",
 ]
 
 # Loose rectangle around China, as used by the published algorithm.
@@ -75,3 +80,85 @@ def reproject(geoms, src, dst):
     t = transformer(src, dst)
     return shapely.transform(geoms, lambda xy: np.column_stack(t.transform(xy[:, 0],
                                                                            xy[:, 1])))
+
+
+# --------------------------------------------------------------------------- old datums
+
+#: the pre-2000 Chinese datums (PROJ datum name → Chinese name)
+OLD_DATUMS = {"Xian 1980": "1980西安坐标系", "Beijing 1954": "1954北京坐标系",
+              "New Beijing": "新1954北京坐标系"}
+
+#: CGCS2000 GK EPSG family base → the same family in 西安80 and 北京54
+#: (3° prefixed, 3° CM, 6° prefixed, 6° CM)
+_GK_FAMILIES = {4513: {"xian80": 2349, "beijing54": 2401},
+                4534: {"xian80": 2370, "beijing54": 2422},
+                4491: {"xian80": 2327, "beijing54": 21413},
+                4502: {"xian80": 2338, "beijing54": 21453}}
+
+NO_TRANSFORMATION = (
+    "{name} cannot be converted to CGCS2000 without parameters: there is no exact public "
+    "transformation between them (the national grids are not published, and the datum "
+    "shift varies by tens of metres across China), so a guess would silently move the red "
+    "line.  Give the 7 parameters of the project area (ΔX, ΔY, ΔZ in m, rotations in "
+    "arc-seconds, scale in ppm), as the 转换参数 of a 部标 TXT carry them, or convert the "
+    "file to 2000国家大地坐标系 first")
+
+
+def old_datum(crs) -> str | None:
+    """Chinese name of the old datum (西安80/北京54) of an unbound CRS, else None.
+
+    A CRS bound to WGS84/CGCS2000 by ``+towgs84`` parameters returns None: it
+    can be converted.
+    """
+    crs = CRS.from_user_input(crs)
+    if crs.is_bound:
+        return None
+    datum = crs.datum
+    name = datum.name if datum is not None else ""
+    return next((zh for key, zh in OLD_DATUMS.items() if name.startswith(key)), None)
+
+
+def parse_towgs84(value) -> tuple[float, ...]:
+    """3 or 7 Helmert parameters from text ("dx,dy,dz,rx,ry,rz,s") or a sequence.
+
+    Translations in metres, rotations in arc-seconds, scale in ppm (the
+    position-vector convention of PROJ's ``+towgs84``).  A scale written as a
+    factor near 1 (e.g. ``1.0000041``) is converted to ppm.
+    """
+    from zoning.errors import CRSError
+
+    if isinstance(value, str):
+        parts = [p.strip() for p in value.replace("，", ",").split(",")]
+    else:
+        parts = [str(p).strip() for p in value]
+    try:
+        nums = tuple(float(p) for p in parts)
+    except ValueError:
+        raise CRSError(f"transformation parameters {value!r} are not numbers") from None
+    if len(nums) not in (3, 7) or not all(math.isfinite(v) for v in nums):
+        raise CRSError(f"transformation parameters {value!r}: need 3 (ΔX,ΔY,ΔZ) or 7 "
+                       "(ΔX,ΔY,ΔZ,rX,rY,rZ,scale) numbers")
+    if len(nums) == 7 and 0.99 < nums[6] < 1.01:
+        nums = nums[:6] + ((nums[6] - 1.0) * 1e6,)
+    return nums
+
+
+def bind_towgs84(crs, params) -> CRS:
+    """``crs`` with ``+towgs84`` parameters, so that PROJ converts it exactly with them."""
+    import warnings
+
+    crs = CRS.from_user_input(crs)
+    with warnings.catch_warnings():  # PROJ strings lose names and axis order: both unused here
+        warnings.simplefilter("ignore", UserWarning)
+        proj4 = " ".join(t for t in crs.to_proj4().split()
+                         if not t.startswith(("+towgs84", "+type", "+nadgrids")))
+    values = ",".join(f"{v:.10g}" for v in parse_towgs84(params))
+    return CRS.from_proj4(f"{proj4} +towgs84={values}")
+
+
+def old_gk_epsg(cgcs2000_epsg: int, datum: str) -> int:
+    """The 西安80 (``xian80``) or 北京54 (``beijing54``) twin of a CGCS2000 GK EPSG code."""
+    for base, twins in _GK_FAMILIES.items():
+        if base <= cgcs2000_epsg <= base + 20:
+            return twins[datum] + cgcs2000_epsg - base
+    raise ValueError(f"EPSG:{cgcs2000_epsg} is not a CGCS2000 Gauss–Krüger code")

@@ -9,6 +9,7 @@ SCHEMA_VERSION = "zoning.check/1"
 
 M2_PER_MU = 10000.0 / 15.0  # 1 亩 = 666.67 m²
 M2_PER_HA = 10000.0
+M2_PER_KM2 = 1.0e6
 
 
 class State(str, Enum):
@@ -50,7 +51,8 @@ def most_severe(states) -> State:
 
 
 def area_units(m2: float) -> dict:
-    return {"m2": round(m2, 2), "ha": round(m2 / M2_PER_HA, 4), "mu": round(m2 / M2_PER_MU, 3)}
+    return {"m2": round(m2, 2), "ha": round(m2 / M2_PER_HA, 4), "mu": round(m2 / M2_PER_MU, 3),
+            "km2": round(m2 / M2_PER_KM2, 6)}
 
 
 @dataclass
@@ -121,6 +123,7 @@ class CheckResult:
     warnings: list[str] = field(default_factory=list)
     attributes: dict = field(default_factory=dict)
     access: dict | None = None  # 准入清单符合性分析: units, findings, outcome
+    area_method: str = ""  # how the areas were computed (CheckOptions.area_label)
     landuse: dict | None = None  # 国土调查地类: areas by GB/T 21010 class (None: no layer)
 
     @property
@@ -138,7 +141,8 @@ class CheckResult:
             "schema": SCHEMA_VERSION, "row": self.row, "project_id": self.project_id,
             "name": self.name, "status": self.status, "error": self.error,
             "region": self.region, "geometry_type": self.geometry_type,
-            "area": area_units(self.area_m2), "length_m": round(self.length_m, 2),
+            "area": area_units(self.area_m2), "area_method": self.area_method,
+            "length_m": round(self.length_m, 2),
             "state": None if self.state is None else self.state.value,
             "state_zh": None if self.state is None else self.state.zh,
             "basis": self.basis, "attributes": self.attributes, "warnings": self.warnings,

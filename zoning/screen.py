@@ -295,7 +295,8 @@ def _merge_regions(p: Project, results: list[CheckResult], cats: list[Catalog],
     covs = [cache.coverage(c) for c in cats]
     cover = shapely.union_all([c for c in covs if c is not None])
     rest = shapely.difference(p.geometry, cover)
-    area, length = measure(np.array([rest], dtype=object), GEO, opts.area_method)
+    area, length = measure(np.array([rest], dtype=object), GEO, opts.area_method,
+                           opts.central_meridian)
     a, ln = float(area[0]), float(length[0])
     outside = (a > GAP_M2 if p.kind == "polygon" else ln > GAP_M if p.kind == "line"
                else not shapely.is_empty(rest))
@@ -529,6 +530,8 @@ def screen_projects(projects: Iterable[Project], catalog=None, *, region: str | 
     cats = _catalogs(catalog, region)
     out, overlaps = _run(projects, cats, cache, opts, chunk_size, progress)
     _gcj02_hints(projects, out, cats, cache, opts, chunk_size)
+    for r in out:
+        r.area_method = opts.area_label
     return ScreenResult(results=out, overlaps=overlaps)
 
 

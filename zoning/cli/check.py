@@ -66,7 +66,8 @@ def _area(m2: float) -> str:
 
 
 def _size(r) -> str:
-    return (_area(r.area_m2) if r.geometry_type == "polygon" else
+    return (f"{_area(r.area_m2)} / {fmt(r.area_m2 / 1e6, 4)} km²" if r.geometry_type == "polygon"
+            else
             f"长度 {fmt(r.length_m)} m" if r.geometry_type == "line" else "点位")
 
 
@@ -110,6 +111,7 @@ def _print_summary(r, region_name: str, region_names: list[str]) -> None:
         return
     _line(f"{escape(head)} · {escape(region_name)} · {_size(r)}")
     _line(f"总体结论：[{_style(r.state)}]{escape(r.state.zh)}[/] ({r.state.value})")
+    _line(f"[dim]面积算法：{escape(r.area_method)}[/]")
     for b in r.basis[:2]:
         _line(f"  依据：{escape(b)}", wrap=True)
     hit = [lr for lr in r.layers if lr.hits or lr.state.value != "not_intersecting"]
@@ -255,6 +257,33 @@ def _check_list(path, cats, opts, as_json, read_kw, sheet=None) -> None:
         sys.exit(1)
 
 
+def read_input(footprint: str, read_kw: dict, towgs84, width, attrs: dict):
+    """The project table of a footprint file or of coordinates typed on the command line."""
+    from zoning.dms import looks_like_coordinates
+    from zoning.io.projects import read_coordinates, read_footprint
+
+    if not Path(footprint).exists() and looks_like_coordinates(footprint):
+        return read_coordinates(footprint, crs=read_kw.get("crs"),
+                                coord_sys=read_kw.get("coord_sys"), width_m=width, **attrs)
+    return read_footprint(Path(footprint), **read_kw, towgs84=towgs84, width_m=width, **attrs)
+
+
+def write_export_txt(table, path: Path) -> None:
+    """Write the checked footprint as a 部标 TXT (3° zone of its centre, zone prefix)."""
+    from zoning.io.txt_write import TxtParcelOut, write_txt
+
+    row = table.iloc[0]
+    info = {"项目名称": row["name"] or None, "项目代码": row["project_id"] or None}
+    zh = {"industry": "行业代码", "nature": "建设性质", "takes_land": "是否占地"}
+    for a, key in zh.items():
+        v = row.get(a)
+        if v is not None and v == v:
+            info[key] = {True: "是", False: "否"}.get(v, v)
+    write_txt(path, [TxtParcelOut(geometry=row.geometry, number=str(row["project_id"]),
+                                  name=str(row["name"] or ""))], project_info=info)
+    err_console.print(f"部标 TXT: {escape(str(path))}")
+
+
 def _print_landuse(lu):
     head = f"[bold]{escape(lu['kind_zh'])}（{escape(lu['layer'])}）[/]"
     if lu["status"] != "ok":
@@ -283,7 +312,7 @@ def _print_landuse(lu):
 
 
 @click.command("check")
-@click.argument("footprint", type=click.Path(path_type=Path))
+@click.argument("footprint")
 @catalog_option
 @region_option
 @json_option
@@ -292,16 +321,25 @@ def _print_landuse(lu):
 @project_options
 @click.option("--detail", is_flag=True,
               help="Also print the full per-layer table and the 三线一单 符合性分析表.")
+@click.option("--towgs84", help="7 parameters dx,dy,dz,rx,ry,rz,s (m, arc-seconds, ppm) to "
+                                "convert a 西安80/北京54 input; a TXT's own 转换参数 otherwise.")
+@click.option("--width", type=float,
+              help="Total width (m) of a road or pipeline: the centreline is buffered W/2 "
+                   "each side on the ellipsoid.")
+@click.option("--export-txt", type=click.Path(path_type=Path),
+              help="Also write the footprint as a 部标 TXT (CGCS2000, 3° zone with prefix).")
 @click.option("--map", "map_file", type=click.Path(path_type=Path),
               help="Also write a Folium HTML map of the project to this file.")
 @map_options
 def check_cmd(footprint, catalogs, region, as_json, crs, coord_sys, encoding, src_layer,
-              detail, map_file, basemap, tianditu_key, **kw):
-    """Check one project footprint (any vector file, KML/KMZ or 部标 TXT) against every layer.
+              detail, towgs84, width, export_txt, map_file, basemap, tianditu_key, **kw):
+    """Check one project footprint against every layer.
 
-    A project list (CSV/XLSX) gives one line per project.
+    FOOTPRINT is a vector file, KML/KMZ, DXF (--layer = CAD layer), 部标 TXT, or
+    coordinates: "106.62,26.58", "106°37'12.5\"E,26°34'48\"N", or "lon,lat;lon,lat;…"
+    for a line (with --width) or closed polygon.  A project list (CSV/XLSX) gives
+    one line per project.
     """
-    from zoning.io.projects import read_footprint
     from zoning.screen import screen
 
     attrs = project_attrs(kw)
@@ -310,11 +348,13 @@ def check_cmd(footprint, catalogs, region, as_json, crs, coord_sys, encoding, sr
     cats = resolve(catalogs, region)
     read_kw = dict(crs=crs, coord_sys=coord_sys, encoding=encoding, layer=src_layer)
     if is_project_list(footprint):
-        _check_list(footprint, cats, opts, as_json, read_kw)
+        _check_list(Path(footprint), cats, opts, as_json, read_kw)
         return
-    table = read_footprint(footprint, **read_kw, **attrs)
+    table = read_input(str(footprint), read_kw, towgs84, width, attrs)
     if name:
         table["name"] = name
+    if export_txt:
+        write_export_txt(table, export_txt)
     r = screen(table, cats, options=opts).results[0]
     if as_json:
         click.echo(json.dumps(r.to_dict(), ensure_ascii=False, indent=2))

@@ -90,10 +90,19 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON i
 
 def check_options(f):
     opts = [
-        click.option("--area-method", type=click.Choice(["ellipsoidal", "gk"]),
+        click.option("--area-method", type=click.Choice(["ellipsoidal", "gk", "gk-fixed"]),
                      default="ellipsoidal", show_default=True,
                      help="ellipsoidal: geodesic area on the CGCS2000 ellipsoid (as the land "
-                          "survey); gk: planar in the footprint's 3° Gauss–Krüger zone."),
+                          "survey); gk: planar in the footprint's 3° Gauss–Krüger zone; "
+                          "gk-fixed: planar in one fixed central meridian (--central-meridian "
+                          "or --gk-zone), as official tables that use 投影面积."),
+        click.option("--central-meridian", type=float,
+                     help="Central meridian (°E) for --area-method gk-fixed, e.g. 120."),
+        click.option("--gk-zone", type=int,
+                     help="Gauss–Krüger zone number for gk-fixed instead of --central-meridian "
+                          "(3° zones 25–45, 6° zones 13–23 with --zone-width 6)."),
+        click.option("--zone-width", type=click.Choice(["3", "6"]), default="3",
+                     show_default=True, help="Zone width (°) of --gk-zone."),
         click.option("--radius", "radius_m", type=float, default=0.0, show_default=True,
                      help="Also list layer features within this distance (m)."),
         click.option("--min-area", "min_report_m2", type=float, default=0.0, show_default=True,
@@ -156,13 +165,24 @@ def warn_map(fn, *a, **k):
 
 
 def options_from(kw):
+    """CheckOptions from the options of :func:`check_options` (a bad value is a usage error)."""
     from zoning.errors import OptionError
-    from zoning.options import CheckOptions
+    from zoning.options import CheckOptions, zone_meridian
 
     try:
+        cm = kw.get("central_meridian")
+        if kw.get("gk_zone") is not None:
+            if cm is not None:
+                raise OptionError("give --central-meridian or --gk-zone, not both")
+            cm = zone_meridian(kw["gk_zone"], int(kw.get("zone_width") or 3))
+        if kw["area_method"] == "gk-fixed" and cm is None:
+            raise OptionError("--area-method gk-fixed needs --central-meridian or --gk-zone")
+        if kw["area_method"] != "gk-fixed" and cm is not None:
+            raise OptionError("--central-meridian/--gk-zone need --area-method gk-fixed")
         return CheckOptions(area_method=kw["area_method"], radius_m=kw["radius_m"],
                             min_report_m2=kw["min_report_m2"], tolerance_m2=kw["tolerance_m2"],
                             min_area_drops=bool(kw.get("min_area_drops", False)),
+                            central_meridian=cm,
                             no_geometry=bool(kw.get("no_geometry", False)))
     except OptionError as e:
         flags = {"tolerance_m2": "--tolerance", "min_report_m2": "--min-area",

@@ -106,7 +106,7 @@ def _write(folder: Path, res, table, cats, opts, meta, out: dict):
     from zoning.results import State
 
     counts = res.counts
-    meta.update(area_method=opts.area_method, tolerance_m2=opts.tolerance_m2,
+    meta.update(area_method=opts.area_label, tolerance_m2=opts.tolerance_m2,
                 min_report_m2=opts.min_report_m2, min_area_drops=opts.min_area_drops,
                 radius_m=opts.radius_m, no_geometry=opts.no_geometry)
     paths = write_outputs(folder, res.results, res.overlaps, meta, counts, overwrite=True,

@@ -62,7 +62,7 @@ def run_demo(out_dir, *, basemap: str = "osm", step: Callable[[str], None] | Non
     table = read_projects(sample)
     res = screen(table, cats, options=opts)
     meta = {"input": str(sample), "catalogs": ", ".join(str(c.path) for c in cats),
-            "engine": "local", "area_method": opts.area_method,
+            "engine": "local", "area_method": opts.area_label,
             "tolerance_m2": opts.tolerance_m2, "min_report_m2": opts.min_report_m2,
             "radius_m": opts.radius_m}
     outputs = write_outputs(out_dir, res.results, res.overlaps, meta, res.counts,

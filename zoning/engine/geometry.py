@@ -12,7 +12,7 @@ from pyproj import CRS, Geod
 from zoning.crs import reproject, transformer
 
 __all__ = ["GEO", "subdivide", "polygonal", "measure", "to_geo", "densify", "reproject_dense",
-           "DENSIFY_M"]
+           "DENSIFY_M", "gk_fixed_crs"]
 
 GEO = CRS.from_epsg(4490)
 _GEOD = Geod(ellps="GRS80")  # the CGCS2000 ellipsoid (same a, f to 1e-10)
@@ -124,13 +124,52 @@ def _gk_zone_of(crs: CRS) -> int | None:
     return None
 
 
-def measure(geoms, crs, method: str):
+def gk_fixed_crs(central_meridian: float) -> str:
+    """PROJ string of the CGCS2000 Gauss–Krüger projection with a fixed central meridian.
+
+    Transverse Mercator on the GRS80 ellipsoid, scale 1, false easting 500 km
+    and no zone prefix: the projection of EPSG:4534–4554 for any meridian.
+    """
+    return (f"+proj=tmerc +lat_0=0 +lon_0={float(central_meridian):.10g} +k=1 +x_0=500000 "
+            "+y_0=0 +ellps=GRS80 +units=m +no_defs")
+
+
+def _measure_fixed(geoms, crs: CRS, central_meridian: float):
+    """Planar area and length in one fixed GK central meridian (vertices projected)."""
+    area = np.zeros(len(geoms))
+    length = np.zeros(len(geoms))
+    live = np.flatnonzero(~shapely.is_empty(geoms))
+    if len(live):
+        g = reproject(geoms[live], crs, gk_fixed_crs(central_meridian))
+        d = shapely.get_dimensions(g)
+        area[live] = np.where(d == 2, shapely.area(g), 0.0)
+        length[live] = np.where(d == 1, shapely.length(g), 0.0)
+    return area, length
+
+
+def measure(geoms, crs, method: str, central_meridian: float | None = None):
     """(area m², length m) of geometries in ``crs`` by the chosen method.
 
-    ellipsoidal: areas in a Lambert azimuthal equal-area projection of the GRS80
-    ellipsoid about the batch centre (exactly equal-area; edges densified to
-    100 m so chord effects stay below 1e-6), lengths geodesic.
-    gk: planar in the 3° Gauss–Krüger zone of each geometry's own centroid.
+    Parameters
+    ----------
+    geoms : array of shapely geometries
+    crs : CRS-like
+        The CRS of ``geoms``.
+    method : {"ellipsoidal", "gk", "gk-fixed"}
+        ellipsoidal: areas in a Lambert azimuthal equal-area projection of the
+        GRS80 ellipsoid about each geometry's centre (exactly equal-area; edges
+        densified to 100 m so chord effects stay below 1e-6), lengths geodesic.
+        gk: planar in the 3° Gauss–Krüger zone of each geometry's own centroid.
+        gk-fixed: planar in the Gauss–Krüger projection of ``central_meridian``
+        for every geometry (vertices projected, edges straight in the plane), as
+        official tables that use one meridian for a whole county do.
+    central_meridian : float, optional
+        Degrees east; required for ``gk-fixed``.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        Areas in m² (0 for points and lines) and lengths in m (0 for polygons).
 
     Examples
     --------
@@ -150,6 +189,10 @@ def measure(geoms, crs, method: str):
     geoms = np.asarray(geoms, dtype=object)
     if len(geoms) == 0:
         return np.zeros(0), np.zeros(0)
+    if method == "gk-fixed":
+        if central_meridian is None:
+            raise ValueError("the gk-fixed area method needs a central meridian")
+        return _measure_fixed(geoms, crs, central_meridian)
     dims = shapely.get_dimensions(geoms)
     area = np.zeros(len(geoms))
     length = np.zeros(len(geoms))

@@ -60,7 +60,7 @@ def _measure_pairs(index: RegionIndex, geo, fps, opts: CheckOptions):
         if not len(ii):
             continue
         inter = shapely.intersection(fps[ii], li.pieces[jj])
-        area, length = measure(inter, index.work_crs, opts.area_method)
+        area, length = measure(inter, index.work_crs, opts.area_method, opts.central_meridian)
         codes = li.attr_arrays["code"][li.parent[jj]]
         names = li.attr_arrays.get("name")
         deduct = li.attr_arrays.get("deduction")

@@ -166,7 +166,7 @@ def _prepare(index: RegionIndex, projects: list[Project], opts: CheckOptions,
     geo = np.array([p.geometry for p in projects], dtype=object)
     fps = reproject_dense(geo, GEO, index.work_crs)
     kinds = np.array([p.kind for p in projects])
-    full_area, full_len = measure(fps, index.work_crs, opts.area_method)
+    full_area, full_len = measure(fps, index.work_crs, opts.area_method, opts.central_meridian)
     for k in range(n):
         results[k].area_m2 = float(full_area[k])
         results[k].length_m = float(full_len[k])
@@ -184,7 +184,8 @@ def _prepare(index: RegionIndex, projects: list[Project], opts: CheckOptions,
             continue
         rest = shapely.difference(fps[k], index.coverage)
         part = _same_dim(shapely.intersection(fps[k], index.coverage), kinds[k])
-        ra, rl = measure(np.array([rest], dtype=object), index.work_crs, opts.area_method)
+        ra, rl = measure(np.array([rest], dtype=object), index.work_crs, opts.area_method,
+                         opts.central_meridian)
         outside[k] = (float(ra[0]), float(rl[0]), rest)
         if part is None:
             empty[k] = True
@@ -193,7 +194,8 @@ def _prepare(index: RegionIndex, projects: list[Project], opts: CheckOptions,
     area, length = full_area.copy(), full_len.copy()
     cut = np.flatnonzero([o is not None and not e for o, e in zip(outside, empty)])
     if len(cut):
-        area[cut], length[cut] = measure(clipped[cut], index.work_crs, opts.area_method)
+        area[cut], length[cut] = measure(clipped[cut], index.work_crs, opts.area_method,
+                                         opts.central_meridian)
     return _Chunk(clipped, kinds, area, length, full_area, full_len, outside, empty,
                   index.work_crs)
 
@@ -391,7 +393,8 @@ def _groups(li: LayerIndex, ch: _Chunk, opts: CheckOptions) -> _Groups:
     area, length = np.zeros(len(geoms)), np.zeros(len(geoms))
     sel = np.flatnonzero(real)
     if len(sel) and not line_layer:
-        area[sel], length[sel] = measure(geoms[sel], ch.work_crs, opts.area_method)
+        area[sel], length[sel] = measure(geoms[sel], ch.work_crs, opts.area_method,
+                                         opts.central_meridian)
     return _Groups(proj, feat, geoms, real, area, length, pieces)
 
 
@@ -494,7 +497,8 @@ def _summarise(lr: LayerResult, li: LayerIndex, g: _Groups, real, k: int, ch: _C
     kept = {h.feature_id for h in lr.hits}
     sel = [gi for gi in real if str(li.ids[int(g.feat[gi])]) in kept]
     if li.kind in _OVERLAPPING and len(sel) > 1 and ch.kinds[k] == "polygon":
-        a_u, l_u = measure([shapely.union_all(g.geoms[sel])], ch.work_crs, opts.area_method)
+        a_u, l_u = measure([shapely.union_all(g.geoms[sel])], ch.work_crs, opts.area_method,
+                           opts.central_meridian)
         lr.overlap_m2, lr.overlap_length_m = float(a_u[0]), float(l_u[0])
     else:
         lr.overlap_m2 = float(sum(h.overlap_m2 for h in lr.hits))

@@ -30,7 +30,7 @@ import shapely
 
 from zoning.errors import DataError
 
-__all__ = ["TxtParcel", "TxtDocument", "parse_txt", "decode_txt"]
+__all__ = ["TxtParcel", "TxtDocument", "parse_txt", "decode_txt", "txt_datum"]
 
 _POINT = re.compile(r"^\s*([^,]*),\s*(\d+)\s*,\s*([-+]?\d+(?:\.\d*)?)\s*,\s*([-+]?\d+(?:\.\d*)?)\s*,?\s*$")
 _M2_PER_MU = 10000.0 / 15.0
@@ -55,11 +55,20 @@ class TxtParcel:
 @dataclass
 class TxtDocument:
     header: dict
-    epsg: int
+    epsg: int  # the EPSG code of the file's own CRS (西安80/北京54 codes for old datums)
     zone: int | None
     swapped: bool
     parcels: list[TxtParcel]
     warnings: list[str] = field(default_factory=list)
+    #: the CRS to read the coordinates in: "EPSG:n", or for 西安80/北京54 a CRS bound to
+    #: WGS84/CGCS2000 by the 转换参数 (``+towgs84``), as WKT
+    crs: str = ""
+    datum: str = "cgcs2000"  # cgcs2000 | xian80 | beijing54
+    project_info: dict = field(default_factory=dict)  # the [项目信息] section, key → value
+
+    def __post_init__(self) -> None:
+        if not self.crs:
+            self.crs = f"EPSG:{self.epsg}"
 
 
 def decode_txt(data: bytes) -> tuple[str, str]:
@@ -110,11 +119,13 @@ def _parcel_header(line: str, no: int, count: int) -> TxtParcel:
 
 
 def _read_sections(lines: list[str], source: str):
-    """(header, parcels, points per parcel) of the text; raises for lines out of place.
+    """(header, parcels, points per parcel, [项目信息]) of the text; raises for lines out
+    of place.
 
     Messages name the line number, never the line's text (which may be anything).
     """
     header: dict[str, str] = {}
+    info: dict[str, str] = {}
     parcels: list[TxtParcel] = []
     points: list[list[tuple[int, float, float, int]]] = []
     section = None
@@ -124,10 +135,10 @@ def _read_sections(lines: list[str], source: str):
             continue
         if line.startswith("[") and line.endswith("]"):
             section = line[1:-1].strip()
-        elif section == "属性描述":
+        elif section in ("属性描述", "项目信息"):
             if "=" in line:
                 k, v = line.split("=", 1)
-                header[k.strip()] = v.strip()
+                (header if section == "属性描述" else info)[k.strip()] = v.strip()
         elif section != "地块坐标":
             raise DataError(f"line {no} is not a 部标 header, section or coordinate line "
                             "(expected [属性描述] and [地块坐标] sections)", path=source or None)
@@ -149,14 +160,11 @@ def _read_sections(lines: list[str], source: str):
             points[-1].append(pt)
     if not parcels:
         raise DataError("no [地块坐标] parcels found", path=source or None)
-    return header, parcels, points
+    return header, parcels, points, info
 
 
 def _check_header(header: dict, source: str) -> list[str]:
     crs_name = header.get("坐标系", "")
-    if any(s in crs_name for s in ("1980", "西安", "1954", "北京54", "北京")):
-        raise DataError("坐标系 is not CGCS2000 (Xi'an 1980 or Beijing 1954): convert the file "
-                        "to 2000国家大地坐标系 first", path=source or None)
     warnings = []
     if not crs_name:
         warnings.append("header has no 坐标系: read as 2000国家大地坐标系")
@@ -241,8 +249,13 @@ def _fill_parcel(p: TxtParcel, pts: list, swapped: bool, source: str) -> None:
         p.warnings.append(f"界址点数={p.n_points_declared} but {n} points are listed")
 
 
-def parse_txt(data, source: str = "") -> TxtDocument:
+def parse_txt(data, source: str = "", towgs84=None) -> TxtDocument:
     """Parse a 部标 TXT (bytes or str) into parcels with projected geometry.
+
+    A file in 1980西安坐标系 or 1954北京坐标系 is read with its 转换参数 (7
+    Helmert parameters) or, taking precedence, ``towgs84``; without either it
+    is refused (see :data:`zoning.crs.NO_TRANSFORMATION`).  A ``[项目信息]``
+    section is kept in ``project_info``.
 
     A problem with the whole file (no parcels, an unknown zone …) raises
     :class:`~zoning.errors.DataError`; a parcel that cannot be built gets
@@ -253,10 +266,11 @@ def parse_txt(data, source: str = "") -> TxtDocument:
         text, _ = decode_txt(data)
     else:
         text = data
-    header, parcels, points = _read_sections(_norm(text).splitlines(), source)
+    header, parcels, points, info = _read_sections(_norm(text).splitlines(), source)
     if not any(points):
         raise DataError("no parcel has coordinates", path=source or None)
     warnings = _check_header(header, source)
+    datum, params = txt_datum(header, towgs84, source)
     allpts = np.array([(a, b) for ps in points for _, a, b, _ in ps])
     swapped, prefixed = _axes(allpts, source)
     if swapped:
@@ -266,8 +280,61 @@ def parse_txt(data, source: str = "") -> TxtDocument:
     zone, epsg = _zone_epsg(header, east, prefixed, source, warnings)
     for p, pts in zip(parcels, points):
         _fill_parcel(p, pts, swapped, source)
+    crs = f"EPSG:{epsg}"
+    if datum != "cgcs2000":
+        epsg, crs = _old_datum_crs(epsg, datum, params)
+        warnings.append(f"坐标系={header.get('坐标系', '')}: converted to CGCS2000 with the 7 "
+                        f"parameters {','.join(f'{v:g}' for v in params)}")
     return TxtDocument(header=header, epsg=epsg, zone=zone, swapped=swapped, parcels=parcels,
-                       warnings=warnings)
+                       warnings=warnings, crs=crs, datum=datum, project_info=info)
+
+
+def _old_datum_crs(epsg: int, datum: str, params: tuple) -> tuple[int, str]:
+    """(EPSG of the 西安80/北京54 twin zone, that CRS bound by the parameters as WKT)."""
+    from zoning.crs import bind_towgs84, old_gk_epsg
+
+    old = old_gk_epsg(epsg, datum)
+    return old, bind_towgs84(f"EPSG:{old}", params).to_wkt()
+
+
+_OLD_NAMES = {"xian80": ("西安", "1980", "80国家", "80坐标", "xian"),
+              "beijing54": ("北京", "1954", "54坐标", "beijing")}
+
+
+def txt_datum(header: dict, towgs84=None, source: str = "") -> tuple[str, tuple]:
+    """(datum, transformation parameters) of a TXT header's 坐标系 and 转换参数.
+
+    ``datum`` is cgcs2000, xian80 or beijing54.  For an old datum the
+    parameters come from ``towgs84`` if given, else from 转换参数; with
+    neither, a :class:`~zoning.errors.CRSError` explains why none is assumed.
+
+    Examples
+    --------
+    >>> txt_datum({"坐标系": "2000国家大地坐标系"})
+    ('cgcs2000', ())
+    >>> txt_datum({"坐标系": "1980西安坐标系", "转换参数": "1,2,3,0,0,0,0"})
+    ('xian80', (1.0, 2.0, 3.0, 0.0, 0.0, 0.0, 0.0))
+    """
+    from zoning.crs import NO_TRANSFORMATION, parse_towgs84
+    from zoning.errors import CRSError
+
+    name = header.get("坐标系", "")
+    low = name.lower()
+    datum = "cgcs2000"
+    if "2000" not in low and "cgcs" not in low:
+        datum = next((d for d, keys in _OLD_NAMES.items() if any(k in low for k in keys)),
+                     "cgcs2000")
+    if datum == "cgcs2000":
+        return datum, ()
+    if towgs84 is not None:
+        return datum, parse_towgs84(towgs84)
+    raw = header.get("转换参数", "").strip()
+    if raw.replace(",", "").replace("，", "").strip():
+        try:
+            return datum, parse_towgs84(raw)
+        except CRSError as e:
+            raise CRSError(f"转换参数: {e.message}", path=source or None) from None
+    raise CRSError(NO_TRANSFORMATION.format(name=f"坐标系={name}"), path=source or None)
 
 
 def _build(p: TxtParcel, rings: dict, source: str):

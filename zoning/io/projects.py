@@ -26,6 +26,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
 
 from zoning.errors import DataError, InputError, ResourceLimitError
 from zoning.footprints import lonlat_undeclared, normalise
@@ -34,7 +35,8 @@ from zoning.limits import LIMITS
 from zoning.project import ATTRIBUTES, parse_attributes, parse_bool
 from zoning.project import clean as _clean
 
-__all__ = ["unknown_headers", "read_projects", "read_footprint", "project_table", "COLUMN_ALIASES",
+__all__ = ["unknown_headers", "read_projects", "read_footprint", "read_coordinates",
+           "project_table", "txt_info_fields", "COLUMN_ALIASES",
            "ATTRIBUTES", "parse_bool"]
 
 log = logging.getLogger(__name__)
@@ -101,10 +103,52 @@ def project_table(rows: list[dict]) -> gpd.GeoDataFrame:
     return gdf
 
 
-def _txt_footprint(path: Path):
+def txt_info_fields(info: dict) -> dict:
+    """Project id, name and attributes from a TXT's ``[项目信息]`` section.
+
+    Keys are matched like list columns (:data:`COLUMN_ALIASES`: 项目名称,
+    项目代码, 行业代码, 建设性质, 是否占地 …); other keys are ignored here.
+    Raises :class:`~zoning.errors.InputError` for a value that cannot be parsed.
+
+    Examples
+    --------
+    >>> txt_info_fields({"项目名称": "某某公路", "是否占地": "否", "建设单位": "甲"})
+    {'takes_land': False, 'name': '某某公路'}
+    """
+    if not info:
+        return {}
+    rec = {str(k): v for k, v in info.items()}
+    cols = _columns(pd.DataFrame(columns=list(rec)))
+    out = {k: v for k, v in _row_attrs(rec, cols).items() if v is not None}
+    for key in ("project_id", "name"):
+        v = _clean(rec.get(cols[key])) if key in cols else None
+        if v:
+            out[key] = str(v)
+    return out
+
+
+def _with_towgs84(crs, towgs84):
+    """``crs`` bound to CGCS2000 by Helmert parameters (for 西安80/北京54 sources)."""
+    if towgs84 is None:
+        return crs
+    from zoning.crs import bind_towgs84, old_datum
+    from zoning.errors import CRSError
+
+    if crs is None:
+        raise CRSError("transformation parameters were given but the input has no CRS: "
+                       "say which 西安80/北京54 CRS it is in (e.g. EPSG:2364)")
+    if old_datum(crs) is None:
+        raise CRSError(f"transformation parameters apply to 西安80/北京54 inputs, not to "
+                       f"{CRS.from_user_input(crs).name}")
+    return bind_towgs84(crs, towgs84)
+
+
+def _txt_footprint(path: Path, towgs84=None, info: dict | None = None):
     from zoning.io.parcel_txt import parse_txt
 
-    doc = parse_txt(read_input_bytes(path), source=str(path))
+    doc = parse_txt(read_input_bytes(path), source=str(path), towgs84=towgs84)
+    if info is not None:
+        info.update(txt_info_fields(doc.project_info))
     bad = [p for p in doc.parcels if p.geometry is None]
     if bad:
         raise DataError("; ".join(f"地块 {p.number}: {p.error}" for p in bad[:5]), path=path)
@@ -114,7 +158,7 @@ def _txt_footprint(path: Path):
         w.append(f"{len(geoms)} parcels ({', '.join(p.number for p in doc.parcels[:10])}) "
                  "read as one footprint")
     g = _union(geoms) if len(geoms) > 1 else geoms[0]
-    return g, f"EPSG:{doc.epsg}", w
+    return g, doc.crs, w
 
 
 def _union(geoms) -> object:
@@ -128,15 +172,24 @@ def _union(geoms) -> object:
         return shapely.geometrycollections(parts)
 
 
-def _footprint_from_file(path: Path, crs=None, coord_sys=None, encoding=None, layer=None):
+def _footprint_from_file(path: Path, crs=None, coord_sys=None, encoding=None, layer=None,
+                         towgs84=None, info: dict | None = None):
     """(geometry in its CRS, crs, warnings) for a file that holds one footprint.
 
     Every layer of the file is read (all layers of a GeoPackage, all folders of a
     KML, all KML files of a KMZ); several layers form one footprint, with a
-    warning that names them.
+    warning that names them.  A DXF is read by :mod:`zoning.io.dxf` (``layer``
+    = CAD layer).  ``info`` (a dict, if given) receives the project fields a
+    TXT's ``[项目信息]`` declares.
     """
     if path.suffix.lower() == ".txt":
-        return _txt_footprint(path)
+        return _txt_footprint(path, towgs84, info)
+    if path.suffix.lower() == ".dxf":
+        from zoning.io.dxf import read_dxf_footprint
+
+        check_input_file(path)
+        g, dw = read_dxf_footprint(path, layer=layer, encoding=encoding)
+        return g, _with_towgs84(crs, towgs84), dw
     frames = read_vector_layers(path, layer=layer, encoding=encoding)
     w: list[str] = []
     if len(frames) > 1:
@@ -154,24 +207,33 @@ def _footprint_from_file(path: Path, crs=None, coord_sys=None, encoding=None, la
             gdf = gdf.to_crs(target)
         geoms.extend(gdf.geometry.values)
     g = _union(geoms) if len(geoms) > 1 else geoms[0]
-    return g, target, w
+    return g, _with_towgs84(target, towgs84), w
 
 
 def read_footprint(path, crs=None, coord_sys=None, encoding=None, layer=None,
-                   **attrs) -> gpd.GeoDataFrame:
+                   towgs84=None, width_m: float | None = None, **attrs) -> gpd.GeoDataFrame:
     """Read one project's footprint file (all features of all layers form one footprint).
 
     Parameters
     ----------
     path : path-like
         A vector file (GeoJSON, Shapefile or zipped Shapefile, GeoPackage,
-        GeoParquet, KML/KMZ) or a 部标 coordinate TXT.
+        GeoParquet, KML/KMZ), a DXF drawing or a 部标 coordinate TXT.
     crs : CRS-like, optional
         The CRS when the file has none.
     coord_sys : {"gcj02", "bd09"}, optional
         Convert web-map lon/lat; never automatic.
+    encoding, layer : str, optional
+        Text encoding; layer of a multi-layer file (the CAD layer of a DXF).
+    towgs84 : str or sequence, optional
+        3 or 7 Helmert parameters for a 西安80/北京54 input (a TXT's own
+        转换参数 otherwise).
+    width_m : float, optional
+        Total width of a road or pipeline: a centreline (or point) footprint
+        becomes a corridor ``width_m`` wide (see :func:`zoning.footprints.widen`).
     **attrs
-        Project attributes (see :data:`zoning.project.ATTRIBUTES`).
+        Project attributes (see :data:`zoning.project.ATTRIBUTES`); they take
+        precedence over a TXT's ``[项目信息]``.
 
     Returns
     -------
@@ -194,8 +256,18 @@ def read_footprint(path, crs=None, coord_sys=None, encoding=None, layer=None,
     row = {"row": 1, "project_id": path.stem, "name": path.stem, "source": str(path)}
     row.update({a: attrs.get(a) for a in ATTRIBUTES})
     try:
-        g, src_crs, w = _footprint_from_file(path, crs, coord_sys, encoding, layer)
+        info: dict = {}
+        g, src_crs, w = _footprint_from_file(path, crs, coord_sys, encoding, layer, towgs84,
+                                             info)
+        row.update(info)
+        row.update({a: attrs.get(a) if attrs.get(a) is not None else info.get(a)
+                    for a in ATTRIBUTES})
         geom, kind, w2 = normalise(g, src_crs, coord_sys)
+        if width_m:
+            from zoning.footprints import widen
+
+            geom, kind, w3 = widen(geom, width_m)
+            w2 = w2 + w3
         row.update(geometry=geom, kind=kind, warnings=w + w2,
                    lonlat_undeclared=lonlat_undeclared(g, src_crs, coord_sys))
     except DataError as e:
@@ -251,14 +323,16 @@ def _read_txt_list(path: Path) -> gpd.GeoDataFrame:
     from zoning.io.parcel_txt import parse_txt
 
     doc = parse_txt(read_input_bytes(path), source=str(path))
+    info = txt_info_fields(doc.project_info)
     rows = []
     for i, p in enumerate(doc.parcels, start=1):
         row = {"row": i, "project_id": p.number, "name": p.name or p.number,
                "source": str(path)}
+        row.update({a: info.get(a) for a in ATTRIBUTES})
         with _row_errors(row):
             if p.geometry is None:
                 raise DataError(p.error)
-            geom, kind, w = normalise(p.geometry, f"EPSG:{doc.epsg}", None)
+            geom, kind, w = normalise(p.geometry, doc.crs, None)
             row.update(geometry=geom, kind=kind, warnings=doc.warnings + p.warnings + w)
         rows.append(row)
     return project_table(rows)
@@ -407,12 +481,7 @@ def _row_footprint(rec: dict, cols: dict, path: Path, row_crs, cs, allow_outside
             raise DataError(f"footprint file {fp.name} has no CRS; give a crs column")
         return g, src, w0
     if lon is not None and lat is not None:
-        try:
-            g = shapely.Point(float(lon), float(lat))
-        except (ValueError, OverflowError):
-            raise DataError(f"lon/lat {str(lon)[:30]!r}, {str(lat)[:30]!r} are not "
-                            "numbers") from None
-        return g, row_crs or "EPSG:4490", []
+        return _lonlat_point(lon, lat), row_crs or "EPSG:4490", []
     raise DataError("no footprint: WKT, lon/lat and path are all empty")
 
 
@@ -467,3 +536,53 @@ def _read_table(path: Path, crs, coord_sys, encoding, sheet,
                        lonlat_undeclared=lonlat_undeclared(g, src, cs))
         rows.append(row)
     return project_table(rows)
+
+
+def _lonlat_point(lon, lat):
+    """A point from 经度/纬度 cells: decimal degrees or 度分秒 (106°37'12.5"E)."""
+    from zoning.dms import parse_angle
+
+    try:
+        return shapely.Point(float(lon), float(lat))
+    except (ValueError, OverflowError):
+        pass
+    try:
+        (x, ax), (y, ay) = parse_angle(str(lon)[:60]), parse_angle(str(lat)[:60])
+    except DataError:
+        raise DataError(f"lon/lat {str(lon)[:30]!r}, {str(lat)[:30]!r} are not numbers or "
+                        "度分秒") from None
+    if ax == "lat" or ay == "lon":
+        raise DataError(f"lon/lat {str(lon)[:30]!r}, {str(lat)[:30]!r}: the 经度 cell holds a "
+                        "latitude")
+    return shapely.Point(x, y)
+
+
+def read_coordinates(text: str, crs=None, coord_sys=None, width_m: float | None = None,
+                     project_id: str = "", **attrs) -> gpd.GeoDataFrame:
+    """A project table of one footprint typed as coordinates (see :mod:`zoning.dms`).
+
+    ``text`` is ``经度,纬度`` (decimal or 度分秒), or several pairs separated by
+    ``;`` for a line or (closed) polygon; ``crs`` defaults to CGCS2000
+    longitude/latitude.  ``width_m`` widens a line or point as in
+    :func:`read_footprint`.
+
+    Examples
+    --------
+    >>> t = read_coordinates("106d37m12s,26d34m48s")
+    >>> round(t.geometry.iloc[0].x, 4), round(t.geometry.iloc[0].y, 4), t.kind.iloc[0]
+    (106.62, 26.58, 'point')
+    """
+    from zoning.dms import parse_coordinates
+
+    g = parse_coordinates(text)
+    geom, kind, w = normalise(g, crs or "EPSG:4490", coord_sys)
+    if width_m:
+        from zoning.footprints import widen
+
+        geom, kind, w2 = widen(geom, width_m)
+        w = w + w2
+    pid = project_id or "坐标输入"
+    row = {"row": 1, "project_id": pid, "name": pid, "source": text[:200], "geometry": geom,
+           "kind": kind, "warnings": w}
+    row.update({a: attrs.get(a) for a in ATTRIBUTES})
+    return project_table([row])

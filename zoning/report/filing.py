@@ -484,7 +484,8 @@ def _sec_info(d: _Doc, data: ReportData, n: str) -> None:
     rows += [(ATTR_ZH[k], _attr_text(k, r.attributes.get(k))) for k in ATTR_ZH]
     opts = data.options
     rows += [("输入文件", data.input_name or "-"),
-             ("面积算法", {"ellipsoidal": "CGCS2000 椭球面积", "gk": "高斯-克吕格 3° 带平面面积"}
+             ("面积算法", r.area_method or {"ellipsoidal": "CGCS2000 椭球面积",
+                                            "gk": "高斯-克吕格 3° 带平面面积"}
               .get(opts.get("area_method", "ellipsoidal"), str(opts.get("area_method")))),
              ("分析日期", date.today().isoformat()), ("分析软件", f"zoning {__version__}")]
     d.table(["项目", "内容"], rows, "项目基本信息", widths=[4.5, 11.5])

@@ -265,6 +265,7 @@ def _summary_popup(result: CheckResult) -> str:
     return (f"<b>{esc(result.project_id)} {esc(result.name)}</b><br>"
             f"总体结论：<b style='color:{colour}'>{esc(result.state.zh if result.state else '')}"
             f"</b><br>面积：{esc(_fmt_area(result.area_m2))}"
+            f"<br>面积算法：{esc(result.area_method)}"
             "<table border=1 style='border-collapse:collapse;font-size:12px'>"
             "<tr><th>图层</th><th>结论</th><th>重叠</th><th>最近距离</th></tr>"
             f"{rows}</table>")
