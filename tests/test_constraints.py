@@ -75,7 +75,7 @@ def test_water_source_second_zone_and_areas_split_across_zones(water_cat):
     r2 = _check(cat, B(-1900, -2600, -1800, -2500))  # 二级 only
     lr2 = r2.layer("water_source")
     assert lr2.rule == "WS-second" and "第六十六条" in lr2.basis
-    assert lr2.state != State.NOT_INTERSECTING  # needs review: never 不涉及
+    assert lr2.state == State.NEEDS_REVIEW  # whether it emits pollutants: never 不涉及
 
 
 def test_industry_condition_in_quasi_zone(water_cat):

@@ -93,12 +93,15 @@ def test_declared_areas_compared_and_differences_above_one_percent_flagged(cat):
 
 
 def test_outside_coverage_and_unreadable_layer_are_not_empty_breakdowns(tmp_path, cat):
-    out = _check(cat, B(10_100, 9_900, 10_300, 10_100))  # wholly beyond the districts
-    assert out.landuse["status"] == "outside_coverage" and "level1" not in out.landuse
-    # partly outside: the covered part is measured; the rest is its own 数据缺失 row
-    part = _check(cat, B(9_900, 9_900, 10_100, 10_100))
-    assert part.landuse["status"] == "ok"
-    assert part.layer("coverage").overlap_m2 == pytest.approx(30_000, rel=1e-4)
+    out = _check(cat, B(9_900, 9_900, 10_100, 10_100))  # a quarter inside the districts
+    lu = out.landuse
+    assert lu["status"] == "ok" and lu["coverage"] == pytest.approx(0.25, rel=1e-3)
+    assert _by_code(lu["level2"]) == pytest.approx({"0301": 10_000}, rel=1e-4)
+    assert "25.00" in lu["flags"][0]  # the part outside has no 地类: flagged, not hidden
+    far = _check(cat, B(20_000, 20_000, 20_100, 20_100), region="mini")  # wholly outside
+    assert far.landuse["status"] == "outside_coverage" and "level1" not in far.landuse
+    # the part outside is its own 数据缺失 row (coverage), with its area
+    assert out.layer("coverage").overlap_m2 == pytest.approx(30_000, rel=1e-4)
     broken = _catalog(tmp_path, landuse=None)  # declared, file absent
     r = _check(broken, B(-1500, -1500, 500, -1200))
     assert r.landuse["status"] == "data_missing"
@@ -163,6 +166,8 @@ def test_breakdowns_of_a_footprint_in_two_regions_add_up(cat):
 
     west = _check(cat, B(-1500, -1500, 0, -1200)).landuse  # 0103 + 0702
     east = _check(cat, B(0, -1500, 500, -1200)).landuse  # 0301
+    for part in (west, east):  # as parts of one footprint, each knows the whole area
+        part["footprint"] = {"m2": 600_000.0, "ha": 60.0, "mu": 900.0}
     both = merge_breakdowns([west, None, east], {"03": 150_000.0})
     assert _by_code(both["level2"]) == pytest.approx(
         {"0103": 300_000, "0702": 150_000, "0301": 150_000}, rel=1e-5)
@@ -174,3 +179,29 @@ def test_breakdowns_of_a_footprint_in_two_regions_add_up(cat):
         "outside_coverage"
     half = merge_breakdowns([west, {"status": "data_missing"}])
     assert half["status"] == "ok" and "data_missing" in half["flags"][0]
+
+
+def test_a_footprint_across_two_regions_gets_one_breakdown(tmp_path):
+    """Each region measures its part with its own 地类 layer; the result adds them up."""
+    from .minicat import LAYERS
+    from .test_edges import _region
+
+    cats = []
+    for name, west in (("w", True), ("e", False)):
+        (tmp_path / name).mkdir()
+        p = write_catalog(tmp_path / name, _region(dict(LAYERS), west), region_id=name)
+        doc = yaml.safe_load(p.read_text("utf-8"))
+        half = LANDUSE[(LANDUSE.geometry.centroid.x - 36_500_000 < 0) == west]
+        half.to_file(tmp_path / name / "dltb.gpkg", layer="DLTB", driver="GPKG")
+        doc["layers"]["dltb"] = dict(kind="landuse", path="dltb.gpkg", layer="DLTB", crs=CRS,
+                                     id_field="BSM", fields={"code": "DLBM"})
+        p.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+        cats.append(load_catalog(p))
+    from zoning.crs import reproject
+
+    r = check(reproject(B(-1500, -1500, 500, -1200), CRS, "EPSG:4490"), cats)
+    assert r.region == "w+e"
+    lu = r.landuse
+    assert _by_code(lu["level2"]) == pytest.approx(
+        {"0103": 300_000, "0702": 150_000, "0301": 150_000}, rel=1e-4)
+    assert lu["total"]["m2"] == pytest.approx(r.area_m2, rel=1e-4)

@@ -27,6 +27,7 @@ import shapely
 from zoning.catalog import SCREENING_KINDS, Catalog, LayerSpec, resolve_catalogs
 from zoning.engine.geometry import GEO, measure, reproject_dense
 from zoning.engine.index import EXTRA_KINDS, RegionIndex
+from zoning.engine.landuse import merge_breakdowns
 from zoning.engine.overlay import COVERAGE_KIND, GAP_M, GAP_M2, check_chunk, coverage_row, overall
 from zoning.errors import DatabaseError, DataError, InputError, ZoningError
 from zoning.footprints import edge_crs, lonlat_undeclared, normalise
@@ -308,7 +309,9 @@ def _merge_regions(p: Project, results: list[CheckResult], cats: list[Catalog],
     state, basis = overall(layers)
     return replace(first, region="+".join(c.region_id for c in cats), layers=layers,
                    warnings=warnings, state=state, basis=basis,
-                   access=_merge_access([r.access for r in results]))
+                   access=_merge_access([r.access for r in results]),
+                   landuse=merge_breakdowns([r.landuse for r in results],
+                                            p.attrs.get("landuse_declared")))
 
 
 def _catalogs(catalog, region) -> list[Catalog]:

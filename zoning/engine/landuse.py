@@ -192,7 +192,8 @@ def _breakdown_from(cells: dict, fp_area: float, farm_m2: float | None, declared
 
 def merge_breakdowns(parts: list[dict | None], declared: dict | None = None) -> dict | None:
     """One breakdown of a footprint checked in several regions: the classes of every
-    region's part added up, declared areas compared with the sum.
+    region's part added up, declared areas compared with the sum.  Each part's
+    ``footprint`` is the whole footprint's area.
 
     A region whose 地类 layer could not be read is named in the flags (its part has
     no classes); with no measured part at all, the first part's status stands.
@@ -214,7 +215,8 @@ def merge_breakdowns(parts: list[dict | None], declared: dict | None = None) -> 
     meta["layer"] = ", ".join(dict.fromkeys(p["layer"] for p in ok))
     meta["data_version"] = "; ".join(dict.fromkeys(p["data_version"] for p in ok
                                                    if p.get("data_version")))
-    out = _breakdown_from(dict(cells), float(sum(p["footprint"]["m2"] for p in ok)), farm,
+    # every part carries the whole footprint's area (each region measures its own part)
+    out = _breakdown_from(dict(cells), float(max(p["footprint"]["m2"] for p in ok)), farm,
                           declared, meta)
     missing = [p for p in live if p.get("status") != "ok"]
     if missing:

@@ -129,7 +129,8 @@ def check_chunk(index: RegionIndex, projects: list[Project],
         for k, p in enumerate(projects):
             if ok[k] and inside[k]:
                 apply_access(index, p, ch.fps[k], results[k], per_project[k])
-    landuse_breakdowns(index, projects, geo, ch.fps, ch.area, inside, opts, results,
+    # 地类 of the covered part, shares of the whole footprint (a part outside is flagged)
+    landuse_breakdowns(index, projects, geo, ch.fps, ch.full_area, inside, opts, results,
                        per_project)
     failed_rows = {projects[k].row for k in range(len(projects)) if not ok[k]}
     overlaps = strip_geometry(index, opts, [o for o in overlaps if o["row"] not in failed_rows])

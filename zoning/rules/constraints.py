@@ -43,9 +43,6 @@ _RELATIONS = {"none", "touches", "overlaps", "within", "crosses", "contains_poin
 _VOCAB_KEYS = ("activity", "major_project", "project_type")
 _TOP_KEYS = {"constraint_rules_version", "id", "title", "law", "status", "verify", "fields",
              "cases", "notes"}
-#: a state a rule file may name before this version of zoning has it, and what stands in
-#: for it meanwhile (fail closed: never 不涉及)
-_STATE_FALLBACK = {"needs_review": "data_missing"}
 
 
 def constraint_rules_dir() -> Path:
@@ -196,8 +193,6 @@ def _parse_when(when: Any, vocab: dict, err) -> dict:
 
 
 def _state(value, err) -> State:
-    if value not in {s.value for s in State}:
-        value = _STATE_FALLBACK.get(value, value)
     try:
         return State(value)
     except ValueError:
