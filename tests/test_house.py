@@ -96,3 +96,19 @@ def test_demo_command_writes_every_output(tmp_path):
     assert "17 rows in, 17 rows out" in r.output
     res = json.loads((out / "results.json").read_text("utf-8"))
     assert res["meta"]["radius_m"] == 1000.0
+
+
+def test_input_feature_limit_does_not_apply_to_catalog_layers(tmp_path, monkeypatch):
+    """A catalog layer bigger than the input limit is read (a province's farmland is
+    millions of patches); a footprint file over the limit is refused."""
+    from zoning.errors import ResourceLimitError
+    from zoning.io.layers import read_layer
+    from zoning.limits import LIMITS
+
+    cat = load_catalog(write_catalog(tmp_path))
+    monkeypatch.setattr(LIMITS, "max_features", 2)
+    farmland = read_layer(cat.layers["farmland"])  # 3 features
+    assert len(farmland) == 3
+    LAYERS["farmland"].to_file(tmp_path / "three.gpkg", driver="GPKG")
+    with pytest.raises(ResourceLimitError, match="more than 2 features"):
+        read_projects(tmp_path / "three.gpkg")

@@ -34,6 +34,9 @@ class Limits:
     max_archive_members: int = 10_000
     #: features of a footprint file or project list
     max_features: int = 1_000_000
+    #: features of a catalog layer (the reviewer's own statutory data: a province's
+    #: 永久基本农田 runs to millions of patches, so this is only a guard against runaway files)
+    max_layer_features: int = 500_000_000
     #: vertices of one footprint
     max_vertices: int = 2_000_000
     #: seconds a single vector read (or SQL view / where clause) may take

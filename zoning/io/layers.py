@@ -18,7 +18,7 @@ from pyproj import CRS
 
 from zoning.catalog import LayerSpec
 from zoning.errors import CRSError, DataError
-from zoning.io.vector import read_vector
+from zoning.io.vector import layer_read, read_vector
 
 __all__ = ["read_layer", "normalise_layer", "open_layer_source", "is_synthetic"]
 
@@ -31,7 +31,8 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
         from zoning.io.postgis import read_table
 
         return normalise_layer(read_table(spec), spec)
-    gdf = read_vector(spec.path, layer=spec.layer, encoding=spec.encoding, where=spec.where)
+    with layer_read():  # the layer limit, not the input limit, applies to catalog layers
+        gdf = read_vector(spec.path, layer=spec.layer, encoding=spec.encoding, where=spec.where)
     return normalise_layer(gdf, spec)
 
 

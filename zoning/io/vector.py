@@ -6,6 +6,7 @@ Reading normalises what real Chinese deliveries get wrong: shapefiles without a
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -14,6 +15,8 @@ import stat
 import tempfile
 import time
 import zipfile
+from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
 
 import geopandas as gpd
@@ -121,8 +124,8 @@ def _check_dbf_header(head: bytes, size: int, where) -> None:
         fits = max(0, (size - hlen) // max(rlen, 1))
         raise ResourceLimitError(f"DBF header claims {nrec:,} records but the file holds at "
                                  f"most {fits:,}: truncated or forged", path=where)
-    if nrec > LIMITS.max_features:
-        raise ResourceLimitError(f"DBF has {nrec:,} records (limit {LIMITS.max_features:,})",
+    if nrec > _max_features():
+        raise ResourceLimitError(f"DBF has {nrec:,} records (limit {_max_features():,})",
                                  path=where)
 
 
@@ -406,13 +409,13 @@ def _read_gdal(src: str, path: Path, layer, enc, columns, bbox, where, how) -> g
     kw = {"encoding": enc} if enc else {}
     try:
         gdf = pyogrio.read_dataframe(src, layer=layer, columns=columns, bbox=bbox,
-                                     where=where, max_features=LIMITS.max_features + 1, **kw)
+                                     where=where, max_features=_read_cap(), **kw)
     except pyogrio.errors.DataLayerError as e:
         raise DataError(f"cannot read layer: {_short(e)}", path=path, layer=layer) from None
     except Exception as e:  # GDAL, encoding and geometry errors all end as a clear message
         raise DataError(f"cannot open: {_short(e)}", path=path) from None
-    if len(gdf) > LIMITS.max_features:
-        raise ResourceLimitError(f"more than {LIMITS.max_features:,} features", path=path,
+    if len(gdf) > _max_features():
+        raise ResourceLimitError(f"more than {_max_features():,} features", path=path,
                                  layer=layer)
     gdf.attrs.update(source=str(path), layer=layer, encoding=enc or "UTF-8", encoding_how=how)
     return gdf
@@ -424,10 +427,34 @@ def _read_parquet(path: Path, columns) -> gpd.GeoDataFrame:
         gdf = gpd.read_parquet(path, columns=columns)
     except Exception as e:  # pyarrow raises many kinds for a corrupt file
         raise DataError(f"cannot read GeoParquet: {_short(e)}", path=path) from None
-    if len(gdf) > LIMITS.max_features:
-        raise ResourceLimitError(f"more than {LIMITS.max_features:,} features", path=path)
+    if len(gdf) > _max_features():
+        raise ResourceLimitError(f"more than {_max_features():,} features", path=path)
     gdf.attrs.update(source=str(path), encoding="n/a")
     return gdf
+
+
+_LAYER_READ: ContextVar[bool] = ContextVar("zoning_layer_read", default=False)
+
+
+def _max_features() -> int:
+    """The feature limit in force: a catalog layer's, or an input's (see :func:`layer_read`)."""
+    return LIMITS.max_layer_features if _LAYER_READ.get() else LIMITS.max_features
+
+
+def _read_cap() -> int | None:
+    """The cap handed to GDAL: inputs stop one feature past their limit; catalog layers are
+    read whole (GDAL pre-allocates the cap, so a layer's huge limit is checked afterwards)."""
+    return None if _LAYER_READ.get() else LIMITS.max_features + 1
+
+
+@contextlib.contextmanager
+def layer_read() -> Iterator[None]:
+    """Reads inside this block are of catalog layers: the layer feature limit applies."""
+    token = _LAYER_READ.set(True)
+    try:
+        yield
+    finally:
+        _LAYER_READ.reset(token)
 
 
 def read_vector(path, layer: str | None = None, encoding: str | None = None,
