@@ -20,6 +20,7 @@ import geopandas as gpd
 import pytest
 import shapely
 from click.testing import CliRunner
+from shapely.geometry import box
 
 from zoning.cli import main
 from zoning.errors import (
@@ -990,3 +991,11 @@ def test_validate_reports_bad_encodings_and_unresolved_parameters(tmp_path):
     reps = validate_catalog(load_catalog(p))
     acc_rep = next(r for r in reps if r.kind == "access_rules")
     assert any("param:NOPE" in e for e in acc_rep.errors)
+
+
+def test_a_province_sized_footprint_is_refused(monkeypatch):
+    """Found by the hostile sweep: a China-sized footprint ran for minutes."""
+    with pytest.raises(ResourceLimitError, match="not a project site"):
+        normalise(box(100, 25, 110, 35), "EPSG:4490")
+    monkeypatch.setattr(LIMITS, "max_footprint_km2", 2e6)
+    assert normalise(box(100, 25, 110, 35), "EPSG:4490")[1] == "polygon"

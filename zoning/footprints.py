@@ -383,6 +383,10 @@ def _approx_m2(geom) -> float:
 
 def check_measure(geom, kind: str) -> None:
     """A polygon of zero area or a line of zero length is not what it claims to be."""
+    if kind == "polygon" and _approx_m2(geom) > LIMITS.max_footprint_km2 * 1e6:
+        raise ResourceLimitError(f"footprint covers about {_approx_m2(geom) / 1e6:,.0f} km² "
+                                 f"(limit {LIMITS.max_footprint_km2:,.0f} km²): not a project "
+                                 "site")
     if kind == "polygon" and not _approx_m2(geom) > _MIN_AREA_M2:
         raise DataError("polygon has zero area (its points are collinear or repeated, or it "
                         "is under 0.01 m²): give the footprint as a line or a point if that is "

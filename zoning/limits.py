@@ -39,6 +39,9 @@ class Limits:
     max_layer_features: int = 500_000_000
     #: vertices of one footprint
     max_vertices: int = 2_000_000
+    #: area of one polygon footprint, km² (a site, not a province: 10,000 km² is about
+    #: the largest reservoir or mining area a single project claims)
+    max_footprint_km2: float = 10_000.0
     #: seconds a single vector read (or SQL view / where clause) may take
     read_timeout_s: float = 120.0
 
