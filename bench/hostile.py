@@ -54,7 +54,6 @@ import tempfile
 import threading
 import time
 import zipfile
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -175,11 +174,9 @@ def tb_signature(text: str) -> str:
     i = text.rfind("Traceback (most recent call last)")
     block = text[i:] if i >= 0 else text
     frames = _FRAME.findall(block)
-    exc = ""
-    for line in block.splitlines():
-        if line and not line[0].isspace() and not line.startswith(("Traceback", "During ",
-                                                                   "The above")):
-            exc = line.strip()
+    lines = block.splitlines()
+    last = max((i for i, ln in enumerate(lines) if ln.lstrip().startswith('File "')), default=-1)
+    exc = next((ln.strip() for ln in lines[last + 1:] if ln and not ln[0].isspace()), "")
     zf = [f for f in frames if "/zoning/" in f[0] and "site-packages" not in f[0]]
     where = ""
     if zf:
@@ -205,7 +202,7 @@ def base_outcome(run: Run):
     return None
 
 
-_PROGRESS = re.compile(r"[━╸╺─]{3,}|screening|筛查 screening")
+_PROGRESS = re.compile(r"[━╸╺]{3,}")
 
 
 def error_message(run: Run) -> str:
@@ -691,7 +688,6 @@ def _read_layer(row):
 
 
 def setup_known(seed: int):
-    import geopandas as gpd
     import shapely
     from pyproj import Transformer
 
@@ -1106,7 +1102,8 @@ def _mut_dup_points(d, rng):
 
 def _mut_ring_no(d, rng):
     tok = rng.choice(["0", "99999999999999999999999", "-1", "a", "1.5", "", "１"])
-    d.text_muts.append(lambda t, r, tok=tok: re.sub(r"(?m)^(J?\d+),1,", rf"\g<1>,{tok},", t, 1))
+    d.text_muts.append(lambda t, r, tok=tok: re.sub(r"(?m)^(J?\d+),1,", rf"\g<1>,{tok},", t,
+                                                                  count=1))
 
 
 def _mut_kind(d, rng):
@@ -2149,7 +2146,7 @@ def gen_archives(rng):
               weight=10)
     outside_kml = _w(WORK.outside / "far-red.kml", k_red)
     nl = ('<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2">'
-          f'<Document><Placemark><name>c</name><Polygon><outerBoundaryIs><LinearRing><coordinates>'
+          '<Document><Placemark><name>c</name><Polygon><outerBoundaryIs><LinearRing><coordinates>'
           + " ".join(f"{x},{y}" for x, y in shapely.get_coordinates(clean.exterior)) +
           '</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark>'
           f'<NetworkLink><Link><href>{outside_kml.as_uri()}</href></Link></NetworkLink>'
@@ -2341,11 +2338,9 @@ def issue_rows(rng, L: Path) -> list[tuple]:
 
 
 def gen_lists(rng):
-    import shapely
-
     cat = "lists"
     L = WORK.lists
-    red, clean = K.red_ll, K.clean_ll
+    red = K.red_ll
     # --- the issue's per-row failures, each alone (with two sentinel rows) ...
     irows = issue_rows(rng, L)
     for cid, desc, row, expect, kw in irows:
@@ -2553,7 +2548,7 @@ def judge_list_run(run: Run, out: Path, expects: list | None, whole: str, scan=N
     n = rows_in if rows_in is not None else (len(expects) if expects is not None else None)
     if n is not None and len(res) != n:
         return "silent wrong", f"{n} rows in, {len(res)} rows in results.json"
-    for i, (d, e) in enumerate(zip(res, expects or [])):
+    for i, (d, e) in enumerate(zip(res, expects or [], strict=False)):
         o, why, _ = judge_result(d, e)
         if o not in ("correct", "clear error"):
             return o, f"row {i + 1}: {why}"
@@ -2580,7 +2575,6 @@ def add_list_case(cid, desc, path, expects, whole="ok", args=(), scan=None, rows
 def gen_list_files(rng):
     import shapely
 
-    cat = "lists"
     F = WORK.lists / "files"
     F.mkdir(parents=True, exist_ok=True)
     red, clean = K.red_ll, K.clean_ll
@@ -3129,15 +3123,23 @@ def consistency(out: Path, allowed=("OLD", "NEW")):
 
 def gen_outputs(rng):
     cat = "outputs"
-    red, clean = K.red_ll, K.clean_ll
+    red = K.red_ll
     # formula injection: in names and ids, of rows that succeed and rows that fail
-    for i, f in enumerate(FORMULAS):
+    tag = iter(range(1, 10 ** 6))
+
+    def uniq(f):  # still a formula, but each row's own (…&"F7"), so evidence is attributable
+        return f'{f}&"F{next(tag)}"'
+
+    for i, f0 in enumerate(FORMULAS):
         for col in ("项目名称", "项目编号"):
+            f = uniq(f0)
             add_row(f"outputs/formula-{col}-ok-{i}", cat, f"{f!r} as {col} of a good row",
                     {col: f, **red_row(rng)}, "hit", formula=f)
+            f = uniq(f0)
             add_row(f"outputs/formula-{col}-failed-{i}", cat,
                     f"{f!r} as {col} of a failing row (failed_rows.csv)",
                     {col: f, "wkt": "POLYGON((106.6 26.5, 106.7"}, "error", formula=f)
+        f = uniq(f0)
         add_row(f"outputs/formula-xlsx-{i}", cat, f"{f!r} as the name in an XLSX list",
                 {"项目名称": f, **red_row(rng)}, "hit", formula=f, fmt="xlsx")
     add_row("outputs/id-path-traversal", cat, "project id ../../../escape-map (map file names)",
@@ -3433,7 +3435,7 @@ def gen_postgis(rng):
                                                      ["hit", "clean"], "ok"), "")
             base = yaml.safe_load(pg_cat.read_text("utf-8"))
             key = next(k for k, v in base["layers"].items() if v.get("kind") == "eco_redline")
-            for iid, desc, change, canary in injections:
+            for iid, _desc, change, canary in injections:
                 c = json.loads(json.dumps(base))
                 change(c["layers"][key])
                 p = write_catalog(f"pg-{iid}", c)
@@ -3467,7 +3469,9 @@ def gen_postgis(rng):
             res["postgis/fid-geom-columns"] = judge_cli(run_cli(
                 ["layers", "import", "--catalog", p, "--dsn", dsn, "--schema", schema,
                  "--write-catalog", P / "fidgeom.yaml"]), "any", as_json=False)
+            plain = write_geojson(P / "plain.geojson", [K.red_ll], props=[{"HXBM": "A"}])
             small["region"]["id"] = "markup"
+            small["layers"]["redline"]["path"] = str(plain)
             p = write_catalog("pg-markup", small)
             res["postgis/markup-catalog-path"] = judge_cli(run_cli(
                 ["layers", "import", "--catalog", p, "--dsn", dsn, "--schema", schema,
