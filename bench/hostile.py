@@ -239,7 +239,8 @@ def judge_result(d: dict, expect: str):
     """(outcome, reason, note) of one zoning.check/1 object against an expectation.
 
     hit: a red-line site, any state but 不涉及 (data_missing counts: fails closed);
-    clean: 不涉及 everywhere; error: must be refused; X|error: X or a refusal;
+    clean: 不涉及 everywhere; clean_eco: 不涉及 for the red line (attributes may decide the rest);
+    error: must be refused; X|error: X or a refusal;
     not_clean|error: anything but 不涉及, or a refusal; any: no claim.
     """
     status, state = d.get("status"), d.get("state")
@@ -260,6 +261,9 @@ def judge_result(d: dict, expect: str):
         ok = state == NI and eco == NI
         return ("correct", desc, "") if ok else (
             "silent wrong", f"a site far from every layer read as {desc}", "")
+    if expect in ("clean_eco", "clean_eco|error"):  # attributes may decide the verdict
+        return ("correct", desc, "") if eco == NI else (
+            "silent wrong", f"a site far from the red line read as {desc}", "")
     return "correct", desc, ""
 
 
@@ -1726,9 +1730,11 @@ def gen_geometry(rng):
             if neg.rc != 0:
                 return refusal(neg, "error")
             pos = run_cli(["check", plf, *attrs, "--energy", "62000"])
-            sp = (parse_json(pos.stdout) or {}).get("state")
-            sn = (parse_json(neg.stdout) or {}).get("state")
-            return "silent wrong", (f"accepted --energy -62000: verdict {sn}, against {sp} with "
+            dp, dn = parse_json(pos.stdout) or {}, parse_json(neg.stdout) or {}
+            ap = (dp.get("access") or {}).get("outcome")
+            an = (dn.get("access") or {}).get("outcome")
+            return "silent wrong", (f"accepted --energy -62000: 准入清单 {an} (verdict "
+                                    f"{dn.get('state')}), against {ap} ({dp.get('state')}) with "
                                     "+62000 (甘肃 两高 threshold 10,000 tce, priority unit)")
         add("geometry/energy-negative-pingliang", cat, "--energy -62000, C2614 新建, in a 平凉 "
             "priority control unit (两高 threshold 10,000 tce): must be refused", energy_sign,
@@ -1788,7 +1794,7 @@ def gen_geometry(rng):
 
 
 def pingliang_priority_site(rng):
-    """A 100 m box well inside a 平凉 priority (优先保护) control unit, clear of other layers."""
+    """A 100 m box well inside a 平凉 priority (优先保护) control unit, clear of farmland."""
     import shapely
 
     rows = _layer_rows("control_unit", "pingliang")
@@ -1799,17 +1805,17 @@ def pingliang_priority_site(rng):
     if field_ not in units.columns:
         return None
     pri = units[units[field_].astype(str) == "1"].to_crs(4524)
-    others = [_read_layer(r).to_crs(4524) for kind in ("eco_redline", "farmland", "protected_area",
-                                                       "urban_boundary")
-              for r in _layer_rows(kind, "pingliang")]
-    for geom in sorted(pri.geometry.values, key=lambda g: -g.area)[:10]:
-        core = geom.buffer(-600)
+    # (the synthetic priority units are mostly red line: only keep clear of farmland)
+    others = [_read_layer(r).to_crs(4524) for r in _layer_rows("farmland", "pingliang")]
+    for geom in sorted(pri.geometry.values, key=lambda g: -g.area):
+        core = geom.buffer(-150)
         if core.is_empty:
             continue
+        shapely.prepare(core)
         x0, y0, x1, y1 = core.bounds
         for _ in range(300):
             p = shapely.Point(rng.uniform(x0, x1), rng.uniform(y0, y1))
-            if core.contains(p) and all(len(o.sindex.query(p.buffer(300), predicate="intersects"))
+            if core.contains(p) and all(len(o.sindex.query(p.buffer(80), predicate="intersects"))
                                         == 0 for o in others):
                 return K.to_ll(shapely.box(p.x - 50, p.y - 50, p.x + 50, p.y + 50))
     return None
@@ -2523,6 +2529,8 @@ def gen_attr_rows(rng):
                 expect = f"{base}|error"
         if expect == base and expect == "hit" and any(c in row for c in ("坐标系",)):
             expect = "hit|error"
+        if not red and expect != "error":  # 行业代码 etc. may make a clean site prohibited
+            expect = expect.replace("clean", "clean_eco")
         add_row(f"lists/attrs-{i:03d}", "lists", f"random attributes ({'red' if red else 'clean'}): "
                 + ", ".join(tags), row, expect)
 
@@ -3571,10 +3579,10 @@ def main(argv=None):
     ap.add_argument("--mem-gb", type=float, default=3.0, help="RLIMIT_AS per run (default 3)")
     ap.add_argument("--bomb-mb", type=int, default=2048,
                     help="inflated size of the zip bombs (default 2048: ~2 MB zips)")
-    ap.add_argument("--n-txt", type=int, default=110, help="random TXT files")
-    ap.add_argument("--n-wkt", type=int, default=120, help="random WKT rows")
-    ap.add_argument("--n-listrows", type=int, default=80, help="random attribute rows")
-    ap.add_argument("--kill-rows", type=int, default=120, help="rows of the SIGKILL lists")
+    ap.add_argument("--n-txt", type=int, default=90, help="random TXT files")
+    ap.add_argument("--n-wkt", type=int, default=100, help="random WKT rows")
+    ap.add_argument("--n-listrows", type=int, default=60, help="random attribute rows")
+    ap.add_argument("--kill-rows", type=int, default=60, help="rows of the SIGKILL lists")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
     ap.add_argument("--workdir", type=Path, help="use this folder instead of a temporary one")
     args = ap.parse_args(argv)
