@@ -114,7 +114,7 @@ def _limits():  # preexec_fn: runs in the child before exec
 def _env() -> dict:
     env = dict(os.environ)
     env.update(COLUMNS="160", NO_COLOR="1", TERM="dumb", PYTHONIOENCODING="utf-8",
-               HOSTILE_CANARY=CANARY_ENV)
+               PYTHONFAULTHANDLER="1", HOSTILE_CANARY=CANARY_ENV)
     if (REPO / "zoning").is_dir() and not env.get("HOSTILE_NO_PYTHONPATH"):
         env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"]
                                          if env.get("PYTHONPATH") else "")
@@ -195,11 +195,31 @@ def base_outcome(run: Run):
         return "hang", f"no answer within {run.seconds:.0f} s (killed)"
     if "Traceback (most recent call last)" in run.text:
         return "traceback", tb_signature(run.text)
-    if "Fatal Python error" in run.text:
-        return "traceback", "Fatal Python error: " + run.text.split("Fatal Python error", 1)[1][:150]
-    if run.rc is not None and run.rc < 0:
-        return "traceback", f"crashed: killed by signal {-run.rc} ({signal.Signals(-run.rc).name})"
+    if "Fatal Python error" in run.text or (run.rc is not None and run.rc < 0):
+        what = (f"killed by signal {-run.rc} ({signal.Signals(-run.rc).name})"
+                if run.rc is not None and run.rc < 0 else f"exit {run.rc}")
+        return "traceback", f"crashed: {what}{_fault_where(run.text)}"
     return None
+
+
+def _fault_where(text: str) -> str:
+    """' in lib.py:N f @ zoning/x.py:M g' from a faulthandler dump (main thread, innermost first)."""
+    i = text.find("Fatal Python error")
+    if i < 0:
+        return ""
+    block = text[i:]
+    j = block.find("Current thread")
+    if j >= 0:
+        block = block[j:].split("\n\n")[0]
+    frames = re.findall(r'File "([^"]+)", line (\d+) in (\S+)', block)
+    if not frames:
+        return ""
+    first = frames[0]
+    out = f" in {first[0].split('site-packages/', 1)[-1]}:{first[1]} {first[2]}"
+    z = next((f for f in frames if "/zoning/" in f[0] and "site-packages" not in f[0]), None)
+    if z:
+        out += f" @ zoning/{z[0].split('/zoning/', 1)[1]}:{z[1]} {z[2]}"
+    return out
 
 
 _PROGRESS = re.compile(r"[━╸╺]{3,}")
@@ -3546,7 +3566,7 @@ def _finding_key(c: CaseInfo) -> str:
     r = re.sub(r"^the whole list fails: ", "", c.reason)
     if c.outcome == "traceback":
         if r.startswith("crashed"):
-            return f"traceback: {r}"
+            return f"traceback: {r.split(': ', 1)[-1] if ' in ' in r else r}"
         m = re.match(r"([\w.]+)", r)
         where = re.search(r"@ (\S+ \S+)", r)
         return f"traceback {m.group(1) if m else r[:40]} @ {where.group(1) if where else '?'}"
