@@ -551,9 +551,9 @@ def scan_outputs(scan: Scan, run: Run | None, files: list[Path]) -> list[tuple[o
                             ev.append((f, f"{p.name}: field {v[:40]!r} starts with {v[0]!r}: a "
                                           "live formula when opened in a spreadsheet"))
     for name, text, kind in texts:
-        for s in scan.secrets:
-            if kind in ("stdout", "stderr") and s in text:
-                ev.append((s, f"secret {s[:24]!r}… disclosed on {name}"))
+        for s in scan.secrets:  # files were searched as bytes above; xlsx only as cell text
+            if (kind in ("stdout", "stderr") or name.endswith(".xlsx")) and s in text:
+                ev.append((s, f"secret {s[:24]!r}… disclosed in {name}"))
         if scan.markers:
             ev += template_evidence(text, name, kind, scan.markers)
         if kind == "html" and "<script>alert(1)" in text:
@@ -561,9 +561,16 @@ def scan_outputs(scan: Scan, run: Run | None, files: list[Path]) -> list[tuple[o
     for p in scan.not_created:
         if Path(p).exists() or Path(p).is_symlink():
             ev.append((str(p), f"{p} was created outside the output folder"))
-    # de-duplicate, keep order
+    # one line per disclosed secret (naming every file), then de-duplicate, keep order
+    where: dict = {}
+    for k, e in ev:
+        m = re.match(r"secret .*? disclosed (?:in|on) (.*)$", e)
+        if m and k in scan.secrets:
+            where.setdefault(k, []).append(m.group(1))
     seen, out = set(), []
     for k, e in ev:
+        if k in where:
+            e = f"secret {k[:24]!r}… disclosed in {', '.join(dict.fromkeys(where[k]))}"
         if (k, e) not in seen:
             seen.add((k, e))
             out.append((k, e))
