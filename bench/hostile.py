@@ -259,7 +259,8 @@ def judge_result(d: dict, expect: str):
     """(outcome, reason, note) of one zoning.check/1 object against an expectation.
 
     hit: a red-line site, any state but 不涉及 (data_missing counts: fails closed);
-    clean: 不涉及 everywhere; clean_eco: 不涉及 for the red line (attributes may decide the rest);
+    clean: 不涉及 everywhere; clean_eco: 不涉及 for the red line (attributes may decide the rest),
+    clean_eco+udb=STATE: also STATE for the 城镇开发边界 layer;
     error: must be refused; X|error: X or a refusal;
     not_clean|error: anything but 不涉及, or a refusal; any: no claim.
     """
@@ -281,9 +282,14 @@ def judge_result(d: dict, expect: str):
         ok = state == NI and eco == NI
         return ("correct", desc, "") if ok else (
             "silent wrong", f"a site far from every layer read as {desc}", "")
-    if expect in ("clean_eco", "clean_eco|error"):  # attributes may decide the verdict
-        return ("correct", desc, "") if eco == NI else (
-            "silent wrong", f"a site far from the red line read as {desc}", "")
+    if expect.startswith("clean_eco"):  # attributes may decide the verdict
+        if eco != NI:
+            return "silent wrong", f"a site far from the red line read as {desc}", ""
+        m = re.search(r"\+udb=(\w+)", expect)
+        udb = layer_state(d, "urban_boundary")
+        if m and udb != m.group(1):
+            return "silent wrong", f"城镇开发边界 {udb}, by the rules {m.group(1)} ({desc})", ""
+        return "correct", f"{desc}, 城镇开发边界 {udb}", ""
     return "correct", desc, ""
 
 
@@ -696,6 +702,8 @@ class Known:
     red_id: str
     clean_ll: object
     clean_gk: object
+    outside_ll: object  # 100 m box 1.5 km from every layer, outside the UDB
+    outside_gk: object
     region_ll: object  # guiyang districts (union), EPSG:4490
     region_gk: object
     to_gk: Callable
@@ -755,29 +763,60 @@ def setup_known(seed: int):
     if K.red_gk is None:
         sys.exit("no guiyang red-line feature is large enough for a 100 m test footprint")
     K.red_ll = K.to_ll(K.red_gk)
-    # the clean site: 1.5 km from every statutory layer, 3 km inside the region
-    obstacles = [g.to_crs(4524) for kind in ("eco_redline", "farmland", "urban_boundary",
-                                               "protected_area", "shoreline")
-                 for g in [_read_layer(r) for r in _layer_rows(kind)]]
+    # the clean control site: inside a 城镇集中建设区 part of the 城镇开发边界 (1 km from its edge),
+    # 1.5 km from every other statutory or constraint layer and from the other UDB partitions,
+    # 3 km inside the region.  Outside the UDB a site whose construction kind is not declared
+    # needs review (自然资发〔2023〕193号, fail-closed), so only a site inside the concentrated
+    # zone is 不涉及 whatever the project; the "outside" site (1.5 km from every layer, the UDB
+    # included) is kept for attribute rows whose 项目类型 decides the UDB verdict.
     rng = random.Random(seed)
-    x0, y0, x1, y1 = K.region_gk.bounds
+    obstacles = [_read_layer(r).to_crs(4524)
+                 for kind in ("eco_redline", "farmland", "protected_area", "shoreline", "constraint")
+                 for r in _layer_rows(kind)]
+    udb_row = _layer_rows("urban_boundary")[0]
+    udb = _read_layer(udb_row).to_crs(4524)
+    cat = yaml_load(Path(udb_row["catalog"]))
+    part = ((cat["layers"].get(udb_row["layer"]) or {}).get("fields") or {}).get("partition")
+    conc = udb[part].astype(str).str.contains("集中建设") if part in udb.columns else udb.index == -1
     inner = K.region_gk.buffer(-3000)
-    shapely.prepare(inner)
-    candidates = []
-    for _ in range(20000):
-        p = shapely.Point(rng.uniform(x0, x1), rng.uniform(y0, y1))
-        if not inner.contains(p):
-            continue
-        zone = p.buffer(1500)
-        if all(len(o.sindex.query(zone, predicate="intersects")) == 0 for o in obstacles):
-            candidates.append(p)
-            if len(candidates) >= 8:
-                break
-    if not candidates:
+    K.clean_candidates = _free_boxes(rng, [g.buffer(-1000) for g in udb.geometry[conc]], inner,
+                                     [*obstacles, udb[~conc]])
+    outside = _free_boxes(rng, [inner], inner, [*obstacles, udb])
+    if not K.clean_candidates or not outside:
         sys.exit("found no clean site in guiyang")
-    K.clean_candidates = [shapely.box(p.x - 50, p.y - 50, p.x + 50, p.y + 50) for p in candidates]
     K.clean_gk = K.clean_candidates[0]
     K.clean_ll = K.to_ll(K.clean_gk)
+    K.outside_gk = outside[0]
+    K.outside_ll = K.to_ll(K.outside_gk)
+
+
+def yaml_load(path: Path):
+    import yaml
+
+    return yaml.safe_load(path.read_text("utf-8"))
+
+
+def _free_boxes(rng, areas, inner, obstacles, n=8, clear=1500.0):
+    """Up to n 100 m boxes centred in one of ``areas`` and inside ``inner``, ``clear`` m from
+    every obstacle frame."""
+    import shapely
+
+    shapely.prepare(inner)
+    out = []
+    for area in sorted((a for a in areas if not a.is_empty), key=lambda a: -a.area):
+        shapely.prepare(area)
+        x0, y0, x1, y1 = area.bounds
+        for _ in range(20000 // max(len(areas), 1)):
+            p = shapely.Point(rng.uniform(x0, x1), rng.uniform(y0, y1))
+            if not (area.contains(p) and inner.contains(p)):
+                continue
+            zone = p.buffer(clear)
+            if all(len(o.sindex.query(zone, predicate="intersects")) == 0 for o in obstacles):
+                out.append(shapely.box(p.x - 50, p.y - 50, p.x + 50, p.y + 50))
+                if len(out) >= n:
+                    return out
+                break  # one per area first: spread the candidates
+    return out
 
 
 def calibrate():
@@ -1391,6 +1430,11 @@ def red_row(rng=None, **kw):
 
 def clean_row(rng=None, **kw):
     g = K.to_ll(jitter_box(K.clean_gk, rng)) if rng else K.clean_ll
+    return {"wkt": g.wkt, **kw}
+
+
+def outside_row(rng=None, **kw):
+    g = K.to_ll(jitter_box(K.outside_gk, rng)) if rng else K.outside_ll
     return {"wkt": g.wkt, **kw}
 
 
@@ -2527,10 +2571,29 @@ ATTRS = {  # column -> (valid values, invalid values)
 }
 
 
+def udb_outside_state(row: dict) -> str:
+    """The 城镇开发边界 state of a site outside the UDB, by layers/rules/three_lines.yaml.
+
+    UDB-outside-urban: 城镇集中建设 / 开发区、产业园区 / 城镇居住用地 are 禁止 outside the UDB
+    (自然资发〔2023〕193号, domain.md §1.4); UDB-outside-industrial: an industrial project (also
+    inferred from a C/D-section 行业代码 when no 项目类型 is given) and UDB-outside-unknown:
+    no declared kind need review; UDB-outside-allowed: anything else is 不涉及.
+    """
+    ptype = (row.get("项目类型") or "").strip()
+    if not ptype and (row.get("行业代码") or "").strip()[:1].upper() in ("C", "D"):
+        ptype = "industrial"
+    if ptype in ("urban_construction", "industrial_park", "urban_residential"):
+        return "prohibited"
+    if ptype in ("industrial", ""):
+        return "needs_review"
+    return NI
+
+
 def gen_attr_rows(rng):
     for i in range(OPTS.n_listrows):
         red = rng.random() < 0.7
-        row = red_row(rng) if red else clean_row(rng)
+        outside = not red and rng.random() < 0.5
+        row = red_row(rng) if red else outside_row(rng) if outside else clean_row(rng)
         base = "hit" if red else "clean"
         expect, tags = base, []
         for col in rng.sample(sorted(ATTRS), rng.randint(1, 3)):
@@ -2562,10 +2625,24 @@ def gen_attr_rows(rng):
                 expect = f"{base}|error"
         if expect == base and expect == "hit" and any(c in row for c in ("坐标系",)):
             expect = "hit|error"
-        if not red and expect != "error":  # 行业代码 etc. may make a clean site prohibited
-            expect = expect.replace("clean", "clean_eco")
-        add_row(f"lists/attrs-{i:03d}", "lists", f"random attributes ({'red' if red else 'clean'}): "
+        if not red and expect != "error":
+            # 行业代码 etc. may make the site prohibited by a 三线一单 access list: judge the red
+            # line, and the UDB (不涉及 inside the concentrated zone, by 项目类型 outside it)
+            udb = udb_outside_state(row) if outside else NI
+            expect = expect.replace("clean", f"clean_eco+udb={udb}")
+        add_row(f"lists/attrs-{i:03d}", "lists", f"random attributes ({'red' if red else 'outside UDB' if outside else 'clean'}): "
                 + ", ".join(tags), row, expect)
+    # every construction kind outside and inside the UDB: the 城镇开发边界 verdict by the rules
+    kinds = [{"项目类型": t} for t in ("urban_construction", "industrial_park", "urban_residential",
+                                    "industrial", "linear", "special_siting", "rural", "other")]
+    kinds += [{}, {"行业代码": "C2614"}, {"行业代码": "G5951"},
+              {"行业代码": "C2614", "项目类型": "special_siting"}]
+    for j, attrs in enumerate(kinds):
+        tag = ", ".join(f"{k}={v}" for k, v in attrs.items()) or "no 项目类型"
+        add_row(f"lists/udb-outside-{j:02d}", "lists", f"outside the UDB, {tag}",
+                outside_row(rng, **attrs), f"clean_eco+udb={udb_outside_state(attrs)}")
+        add_row(f"lists/udb-inside-{j:02d}", "lists", f"in a 城镇集中建设区, {tag}",
+                clean_row(rng, **attrs), f"clean_eco+udb={NI}")
 
 
 def judge_list_run(run: Run, out: Path, expects: list | None, whole: str, scan=None,
@@ -3676,8 +3753,10 @@ def main(argv=None):
         setup_known(args.seed)
         ok, why = calibrate()
         print(f"red-line site: feature {K.red_id}, centre {K.red_ll.centroid.x:.5f}, "
-              f"{K.red_ll.centroid.y:.5f}; clean site: {K.clean_ll.centroid.x:.5f}, "
-              f"{K.clean_ll.centroid.y:.5f}" + ("" if ok else f"  (calibration: {why})"))
+              f"{K.red_ll.centroid.y:.5f}; clean site (城镇集中建设区): "
+              f"{K.clean_ll.centroid.x:.5f}, {K.clean_ll.centroid.y:.5f}; outside the UDB: "
+              f"{K.outside_ll.centroid.x:.5f}, {K.outside_ll.centroid.y:.5f}"
+              + ("" if ok else f"  (calibration: {why})"))
         rng_root = random.Random(args.seed)
         seeds = {c: rng_root.randrange(2 ** 32) for c in CATEGORIES}
         tg = time.monotonic()
