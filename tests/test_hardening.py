@@ -517,6 +517,75 @@ def test_a_folder_with_other_files_is_not_swapped_away(tmp_path):
     assert (out / "thesis.docx").read_text() == "precious"
 
 
+def _mini_results(mini):
+    from zoning.catalog import load_catalog
+    from zoning.screen import screen_projects
+
+    cat = load_catalog(mini)
+    ps = [Project(row=1, project_id="P1", geometry=_geo(B(100, 100, 300, 300)), kind="polygon")]
+    return screen_projects(ps, cat), cat
+
+
+def test_write_outputs_is_one_staged_locked_run(mini, tmp_path):
+    """Found on the way: write_outputs wrote straight into the folder, beside whatever an
+    older run left (its maps), and ignored the lock of a run writing the same folder."""
+    from zoning.outputs import run_folder, write_outputs
+
+    res, cat = _mini_results(mini)
+    out = tmp_path / "run"
+
+    def old_run(stage):  # an older run: tables and maps
+        (stage.tmp / "results.json").write_text("old")
+        (stage.tmp / "maps").mkdir()
+        (stage.tmp / "maps" / "index.html").write_text("old maps")
+
+    with run_folder(out) as stage:
+        old_run(stage)
+    with run_folder(out, overwrite=True) as stage:  # another run holds the folder
+        old_run(stage)
+        with pytest.raises(OutputLockedError, match="another run"):
+            write_outputs(out, res.results, res.overlaps, {}, res.counts, overwrite=True)
+    assert (out / "results.json").read_text() == "old"
+    with pytest.raises(OutputExistsError, match="already holds"):
+        write_outputs(out, res.results, res.overlaps, {}, res.counts)
+    paths = write_outputs(out, res.results, res.overlaps, {}, res.counts, overwrite=True,
+                          catalogs=[cat])
+    assert paths["json"] == out / "results.json"
+    assert json.loads(paths["json"].read_text("utf-8"))["results"][0]["project_id"] == "P1"
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["failed_rows.csv", "overlaps.gpkg", "results.json", "screening.log", "screening.xlsx"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".run.lock", "run"]
+
+
+def test_the_demo_is_written_as_one_staged_locked_run(tmp_path, monkeypatch):
+    """Found on the way: the demo wrote its tables, maps and indicators straight into
+    --out (a killed demo left a mix of two runs, two demos mixed their files)."""
+    import zoning.demo.workflow as wf
+    from zoning.outputs import run_folder
+
+    out = tmp_path / "demo"
+    with run_folder(out, names=("indicators-guiyang.html",)) as old:
+        (old.tmp / "results.json").write_text("old")
+        (old.tmp / "indicators-guiyang.html").write_text("old")
+
+    def killed(folder, *a):
+        (folder / "results.json").write_text("half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(wf, "_run", killed)
+    with pytest.raises(KeyboardInterrupt):
+        wf.run_demo(out)
+    assert sorted(p.name for p in out.iterdir()) == ["indicators-guiyang.html", "results.json"]
+    assert (out / "results.json").read_text() == "old"
+    with run_folder(out, overwrite=True, names=("indicators-guiyang.html",)):
+        with pytest.raises(OutputLockedError, match="another run"):
+            wf.run_demo(out)
+    (out / "thesis.docx").write_text("precious")
+    with pytest.raises(OutputExistsError, match="not empty|other files"):
+        wf.run_demo(out)
+    assert (out / "thesis.docx").read_text() == "precious"
+
+
 def _snapshot(folder: Path) -> dict:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
             if p.is_file()}
