@@ -309,6 +309,19 @@ def test_txt_list_one_bad_parcel_is_one_error_row(tmp_path):
     assert "line parcel L" in t.error[1]
 
 
+@pytest.mark.parametrize("ch", ["\x0b", "\x0c", "\x1c", "\x85", "\u2028"])
+def test_a_control_character_in_a_txt_parcel_name_does_not_split_its_line(ch):
+    """Found by the hostile script: a \\x0b in a parcel name split the header line in two
+    (str.splitlines), and a valid file was refused ("line 13 is not a coordinate line")."""
+    from zoning.io.parcel_txt import parse_txt
+
+    text = TXT_HEAD.format(zone=36) + SQUARE.replace("371", "36371").replace("甲", f"甲{ch}乙")
+    for nl in ("\n", "\r\n", "\r"):
+        [p] = parse_txt(text.replace("\n", nl)).parcels
+        assert not p.error and p.name == f"甲{ch}乙"
+        assert p.area_m2 == pytest.approx(10_000)
+
+
 def test_an_unexpected_exception_in_a_chunk_fails_only_its_row(mini, monkeypatch):
     """Per-row isolation in the wiring: a chunk that raises is re-run row by row."""
     import zoning.screen as zs
