@@ -298,6 +298,25 @@ def test_bad_rows_become_error_rows_and_the_batch_goes_on(tmp_path):
     assert "curved geometry" in t.error[4]
 
 
+def test_csv_rows_longer_than_the_header(tmp_path):
+    """Found by the hostile script: a row with more fields than the header made pandas use
+    the leading fields as the index: every value shifted one column (silently wrong), or a
+    traceback (int() of a tuple) for two extra fields.  Empty trailing fields (a comma at
+    the end of every line) are dropped; any other extra field refuses the list."""
+    good = _geo(B(100, 100, 300, 300)).wkt
+    p = tmp_path / "trailing.csv"
+    p.write_text(f'wkt,项目编号,项目名称\n"{good}",A,甲,\n"{good}",B,乙,\n', encoding="utf-8")
+    t = read_projects(p)
+    assert list(t.project_id) == ["A", "B"] and list(t.name) == ["甲", "乙"]
+    assert list(t.status) == ["ok", "ok"] and list(t.row) == [1, 2]
+    for extra in (",x", ",x,y"):
+        p = tmp_path / "shifted.csv"
+        p.write_text(f'wkt,项目编号,项目名称\n"{good}",A,甲{extra}\n"{good}",B,乙{extra}\n',
+                     encoding="utf-8")
+        with pytest.raises(InputError, match="data row 1 has more fields than the header"):
+            read_projects(p)
+
+
 def test_txt_list_one_bad_parcel_is_one_error_row(tmp_path):
     """Finding: a one-point 线 parcel and 界址点数=1e400 raised out of the parser."""
     text = (TXT_HEAD.format(zone=36).replace("371", "36371") + SQUARE.replace("371", "36371")

@@ -37,7 +37,7 @@ from zoning.project import clean as _clean
 
 __all__ = ["unknown_headers", "read_projects", "read_footprint", "read_coordinates",
            "project_table", "txt_info_fields", "COLUMN_ALIASES",
-           "ATTRIBUTES", "parse_bool"]
+           "ATTRIBUTES", "parse_bool", "csv_frame"]
 
 log = logging.getLogger(__name__)
 
@@ -389,7 +389,6 @@ class _row_errors:
 
 
 def _read_csv(path: Path, encoding) -> pd.DataFrame:
-    from io import StringIO
 
     raw = read_input_bytes(path)
     enc = encoding
@@ -401,12 +400,42 @@ def _read_csv(path: Path, encoding) -> pd.DataFrame:
             enc = "gb18030"
     try:
         text = raw.decode(enc)
-        return pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
+        return csv_frame(text, path)
+    except InputError:
+        raise
     except (UnicodeDecodeError, LookupError):
         raise InputError(f"list is not {enc} text", path=path) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as e:
         raise InputError(f"cannot read as CSV: {str(e).splitlines()[0][:120]}",
                          path=path) from None
+
+
+def csv_frame(text: str, path: Path | str | None = None) -> pd.DataFrame:
+    """The CSV text as a frame of text columns, numbered rows 0…n-1.
+
+    Rows longer than the header raise :class:`InputError` (``path`` names the file),
+    except for empty trailing fields (a delimiter at the end of every line, as some
+    exports write), which are dropped: pandas alone would take the leading fields of
+    such rows as an index and shift every value into the wrong column.
+    Raises pandas' ``ParserError`` for text that is not CSV.
+    """
+    import warnings
+    from io import StringIO
+
+    df = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
+    if isinstance(df.index, pd.RangeIndex):
+        return df
+    width = len(df.columns)
+    raw = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False, header=None,
+                      skiprows=1)
+    extra = raw.iloc[:, width:].apply(lambda col: col.astype(str).str.strip() != "")
+    if extra.to_numpy().any():
+        first = int(extra.any(axis=1).to_numpy().argmax()) + 1
+        raise InputError(f"data row {first} has more fields than the header "
+                         f"({width} columns): a comma or quote out of place?", path=path)
+    with warnings.catch_warnings():  # only empty trailing fields are dropped
+        warnings.simplefilter("ignore", pd.errors.ParserWarning)
+        return pd.read_csv(StringIO(text), dtype=str, keep_default_na=False, index_col=False)
 
 
 def _read_frame(path: Path, encoding, sheet) -> pd.DataFrame:

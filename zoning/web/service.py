@@ -260,13 +260,15 @@ class Service:
             return path, {}
         import pandas as pd
 
+        from zoning.io.projects import csv_frame
+
         if path.suffix == ".csv":
             raw = path.read_bytes()
             try:
                 text = raw.decode("utf-8-sig")
             except UnicodeDecodeError:
                 text = raw.decode("gb18030", errors="replace")
-            df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+            df = csv_frame(text)  # (a ParserError is the client's bad file: _unreadable)
         else:
             try:
                 df = pd.read_excel(path, dtype=str, keep_default_na=False)
