@@ -2848,8 +2848,9 @@ def base_catalog(region="guiyang") -> dict:
     path = K.catalogs[region]
     c = yaml.safe_load(path.read_text("utf-8"))
     for spec in c["layers"].values():
-        if spec.get("path"):
-            spec["path"] = str((path.parent / spec["path"]).resolve())
+        for k in ("path", "rules"):  # a layer's data and its own rule file (constraints)
+            if isinstance(spec.get(k), str):
+                spec[k] = str((path.parent / spec[k]).resolve())
     for k in ("rules", "access_rules"):
         if c.get(k):
             c[k] = str((path.parent / c[k]).resolve())
