@@ -299,22 +299,32 @@ def test_bad_rows_become_error_rows_and_the_batch_goes_on(tmp_path):
 
 
 def test_csv_rows_longer_than_the_header(tmp_path):
-    """Found by the hostile script: a row with more fields than the header made pandas use
-    the leading fields as the index: every value shifted one column (silently wrong), or a
-    traceback (int() of a tuple) for two extra fields.  Empty trailing fields (a comma at
-    the end of every line) are dropped; any other extra field refuses the list."""
+    """Found by the hostile script: rows with more fields than the header made pandas use
+    their leading fields as the index: every value shifted one column (silently wrong), or
+    a traceback (int() of a tuple) for two extra fields or an unbalanced quote.  A long
+    row is one error row and the others are read; a delimiter ending every line is
+    dropped."""
     good = _geo(B(100, 100, 300, 300)).wkt
-    p = tmp_path / "trailing.csv"
-    p.write_text(f'wkt,项目编号,项目名称\n"{good}",A,甲,\n"{good}",B,乙,\n', encoding="utf-8")
-    t = read_projects(p)
+    head = "wkt,项目编号,项目名称\n"
+
+    def read(name, body):
+        p = tmp_path / name
+        p.write_text(head + body, encoding="utf-8")
+        return read_projects(p)
+
+    t = read("trailing.csv", f'"{good}",A,甲,\n"{good}",B,乙,\n')
     assert list(t.project_id) == ["A", "B"] and list(t.name) == ["甲", "乙"]
     assert list(t.status) == ["ok", "ok"] and list(t.row) == [1, 2]
     for extra in (",x", ",x,y"):
-        p = tmp_path / "shifted.csv"
-        p.write_text(f'wkt,项目编号,项目名称\n"{good}",A,甲{extra}\n"{good}",B,乙{extra}\n',
-                     encoding="utf-8")
-        with pytest.raises(InputError, match="data row 1 has more fields than the header"):
-            read_projects(p)
+        t = read("shifted.csv", f'"{good}",A,甲{extra}\n"{good}",B,乙{extra}\n')
+        assert list(t.status) == ["error", "error"]
+        assert "a comma or quote out of place" in t.error[0]
+    t = read("second.csv", f'"{good}",A,甲\n"{good}",B,乙,x\n"{good}",C,丙\n')
+    assert list(t.status) == ["ok", "error", "ok"] and list(t.project_id[[0, 2]]) == ["A", "C"]
+    assert "this row has 4 fields, the header 3" in t.error[1]
+    t = read("quote.csv", f'"{good}",A,"甲,\n"{good}",B,乙\n"{good}",C,丙\n')
+    # the open quote runs into the next line, as in any CSV reader: one error row, C is read
+    assert list(t.project_id) == ["A", "C"] and list(t.status) == ["error", "ok"]
 
 
 def test_txt_list_one_bad_parcel_is_one_error_row(tmp_path):

@@ -413,29 +413,55 @@ def _read_csv(path: Path, encoding) -> pd.DataFrame:
 def csv_frame(text: str, path: Path | str | None = None) -> pd.DataFrame:
     """The CSV text as a frame of text columns, numbered rows 0…n-1.
 
-    Rows longer than the header raise :class:`InputError` (``path`` names the file),
-    except for empty trailing fields (a delimiter at the end of every line, as some
-    exports write), which are dropped: pandas alone would take the leading fields of
-    such rows as an index and shift every value into the wrong column.
-    Raises pandas' ``ParserError`` for text that is not CSV.
+    A row with more fields than the header (a comma or quote out of place) is kept
+    with its first fields and listed in ``frame.attrs["long_rows"]`` (row position →
+    number of fields), so that the reader makes it an error row and reads the others;
+    a delimiter at the end of every line (as some exports write: the same number of
+    extra fields, all empty, on every row) is only dropped.  pandas alone would take
+    the leading fields of such rows as an index and shift every value into the wrong
+    column, or stop at the first long row.  Raises :class:`InputError` for text that
+    is not CSV.
     """
     import warnings
     from io import StringIO
 
-    df = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
-    if isinstance(df.index, pd.RangeIndex):
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            df = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
+    except pd.errors.ParserError:
+        df = None  # a long row after the first: read row by row
+    if df is not None and isinstance(df.index, pd.RangeIndex):
+        df.attrs["long_rows"] = {}
         return df
-    width = len(df.columns)
-    raw = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False, header=None,
-                      skiprows=1)
-    extra = raw.iloc[:, width:].apply(lambda col: col.astype(str).str.strip() != "")
-    if extra.to_numpy().any():
-        first = int(extra.any(axis=1).to_numpy().argmax()) + 1
-        raise InputError(f"data row {first} has more fields than the header "
-                         f"({width} columns): a comma or quote out of place?", path=path)
-    with warnings.catch_warnings():  # only empty trailing fields are dropped
-        warnings.simplefilter("ignore", pd.errors.ParserWarning)
-        return pd.read_csv(StringIO(text), dtype=str, keep_default_na=False, index_col=False)
+    return _csv_rows(text, path)
+
+
+def _csv_rows(text: str, path: Path | str | None) -> pd.DataFrame:
+    """:func:`csv_frame` for a text with rows longer than its header."""
+    import csv
+    from io import StringIO
+
+    columns = list(pd.read_csv(StringIO(text), dtype=str, keep_default_na=False,
+                               nrows=0).columns)
+    try:
+        rows = [r for r in csv.reader(StringIO(text, newline=""))
+                if r and (len(r) > 1 or r[0].strip())]  # pandas skips blank lines too
+    except csv.Error as e:
+        raise InputError(f"cannot read as CSV: {str(e)[:120]}", path=path) from None
+    width = len(columns)
+    if not rows or len(rows[0]) != width:
+        raise InputError("cannot read as CSV: the header cannot be split into fields",
+                         path=path)
+    data = rows[1:]
+    lengths = {len(r) for r in data}
+    trailing = len(lengths) == 1 and lengths.pop() > width and \
+        not any(f.strip() for r in data for f in r[width:])
+    df = pd.DataFrame([r[:width] + [""] * (width - len(r)) for r in data], columns=columns,
+                      dtype=str)
+    df.attrs["long_rows"] = {} if trailing else {
+        k: len(r) for k, r in enumerate(data) if len(r) > width}
+    return df
 
 
 def _read_frame(path: Path, encoding, sheet) -> pd.DataFrame:
@@ -556,11 +582,16 @@ def _read_table(path: Path, crs, coord_sys, encoding, sheet,
                         "(经度/纬度) or a file path (path/文件) column; columns are "
                         f"{shown}", path=path)
     header_warnings = unknown_headers(df.columns, path)
+    long_rows = df.attrs.get("long_rows") or {}
     rows = []
     for i, rec in zip([int(k) + 1 for k in df.index], df.to_dict("records")):
         row = _row_head(rec, cols, i, path)
         row["warnings"] = list(header_warnings)
         with _row_errors(row):
+            if i - 1 in long_rows:
+                raise DataError(f"this row has {long_rows[i - 1]} fields, the header "
+                                f"{len(df.columns)}: a comma or quote out of place? (a field "
+                                "holding a comma must be quoted)")
             row.update(_row_attrs(rec, cols))
             cs = (_clean(rec.get(cols["coord_sys"])) if "coord_sys" in cols else None) \
                 or coord_sys

@@ -268,7 +268,11 @@ class Service:
                 text = raw.decode("utf-8-sig")
             except UnicodeDecodeError:
                 text = raw.decode("gb18030", errors="replace")
-            df = csv_frame(text)  # (a ParserError is the client's bad file: _unreadable)
+            df = csv_frame(text)
+            if df.attrs["long_rows"]:  # rewritten below: refuse rather than lose the mark
+                first = min(df.attrs["long_rows"]) + 1
+                raise InputError(f"row {first} of the list has more fields than the header: "
+                                 "a comma or quote out of place?")
         else:
             try:
                 df = pd.read_excel(path, dtype=str, keep_default_na=False)
