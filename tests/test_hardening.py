@@ -327,6 +327,27 @@ def test_csv_rows_longer_than_the_header(tmp_path):
     assert list(t.project_id) == ["A", "C"] and list(t.status) == ["error", "ok"]
 
 
+def test_a_path_pyogrio_would_read_as_a_uri_is_refused(tmp_path):
+    """Found by the hostile script: pyogrio parses paths as URIs, so 'a;b.geojson' opened
+    the file 'a' (another footprint, silently) and a '!' in a folder name looked for an
+    archive member."""
+    def geojson(path, g):
+        path.write_text(gpd.GeoDataFrame(geometry=[g], crs="EPSG:4490").to_json(), "utf-8")
+
+    near, far = _geo(B(100, 100, 300, 300)), _geo(B(-1900, 100, -1700, 300))
+    geojson(tmp_path / "a", near)
+    geojson(tmp_path / "a;b.geojson", far)
+    (tmp_path / "d!x").mkdir()
+    geojson(tmp_path / "d!x" / "c.geojson", far)
+    for p in (tmp_path / "a;b.geojson", tmp_path / "d!x" / "c.geojson"):
+        with pytest.raises(InputError, match="part of a URI"):
+            read_footprint(p)
+    (tmp_path / "d;x").mkdir()  # a ';' in a folder name is read as it is
+    geojson(tmp_path / "d;x" / "c.geojson", far)
+    t = read_footprint(tmp_path / "d;x" / "c.geojson")
+    assert t.geometry.iloc[0].equals_exact(far, 1e-9)
+
+
 def test_txt_list_one_bad_parcel_is_one_error_row(tmp_path):
     """Finding: a one-point 线 parcel and 界址点数=1e400 raised out of the parser."""
     text = (TXT_HEAD.format(zone=36).replace("371", "36371") + SQUARE.replace("371", "36371")
