@@ -348,6 +348,27 @@ def test_a_path_pyogrio_would_read_as_a_uri_is_refused(tmp_path):
     assert t.geometry.iloc[0].equals_exact(far, 1e-9)
 
 
+def test_geopackages_and_shapefiles_are_written_where_pyogrio_would_misread_the_path(tmp_path):
+    """Found on the way: `screen --out 结果!` ended in a pyogrio traceback (it read the '!' as
+    an archive separator and wrote, or failed to write, 'x.tmp…/.overlaps.gpkg…' relative
+    to the working folder); a shapefile named 'a;b.shp' was written as 'a'."""
+    from zoning.io.parcels import read_parcels, write_parcels
+    from zoning.io.write import write_layers
+
+    out = tmp_path / "结果!x"
+    gdf = gpd.GeoDataFrame({"id": ["A"]}, geometry=[_geo(B(100, 100, 300, 300))],
+                           crs="EPSG:4490")
+    write_layers(out / "overlaps.gpkg", {"overlaps": gdf})
+    with sqlite3.connect(out / "overlaps.gpkg") as con:
+        assert con.execute('SELECT count(*) FROM "overlaps"').fetchone() == (1,)
+    txt = tmp_path / "site.txt"
+    txt.write_text(TXT_HEAD.format(zone=36) + SQUARE.replace("371", "36371"), "utf-8")
+    write_parcels(out / "a;b.shp", read_parcels(txt)[0])
+    assert sorted(p.name for p in out.iterdir()) == [
+        "a;b.cpg", "a;b.dbf", "a;b.prj", "a;b.shp", "a;b.shx", "overlaps.gpkg"]
+    assert [p.name for p in tmp_path.iterdir() if p.name != "site.txt"] == ["结果!x"]
+
+
 def test_txt_list_one_bad_parcel_is_one_error_row(tmp_path):
     """Finding: a one-point 线 parcel and 界址点数=1e400 raised out of the parser."""
     text = (TXT_HEAD.format(zone=36).replace("371", "36371") + SQUARE.replace("371", "36371")
