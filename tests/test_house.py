@@ -86,14 +86,30 @@ def test_seeds_command_regenerates_a_small_region(tmp_path):
     assert r.exit_code == 2 and "unknown region" in r.output
 
 
-def test_demo_command_writes_every_output(tmp_path):
+def test_demo_command_writes_every_output(tmp_path, monkeypatch):
+    """The demo job end to end, on five rows of the sample list (one per region, one read
+    from a 部标 TXT, one outside every region) to keep the suite fast; the whole list is
+    screened with every output by the ``sample_run`` fixture."""
+    import shutil
+
+    import zoning.demo.workflow as workflow
+    from zoning.paths import seeds_dir
+
+    keep = ("项目编号", "GY-001", "GY-012", "YY-001", "PL-001", "OUT-001")
+    src = seeds_dir() / "projects"
+    (tmp_path / "projects").mkdir()
+    lines = (src / "sample_projects.csv").read_text("utf-8-sig").splitlines(keepends=True)
+    (tmp_path / "projects" / "sample_projects.csv").write_text(
+        "".join(x for x in lines if x.startswith(keep)), "utf-8-sig")
+    shutil.copy(src / "GY-012_勘测定界.txt", tmp_path / "projects")
+    monkeypatch.setattr(workflow, "seeds_dir", lambda: tmp_path)
     out = tmp_path / "demo"
     r = CliRunner().invoke(main, ["demo", "--out", str(out)])
     assert r.exit_code == 0, r.output
     for name in ("screening.xlsx", "results.json", "maps/index.html",
                  "indicators-guiyang.html", "indicators-yunyang.json"):
         assert (out / name).exists(), name
-    assert "17 rows in, 17 rows out" in r.output
+    assert "5 rows in, 5 rows out" in r.output
     res = json.loads((out / "results.json").read_text("utf-8"))
     assert res["meta"]["radius_m"] == 1000.0
 
