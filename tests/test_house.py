@@ -128,3 +128,30 @@ def test_input_feature_limit_does_not_apply_to_catalog_layers(tmp_path, monkeypa
     LAYERS["farmland"].to_file(tmp_path / "three.gpkg", driver="GPKG")
     with pytest.raises(ResourceLimitError, match="more than 2 features"):
         read_projects(tmp_path / "three.gpkg")
+
+
+def test_every_error_class_has_one_chinese_title_used_by_cli_and_web(tmp_path):
+    """The error code → Chinese title table lives on the error classes, once: the CLI and
+    the web service take it from there (the web's own copy once lacked missing_program)."""
+    pytest.importorskip("fastapi")
+    import zoning.web.jobs  # noqa: F401 - the service's own error classes
+    import zoning.web.service  # noqa: F401
+    from zoning.errors import ZoningError
+    from zoning.web.errors import error_body
+
+    todo, seen = [ZoningError], []
+    while todo:
+        cls = todo.pop()
+        seen.append(cls)
+        todo.extend(cls.__subclasses__())
+    codes = {c.code for c in seen}
+    assert {"missing_program", "not_found", "busy", "unsupported_format"} <= codes
+    for cls in seen:
+        if cls.__module__.startswith("zoning"):
+            assert "title_zh" in vars(cls), cls  # its own title, not its parent's
+            assert error_body(cls.code)["message"] == cls.title_zh
+    assert error_body("missing_program", "soffice")["message"].startswith("缺少所需程序")
+    (tmp_path / "bad.txt").write_text("not a 部标 file\n", "utf-8")
+    r = CliRunner().invoke(main, ["check", str(tmp_path / "bad.txt")])
+    assert r.exit_code == 1
+    assert "数据无法读取 (data_error)：" in r.output and "line 1 is not a 部标" in r.output
