@@ -12,10 +12,14 @@ Library messages never name command-line flags: the CLI adds such hints.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 __all__ = [
     "ZoningError", "DataError", "InputError", "CatalogError", "RuleError", "CRSError",
     "OptionError", "OutputExistsError", "OutputLockedError", "ResourceLimitError",
     "DatabaseError", "MapError", "MissingExtraError", "MissingProgramError", "error_titles",
+    "finite_nonnegative",
 ]
 
 
@@ -148,6 +152,19 @@ def error_titles() -> dict[str, str]:
         out.setdefault(cls.code, cls.title_zh)
         todo.extend(cls.__subclasses__())
     return out
+
+
+def finite_nonnegative(value, what: str,
+                       error: Callable[[str], Exception] = DataError) -> float:
+    """``value`` as a finite float ≥ 0, or raise ``error(message)`` naming ``what`` (NaN, ∞ and negatives
+    refused: a negative energy or an infinite tolerance would turn a verdict silently)."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise error(f"{what} must be a number, not {value!r}") from None
+    if not math.isfinite(x) or x < 0:
+        raise error(f"{what} must be a finite number ≥ 0, not {value!r}")
+    return x
 
 
 def require(module: str, extra: str, what: str):
