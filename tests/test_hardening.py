@@ -369,6 +369,18 @@ def test_geopackages_and_shapefiles_are_written_where_pyogrio_would_misread_the_
     assert [p.name for p in tmp_path.iterdir() if p.name != "site.txt"] == ["结果!x"]
 
 
+def test_a_csv_list_has_the_row_limit_of_a_workbook(tmp_path, monkeypatch):
+    """Found on the way: the feature limit applied to XLSX lists and vector files, not to
+    CSV lists (bounded only by their 200 MB text limit: millions of rows)."""
+    good = _geo(B(100, 100, 300, 300)).wkt
+    p = _list(tmp_path, [{"id": str(i), "wkt": good} for i in range(3)])
+    monkeypatch.setattr(LIMITS, "max_features", 2)
+    with pytest.raises(ResourceLimitError, match="list has 3 rows"):
+        read_projects(p)
+    monkeypatch.setattr(LIMITS, "max_features", 3)
+    assert len(read_projects(p)) == 3
+
+
 def test_txt_list_one_bad_parcel_is_one_error_row(tmp_path):
     """Finding: a one-point 线 parcel and 界址点数=1e400 raised out of the parser."""
     text = (TXT_HEAD.format(zone=36).replace("371", "36371") + SQUARE.replace("371", "36371")

@@ -466,7 +466,11 @@ def _csv_rows(text: str, path: Path | str | None) -> pd.DataFrame:
 
 def _read_frame(path: Path, encoding, sheet) -> pd.DataFrame:
     if path.suffix.lower() == ".csv":
-        return _read_csv(path, encoding)
+        df = _read_csv(path, encoding)
+        if len(df) > LIMITS.max_features:
+            raise ResourceLimitError(f"list has {len(df):,} rows (limit "
+                                     f"{LIMITS.max_features:,})", path=path)
+        return df
     try:
         df = pd.read_excel(path, sheet_name=sheet or 0, dtype=str, keep_default_na=False)
     except ValueError as e:
