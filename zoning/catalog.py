@@ -12,6 +12,8 @@ Paths are relative to the manifest file.
 
 from __future__ import annotations
 
+import copy
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -179,11 +181,33 @@ def _parse_layer(name: str, raw: Any, manifest: Path) -> LayerSpec:
         postgis=dict(pg) if pg else None)
 
 
+_PARSED: dict[str, tuple[tuple, Catalog]] = {}
+_PARSED_LOCK = threading.Lock()
+
+
 def load_catalog(path) -> Catalog:
-    """Read and check a catalog manifest.  Raises :class:`CatalogError`."""
+    """Read and check a catalog manifest.  Raises :class:`CatalogError`.
+
+    Each file is parsed once per process while its size and modification time stay
+    the same (parsing dominates a warm check); callers get their own copy.
+    """
     path = Path(path)
-    if not path.exists():
-        raise CatalogError("catalog file not found", path=path)
+    try:
+        st = path.stat()
+    except OSError:
+        raise CatalogError("catalog file not found", path=path) from None
+    key, stamp = str(path.resolve()), (st.st_mtime_ns, st.st_size)
+    with _PARSED_LOCK:
+        hit = _PARSED.get(key)
+    if hit is not None and hit[0] == stamp:
+        return copy.deepcopy(hit[1])
+    cat = _parse_catalog(path)
+    with _PARSED_LOCK:
+        _PARSED[key] = (stamp, cat)
+    return copy.deepcopy(cat)
+
+
+def _parse_catalog(path: Path) -> Catalog:
     try:
         raw = yaml.safe_load(path.read_text("utf-8"))
     except yaml.YAMLError as e:

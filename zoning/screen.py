@@ -27,7 +27,7 @@ import numpy as np
 import shapely
 
 from zoning.catalog import SCREENING_KINDS, Catalog, LayerSpec, resolve_catalogs
-from zoning.engine.index import RegionIndex
+from zoning.engine.index import RegionIndex, work_crs_for
 from zoning.engine.overlay import check_chunk
 from zoning.errors import DataError, InputError, ZoningError
 from zoning.footprints import normalise
@@ -59,7 +59,12 @@ def _stamp(path: Path | None) -> tuple:
 
 
 def _spec_stamp(spec: LayerSpec) -> tuple:
-    return _stamp(spec.path) if spec.path else (repr(spec.postgis),)
+    if not spec.path:
+        return (repr(spec.postgis),)
+    from zoning.io.store import store_paths
+
+    # a rebuilt prepared store (its sidecar is written last) refreshes the index too
+    return _stamp(spec.path) + _stamp(store_paths(spec)[1])
 
 
 class IndexCache:
@@ -146,6 +151,8 @@ def _build_index(catalog: Catalog, opts: CheckOptions, cache: IndexCache) -> Reg
     frames: dict[str, gpd.GeoDataFrame] = {}
     problems: list[str] = []
     remote: dict[str, Any] = {}
+    cov = cache.coverage(catalog)
+    work = work_crs_for(cov) if cov is not None else None
     for spec in catalog.layers.values():
         if spec.is_raster or spec.kind not in _INDEXED_KINDS:
             continue
@@ -159,6 +166,10 @@ def _build_index(catalog: Catalog, opts: CheckOptions, cache: IndexCache) -> Reg
             if spec.postgis and spec.kind not in ("districts", "shoreline"):
                 # big layers stay in the database: features are fetched per chunk
                 remote[spec.name] = open_layer_source(spec)
+                continue
+            near = _near_source(spec, work, opts)
+            if near is not None:  # a prepared store: features are read per chunk
+                remote[spec.name] = near
             else:
                 frames[spec.name] = read_layer(spec)
         except ZoningError as e:
@@ -170,6 +181,15 @@ def _build_index(catalog: Catalog, opts: CheckOptions, cache: IndexCache) -> Reg
     log.info("indexing %s: %d layers", catalog.region_id, len(frames) + len(remote))
     return RegionIndex.build(catalog, frames, load_rules(catalog.rules), opts, remote=remote,
                              access=load_access_rules(catalog.access_rules), problems=problems)
+
+
+def _near_source(spec: LayerSpec, work, opts: CheckOptions):
+    """A per-chunk source for a big file layer with a fresh prepared store, else None."""
+    if work is None or spec.path is None or spec.kind in ("districts", "shoreline"):
+        return None
+    from zoning.io.store import open_store
+
+    return open_store(spec, work, opts.subdivide_vertices)
 
 
 #: the process-wide cache used by :func:`check`, :func:`screen` and :func:`load_index`

@@ -30,6 +30,7 @@ from zoning.catalog import KINDS
 from zoning.crs import reproject
 from zoning.engine.geometry import GEO, measure, to_geo
 from zoning.engine.index import _OVERLAPPING, _ZONE_FIELD, SCREEN_KINDS, LayerIndex, RegionIndex
+from zoning.engine.shortcut import group_measures, pair_intersections
 from zoning.engine.verdict import apply_access, project_facts
 from zoning.errors import DataError
 from zoning.options import CheckOptions
@@ -148,8 +149,7 @@ def _check_layer(li: LayerIndex, fps, kinds, fp_area, fp_len, index: RegionIndex
     line_layer = KINDS[li.kind].geometry == "line"
     ii, jj = li.tree.query(fps, predicate="intersects")
     parents = li.parent[jj]
-    pair_inter = shapely.intersection(fps[ii], li.pieces[jj]) if len(ii) else \
-        np.array([], dtype=object)
+    pair_inter, covered = pair_intersections(fps, li.pieces, ii, jj, kinds, line_layer)
     pa = shapely.area(pair_inter) if len(ii) else np.zeros(0)
     pl = shapely.length(pair_inter) if len(ii) else np.zeros(0)
     fk = kinds[ii] if len(ii) else np.array([], dtype=str)
@@ -175,6 +175,7 @@ def _check_layer(li: LayerIndex, fps, kinds, fp_area, fp_len, index: RegionIndex
     # group pieces into (project, feature) pairs
     order = np.lexsort((parents, ii))
     ii, parents, pair_inter = ii[order], parents[order], pair_inter[order]
+    covered = covered[real][order]
     key = ii.astype(np.int64) * (len(li.frame) + 1) + parents
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, int)
     groups = np.split(np.arange(len(key)), starts[1:]) if len(key) else []
@@ -185,8 +186,9 @@ def _check_layer(li: LayerIndex, fps, kinds, fp_area, fp_len, index: RegionIndex
     if line_layer:
         g_area = np.zeros(len(groups))
         g_len = np.zeros(len(groups))
-    else:
-        g_area, g_len = measure(feat_geoms, index.work_crs, opts.area_method)
+    else:  # whole features inside a footprint take their own (precomputed) area
+        g_area, g_len = group_measures(li, feat_geoms, starts, covered, g_feat,
+                                       index.work_crs, opts.area_method)
     # nearest feature for every footprint that hits nothing (a hit is at distance 0)
     no_hit = np.setdiff1d(np.arange(n), g_proj)
     nearest = {}
