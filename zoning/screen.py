@@ -26,9 +26,9 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from zoning.batch import run_chunks
 from zoning.catalog import SCREENING_KINDS, Catalog, LayerSpec, resolve_catalogs
 from zoning.engine.index import RegionIndex, work_crs_for
-from zoning.engine.overlay import check_chunk
 from zoning.errors import DataError, InputError, ZoningError
 from zoning.footprints import normalise
 from zoning.options import CheckOptions
@@ -339,13 +339,15 @@ def check(footprint, catalog=None, *, crs=None, coord_sys: str | None = None,
 
 def screen(projects: gpd.GeoDataFrame, catalog=None, *, region: str | None = None,
            options: CheckOptions | None = None, chunk_size: int = 500,
-           progress: Callable[[int], None] | None = None) -> ScreenResult:
+           progress: Callable[[int], None] | None = None, threads: int = 1) -> ScreenResult:
     """Check every row of a project table (see :func:`zoning.io.projects.project_table`).
 
     Rows with ``status == "error"`` pass through with their reason.  Valid rows
     are grouped by region and checked in independent chunks of
     ``chunk_size`` (the unit of work a scale-out engine distributes).
     ``progress(n)`` is called after each chunk with the number of rows done.
+    Footprints are chunked in spatial order; ``threads`` > 1 runs chunks on a
+    thread pool (see :mod:`zoning.batch`).
     Row count in equals row count out, in input order.  A table in a projected
     CRS is converted to EPSG:4490 first.
 
@@ -358,13 +360,14 @@ def screen(projects: gpd.GeoDataFrame, catalog=None, *, region: str | None = Non
     ['A']
     """
     return screen_projects(projects_from_table(projects), catalog, region=region,
-                           options=options, chunk_size=chunk_size, progress=progress)
+                           options=options, chunk_size=chunk_size, progress=progress,
+                           threads=threads)
 
 
 def screen_projects(projects: Iterable[Project], catalog=None, *, region: str | None = None,
                     options: CheckOptions | None = None, chunk_size: int = 500,
                     progress: Callable[[int], None] | None = None,
-                    cache: IndexCache | None = None) -> ScreenResult:
+                    cache: IndexCache | None = None, threads: int = 1) -> ScreenResult:
     """Check a list of :class:`~zoning.project.Project` objects (see :func:`screen`)."""
     opts = options or CheckOptions()
     cache = cache or INDEX_CACHE
@@ -393,14 +396,11 @@ def screen_projects(projects: Iterable[Project], catalog=None, *, region: str | 
         by_region.setdefault(cat.region_id, []).append(pos)
     for rid, positions in by_region.items():
         index = cache.load(cat_by_id[rid], opts)
-        for start in range(0, len(positions), chunk_size):
-            chunk = positions[start:start + chunk_size]
-            results, ov = check_chunk(index, [projects[p] for p in chunk], opts)
-            for p, r in zip(chunk, results):
-                out[p] = r
+        for sel, results, ov in run_chunks(index, [projects[p] for p in positions], opts,
+                                           chunk_size, threads, progress):
+            for i, r in zip(sel, results):
+                out[positions[i]] = r
             overlaps.extend(ov)
-            if progress:
-                progress(len(chunk))
     done = [r for r in out if r is not None]
     if len(done) != len(out):  # pragma: no cover - a broken invariant, not bad data
         raise ZoningError("internal error: a row was lost in screening")

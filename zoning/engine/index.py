@@ -139,6 +139,20 @@ class LayerIndex:
             self.npieces = np.bincount(np.asarray(self.parent, dtype=np.int64),
                                        minlength=len(self.frame))
 
+    def nearest(self, fps: np.ndarray, which: np.ndarray) -> dict:
+        """``{k: (feature, distance)}``: the nearest feature of each footprint ``fps[k]``,
+        ``k`` in ``which``; of equally near features the first in layer order, so the
+        answer does not depend on which other features are indexed."""
+        if not len(self.pieces) or not len(which):
+            return {}
+        (a, b), d = self.tree.query_nearest(fps[which], return_distance=True,
+                                            all_matches=True)
+        feat = self.parent[b]
+        order = np.lexsort((feat, a))  # per footprint, lowest feature first
+        a, feat, d = a[order], feat[order], d[order]
+        first = np.flatnonzero(np.r_[True, a[1:] != a[:-1]])
+        return {int(which[a[i]]): (int(feat[i]), float(d[i])) for i in first}
+
     def feature_areas(self, feats: np.ndarray, crs, method: str) -> np.ndarray:
         """Area (m²) of whole features by ``method``: precomputed, or measured once and kept.
 

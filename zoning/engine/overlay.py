@@ -191,12 +191,7 @@ def _check_layer(li: LayerIndex, fps, kinds, fp_area, fp_len, index: RegionIndex
                                        index.work_crs, opts.area_method)
     # nearest feature for every footprint that hits nothing (a hit is at distance 0)
     no_hit = np.setdiff1d(np.arange(n), g_proj)
-    nearest = {}
-    if len(li.pieces) and len(no_hit):
-        near_idx, near_d = li.tree.query_nearest(fps[no_hit], return_distance=True,
-                                                 all_matches=False)
-        nearest = {int(no_hit[a]): (int(li.parent[b]), float(d)) for a, b, d in
-                   zip(near_idx[0], near_idx[1], near_d)}
+    nearest = li.nearest(fps, no_hit)
     within = {}
     if opts.radius_m > 0 and len(li.pieces):
         a, b = li.tree.query(fps, predicate="dwithin", distance=opts.radius_m)

@@ -160,31 +160,43 @@ def store_status(spec: LayerSpec, work_crs=None, subdivide_vertices: int | None 
     if subdivide_vertices is not None and meta.get("subdivide_vertices") != subdivide_vertices:
         st.reasons.append(f"built with subdivision at {meta.get('subdivide_vertices')} "
                           f"vertices, the check uses {subdivide_vertices}")
-    st.reasons.extend(_source_changes(spec, meta.get("source") or [], verify_hash))
+    touched = _source_changes(spec, meta.get("source") or [], verify_hash, st.reasons)
     if st.reasons:
         st.state = "stale"
+    elif touched:  # modified time only, same content: record the new time
+        from zoning.io.write import write_json
+
+        write_json(meta_path, meta)
+        log.info("source of layer %s touched, content unchanged: store kept", spec.name)
     return st
 
 
-def _source_changes(spec: LayerSpec, built: list[dict], verify_hash: bool) -> list[str]:
+def _source_changes(spec: LayerSpec, built: list[dict], verify_hash: bool,
+                    reasons: list[str]) -> bool:
+    """Append why the source differs from the build to ``reasons``; returns whether a
+    file was only touched (same content, new time: its recorded time is updated)."""
     try:
         now = _stamps(spec, with_hash=False)
     except OSError as e:
-        return [f"source unreadable: {e}"]
+        reasons.append(f"source unreadable: {e}")
+        return False
     old = {d["path"]: d for d in built}
-    out = []
+    touched = False
     for d in now:
         b = old.get(d["path"])
         if b is None:
-            out.append(f"{d['path']} was not part of the build")
+            reasons.append(f"{d['path']} was not part of the build")
         elif b["size"] != d["size"]:
-            out.append(f"{d['path']} changed size ({b['size']:,} → {d['size']:,} bytes)")
+            reasons.append(f"{d['path']} changed size ({b['size']:,} → {d['size']:,} bytes)")
         elif b["mtime_ns"] != d["mtime_ns"]:
             if not verify_hash:
-                out.append(f"{d['path']} was modified after the build")
-            elif file_sha256(spec.path.parent / d["path"]) != b.get("sha256"):  # type: ignore
-                out.append(f"{d['path']} content changed (SHA-256 differs)")
-    return out
+                reasons.append(f"{d['path']} was modified after the build")
+            elif file_sha256(Path(str(spec.path)).parent / d["path"]) != b.get("sha256"):
+                reasons.append(f"{d['path']} content changed (SHA-256 differs)")
+            else:
+                b["mtime_ns"] = d["mtime_ns"]
+                touched = True
+    return touched
 
 
 # --------------------------------------------------------------------------- reading sources
@@ -198,7 +210,9 @@ def iter_source_batches(spec: LayerSpec, batch_size: int = 65536) -> Iterator[gp
     """
     from zoning.io.vector import source_encoding
 
-    path = Path(spec.path)  # type: ignore[arg-type]
+    if spec.path is None:
+        raise DataError("not a file layer", layer=spec.name)
+    path = Path(spec.path)
     if not path.exists():
         raise DataError("file not found", path=path)
     if path.suffix.lower() in (".parquet", ".geoparquet"):
@@ -330,7 +344,7 @@ def _layer_extent(spec: LayerSpec, work_crs, extent) -> tuple:
         raise DataError("the layer's extent is unknown: give the region extent",
                         path=spec.path, layer=spec.name)
     t = Transformer.from_crs(src_crs, work_crs, always_xy=True)
-    return tuple(float(v) for v in t.transform_bounds(*b, densify_pts=21))
+    return tuple(float(v) for v in t.transform_bounds(b[0], b[1], b[2], b[3], densify_pts=21))
 
 
 def build_store(spec: LayerSpec, work_crs, subdivide_vertices: int = 256, extent=None,
@@ -474,8 +488,6 @@ class StoreSource:
         self.rg_bounds = rg
         self._rg_tree = shapely.STRtree(shapely.box(rg[:, 0], rg[:, 1], rg[:, 2], rg[:, 3]))
         self.attr_cols = [n for n in self._pf.schema_arrow.names if n not in _INTERNAL]
-        b = self.meta.get("bounds") or [0, 0, 0, 0]
-        self._diag = float(np.hypot(b[2] - b[0], b[3] - b[1]))
 
     def __getstate__(self):  # travels to dask workers as a path; reopened there
         d = dict(self.__dict__)
@@ -565,13 +577,19 @@ class StoreSource:
         """Find a first candidate for footprints with none near by an expanding window."""
         todo = np.arange(len(fps))
         w = max(start, 100.0)
-        while len(todo) and w <= 4 * max(self._diag, 1.0):
+        b = np.asarray(self.meta.get("bounds") or [0, 0, 0, 0], dtype=float)
+        # beyond this window every footprint's window holds the whole store
+        reach = float(np.max(np.r_[fb[:, 0] - b[0], fb[:, 1] - b[1], b[2] - fb[:, 2],
+                                   b[3] - fb[:, 3], 0.0])) if len(fb) else 0.0
+        while len(todo):
             probe: dict = {}
             met = self._select(fb[todo] + np.array([-w, -w, w, w]), probe)
             found = todo[met]
             if len(found):
                 self._cover_nearest(fps[found], fb[found], self._candidates(probe), sel)
             todo = todo[~met]
+            if w > reach:
+                break
             w *= 4
 
     def fetch_pieces(self, footprints_work, radius_m: float):
