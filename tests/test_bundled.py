@@ -9,7 +9,7 @@ import rasterio
 
 from zoning.catalog import KINDS, resolve_catalogs
 from zoning.paths import seeds_dir
-from zoning.validate import validate_catalog
+from zoning.io.validate import validate_catalog
 
 
 @pytest.fixture(scope="module")

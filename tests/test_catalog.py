@@ -11,7 +11,7 @@ from shapely.geometry import Polygon, box
 from zoning.catalog import load_catalog, resolve_catalogs
 from zoning.cli import main
 from zoning.errors import CatalogError
-from zoning.validate import validate_catalog, validate_layer
+from zoning.io.validate import validate_catalog, validate_layer
 
 # a few 1 km squares near Guiyang, in CGCS2000 GK zone 36 (EPSG:4524, prefixed eastings)
 X0, Y0 = 36_371_000.0, 2_940_000.0

@@ -166,7 +166,7 @@ def test_bundled_region_through_postgis(dsn, tmp_path):
 
 
 def test_validate_postgis_catalog(mini_pair):
-    from zoning.validate import validate_catalog
+    from zoning.io.validate import validate_catalog
 
     _, pg = mini_pair
     reps = {r.name: r for r in validate_catalog(pg)}

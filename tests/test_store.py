@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 import shapely
 
-from tests.minicat import LAYERS, OX, OY, B, big_farmland, write_catalog
+from tests.minicat import LAYERS, OX, OY, big_farmland, write_catalog
 from zoning.catalog import load_catalog
 from zoning.engine.geometry import measure
 from zoning.io.store import build_store, hilbert_keys, open_store, store_paths, store_status

@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from zoning.errors import CatalogError
 
 __all__ = ["KINDS", "Kind", "LayerSpec", "Catalog", "load_catalog", "bundled_catalog_paths",
@@ -124,18 +122,8 @@ def _as_list(v) -> list[str]:
     raise TypeError(f"expected a field name or a list of names, got {v!r}")
 
 
-def _parse_layer(name: str, raw: Any, manifest: Path) -> LayerSpec:
-    def err(msg):
-        return CatalogError(msg, path=manifest, layer=name)
-
-    if not isinstance(raw, dict):
-        raise err("a layer entry must be a mapping")
-    unknown = set(raw) - _LAYER_KEYS
-    if unknown:
-        raise err(f"unknown key(s) {sorted(unknown)}; allowed: {sorted(_LAYER_KEYS)}")
-    kind = raw.get("kind")
-    if kind not in KINDS:
-        raise err(f"kind {kind!r} is not one of {sorted(KINDS)}")
+def _check_source(raw: dict, kind: str, err) -> dict | None:
+    """The ``postgis`` entry (or None for a file layer), checked."""
     pg = raw.get("postgis")
     if pg is not None:
         if not isinstance(pg, dict) or not pg.get("dsn") or not pg.get("table"):
@@ -148,20 +136,42 @@ def _parse_layer(name: str, raw: Any, manifest: Path) -> LayerSpec:
             raise err("raster layers cannot come from PostGIS")
     elif not raw.get("path"):
         raise err("'path' (or 'postgis') is required")
-    info = KINDS[kind]
-    if info.geometry != "raster" and not raw.get("id_field"):
-        raise err("'id_field' is required for vector layers")
+    return pg
+
+
+def _check_fields(raw: dict, info: Kind, err) -> dict[str, list[str]]:
+    """The field mapping, checked against the kind's canonical fields."""
     try:
         fields = {str(k): _as_list(v) for k, v in (raw.get("fields") or {}).items()}
     except TypeError as e:
         raise err(f"fields: {e}") from None
     unknown_fields = set(fields) - set(info.required) - set(info.optional)
     if unknown_fields:
-        raise err(f"fields {sorted(unknown_fields)} are not canonical fields of kind {kind} "
-                  f"(allowed: {sorted(info.required + info.optional)})")
+        raise err(f"fields {sorted(unknown_fields)} are not canonical fields of kind "
+                  f"{info.key} (allowed: {sorted(info.required + info.optional)})")
     missing = [f for f in info.required if f not in fields]
     if missing:
-        raise err(f"fields must map the canonical field(s) {missing} for kind {kind}")
+        raise err(f"fields must map the canonical field(s) {missing} for kind {info.key}")
+    return fields
+
+
+def _parse_layer(name: str, raw: Any, manifest: Path) -> LayerSpec:
+    def err(msg):
+        return CatalogError(msg, path=manifest, layer=name)
+
+    if not isinstance(raw, dict):
+        raise err("a layer entry must be a mapping")
+    unknown = set(raw) - _LAYER_KEYS
+    if unknown:
+        raise err(f"unknown key(s) {sorted(unknown)}; allowed: {sorted(_LAYER_KEYS)}")
+    kind = raw.get("kind")
+    if kind not in KINDS:
+        raise err(f"kind {kind!r} is not one of {sorted(KINDS)}")
+    pg = _check_source(raw, kind, err)
+    info = KINDS[kind]
+    if info.geometry != "raster" and not raw.get("id_field"):
+        raise err("'id_field' is required for vector layers")
+    fields = _check_fields(raw, info, err)
     classes = raw.get("classes") or {}
     if kind == "landcover":
         if not classes or not all(isinstance(v, list) for v in classes.values()):
@@ -208,12 +218,9 @@ def load_catalog(path) -> Catalog:
 
 
 def _parse_catalog(path: Path) -> Catalog:
-    try:
-        raw = yaml.safe_load(path.read_text("utf-8"))
-    except yaml.YAMLError as e:
-        raise CatalogError(f"not valid YAML: {e}", path=path) from None
-    except UnicodeDecodeError:
-        raise CatalogError("catalog must be UTF-8 text", path=path) from None
+    from zoning.io.yamlfile import load_yaml
+
+    raw = load_yaml(path)
     if not isinstance(raw, dict) or "layers" not in raw or "region" not in raw:
         raise CatalogError("a catalog needs top-level 'region' and 'layers'", path=path)
     if raw.get("catalog_version", 1) != 1:

@@ -64,13 +64,14 @@ def landcover_shares(raster, polygons: gpd.GeoDataFrame, id_col: str, classes: d
     data, pixel-area weighted), and ``<group>_m2`` / ``<group>_share`` for every
     group in ``classes`` (e.g. ``{"forest": [20], "grass": [30]}``).
     """
-    import rasterio
     from exactextract import exact_extract
 
     src, keep = _raster_source(raster, transform, crs, nodata)
     opened = None
     if isinstance(src, (str, bytes)) or hasattr(src, "__fspath__"):
-        opened = rasterio.open(src)
+        from zoning.io.raster import open_raster
+
+        opened = open_raster(src)
         ds = opened
     else:
         ds = src

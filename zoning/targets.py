@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from zoning.errors import DataError
 
 __all__ = ["Target", "load_targets"]
@@ -37,7 +35,9 @@ def load_targets(path=None) -> list[Target]:
 
         path = seeds_dir() / "targets.yaml"
     path = Path(path)
-    raw = yaml.safe_load(path.read_text("utf-8"))
+    from zoning.io.yamlfile import load_yaml
+
+    raw = load_yaml(path)
     titles = raw.get("sources", {})
     out = []
     for i, t in enumerate(raw.get("targets", [])):

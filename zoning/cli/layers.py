@@ -49,7 +49,7 @@ def layers_list(catalogs, region, as_json):
 
 
 def _print_reports(reports):
-    from zoning.validate import summary_path
+    from zoning.io.validate import summary_path
 
     t = Table(title="图层校验 layer validation")
     for col in ("区域", "图层", "类型", "状态", "要素数", "CRS", "编码", "无效/空几何", "问题"):
@@ -75,16 +75,18 @@ def layers_validate(catalogs, region, as_json):
     Exits with status 1 when any layer has an error.
     """
     from zoning.catalog import resolve_catalogs
+    from zoning.io.validate import validate_catalog
     from zoning.prepare import store_statuses
-    from zoning.validate import validate_catalog
 
     cats = resolve_catalogs(catalogs, region)
     reports = [r for cat in cats for r in validate_catalog(cat)]
     stores = [(cat.region_id, st) for cat in cats for st in store_statuses(cat)]
     if as_json:
-        click.echo(json.dumps({"layers": [r.to_dict() for r in reports],
-                               "stores": [_store_dict(rid, st) for rid, st in stores]},
-                              ensure_ascii=False, indent=2))
+        by_layer = {(rid, st.layer): _store_dict(rid, st) for rid, st in stores}
+        rows = [dict(r.to_dict(), **({"store": by_layer[(r.region, r.name)]}
+                                     if (r.region, r.name) in by_layer else {}))
+                for r in reports]
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
         _print_reports(reports)
         _print_stores(stores)
@@ -104,7 +106,7 @@ def _store_dict(region: str, st) -> dict:
 
 
 def _print_stores(stores) -> None:
-    from zoning.validate import summary_path
+    from zoning.io.validate import summary_path
 
     t = Table(title="预处理图层库 prepared stores (zoning layers build)")
     for col in ("区域", "图层", "状态", "要素/分块", "说明"):

@@ -27,9 +27,8 @@ def seeds():
 @click.option("--overwrite", is_flag=True, help="Replace existing output files.")
 def seeds_generate(out_dir, regions, scale, res_arcsec, overwrite):
     """Regenerate the synthetic demo layers (deterministic)."""
-    import geopandas as gpd
-
     from zoning.demo import synth
+    from zoning.io.vector import read_vector
     from zoning.paths import seeds_dir
 
     specs = synth.load_specs(seeds_dir() / "regions.yaml")
@@ -37,7 +36,7 @@ def seeds_generate(out_dir, regions, scale, res_arcsec, overwrite):
     if unknown:
         raise click.BadParameter(f"unknown region(s) {unknown}; known: {sorted(specs)}",
                                  param_hint="--region")
-    districts = gpd.read_file(seeds_dir() / "boundaries.gpkg", layer="districts")
+    districts = read_vector(seeds_dir() / "boundaries.gpkg", layer="districts")
     for slug in regions or sorted(specs):
         target = out_dir / slug
         if not overwrite and any((target / f).exists() for f in ("layers.gpkg", "landcover.tif")):

@@ -21,7 +21,7 @@ from zoning.outputs import save_map, write_outputs, write_project_maps
 from zoning.paths import seeds_dir
 from zoning.report.maps import region_map
 from zoning.screen import ScreenResult, screen
-from zoning.validate import LayerReport, validate_catalog
+from zoning.io.validate import LayerReport, validate_catalog
 
 __all__ = ["run_demo", "DemoRun", "SAMPLE_LIST", "DEMO_OPTIONS"]
 

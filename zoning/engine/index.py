@@ -19,6 +19,7 @@ from zoning.catalog import KINDS, Catalog
 from zoning.crs import gk3_epsg, reproject
 from zoning.engine.geometry import GEO, polygonal, subdivide
 from zoning.options import CheckOptions
+from zoning.rules.access import AccessRules
 from zoning.rules.three_lines import RuleSet
 
 __all__ = ["LayerIndex", "RegionIndex", "LayerSource", "PieceSource", "LayerPieces",
@@ -188,7 +189,7 @@ class RegionIndex:
     rules: RuleSet
     missing: list = field(default_factory=list)  # screening kinds with no layer
     problems: list = field(default_factory=list)  # layers that could not be read
-    access: object = None  # AccessRules (三线一单 准入清单), or None
+    access: AccessRules | None = None  # 三线一单 准入清单
     _shore_cache: dict = field(default_factory=dict)
 
     def shoreline_distance(self, fp_work, spatial: dict):

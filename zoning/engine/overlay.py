@@ -57,7 +57,7 @@ def check_chunk(index: RegionIndex, projects: list[Project],
     overlaps: list[dict] = []
     if n == 0:
         return results, overlaps
-    facts_base = []
+    facts_base: list[dict | None] = []
     ok = np.ones(n, dtype=bool)
     for k, p in enumerate(projects):
         try:
@@ -111,7 +111,7 @@ def check_chunk(index: RegionIndex, projects: list[Project],
                     lr.basis = (f"项目超出{index.region_name}图层数据覆盖范围：范围外的部分不能判定，"
                                 "按数据缺失处理。")
                 elif ok[k]:
-                    f = facts_base[k]
+                    f = facts_base[k] or {}
                     facts = Facts(relation=lr.relation, zones=zones,
                                   coverage="full" if lr.share >= 1 - 1e-6 else "partial",
                                   geometry=kinds[k], **f)
@@ -158,15 +158,15 @@ def _check_layer(li: LayerIndex, fps, kinds, fp_area, fp_len, index: RegionIndex
     else:
         if len(ii) and (fk == "line").any():
             # a line running along a polygon's edge touches it: measure the interior part
-            sel = np.flatnonzero(fk == "line")
+            lsel = np.flatnonzero(fk == "line")
             pair_inter = pair_inter.copy()
-            pair_inter[sel] = shapely.difference(pair_inter[sel],
-                                                 shapely.boundary(li.pieces[jj[sel]]))
+            pair_inter[lsel] = shapely.difference(pair_inter[lsel],
+                                                  shapely.boundary(li.pieces[jj[lsel]]))
             pl = shapely.length(pair_inter)
         point_in = np.zeros(len(ii), dtype=bool)
         if len(ii) and (fk == "point").any():
-            sel = np.flatnonzero(fk == "point")
-            point_in[sel] = shapely.contains(li.pieces[jj[sel]], fps[ii[sel]])
+            psel = np.flatnonzero(fk == "point")
+            point_in[psel] = shapely.contains(li.pieces[jj[psel]], fps[ii[psel]])
         real = np.where(fk == "polygon", pa > opts.tolerance_m2,
                         np.where(fk == "line", pl > opts.tolerance_m, point_in))
     touched = np.zeros(n, dtype=bool)
@@ -192,7 +192,7 @@ def _check_layer(li: LayerIndex, fps, kinds, fp_area, fp_len, index: RegionIndex
     # nearest feature for every footprint that hits nothing (a hit is at distance 0)
     no_hit = np.setdiff1d(np.arange(n), g_proj)
     nearest = li.nearest(fps, no_hit)
-    within = {}
+    within: dict[int, set[int]] = {}
     if opts.radius_m > 0 and len(li.pieces):
         a, b = li.tree.query(fps, predicate="dwithin", distance=opts.radius_m)
         for x, y in zip(a, li.parent[b]):
@@ -206,7 +206,7 @@ def _check_layer(li: LayerIndex, fps, kinds, fp_area, fp_len, index: RegionIndex
                          state=State.NOT_INTERSECTING, data_version=li.version,
                          source=li.source)
         zones: set = set()
-        sel = []
+        sel: list[int] = []
         while gi < len(g_proj) and g_proj[gi] == k:
             sel.append(gi)
             gi += 1

@@ -43,13 +43,13 @@ def apply_access(index: RegionIndex, p: Project, fp_work, result: CheckResult,
                 county = h.feature_id[2:8]
             units.append(dict(code=h.feature_id, name=h.attributes.get("name") or "",
                               unit_class=cls or "general", county=county, share=h.share))
-    if not units:
+    if not units or index.access is None:
         return
     findings = evaluate_access(index.access, units, p.attrs,
                                lambda sp: index.shoreline_distance(fp_work, sp))
     outcome = strictest(findings)
     result.access = {
-        "units": [dict(u, unit_class_zh=UNIT_CLASS_ZH[u["unit_class"]]) for u in units],
+        "units": [dict(u, unit_class_zh=UNIT_CLASS_ZH[str(u["unit_class"])]) for u in units],
         "outcome": outcome,
         "findings": [f.to_dict() for f in findings],
     }

@@ -158,7 +158,7 @@ def import_catalog(catalog, dsn: str, schema: str = "zoning", catalog_dsn: str |
                 if not CRS(gdf.crs).equals(store):
                     gdf = gdf.to_crs(store)
                 table = f"{schema}.{catalog.region_id}_{spec.name}".lower()
-                info[table] = _import_frame(cur, gdf, table, store.to_epsg())
+                info[table] = _import_frame(cur, gdf, table, int(store.to_epsg() or 4490))
                 entry.pop("path", None)
                 entry.pop("layer", None)
                 entry.pop("where", None)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -80,7 +81,7 @@ def project_table(rows: list[dict]) -> gpd.GeoDataFrame:
             "warnings": None, "kind": None, "source": ""}
     recs = []
     for r in rows:
-        d = dict(base)
+        d: dict[str, Any] = dict(base)
         d.update(r)
         d["warnings"] = list(d["warnings"] or [])
         for a in ATTRIBUTES:

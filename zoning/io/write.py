@@ -29,10 +29,10 @@ def atomic_path(path, overwrite: bool = True) -> Iterator[Path]:
     if path.exists() and not overwrite:
         raise OutputExistsError(f"{path} exists")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
-    os.unlink(tmp)  # drivers want to create the file themselves
-    tmp = Path(tmp)
+    os.unlink(name)  # drivers want to create the file themselves
+    tmp = Path(name)
     try:
         yield tmp
         os.replace(tmp, path)

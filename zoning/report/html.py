@@ -7,25 +7,22 @@ from __future__ import annotations
 
 import base64
 import re
-from pathlib import Path
 
 import folium
 from branca.element import Element
 
 from zoning.errors import MapError
+from zoning.io.resources import static_bytes, static_text
 from zoning.report.maps import esc
 
 __all__ = ["render_map", "leaflet_assets", "index_html"]
 
-_STATIC = Path(__file__).resolve().parent / "static" / "leaflet"
-
-
 def _leaflet_css() -> str:
-    css = (_STATIC / "leaflet.css").read_text("utf-8")
+    css = static_text("leaflet/leaflet.css")
 
     def inline(mo):
         name = mo.group(1)
-        data = base64.b64encode((_STATIC / name).read_bytes()).decode()
+        data = base64.b64encode(static_bytes(f"leaflet/{name}")).decode()
         return f"url(data:image/png;base64,{data})"
 
     return re.sub(r"url\(images/([\w\-]+\.png)\)", inline, css)
@@ -34,7 +31,7 @@ def _leaflet_css() -> str:
 def leaflet_assets() -> dict[str, str]:
     """The shared Leaflet files (name → text) that linked map pages load."""
     return {"leaflet.css": _leaflet_css(),
-            "leaflet.js": (_STATIC / "leaflet.js").read_text("utf-8")}
+            "leaflet.js": static_text("leaflet/leaflet.js")}
 
 
 def render_map(m: folium.Map, assets_href: str | None = None,

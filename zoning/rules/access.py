@@ -12,9 +12,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import yaml
-
-from zoning.errors import CatalogError
+from zoning.errors import CatalogError, RuleError
 from zoning.rules.industry import industry_matches, normalize_industry
 
 __all__ = ["normalize_industry", "AccessRules", "AccessRule", "Finding", "load_access_rules",
@@ -206,20 +204,19 @@ def _check_rule(raw: dict, path: Path, i: int, meta: dict) -> AccessRule:
 
 def load_access_rules(folder=None) -> AccessRules:
     """Load and check every ``*.yaml`` rule file of a folder (default: the bundled one)."""
+    from zoning.io.yamlfile import load_yaml, yaml_files
+
     if folder is None:
         from zoning.paths import layers_dir
 
         folder = layers_dir() / "access"
     folder = Path(folder)
-    files = sorted(folder.glob("*.yaml")) if folder.is_dir() else [folder]
+    files = [f for f in yaml_files(folder) if f.suffix in (".yaml", ".yml")]
     if not files or not files[0].exists():
         raise CatalogError("no access-rule files found", path=folder)
     rules, definitions, metas, ids = [], {}, [], {}
     for path in files:
-        try:
-            raw = yaml.safe_load(path.read_text("utf-8"))
-        except yaml.YAMLError as e:
-            raise CatalogError(f"not valid YAML: {e}", path=path) from None
+        raw = load_yaml(path, error=RuleError)
         if not isinstance(raw, dict) or raw.get("access_version") != 1:
             raise CatalogError("not an access-rule file (access_version: 1 expected)", path=path)
         j = raw.get("jurisdiction") or {}

@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-from zoning.errors import CatalogError
+from zoning.errors import CatalogError, RuleError
 from zoning.results import State
 
 __all__ = ["RuleSet", "Facts", "load_rules", "default_rules_path"]
@@ -99,12 +97,11 @@ def _matches(when: dict, f: Facts) -> bool:
 
 def load_rules(path=None) -> RuleSet:
     path = Path(path) if path else default_rules_path()
-    try:
-        raw = yaml.safe_load(path.read_text("utf-8"))
-    except FileNotFoundError:
-        raise CatalogError("rule file not found", path=path) from None
-    except yaml.YAMLError as e:
-        raise CatalogError(f"not valid YAML: {e}", path=path) from None
+    from zoning.io.yamlfile import load_yaml
+
+    if not path.exists():
+        raise RuleError("rule file not found", path=path)
+    raw = load_yaml(path, error=RuleError)
     if not isinstance(raw, dict) or raw.get("rules_version") != 1:
         raise CatalogError("not a rule file (rules_version: 1 expected)", path=path)
     vocab = {k: {str(a): b for a, b in (v or {}).items()}

@@ -69,10 +69,10 @@ def _check_crs(rep: LayerReport, spec: LayerSpec, file_crs: CRS | None) -> CRS |
             declared = CRS.from_user_input(spec.crs)
         except Exception as e:  # pyproj raises CRSError subclasses of Exception
             rep.error(f"declared crs {spec.crs!r} is not a valid CRS ({e})")
-    if file_crs is None and declared is None:
-        rep.error("the file has no CRS and the catalog declares none")
-        return None
     if file_crs is None:
+        if declared is None:
+            rep.error("the file has no CRS and the catalog declares none")
+            return None
         rep.warn(f"the file has no CRS; the declared {_crs_name(declared)} is assumed")
         rep.crs = _crs_name(declared)
         return declared
@@ -83,7 +83,7 @@ def _check_crs(rep: LayerReport, spec: LayerSpec, file_crs: CRS | None) -> CRS |
     return file_crs
 
 
-def _check_extent(rep: LayerReport, crs: CRS, bounds) -> None:
+def _check_extent(rep: LayerReport, crs: CRS | None, bounds) -> None:
     if crs is None or bounds is None or not np.all(np.isfinite(bounds)):
         return
     x0, y0, x1, y1 = bounds
@@ -144,10 +144,7 @@ def _validate_postgis(rep: LayerReport, spec: LayerSpec) -> None:
     rep.features, rep.invalid, rep.empty = t["features"], t["invalid"], t["empty"]
     rep.encoding = "UTF-8"
     names = set(t["columns"])
-    for canon, aliases in [("id", [spec.id_field])] + list(spec.fields.items()):
-        if not any(a in names for a in aliases):
-            rep.error(f"column {' / '.join(aliases)} (for {canon}) not found; the table has "
-                      f"{sorted(names)}")
+    _check_fields(rep, spec, names)
     _check_crs(rep, spec, CRS.from_epsg(t["srid"]) if t["srid"] else None)
     if not t["gist"]:
         rep.warn("no GiST index on the geometry column: every check scans the table")
@@ -156,19 +153,26 @@ def _validate_postgis(rep: LayerReport, spec: LayerSpec) -> None:
 
 
 def validate_layer(spec: LayerSpec, region: str = "") -> LayerReport:
+    """Check one catalog layer: file, layers, fields, CRS, extent, geometries, ids, metadata."""
     rep = LayerReport(region=region, name=spec.name, kind=spec.kind,
-                      path=str(spec.path) if spec.path else f"postgis:{spec.postgis['table']}")
+                      path=str(spec.path) if spec.path else
+                      f"postgis:{(spec.postgis or {}).get('table')}")
     if spec.postgis:
         _validate_postgis(rep, spec)
         return rep
-    if not spec.path.exists():
+    if spec.path is None or not spec.path.exists():
         rep.error(f"file not found: {spec.path}")
         return rep
     if spec.is_raster:
         _validate_raster(rep, spec)
         return rep
+    _validate_vector(rep, spec, spec.path)
+    return rep
+
+
+def _check_encoding(rep: LayerReport, spec: LayerSpec, path: Path) -> bool:
     try:
-        rep.encoding, how = source_encoding(spec.path, spec.encoding)
+        rep.encoding, how = source_encoding(path, spec.encoding)
         if rep.encoding is None:
             rep.encoding = "UTF-8"
         if how.startswith("detected"):
@@ -176,64 +180,96 @@ def validate_layer(spec: LayerSpec, region: str = "") -> LayerReport:
                      "(declare it with 'encoding:' to be explicit)")
     except DataError as e:
         rep.error(e.message)
-        return rep
+        return False
+    return True
+
+
+def _check_layer_name(rep: LayerReport, spec: LayerSpec, path: Path) -> bool:
     try:
-        layers = [n for n, _ in pyogrio.list_layers(str(spec.path))]
+        layers = [n for n, _ in pyogrio.list_layers(str(path))]
     except Exception as e:
         rep.error(f"cannot open: {e}")
-        return rep
+        return False
     if spec.layer and spec.layer not in layers:
         rep.error(f"layer {spec.layer!r} not in file (it has {layers})")
-        return rep
+        return False
     if not spec.layer and len(layers) > 1:
         rep.error(f"the file has {len(layers)} layers {layers}; name one with 'layer:'")
-        return rep
-    kw = {"encoding": rep.encoding} if spec.path.suffix.lower() == ".shp" else {}
-    info = pyogrio.read_info(str(spec.path), layer=spec.layer, **kw)
-    names = set(info["fields"])
-    for canon, aliases in [("id", [spec.id_field])] + list(spec.fields.items()):
+        return False
+    return True
+
+
+def _check_fields(rep: LayerReport, spec: LayerSpec, names: set) -> None:
+    wanted: list[tuple[str, list[str]]] = [("id", [str(spec.id_field)])]
+    wanted += list(spec.fields.items())
+    for canon, aliases in wanted:
         if not any(a in names for a in aliases):
             rep.error(f"field {' / '.join(aliases)} (for {canon}) not found; the layer has "
                       f"{sorted(names)}")
+
+
+def _validate_vector(rep: LayerReport, spec: LayerSpec, path: Path) -> None:
+    if not _check_encoding(rep, spec, path) or not _check_layer_name(rep, spec, path):
+        return
+    kw = {"encoding": rep.encoding} if path.suffix.lower() == ".shp" else {}
+    info = pyogrio.read_info(str(path), layer=spec.layer, **kw)
+    _check_fields(rep, spec, set(info["fields"]))
     file_crs = CRS.from_user_input(info["crs"]) if info.get("crs") else None
     crs = _check_crs(rep, spec, file_crs)
     if rep.errors:
-        return rep
+        return
     try:
-        df = pyogrio.read_dataframe(str(spec.path), layer=spec.layer, columns=[spec.id_field],
+        df = pyogrio.read_dataframe(str(path), layer=spec.layer, columns=[spec.id_field],
                                     where=spec.where, **kw)
     except Exception as e:
         rep.error(f"cannot read features: {e}")
-        return rep
-    geoms = df.geometry.values
+        return
     rep.features = len(df)
     if rep.features == 0:
         rep.error("the layer has no features" + (f" matching {spec.where!r}" if spec.where
                                                  else ""))
-        return rep
-    arr = np.asarray(geoms)
+        return
+    arr = np.asarray(df.geometry.values)
+    empty = _check_geometries(rep, spec, arr, df[spec.id_field])
+    _check_ids(rep, spec, df[spec.id_field])
+    if crs is not None:
+        _check_extent(rep, crs, tuple(shapely.total_bounds(arr[~empty])) if (~empty).any()
+                      else None)
+    meta = info.get("layer_metadata") or {}
+    ds_meta = info.get("dataset_metadata") or {}
+    if meta.get("SYNTHETIC") == "yes" or ds_meta.get("SYNTHETIC") == "yes":
+        rep.notes.append("synthetic demo data (metadata SYNTHETIC=yes)")
+
+
+_TYPE_NAMES = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint",
+                        "MultiLineString", "MultiPolygon", "GeometryCollection"], dtype=object)
+
+
+def _check_geometries(rep: LayerReport, spec: LayerSpec, arr: np.ndarray, ids) -> np.ndarray:
+    """Count empty, invalid and wrong-type geometries; returns the empty mask."""
     empty = shapely.is_missing(arr) | shapely.is_empty(arr)
     rep.empty = int(empty.sum())
     valid = shapely.is_valid(arr)
     rep.invalid = int((~valid & ~empty).sum())
     want = _POLY if spec.kind_info.geometry == "polygon" else _LINE
     types = shapely.get_type_id(arr)
-    names_t = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint",
-                        "MultiLineString", "MultiPolygon", "GeometryCollection"], dtype=object)
-    tnames = np.where(types >= 0, names_t[np.clip(types, 0, 7)], "None")
+    tnames = np.where(types >= 0, _TYPE_NAMES[np.clip(types, 0, 7)], "None")
     wrong = ~np.isin(tnames, list(want)) & ~empty
     rep.wrong_type = int(wrong.sum())
     if rep.invalid:
         first = np.flatnonzero(~valid & ~empty)[:3]
-        ids = ", ".join(str(df[spec.id_field].iloc[i]) for i in first)
+        some = ", ".join(str(ids.iloc[i]) for i in first)
         reason = shapely.is_valid_reason(arr[first[0]])
-        rep.warn(f"{rep.invalid} invalid geometries (e.g. {spec.id_field}={ids}: {reason}); "
+        rep.warn(f"{rep.invalid} invalid geometries (e.g. {spec.id_field}={some}: {reason}); "
                  "they are repaired with make_valid when read")
     if rep.empty:
         rep.warn(f"{rep.empty} empty or missing geometries")
     if rep.wrong_type:
         rep.error(f"{rep.wrong_type} features are not {'/'.join(sorted(want))}")
-    ids = df[spec.id_field]
+    return empty
+
+
+def _check_ids(rep: LayerReport, spec: LayerSpec, ids) -> None:
     if spec.kind == "control_unit":
         from zoning.rules.access import UNIT_CODE
 
@@ -246,13 +282,6 @@ def validate_layer(spec: LayerSpec, region: str = "") -> LayerReport:
     dup = ids[ids.duplicated() & ids.notna()]
     if len(dup):
         rep.warn(f"{len(dup)} duplicate {spec.id_field} values (e.g. {dup.iloc[0]})")
-    _check_extent(rep, crs, tuple(shapely.total_bounds(arr[~empty])) if (~empty).any()
-                  else None)
-    meta = info.get("layer_metadata") or {}
-    ds_meta = info.get("dataset_metadata") or {}
-    if meta.get("SYNTHETIC") == "yes" or ds_meta.get("SYNTHETIC") == "yes":
-        rep.notes.append("synthetic demo data (metadata SYNTHETIC=yes)")
-    return rep
 
 
 def _validate_rule_files(cat: Catalog) -> list[LayerReport]:

@@ -1,0 +1,19 @@
+"""Opening rasters (land cover) for the indicators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zoning.errors import DataError
+
+__all__ = ["open_raster"]
+
+
+def open_raster(path) -> Any:
+    """An open rasterio dataset; a clear :class:`DataError` when it cannot be opened."""
+    import rasterio
+
+    try:
+        return rasterio.open(path)
+    except rasterio.errors.RasterioIOError as e:
+        raise DataError(f"cannot open raster: {e}", path=path) from None

@@ -1,0 +1,58 @@
+"""Reading YAML files safely: no Python tags, no aliases (billion laughs), bounded size."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from zoning.errors import CatalogError, ResourceLimitError
+
+__all__ = ["load_yaml", "yaml_files", "MAX_YAML_BYTES"]
+
+#: catalogs, rule and access files are small; anything larger is refused
+MAX_YAML_BYTES = 4_000_000
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """A safe loader that refuses anchors and aliases (they enable billion-laughs bombs)."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "YAML aliases (*name) are not accepted in zoning files",
+                event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def load_yaml(path, *, error: type[CatalogError] = CatalogError,
+              max_bytes: int = MAX_YAML_BYTES) -> Any:
+    """Parse a UTF-8 YAML file; ``error`` (a :class:`CatalogError` subclass) names the file."""
+    path = Path(path)
+    try:
+        if not path.is_file():
+            raise error("file not found" if not path.exists() else "not a regular file",
+                        path=path)
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise ResourceLimitError(f"file is {size:,} bytes, more than the {max_bytes:,} "
+                                     "allowed for a YAML file", path=path)
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise error("must be UTF-8 text", path=path) from None
+    except OSError as e:
+        raise error(f"cannot read: {e.strerror}", path=path) from None
+    try:
+        return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as e:
+        raise error(f"not valid YAML: {e}", path=path) from None
+
+
+def yaml_files(folder) -> list[Path]:
+    """The ``*.yaml``/``*.yml`` files of a folder, sorted; a file path gives itself."""
+    p = Path(folder)
+    if p.is_dir():
+        return sorted(p.glob("*.yaml")) + sorted(p.glob("*.yml"))
+    return [p]
