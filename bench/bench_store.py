@@ -45,6 +45,12 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def cpu_s(who=resource.RUSAGE_SELF) -> float:
+    """User + system CPU seconds (all threads): robust when other work shares the cores."""
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
+
+
 # --------------------------------------------------------------------------- data
 
 def _gen(work: Path, scale: int) -> Path:
@@ -176,7 +182,7 @@ def _one_footprint(work: Path) -> Path:
 
     out = work / "site.geojson"
     if not out.exists():
-        g = gpd.GeoDataFrame(geometry=[shapely.box(106.62, 26.62, 106.624, 26.6227)],
+        g = gpd.GeoDataFrame(geometry=[shapely.box(106.563, 26.713, 106.567, 26.7157)],
                              crs="EPSG:4490")
         g.to_file(out, driver="GeoJSON")
     return out
@@ -211,10 +217,15 @@ def mode_cold(work: Path, scale: int, code: Path) -> dict:
 
     res = json.loads(p.stdout)
     res = res[0] if isinstance(res, list) else res
-    farm = next(x for x in res["layers"] if x["kind"] == "farmland")
-    return {"wall_s": wall, "peak_rss_mb": resource.getrusage(
-        resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0, "farmland_hits": len(farm["hits"]),
-        "digest": hashlib.sha256(json.dumps(_canon(res), sort_keys=True).encode())
+    # the answer itself (output schemas evolve between versions): per layer
+    key = [(x["layer"], x["state"], x["overlap"], x["nearest_id"], x["nearest_m"],
+            [f.get("feature_id") for f in x.get("features", x.get("hits", []))])
+           for x in res["layers"]]
+    farm = next(k for k in key if k[0] == "farmland")
+    return {"wall_s": wall, "cpu_s": cpu_s(resource.RUSAGE_CHILDREN),
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0,
+            "farmland_hits": len(farm[5]),
+        "digest": hashlib.sha256(json.dumps(_canon(key), sort_keys=True).encode())
         .hexdigest()[:16]}
 
 
@@ -228,12 +239,13 @@ def mode_batch(work: Path, scale: int, n: int, which: str, threads: int,
 
     t = _projects(work, n)
     cat = work / f"s{scale}" / ("catalog.yaml" if which == "all" else "catalog-farmland.yaml")
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), cpu_s()
     res = screen(t, [load_catalog(cat)], options=CheckOptions(area_method=method),
                  threads=threads, chunk_size=500)
     secs = time.perf_counter() - t0
     farm = [r.layer("farmland") for r in res.results if r.ok]
-    return {"seconds": secs, "peak_rss_mb": peak_rss_mb(), "rows": len(res.results),
+    return {"seconds": secs, "cpu_s": cpu_s() - c0, "peak_rss_mb": peak_rss_mb(),
+            "rows": len(res.results),
             "pairs": sum(len(f.hits) for f in farm),
             "farmland_m2": sum(f.overlap_m2 for f in farm), "digest": digest(res.results)}
 
@@ -243,18 +255,28 @@ def mode_base_batch(work: Path, scale: int, n: int, which: str, code: Path) -> d
     p = subprocess.run([sys.executable, "-c", f"""
 import sys, json, time, resource
 sys.path.insert(0, {str(code)!r}); sys.path.insert(1, {str(ROOT / 'bench')!r})
-from bench_store import _projects
+import zoning
+assert zoning.__file__.startswith({str(code)!r}), zoning.__file__
 from digest import digest
+import geopandas as gpd
+from zoning.io.projects import project_table
+def _projects(work, n):
+    fps = gpd.read_parquet(work / f"footprints-{{n}}.parquet")
+    return project_table([dict(row=i + 1, project_id=p, name="", geometry=g, kind="polygon")
+                          for i, (p, g) in enumerate(zip(fps.project_id, fps.geometry))])
 from pathlib import Path
 from zoning.catalog import load_catalog
 from zoning.screen import screen
 t = _projects(Path({str(work)!r}), {n})
+r0 = resource.getrusage(resource.RUSAGE_SELF)
 t0 = time.perf_counter()
 res = screen(t, [load_catalog({str(work / f's{scale}' / ('catalog.yaml' if which == 'all'
                                                        else 'catalog-farmland.yaml'))!r})])
 secs = time.perf_counter() - t0
+r1 = resource.getrusage(resource.RUSAGE_SELF)
 farm = [r.layer("farmland") for r in res.results if r.ok]
 print("RESULT " + json.dumps(dict(seconds=secs, rows=len(res.results),
+      cpu_s=r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime,
       peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
       pairs=sum(len(f.hits) for f in farm), farmland_m2=sum(f.overlap_m2 for f in farm),
       digest=digest(res.results))))
@@ -273,17 +295,18 @@ def mode_duckdb(work: Path, threads: int, n: int = 10_000, scale: int = 24) -> d
     c = duckdb.connect()
     c.execute(f"LOAD '{lib}'")
     c.execute(f"SET threads = {threads}")
-    t0 = time.perf_counter()
-    c.execute("CREATE TABLE farm AS SELECT YJJBNTTBBH AS id, ST_GeomFromWKB(geometry) AS g "
+    t0, c0 = time.perf_counter(), cpu_s()
+    c.execute("CREATE TABLE farm AS SELECT YJJBNTTBBH AS id, geometry AS g "
               f"FROM read_parquet('{_farmland_parquet(work, scale)}')")
-    c.execute("CREATE TABLE fp AS SELECT project_id, ST_GeomFromWKB(geometry) AS g "
+    c.execute("CREATE TABLE fp AS SELECT project_id, geometry AS g "
               f"FROM read_parquet('{work / f'footprints-{n}-4524.parquet'}')")
     t1 = time.perf_counter()
     pairs, area = c.execute(
         "SELECT count(*), sum(a) FROM (SELECT ST_Area(ST_Intersection(f.g, t.g)) AS a "
         "FROM fp f JOIN farm t ON ST_Intersects(f.g, t.g)) WHERE a > 1e-4").fetchone()
     t2 = time.perf_counter()
-    return {"seconds": t2 - t0, "load_s": t1 - t0, "join_s": t2 - t1, "pairs": pairs,
+    return {"seconds": t2 - t0, "cpu_s": cpu_s() - c0, "load_s": t1 - t0,
+            "join_s": t2 - t1, "pairs": pairs,
             "farmland_m2": float(area), "peak_rss_mb": peak_rss_mb()}
 
 

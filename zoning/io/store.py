@@ -45,6 +45,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import shapely
@@ -443,26 +444,44 @@ def _write_sorted(tmpdir: Path, buckets: list[int], schema, work_crs, row_group_
 
 # --------------------------------------------------------------------------- serving
 
-@dataclass
 class _Block:
-    """One decoded row group."""
+    """One row group: bounds as numpy, the rest as Arrow; geometries decoded on demand
+    and kept (only the rows some chunk selected)."""
 
-    box: np.ndarray  # (rows, 4)
-    fid: np.ndarray
-    geoms: np.ndarray
-    cols: dict
+    def __init__(self, t: pa.Table, attr_cols: list[str]):
+        bbox = t["bbox"].combine_chunks()
+        self.box = np.column_stack([bbox.field(k).to_numpy() for k in _BOX])
+        self.fid = t["_fid"].to_numpy()
+        self.wkb = t["geometry"].combine_chunks()
+        self.cols = {c: t[c].combine_chunks() for c in (*attr_cols, "_npieces", "_area_ell",
+                                                        "_area_gk")}
+        self.geoms = np.empty(len(self.fid), dtype=object)
+        self.decoded = np.zeros(len(self.fid), dtype=bool)
+        self.lock = threading.Lock()
+
+    def geometries(self, rows: np.ndarray) -> np.ndarray:
+        with self.lock:
+            todo = rows[~self.decoded[rows]]
+            if len(todo):
+                self.geoms[todo] = shapely.from_wkb(
+                    self.wkb.take(pa.array(todo)).to_numpy(zero_copy_only=False))
+                self.decoded[todo] = True
+            return self.geoms[rows]
+
+    def values(self, col: str, rows: np.ndarray) -> np.ndarray:
+        return self.cols[col].take(pa.array(rows)).to_numpy(zero_copy_only=False)
 
 
 class StoreSource:
     """Serves a prepared store to the engine, reading only the row groups a chunk needs.
 
-    Decoded row groups are kept in a small LRU (``cache_rows`` rows), so a batch whose
-    footprints are sorted spatially reads each row group about once.  ``rows_read``
-    and ``row_groups_read`` count what came off the disk.  Safe to share between
-    threads.
+    Row groups read are kept in a small LRU (``cache_rows`` rows; geometries decoded
+    only for rows some chunk selected), so a batch whose footprints are sorted
+    spatially reads each row group about once.  ``rows_read`` and ``row_groups_read``
+    count what came off the disk.  Safe to share between threads.
     """
 
-    def __init__(self, spec: LayerSpec, path: Path, meta: dict, cache_rows: int = 200_000):
+    def __init__(self, spec: LayerSpec, path: Path, meta: dict, cache_rows: int = 1_000_000):
         self.spec = spec
         self.path = Path(path)
         self.meta = meta
@@ -476,7 +495,7 @@ class StoreSource:
         self._open()
 
     def _open(self) -> None:
-        self._pf = pq.ParquetFile(self.path)
+        self._pf = pq.ParquetFile(self.path, memory_map=True)
         md = self._pf.metadata
         names = [md.schema.column(i).path for i in range(md.num_columns)]
         idx = [names.index(f"bbox.{k}") for k in _BOX]
@@ -503,7 +522,7 @@ class StoreSource:
         self._open()
 
     def close(self) -> None:
-        """Drop the decoded row groups."""
+        """Drop the row groups kept in memory."""
         with self._lock:
             self._cache.clear()
             self._cached_rows = 0
@@ -515,25 +534,18 @@ class StoreSource:
             if blk is not None:
                 self._cache.move_to_end(g)
                 return blk
-            t = self._pf.read_row_group(g)
-            self.rows_read += t.num_rows
+            blk = _Block(self._pf.read_row_group(g), self.attr_cols)
+            self.rows_read += len(blk.fid)
             self.row_groups_read += 1
-        bbox = t["bbox"].combine_chunks()
-        box = np.column_stack([bbox.field(k).to_numpy() for k in _BOX])
-        geoms = shapely.from_wkb(t["geometry"].to_numpy(zero_copy_only=False))
-        cols = {c: t[c].to_numpy(zero_copy_only=False)
-                for c in (*self.attr_cols, "_npieces", "_area_ell", "_area_gk")}
-        blk = _Block(box=box, fid=t["_fid"].to_numpy(), geoms=geoms, cols=cols)
-        with self._lock:
             self._cache[g] = blk
             self._cached_rows += len(blk.fid)
             while self._cached_rows > self.cache_rows and len(self._cache) > 1:
                 _, old = self._cache.popitem(last=False)
                 self._cached_rows -= len(old.fid)
-        return blk
+            return blk
 
     def _select(self, windows: np.ndarray, sel: dict) -> np.ndarray:
-        """Mark rows whose bbox meets any window (into ``sel``: group → row mask); returns
+        """Mark the rows whose bbox meets a window in ``sel`` (group → row mask); returns
         which windows met a row."""
         met = np.zeros(len(windows), dtype=bool)
         if not len(windows) or not len(self.rg_bounds):
@@ -545,57 +557,35 @@ class StoreSource:
         for g, start, stop in _runs(gi):
             blk = self._block(int(g))
             ws_i = wi[start:stop]
-            w = windows[ws_i]
-            b = blk.box
-            m = ((b[:, None, 0] <= w[None, :, 2]) & (b[:, None, 2] >= w[None, :, 0]) &
-                 (b[:, None, 1] <= w[None, :, 3]) & (b[:, None, 3] >= w[None, :, 1]))
+            b, w = blk.box, windows[ws_i]
+            # a cheap prefilter on the windows' union, then rows × windows
+            cand = np.flatnonzero((b[:, 0] <= w[:, 2].max()) & (b[:, 2] >= w[:, 0].min()) &
+                                  (b[:, 1] <= w[:, 3].max()) & (b[:, 3] >= w[:, 1].min()))
+            if not len(cand):
+                continue
+            bc, wc = b[cand][:, None, :], w[None, :, :]
+            m = ((bc[..., 0] <= wc[..., 2]) & (bc[..., 2] >= wc[..., 0]) &
+                 (bc[..., 1] <= wc[..., 3]) & (bc[..., 3] >= wc[..., 1]))
             rows = m.any(axis=1)
+            if not rows.any():
+                continue
             met[ws_i[m.any(axis=0)]] = True
-            if rows.any():
-                prev = sel.get(int(g))
-                sel[int(g)] = rows if prev is None else (prev | rows)
+            mask = sel.get(int(g))
+            if mask is None:
+                mask = sel[int(g)] = np.zeros(len(blk.fid), dtype=bool)
+            mask[cand[rows]] = True
         return met
-
-    def _candidates(self, sel: dict) -> np.ndarray:
-        if not sel:
-            return np.array([], dtype=object)
-        return np.concatenate([self._block(g).geoms[m] for g, m in sel.items()])
-
-    def _cover_nearest(self, fps: np.ndarray, fb: np.ndarray, cand: np.ndarray,
-                       sel: dict) -> None:
-        """Add every piece nearer to a footprint than its nearest candidate: the window of
-        that distance around the footprint then holds its true nearest piece."""
-        tree = shapely.STRtree(cand)
-        idx, dd = tree.query_nearest(fps, return_distance=True, all_matches=False)
-        dist = np.zeros(len(fps))
-        dist[idx[0]] = dd
-        r = dist + 1e-3
-        self._select(fb + np.column_stack([-r, -r, r, r]), sel)
-
-    def _nearest_windows(self, fps: np.ndarray, fb: np.ndarray, start: float,
-                         sel: dict) -> None:
-        """Find a first candidate for footprints with none near by an expanding window."""
-        todo = np.arange(len(fps))
-        w = max(start, 100.0)
-        b = np.asarray(self.meta.get("bounds") or [0, 0, 0, 0], dtype=float)
-        # beyond this window every footprint's window holds the whole store
-        reach = float(np.max(np.r_[fb[:, 0] - b[0], fb[:, 1] - b[1], b[2] - fb[:, 2],
-                                   b[3] - fb[:, 3], 0.0])) if len(fb) else 0.0
-        while len(todo):
-            probe: dict = {}
-            met = self._select(fb[todo] + np.array([-w, -w, w, w]), probe)
-            found = todo[met]
-            if len(found):
-                self._cover_nearest(fps[found], fb[found], self._candidates(probe), sel)
-            todo = todo[~met]
-            if w > reach:
-                break
-            w *= 4
 
     def fetch_pieces(self, footprints_work, radius_m: float):
         """Pieces within ``radius_m`` of the footprints (touching included) and every piece
         that could be nearest to a footprint (see
-        :class:`~zoning.engine.index.PieceSource`)."""
+        :class:`~zoning.engine.index.PieceSource`).
+
+        The distance from a footprint to the nearest piece found within its window bounds
+        its nearest distance: every piece nearer lies in the window widened by it.  For a
+        footprint with no row in its window, the rows of the nearest row group give the
+        bound (see :meth:`_far_bound`).
+        """
         from zoning.engine.index import LayerPieces
 
         fps = np.asarray(footprints_work, dtype=object)
@@ -603,13 +593,44 @@ class StoreSource:
         r = float(radius_m) + 1e-3
         sel: dict = {}
         met = self._select(fb + np.array([-r, -r, r, r]), sel)
+        bound = np.full(len(fps), np.inf)
         near = np.flatnonzero(met)
         if len(near):
-            self._cover_nearest(fps[near], fb[near], self._candidates(sel), sel)
+            tree = shapely.STRtree(self._candidates(sel))
+            (a, _b), d = tree.query_nearest(fps[near], return_distance=True,
+                                            all_matches=False)
+            bound[near[a]] = d
         lonely = np.flatnonzero(~met)
         if len(lonely):
-            self._nearest_windows(fps[lonely], fb[lonely], 4 * r, sel)
+            bound[lonely] = self._far_bound(fb[lonely])
+        wide = np.flatnonzero(np.isfinite(bound) & (bound > r))
+        if len(wide):
+            dd = bound[wide, None] + 1e-3
+            self._select(fb[wide] + np.hstack([-dd, -dd, dd, dd]), sel)
         return self._assemble(sel, LayerPieces)
+
+    def _candidates(self, sel: dict) -> np.ndarray:
+        return np.concatenate([self._block(g).geometries(np.flatnonzero(m))
+                               for g, m in sel.items()])
+
+    def _far_bound(self, fb: np.ndarray) -> np.ndarray:
+        """Nearest-distance bounds for footprints with nothing near, from the nearest row
+        group's rows: the farthest pair of points of a footprint's box and a row's box
+        bounds the distance to that row's piece (no geometry is read)."""
+        out = np.full(len(fb), np.inf)
+        if not len(self.rg_bounds):
+            return out
+        boxes = shapely.box(fb[:, 0], fb[:, 1], fb[:, 2], fb[:, 3])
+        fi, gi = self._rg_tree.query_nearest(boxes, all_matches=True)
+        order = np.argsort(gi, kind="stable")
+        fi, gi = fi[order], gi[order]
+        for g, start, stop in _runs(gi):
+            b = self._block(int(g)).box[:, None, :]
+            f = fb[fi[start:stop]][None, :, :]
+            far = np.hypot(np.maximum(b[..., 2], f[..., 2]) - np.minimum(b[..., 0], f[..., 0]),
+                           np.maximum(b[..., 3], f[..., 3]) - np.minimum(b[..., 1], f[..., 1]))
+            np.minimum.at(out, fi[start:stop], far.min(axis=0))
+        return out
 
     def _assemble(self, sel: dict, cls):
         if not sel:
@@ -623,23 +644,27 @@ class StoreSource:
                        areas={"ellipsoidal": e, "gk": e.copy()})
         parts = [(self._block(g), np.flatnonzero(m)) for g, m in sorted(sel.items())]
         fid = np.concatenate([b.fid[r] for b, r in parts])
-        geoms = np.concatenate([b.geoms[r] for b, r in parts])
-        cols = {c: np.concatenate([b.cols[c][r] for b, r in parts]) for c in parts[0][0].cols}
         order = np.argsort(fid, kind="stable")
-        fid, geoms = fid[order], geoms[order]
-        cols = {c: v[order] for c, v in cols.items()}
+        fid = fid[order]
+        geoms = np.concatenate([b.geometries(r) for b, r in parts])[order]
         feats, first, parent = np.unique(fid, return_index=True, return_inverse=True)
+        # feature-level values from each feature's first row only
+        cols = {}
+        for c in (*self.attr_cols, "_npieces", "_area_ell", "_area_gk"):
+            cols[c] = np.concatenate([b.values(c, r) for b, r in parts])[order][first]
         fgeom = geoms[first].copy()
         multi = np.flatnonzero(np.bincount(parent) > 1)
         for f in multi:  # a subdivided feature: its fetched pieces together
             fgeom[f] = shapely.union_all(geoms[parent == f])
-        data = {c: np.asarray(cols[c][first], dtype=object) for c in self.attr_cols}
+        # object columns as they are (no per-chunk conversion to pandas string arrays)
+        data = {c: pd.Series(np.asarray(cols[c], dtype=object), dtype=object, copy=False)
+                for c in self.attr_cols}
         frame = gpd.GeoDataFrame(data, geometry=fgeom, crs=self.work_crs)
         frame["_fid"] = feats
         return cls(frame=frame, pieces=geoms, parent=parent.astype(np.int64),
-                   npieces=cols["_npieces"][first].astype(np.int64),
-                   areas={"ellipsoidal": cols["_area_ell"][first].astype(float),
-                          "gk": cols["_area_gk"][first].astype(float)})
+                   npieces=cols["_npieces"].astype(np.int64),
+                   areas={"ellipsoidal": cols["_area_ell"].astype(float),
+                          "gk": cols["_area_gk"].astype(float)})
 
 
 def _runs(sorted_keys: np.ndarray):
@@ -654,7 +679,7 @@ def _runs(sorted_keys: np.ndarray):
 
 
 def open_store(spec: LayerSpec, work_crs=None, subdivide_vertices: int | None = None,
-               cache_rows: int = 200_000) -> StoreSource | None:
+               cache_rows: int = 1_000_000) -> StoreSource | None:
     """A :class:`StoreSource` for a layer whose store is fresh, else None (logged).
 
     Only size and modification time are compared here (cheap, at every index
