@@ -22,6 +22,14 @@ from zoning.project import Project
 from zoning.screen import IndexCache, screen_projects
 
 
+@pytest.fixture(autouse=True)
+def per_chunk(monkeypatch):
+    """Small test stores are read per chunk, as big ones are."""
+    import zoning.screen
+
+    monkeypatch.setattr(zoning.screen, "STORE_IN_MEMORY", 0)
+
+
 @pytest.fixture()
 def cat_path(tmp_path):
     layers = dict(LAYERS, farmland=big_farmland())
@@ -122,16 +130,24 @@ def test_far_footprint_finds_true_nearest_with_few_reads(cat_path):
     assert a.nearest_id == b.nearest_id == "BIG" and a.nearest_m == pytest.approx(b.nearest_m)
 
 
-@pytest.mark.parametrize("opts", [CheckOptions(), CheckOptions(area_method="gk", radius_m=250.0)])
-def test_results_identical_with_and_without_store(cat_path, opts):
+@pytest.mark.parametrize("opts, in_memory", [
+    (CheckOptions(), 0), (CheckOptions(area_method="gk", radius_m=250.0), 0),
+    (CheckOptions(), 10**9)])
+def test_results_identical_with_and_without_store(cat_path, opts, in_memory, monkeypatch):
+    import zoning.screen
+
+    monkeypatch.setattr(zoning.screen, "STORE_IN_MEMORY", in_memory)  # whole, or per chunk
     cat = load_catalog(cat_path)
     projects = _projects(FOOTPRINTS)
     plain = screen_projects(projects, [cat], options=opts, cache=IndexCache())
     build_stores(cat, opts)
     cache = IndexCache()
     stored = screen_projects(projects, [cat], options=opts, cache=cache, chunk_size=3)
-    assert set(cache.load(cat, opts).remote) == {"farmland", "eco_redline", "protected_area",
-                                                 "control_unit", "urban_boundary"}
+    idx = cache.load(cat, opts)
+    kinds = {"farmland", "eco_redline", "protected_area", "control_unit", "urban_boundary"}
+    assert set(idx.remote) == (kinds if not in_memory else set())
+    if in_memory:
+        assert idx.layers["farmland"][0].areas["ellipsoidal"].size == 1601  # from the store
     assert _rows(stored) == _rows(plain)
     assert stored[0].layer("farmland").overlap_m2 > 0
 

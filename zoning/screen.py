@@ -168,10 +168,13 @@ def _build_index(catalog: Catalog, opts: CheckOptions, cache: IndexCache) -> Reg
                 remote[spec.name] = open_layer_source(spec)
                 continue
             near = _near_source(spec, work, opts)
-            if near is not None:  # a prepared store: features are read per chunk
-                remote[spec.name] = near
-            else:
+            if near is None:
                 frames[spec.name] = read_layer(spec)
+            elif near.meta.get("pieces", 0) <= STORE_IN_MEMORY:  # small: kept whole
+                frames[spec.name] = near.load_all()
+                near.close()
+            else:  # a big prepared store: features are read per chunk
+                remote[spec.name] = near
         except ZoningError as e:
             log.warning("layer %s of %s left out: %s", spec.name, catalog.region_id, e)
             problems.append(str(e))
@@ -181,6 +184,11 @@ def _build_index(catalog: Catalog, opts: CheckOptions, cache: IndexCache) -> Reg
     log.info("indexing %s: %d layers", catalog.region_id, len(frames) + len(remote))
     return RegionIndex.build(catalog, frames, load_rules(catalog.rules), opts, remote=remote,
                              access=load_access_rules(catalog.access_rules), problems=problems)
+
+
+#: prepared stores of at most this many pieces are read whole into memory (warm checks
+#: are faster in memory); bigger ones are read per chunk, only near the footprints
+STORE_IN_MEMORY = 200_000
 
 
 def _near_source(spec: LayerSpec, work, opts: CheckOptions):

@@ -219,7 +219,8 @@ class RegionIndex:
               access=None, problems: list | None = None) -> RegionIndex:
         """Index a region.
 
-        ``frames``: layer name → normalised frame (see :func:`zoning.io.layers.read_layer`);
+        ``frames``: layer name → normalised frame (see :func:`zoning.io.layers.read_layer`)
+        or the whole of a prepared store as :class:`LayerPieces` (already in work CRS);
         ``remote``: layer name → a :class:`LayerSource` that fetches features per chunk;
         ``access``: the 三线一单 access rules, or None; ``problems``: messages about
         layers that could not be read (they are reported as data missing).
@@ -240,9 +241,12 @@ class RegionIndex:
         for spec in catalog.layers.values():
             if spec.kind not in SCREEN_KINDS or spec.name not in frames:
                 continue
-            layers.setdefault(spec.kind, []).append(LayerIndex.build(
-                spec.name, spec.kind, frames[spec.name], work, opts.subdivide_vertices,
-                spec.version, spec.source))
+            f = frames[spec.name]
+            layers.setdefault(spec.kind, []).append(
+                LayerIndex.from_pieces(spec.name, spec.kind, f, spec.version, spec.source)
+                if isinstance(f, LayerPieces) else  # a whole prepared store
+                LayerIndex.build(spec.name, spec.kind, f, work, opts.subdivide_vertices,
+                                 spec.version, spec.source))
         coverage = None
         if coverage_geo is not None:
             coverage = reproject(coverage_geo, GEO, work)

@@ -534,7 +534,7 @@ class StoreSource:
             if blk is not None:
                 self._cache.move_to_end(g)
                 return blk
-            blk = _Block(self._pf.read_row_group(g), self.attr_cols)
+            blk = _Block(self._pf.read_row_group(g, use_threads=False), self.attr_cols)
             self.rows_read += len(blk.fid)
             self.row_groups_read += 1
             self._cache[g] = blk
@@ -607,6 +607,15 @@ class StoreSource:
         if len(wide):
             dd = bound[wide, None] + 1e-3
             self._select(fb[wide] + np.hstack([-dd, -dd, dd, dd]), sel)
+        return self._assemble(sel, LayerPieces)
+
+    def load_all(self):
+        """Every piece of the store (for a layer small enough to keep in memory)."""
+        from zoning.engine.index import LayerPieces
+
+        n = self._pf.metadata.num_row_groups
+        sel = {g: np.ones(self._pf.metadata.row_group(g).num_rows, dtype=bool)
+               for g in range(n)}
         return self._assemble(sel, LayerPieces)
 
     def _candidates(self, sel: dict) -> np.ndarray:
