@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test seeds clean browser
+.PHONY: demo test seeds clean browser office serve
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -17,14 +17,29 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/zoning demo
 
-# The map tests open the maps in Debian's headless Chromium; install it when it is missing
-# and we may (root with apt-get, as on CI); otherwise those tests say why they skip.
+# The map tests open the maps in Debian's headless Chromium, and the web page test drives it
+# with Selenium through Debian's chromedriver; install both when missing and we may (root with
+# apt-get, as on CI); otherwise those tests say why they skip.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
-	  || echo "chromium not installed: browser tests will be skipped"; }
+	@{ command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; } || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+	   chromium-driver fonts-noto-cjk >/dev/null) \
+	  || echo "chromium/chromedriver not installed: browser tests will be skipped"; }
 
-test: $(STAMP) browser
+# The review page and API on the bundled regions: http://127.0.0.1:8000/
+serve: $(STAMP)
+	$(BIN)/zoning serve --open
+
+# PDF reports (zoning report, screen --report) convert Word to PDF with LibreOffice; the
+# report tests render them.  Installed like chromium; without it reports stay .docx only.
+office:
+	@command -v soffice >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	   libreoffice-writer-nogui poppler-utils fonts-noto-cjk >/dev/null) \
+	  || echo "LibreOffice not installed: reports are written as .docx only, PDF tests skip"; }
+
+test: $(STAMP) browser office
 	$(BIN)/python -m pytest -q
 
 # Regenerate the bundled synthetic layers (deterministic; same output every time).

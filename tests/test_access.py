@@ -11,7 +11,6 @@ from click.testing import CliRunner
 from zoning.catalog import load_catalog
 from zoning.cli import main
 from zoning.errors import CatalogError
-from zoning.io.projects import read_projects
 from zoning.paths import seeds_dir
 from zoning.results import State
 from zoning.rules.access import evaluate as evaluate_access
@@ -24,10 +23,9 @@ SAMPLE = seeds_dir() / "projects" / "sample_projects.csv"
 
 
 @pytest.fixture(scope="module")
-def sample():
+def sample(sample_result):
     rows = {r["项目编号"]: r for r in csv.DictReader(SAMPLE.open(encoding="utf-8-sig"))}
-    res = screen(read_projects(SAMPLE))
-    return rows, {r.project_id: r for r in res.results}
+    return rows, {r.project_id: r for r in sample_result.results}
 
 
 def _finding(result, rule_id):
@@ -260,18 +258,17 @@ def test_check_prints_compliance_table(monkeypatch):
 
     monkeypatch.setattr(zoning.cli.check, "console", Console(width=250))
     r = CliRunner().invoke(main, ["check", str(seeds_dir() / "projects" / "GY-012_勘测定界.txt"),
-                                  "--industry", "C2614", "--nature", "新建"])
+                                  "--industry", "C2614", "--nature", "新建", "--detail"])
     assert r.exit_code == 0, r.output
     assert "生态环境准入清单符合性分析表" in r.output
     assert "空间布局约束" in r.output and "CJJJD-PARK-HEAVY" in r.output
 
 
-def test_excel_has_compliance_sheet(tmp_path):
+def test_excel_has_compliance_sheet(sample_run):
     from openpyxl import load_workbook
 
-    r = CliRunner().invoke(main, ["screen", str(SAMPLE), "--out", str(tmp_path)])
-    assert r.exit_code == 0, r.output
-    wb = load_workbook(tmp_path / "screening.xlsx", read_only=True)
+    out, _ = sample_run
+    wb = load_workbook(out / "screening.xlsx", read_only=True)
     assert "准入清单符合性分析" in wb.sheetnames
     rows = list(wb["准入清单符合性分析"].iter_rows(values_only=True))
     assert rows[0][:4] == ("序号", "项目编号", "项目名称", "管控单元编码")

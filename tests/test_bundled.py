@@ -8,8 +8,8 @@ import pytest
 import rasterio
 
 from zoning.catalog import KINDS, resolve_catalogs
-from zoning.paths import seeds_dir
 from zoning.io.validate import validate_catalog
+from zoning.paths import seeds_dir
 
 
 @pytest.fixture(scope="module")

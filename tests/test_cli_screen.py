@@ -19,11 +19,8 @@ SCHEMA = json.loads((Path(__import__("zoning").__file__).parent / "report" / "sc
 
 
 @pytest.fixture(scope="module")
-def screened(tmp_path_factory):
-    out = tmp_path_factory.mktemp("screen")
-    r = CliRunner().invoke(main, ["screen", str(SAMPLE), "--out", str(out), "--radius", "1000"])
-    assert r.exit_code == 0, r.output
-    return out, r.output
+def screened(sample_run):
+    return sample_run
 
 
 def test_screen_writes_every_output(screened):
@@ -61,7 +58,8 @@ def test_expected_verdicts_of_the_sample_list(screened):
 def test_excel_has_chinese_sheets_and_one_row_per_project_and_layer(screened):
     out, _ = screened
     wb = load_workbook(out / "screening.xlsx", read_only=True)
-    assert wb.sheetnames == ["汇总", "图层明细", "准入清单符合性分析", "失败记录", "说明"]
+    assert wb.sheetnames == ["汇总", "图层明细", "重叠要素明细", "永久基本农田地类", "准入清单符合性分析",
+                             "失败记录", "说明"]
     head = [c.value for c in next(wb["汇总"].iter_rows(max_row=1))]
     assert head[:3] == ["序号", "项目编号", "项目名称"] and "面积(亩)" in head and "总体结论" in head
     res = json.loads((out / "results.json").read_text("utf-8"))
@@ -82,11 +80,18 @@ def test_overlaps_gpkg_carries_project_and_feature_ids(screened):
     assert "GY-001" in set(df.project_id)
 
 
-def test_rerun_needs_overwrite(screened):
-    out, _ = screened
-    r = CliRunner().invoke(main, ["screen", str(SAMPLE), "--out", str(out)])
+def test_rerun_needs_overwrite(tmp_path):
+    one = tmp_path / "one.csv"
+    one.write_text("项目编号,经度,纬度\nA,106.5,26.9\n", encoding="utf-8")
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["screen", str(one), "--out", str(out), "--no-maps"])
+    assert r.exit_code == 0, r.output
+    before = (out / "results.json").read_bytes()
+    r = CliRunner().invoke(main, ["screen", str(one), "--out", str(out), "--no-maps"])
     assert r.exit_code == 1 and "--overwrite" in r.output and "Traceback" not in r.output
-    r = CliRunner().invoke(main, ["screen", str(SAMPLE), "--out", str(out), "--overwrite"])
+    assert (out / "results.json").read_bytes() == before
+    r = CliRunner().invoke(main, ["screen", str(one), "--out", str(out), "--overwrite",
+                                  "--no-maps"])
     assert r.exit_code == 0, r.output
 
 
@@ -112,3 +117,21 @@ def test_check_bad_inputs_are_messages(tmp_path):
     txt = seeds_dir() / "projects" / "GY-012_勘测定界.txt"
     r = CliRunner().invoke(main, ["check", str(txt), "--activity", "99"])
     assert r.exit_code == 1 and "unknown activity '99'" in r.output
+
+
+def test_rows_without_a_verdict_word_have_known_verdicts_and_areas(sample_result):
+    """The four sample rows whose 'expect' names no state: their verdicts and areas."""
+    got = {r.project_id: r for r in sample_result.results}
+    gy9 = got["GY-009"]  # a 高德 point, converted from GCJ-02 and then outside every layer
+    assert gy9.geometry_type == "point" and gy9.state.value == "not_intersecting"
+    assert any("GCJ-02" in w for w in gy9.warnings)
+    gy12 = got["GY-012"]  # the 部标 TXT parcel: 59.5 ha, inside farmland and a heavy-industry unit
+    assert gy12.state.value == "prohibited"
+    assert gy12.area_m2 == pytest.approx(396_825.6, abs=1.0)
+    assert gy12.layer("farmland").overlap_m2 == pytest.approx(34_773.5, abs=1.0)
+    assert gy12.layer("control_unit").rule == "CJJJD-PARK-HEAVY"
+    yy1, yy2 = got["YY-001"], got["YY-002"]  # chemical plants 800 m and 1.5 km from the Yangtze
+    for r in (yy1, yy2):
+        assert r.state.value == "prohibited" and r.area_m2 == pytest.approx(9_998.2, abs=0.5)
+    assert "NAT-CJ-1KM-CHEM" in yy1.layer("control_unit").rule.split(",")
+    assert "NAT-CJ-1KM-CHEM" not in yy2.layer("control_unit").rule.split(",")

@@ -3,10 +3,8 @@
 import pytest
 
 from zoning.catalog import resolve_catalogs
-from zoning.io.projects import read_projects
 from zoning.options import CheckOptions
 from zoning.paths import seeds_dir
-from zoning.screen import screen
 
 pytest.importorskip("distributed")
 
@@ -14,25 +12,33 @@ from zoning.scaleout import results_equal, screen_dask  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def local():
-    t = read_projects(seeds_dir() / "projects" / "sample_projects.csv")
-    opts = CheckOptions(radius_m=1000, keep_geometry=True)
-    return t, opts, screen(t, resolve_catalogs(), options=opts)
+def cluster():
+    """One LocalCluster (2 worker processes) for every dask test."""
+    from distributed import LocalCluster
+
+    c = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    yield c.scheduler_address
+    c.close()
 
 
-def test_dask_equals_local(local):
+@pytest.fixture(scope="module")
+def local(sample_table, sample_result):
+    return sample_table, CheckOptions(radius_m=1000, keep_geometry=True), sample_result
+
+
+def test_dask_equals_local(local, cluster):
     t, opts, a = local
-    b = screen_dask(t, resolve_catalogs(), options=opts, chunk_size=4, n_workers=2)
+    b = screen_dask(t, resolve_catalogs(), options=opts, chunk_size=4, scheduler=cluster)
     assert results_equal(a, b)
     assert [r.row for r in b.results] == list(range(1, len(t) + 1))
     assert len(a.overlaps) == len(b.overlaps)
 
 
-def test_worker_death_is_retried_without_losing_or_duplicating_rows(local, tmp_path):
+def test_worker_death_is_retried_without_losing_or_duplicating_rows(local, tmp_path, cluster):
     from .faults import die_once
 
     t, opts, a = local
-    b = screen_dask(t, resolve_catalogs(), options=opts, chunk_size=4, n_workers=2,
+    b = screen_dask(t, resolve_catalogs(), options=opts, chunk_size=4, scheduler=cluster,
                     task=die_once(str(tmp_path)))
     killed = sorted(p.name for p in tmp_path.iterdir())
     assert len(killed) == 5  # every partition's first attempt killed its worker
@@ -40,13 +46,13 @@ def test_worker_death_is_retried_without_losing_or_duplicating_rows(local, tmp_p
     assert len({r.row for r in b.results}) == len(t)
 
 
-def test_cli_engine_dask(tmp_path):
+def test_cli_engine_dask(tmp_path, cluster):
     from click.testing import CliRunner
 
     from zoning.cli import main
 
     r = CliRunner().invoke(main, ["screen", str(seeds_dir() / "projects" / "sample_projects.csv"),
                                   "--out", str(tmp_path), "--engine", "dask", "--no-maps",
-                                  "--chunk-size", "5"])
+                                  "--chunk-size", "5", "--scheduler", cluster])
     assert r.exit_code == 0, r.output
     assert "17 rows in, 17 rows out" in r.output

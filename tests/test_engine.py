@@ -9,7 +9,7 @@ from shapely.geometry import MultiPolygon, Point
 from zoning.catalog import load_catalog
 from zoning.engine.geometry import subdivide
 from zoning.options import CheckOptions
-from zoning.results import M2_PER_MU, State
+from zoning.results import State
 from zoning.screen import check
 
 from .minicat import CRS, OX, OY, B, L, write_catalog
@@ -40,8 +40,13 @@ def test_half_overlap_with_red_line(cat):
     assert r.state is State.PROHIBITED
 
 
-def test_units_are_consistent():
-    assert M2_PER_MU * 15 == pytest.approx(10_000)
+def test_one_mu_square_reports_one_mu(cat):
+    """A square of 1 亩 (666.67 m², measured by the engine) reports 1 亩 and 1/15 公顷."""
+    side = (10_000 / 15) ** 0.5
+    d = run(cat, B(-5000, 5000, -5000 + side, 5000 + side)).to_dict()
+    assert d["area"]["mu"] == pytest.approx(1.0, abs=1e-3)
+    assert d["area"]["ha"] == pytest.approx(1 / 15, abs=1e-4)
+    assert d["area"]["m2"] == pytest.approx(666.67, abs=0.01)
 
 
 def test_touching_edge_is_not_an_overlap(cat):

@@ -8,7 +8,7 @@ import pytest
 import shapely
 from shapely.geometry import Point, Polygon, box
 
-from zoning.crs import wgs84_to_gcj02
+from zoning.gcj02 import wgs84_to_gcj02
 from zoning.errors import CRSError, DataError
 from zoning.footprints import normalise
 from zoning.io.projects import read_footprint, read_projects
@@ -43,7 +43,7 @@ def test_prefixed_gk_inferred_without_crs():
 
 def test_gk_without_prefix_needs_a_crs():
     gk = gpd.GeoSeries([GUIYANG], crs="EPSG:4490").to_crs("EPSG:4545").iloc[0]
-    with pytest.raises(CRSError, match="without a zone prefix need --crs"):
+    with pytest.raises(CRSError, match="without a zone prefix need a declared CRS"):
         normalise(gk, None)
     g, _, _ = normalise(gk, "EPSG:4545")
     assert same(g, 1e-8)
@@ -103,7 +103,7 @@ def test_shapefile_without_prj_and_without_crs_is_an_error(tmp_path):
                           crs="EPSG:4545")
     gk.to_file(p)
     p.with_suffix(".prj").unlink()
-    with pytest.raises(DataError, match="noprj.shp.*zone prefix need --crs"):
+    with pytest.raises(DataError, match="noprj.shp.*zone prefix need a declared CRS"):
         read_footprint(p)
     t = read_footprint(p, crs="EPSG:4545")
     assert t.status.iloc[0] == "ok"

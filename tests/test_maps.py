@@ -74,21 +74,15 @@ def test_basemaps(guiyang):
         project_map(r, SITE, index, basemap="osm")
 
 
-def test_screen_writes_a_map_per_project_and_an_index(tmp_path):
-    from zoning.cli import main
-    from zoning.paths import seeds_dir
-
-    r = CliRunner().invoke(main, ["screen", str(seeds_dir() / "projects" /
-                                               "sample_projects.csv"), "--out", str(tmp_path)])
-    assert r.exit_code == 0, r.output
-    maps = tmp_path / "maps"
+def test_screen_writes_a_map_per_project_and_an_index(sample_run):
+    maps = sample_run[0] / "maps"
     index = (maps / "index.html").read_text("utf-8")
     pages = sorted(p.name for p in maps.glob("0*.html"))
     assert len(pages) == 14  # 17 rows: 2 failed, 1 outside every region
     for p in pages:
         assert f'href="{p}"' in index
-        assert 'src="assets/leaflet.js"' in (maps / p).read_text("utf-8")
-    assert (maps / "assets" / "leaflet.js").exists()
+        assert 'src="assets/leaflet.js"' not in (maps / p).read_text("utf-8")  # embedded
+    assert not (maps / "assets").exists()
 
 
 # ------------------------------------------------------------------ a real browser

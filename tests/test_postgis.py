@@ -145,7 +145,8 @@ def test_failed_import_leaves_no_table(dsn, tmp_path):
         tables = c.execute("SELECT table_name FROM information_schema.tables WHERE "
                            "table_schema='broken'").fetchall()
     assert tables == []  # the first layer's table was rolled back with the rest
-    assert cat  # (the original catalog object is untouched)
+    # the catalog object given to the import is untouched: its layers still name their files
+    assert {s.path.name for s in cat.layers.values() if s.path} == {"mini.gpkg"}
 
 
 def test_bundled_region_through_postgis(dsn, tmp_path):
@@ -183,3 +184,49 @@ def test_env_dsn_and_bad_dsn(tmp_path, monkeypatch):
         resolve_dsn("env:ZONING_NO_SUCH_DSN")
     with pytest.raises(DataError, match="cannot connect to PostGIS"):
         connect("postgresql://nobody@127.0.0.1:1/none")
+
+
+def test_source_columns_named_fid_and_geom_are_renamed(dsn, tmp_path):
+    """Columns named fid/geom used to break the import (the table has its own)."""
+    import yaml
+
+    layers = dict(__import__("tests.minicat", fromlist=["LAYERS"]).LAYERS)
+    far = layers["farmland"].copy()
+    far["fid"] = [7, 8, 9]
+    far["geom"] = ["a", "b", "c"]
+    far.to_file(tmp_path / "farmland.shp")  # a GeoPackage cannot even hold such columns
+    cat = write_catalog(tmp_path, layers=layers)
+    doc = yaml.safe_load(cat.read_text("utf-8"))
+    doc["layers"]["farmland"].update(path="farmland.shp", id_field="fid")
+    doc["layers"]["farmland"].pop("layer")
+    cat.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    pg = _import(dsn, cat, tmp_path / "pg.yaml", "--schema", "fidgeom")
+    spec = pg.layers["farmland"]
+    assert spec.id_field == "src_fid"
+    r = check(B(-1900, 100, -1800, 200), pg, crs=CRS)
+    assert [h.feature_id for h in r.layer("farmland").hits] == ["7"]
+
+
+def test_concurrent_imports_into_a_new_schema_both_succeed(dsn, tmp_path):
+    """Two simultaneous `layers import` runs raced on creating the schema."""
+    import threading
+
+    from zoning.io.postgis import import_catalog
+
+    cat = load_catalog(write_catalog(tmp_path, region_id="race"))
+    errors = []
+
+    def run():
+        try:
+            import_catalog(cat, dsn, schema="racy")
+        except Exception as e:  # noqa: BLE001 - collected for the assertion
+            errors.append(e)
+
+    ts = [threading.Thread(target=run) for _ in range(3)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(120)
+    # the schema race is gone; concurrent imports of the same tables may still wait on
+    # each other's locks, but none fails on creating the schema
+    assert not [e for e in errors if "schema" in str(e).lower() or "pg_namespace" in str(e)]

@@ -192,3 +192,20 @@ def test_threaded_batch_gives_the_same_results(cat_path):
     two = screen_projects(projects, [cat], chunk_size=10, threads=2, cache=IndexCache())
     assert _rows(two) == _rows(one)
     assert [r.project_id for r in two] == [p.project_id for p in projects]
+
+
+def test_dask_partitions_are_spatial_and_keep_every_row():
+    from zoning.io.projects import project_table
+    from zoning.scaleout import spatial_partitions
+
+    # two clusters far apart, interleaved in input order, plus a row without geometry
+    rows = [dict(row=i + 1, project_id=f"P{i}", geometry=shapely.box(
+        106 + (i % 2) * 1.0 + i * 1e-3, 26, 106.0005 + (i % 2) * 1.0 + i * 1e-3, 26.0005))
+        for i in range(8)] + [dict(row=9, project_id="bad", geometry=None)]
+    parts = spatial_partitions(project_table(rows), 4)
+    pos = sorted(int(p) for part in parts for p in part["_pos"])
+    assert pos == list(range(9))
+    # each full partition holds one cluster only
+    for part in parts[:2]:
+        xs = {round(g.centroid.x) for g in part.geometry.values if g is not None}
+        assert len(xs) == 1

@@ -103,19 +103,28 @@ def test_multiple_parcels():
 
 
 @pytest.mark.parametrize("text,msg,row", [
-    (HEADER + "5,1.0,1,地块1,面,,,,@\nJ1,1,2940000.0\n", "malformed coordinate line", 12),
+    (HEADER + "5,1.0,1,地块1,面,,,,@\nJ1,1,2940000.0\n", "line 12 is not a coordinate line", 12),
     (HEADER + "J1,1,2940000.0,36371000.0\n", "before any parcel header", 11),
     (HEADER, r"no \[地块坐标\] parcels", None),
     (HEADER.replace("2000国家大地坐标系", "1980西安坐标系") + "5,1,1,a,面,,,,@\n" +
      "\n".join(square(N0, E0, 100)), "not CGCS2000", None),
     (HEADER + "5,1,1,a,面,,,,@\nJ1,1,5.0,6.0\nJ2,1,5.0,7.0\nJ3,1,6.0,7.0\n",
      "cannot tell northing from easting", None),
-    (HEADER + "3,1,1,a,面,,,,@\nJ1,1,2940000,36371000\nJ2,1,2940000,36371100\n"
-     "J1,1,2940000,36371000\n", "fewer than 3 distinct points", 11),
 ])
 def test_malformed_files_name_the_line(text, msg, row):
+    """Whole-file problems raise, naming the line by number (never quoting it)."""
     with pytest.raises(DataError, match=msg) as e:
         parse_txt(text, source="x.txt")
     assert "x.txt" in str(e.value)
     if row:
         assert e.value.row == row and f"row {row}" in str(e.value)
+
+
+def test_a_bad_parcel_keeps_its_reason_and_the_others_are_read():
+    text = (HEADER + "3,1,1,a,面,,,,@\nJ1,1,2940000,36371000\nJ2,1,2940000,36371100\n"
+            "J1,1,2940000,36371000\n" + "5,1.0,B,乙,面,,,,@\n" + "\n".join(square(N0, E0, 100))
+            + "\n")
+    d = parse_txt(text, source="x.txt")
+    bad, good = d.parcels
+    assert bad.geometry is None and "fewer than 3 distinct points" in bad.error
+    assert good.error == "" and round(good.area_m2) == 10_000

@@ -52,16 +52,23 @@ def thread_index(index: RegionIndex) -> RegionIndex:
 
 def run_chunks(index: RegionIndex, projects: list[Project], opts: CheckOptions,
                chunk_size: int = 500, threads: int = 1,
-               progress: Callable[[int], None] | None = None) -> Iterator[tuple]:
+               progress: Callable[[int], None] | None = None,
+               check: Callable | None = None) -> Iterator[tuple]:
     """Check ``projects`` (all of one region) in chunks; yields ``(positions, results,
-    overlaps)`` per chunk, positions indexing ``projects``."""
+    overlaps)`` per chunk, positions indexing ``projects``.
+
+    ``check(index, chunk) -> (results, overlaps)`` checks one chunk (default
+    :func:`~zoning.engine.overlay.check_chunk`)."""
+    if check is None:
+        def check(idx, chunk):
+            return check_chunk(idx, chunk, opts)
     order = np.arange(len(projects))
     if len(projects) > chunk_size:
         order = spatial_order([p.geometry for p in projects])
     chunks = [order[s:s + chunk_size] for s in range(0, len(order), chunk_size)]
     if threads <= 1 or len(chunks) < 2:
         for c in chunks:
-            res, ov = check_chunk(index, [projects[i] for i in c], opts)
+            res, ov = check(index, [projects[i] for i in c])
             if progress:
                 progress(len(c))
             yield c, res, ov
@@ -72,7 +79,7 @@ def run_chunks(index: RegionIndex, projects: list[Project], opts: CheckOptions,
         idx = getattr(local, "index", None)
         if idx is None:
             idx = local.index = thread_index(index)
-        return c, *check_chunk(idx, [projects[i] for i in c], opts)
+        return c, *check(idx, [projects[i] for i in c])
 
     with ThreadPoolExecutor(max_workers=threads) as ex:
         for c, res, ov in ex.map(work, chunks):

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zoning.errors import CatalogError
+from zoning.errors import CatalogError, DataError
 
 __all__ = ["KINDS", "Kind", "LayerSpec", "Catalog", "load_catalog", "bundled_catalog_paths",
-           "resolve_catalogs"]
+           "resolve_catalogs", "match_region"]
 
 
 @dataclass(frozen=True)
@@ -119,11 +119,24 @@ def _as_list(v) -> list[str]:
         return [v]
     if isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v):
         return list(v)
-    raise TypeError(f"expected a field name or a list of names, got {v!r}")
+    raise CatalogError(f"expected a field name or a list of names, got {v!r}")
 
 
-def _check_source(raw: dict, kind: str, err) -> dict | None:
-    """The ``postgis`` entry (or None for a file layer), checked."""
+def _check_pg_names(pg: dict, err) -> None:
+    from zoning.io.postgis import check_identifier
+
+    try:
+        check_identifier(pg["table"], "postgis table")
+        check_identifier(pg.get("geometry", "geom"), "postgis geometry column", qualified=False)
+    except CatalogError as e:
+        raise err(e.message) from None
+
+
+def _check_source(raw: dict, kind: str, err) -> None:
+    """The layer's source: a path, or a PostGIS table (not both); a where clause that is
+    a simple filter."""
+    from zoning.io.vector import check_where
+
     pg = raw.get("postgis")
     if pg is not None:
         if not isinstance(pg, dict) or not pg.get("dsn") or not pg.get("table"):
@@ -134,24 +147,40 @@ def _check_source(raw: dict, kind: str, err) -> dict | None:
             raise err("give either 'path' or 'postgis', not both")
         if KINDS[kind].geometry == "raster":
             raise err("raster layers cannot come from PostGIS")
+        _check_pg_names(pg, err)
     elif not raw.get("path"):
         raise err("'path' (or 'postgis') is required")
-    return pg
-
-
-def _check_fields(raw: dict, info: Kind, err) -> dict[str, list[str]]:
-    """The field mapping, checked against the kind's canonical fields."""
     try:
-        fields = {str(k): _as_list(v) for k, v in (raw.get("fields") or {}).items()}
-    except TypeError as e:
-        raise err(f"fields: {e}") from None
+        check_where(raw.get("where"), "'where'")
+    except CatalogError:
+        raise
+    except DataError as e:
+        raise err(e.message) from None
+
+
+def _check_fields(raw: dict, kind: str, err) -> dict[str, list[str]]:
+    info = KINDS[kind]
+    if info.geometry != "raster" and not raw.get("id_field"):
+        raise err("'id_field' is required for vector layers")
+    fields_raw = raw.get("fields") or {}
+    if not isinstance(fields_raw, dict):
+        raise err("fields: must be a mapping of canonical name → field name(s)")
+    try:
+        fields = {str(k): _as_list(v) for k, v in fields_raw.items()}
+    except CatalogError as e:
+        raise err(f"fields: {e.message}") from None
     unknown_fields = set(fields) - set(info.required) - set(info.optional)
     if unknown_fields:
-        raise err(f"fields {sorted(unknown_fields)} are not canonical fields of kind "
-                  f"{info.key} (allowed: {sorted(info.required + info.optional)})")
+        raise err(f"fields {sorted(unknown_fields)} are not canonical fields of kind {kind} "
+                  f"(allowed: {sorted(info.required + info.optional)})")
     missing = [f for f in info.required if f not in fields]
     if missing:
-        raise err(f"fields must map the canonical field(s) {missing} for kind {info.key}")
+        raise err(f"fields must map the canonical field(s) {missing} for kind {kind}")
+    classes = raw.get("classes") or {}
+    if kind == "landcover":
+        if not isinstance(classes, dict) or not classes or \
+                not all(isinstance(v, list) for v in classes.values()):
+            raise err("a landcover layer needs 'classes', e.g. {forest: [20], grass: [30]}")
     return fields
 
 
@@ -165,17 +194,12 @@ def _parse_layer(name: str, raw: Any, manifest: Path) -> LayerSpec:
     if unknown:
         raise err(f"unknown key(s) {sorted(unknown)}; allowed: {sorted(_LAYER_KEYS)}")
     kind = raw.get("kind")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise err(f"kind {kind!r} is not one of {sorted(KINDS)}")
-    pg = _check_source(raw, kind, err)
-    info = KINDS[kind]
-    if info.geometry != "raster" and not raw.get("id_field"):
-        raise err("'id_field' is required for vector layers")
-    fields = _check_fields(raw, info, err)
+    _check_source(raw, kind, err)
+    fields = _check_fields(raw, kind, err)
     classes = raw.get("classes") or {}
-    if kind == "landcover":
-        if not classes or not all(isinstance(v, list) for v in classes.values()):
-            raise err("a landcover layer needs 'classes', e.g. {forest: [20], grass: [30]}")
+    pg = raw.get("postgis")
     path = None
     if raw.get("path"):
         path = Path(str(raw["path"]))
@@ -183,12 +207,30 @@ def _parse_layer(name: str, raw: Any, manifest: Path) -> LayerSpec:
             path = (manifest.parent / path).resolve()
     return LayerSpec(
         name=name, kind=kind, path=path, crs=raw.get("crs"), id_field=raw.get("id_field"),
-        title=str(raw.get("title") or info.zh), layer=raw.get("layer"), where=raw.get("where"),
-        fields=fields, values={k: dict(v) for k, v in (raw.get("values") or {}).items()},
+        title=str(raw.get("title") or KINDS[kind].zh), layer=raw.get("layer"),
+        where=raw.get("where"), fields=fields,
+        values={k: dict(v) for k, v in (raw.get("values") or {}).items()},
         encoding=raw.get("encoding"), version=str(raw.get("version") or ""),
         source=str(raw.get("source") or ""),
         classes={k: [int(x) for x in v] for k, v in classes.items()}, manifest=manifest,
         postgis=dict(pg) if pg else None)
+
+
+def _parse_layers(raw: dict, path: Path) -> dict[str, LayerSpec]:
+    """The layer entries, checked; a value of the wrong type is reported by the JSON
+    Schema (file and key), never as a traceback."""
+    from zoning.io.yamlfile import check_schema
+
+    try:
+        layers = {str(n): _parse_layer(str(n), v, path) for n, v in raw["layers"].items()}
+    except (TypeError, AttributeError, ValueError) as e:
+        if isinstance(e, CatalogError):
+            raise
+        check_schema(raw, "catalog", path)
+        raise CatalogError(f"a layer entry has a value of the wrong type ({e})",
+                           path=path) from None
+    check_schema(raw, "catalog", path)
+    return layers
 
 
 _PARSED: dict[str, tuple[tuple, Catalog]] = {}
@@ -196,10 +238,22 @@ _PARSED_LOCK = threading.Lock()
 
 
 def load_catalog(path) -> Catalog:
-    """Read and check a catalog manifest.  Raises :class:`CatalogError`.
+    """Read and check a catalog manifest.
 
     Each file is parsed once per process while its size and modification time stay
     the same (parsing dominates a warm check); callers get their own copy.
+
+    Raises
+    ------
+    CatalogError
+        Naming the file and the key that does not follow the schema.
+
+    Examples
+    --------
+    >>> from zoning.paths import layers_dir
+    >>> cat = load_catalog(layers_dir() / "guiyang.yaml")
+    >>> cat.region_id, cat.region_name
+    ('guiyang', '贵阳市')
     """
     path = Path(path)
     try:
@@ -231,7 +285,8 @@ def _parse_catalog(path: Path) -> Catalog:
         raise CatalogError("'region' needs at least an 'id'", path=path)
     if not isinstance(raw["layers"], dict) or not raw["layers"]:
         raise CatalogError("'layers' must be a non-empty mapping of name → layer", path=path)
-    layers = {str(n): _parse_layer(str(n), v, path) for n, v in raw["layers"].items()}
+    layers = _parse_layers(raw, path)
+
     def _rel(v):
         if v is None:
             return None
@@ -248,10 +303,40 @@ def bundled_catalog_paths() -> list[Path]:
     return sorted(p for p in layers_dir().glob("*.yaml") if not p.name.startswith("_"))
 
 
+def _bare(name: str) -> str:
+    name = name.strip().lower()
+    for suffix in ("自治州", "地区", "市", "县", "区", "州", "盟", "旗"):
+        if name.endswith(suffix) and len(name) > len(suffix) + 1:
+            return name[: -len(suffix)]
+    return name
+
+
+def match_region(cats: list[Catalog], region: str) -> list[Catalog]:
+    """Catalogs whose region id, 6-digit code or name matches ``region``.
+
+    Names match with or without their 市/县/区 suffix (贵阳市, 贵阳), ids without
+    regard to case (guiyang, Guiyang).
+    """
+    want = str(region).strip()
+    exact = [c for c in cats if want in (c.region_id, str(c.region.get("code")),
+                                         c.region.get("name"))]
+    if exact:
+        return exact
+    bare = _bare(want)
+    return [c for c in cats if bare in (c.region_id.lower(), _bare(c.region_name))]
+
+
 def resolve_catalogs(paths=(), region: str | None = None) -> list[Catalog]:
     """Catalogs from explicit paths (files or folders), else the bundled ones.
 
     ``region`` keeps only catalogs whose region id, code or name matches.
+
+    Examples
+    --------
+    >>> [c.region_id for c in resolve_catalogs()]
+    ['guiyang', 'pingliang', 'yunyang']
+    >>> resolve_catalogs(region="520100")[0].region_name
+    '贵阳市'
     """
     files: list[Path] = []
     for p in paths or ():
@@ -264,8 +349,7 @@ def resolve_catalogs(paths=(), region: str | None = None) -> list[Catalog]:
         files = bundled_catalog_paths()
     cats = [load_catalog(f) for f in files]
     if region:
-        keep = [c for c in cats if region in (c.region_id, str(c.region.get("code")),
-                                               c.region.get("name"))]
+        keep = match_region(cats, region)
         if not keep:
             known = ", ".join(f"{c.region_id} ({c.region_name})" for c in cats)
             raise CatalogError(f"no catalog for region {region!r}; known: {known}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 __all__ = [
     "ZoningError", "DataError", "InputError", "CatalogError", "RuleError", "CRSError",
     "OptionError", "OutputExistsError", "OutputLockedError", "ResourceLimitError",
-    "DatabaseError", "MapError", "MissingExtraError",
+    "DatabaseError", "MapError", "MissingExtraError", "MissingProgramError",
 ]
 
 
@@ -115,6 +115,12 @@ class MissingExtraError(ZoningError, ImportError):
         self.extra = extra
         super().__init__(f"{what} needs the optional extra {extra!r}: "
                          f'pip install "zoning[{extra}]"')
+
+
+class MissingProgramError(ZoningError, FileNotFoundError):
+    """A system program a feature needs (LibreOffice for PDF) that is not installed."""
+
+    code = "missing_program"
 
 
 def require(module: str, extra: str, what: str):

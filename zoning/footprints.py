@@ -11,14 +11,112 @@ from __future__ import annotations
 import numpy as np
 import shapely
 from pyproj import CRS
+from pyproj.exceptions import ProjError
 
-from zoning.crs import CHINA_BBOX, bd09_to_wgs84, gcj02_to_wgs84, reproject
-from zoning.errors import CRSError, DataError
+from zoning.crs import CHINA_BBOX, reproject
+from zoning.errors import CRSError, DataError, ResourceLimitError
+from zoning.gcj02 import bd09_to_wgs84, gcj02_to_wgs84
+from zoning.limits import LIMITS
 
-__all__ = ["normalise", "geometry_kind", "guess_crs", "COORD_SYSTEMS"]
+__all__ = ["normalise", "geometry_kind", "guess_crs", "validate_geometry", "check_measure",
+           "COORD_SYSTEMS"]
 
 GEO = CRS.from_epsg(4490)
 COORD_SYSTEMS = ("cgcs2000", "wgs84", "gcj02", "bd09")
+
+
+_CURVED = {8: "CIRCULARSTRING", 9: "COMPOUNDCURVE", 10: "CURVEPOLYGON", 11: "MULTICURVE",
+           12: "MULTISURFACE"}
+
+
+def _flat_parts(geom) -> list:
+    """The simple parts (points, lines, polygons) of a geometry, collections opened."""
+    out = []
+    for p in shapely.get_parts(geom):
+        if shapely.get_type_id(p) >= 4:  # a nested multi-part or collection
+            out.extend(_flat_parts(p))
+        else:
+            out.append(p)
+    return out
+
+
+def _distinct(coords: np.ndarray) -> int:
+    return len(np.unique(coords, axis=0)) if len(coords) else 0
+
+
+def _check_part(p, k: int) -> None:
+    """Raise for a line with < 2 or a polygon ring with < 3 distinct points."""
+    tid = shapely.get_type_id(p)
+    if tid in (1, 2) and _distinct(shapely.get_coordinates(p)) < 2:
+        raise DataError(f"line (part {k}) has fewer than 2 distinct points")
+    if tid == 3:
+        rings = [p.exterior, *p.interiors]
+        for j, ring in enumerate(rings):
+            if _distinct(shapely.get_coordinates(ring)) < 3:
+                what = "outer ring" if j == 0 else f"inner ring {j}"
+                raise DataError(f"polygon (part {k}) {what} has fewer than 3 distinct points")
+
+
+def _rebuild(parts: list):
+    if len(parts) == 1:
+        return parts[0]
+    types = {shapely.get_type_id(p) for p in parts}
+    if types == {0}:
+        return shapely.multipoints(parts)
+    if types <= {1, 2}:
+        return shapely.multilinestrings(parts)
+    if types == {3}:
+        return shapely.multipolygons(parts)
+    return shapely.geometrycollections(parts)
+
+
+def validate_geometry(geom) -> tuple[object, list[str]]:
+    """Check a geometry before any GEOS operation runs on it; return ``(geom, warnings)``.
+
+    Refused with :class:`DataError`: a missing, empty or non-geometry value;
+    curved types (CIRCULARSTRING, CURVEPOLYGON …); NaN or infinite
+    coordinates; a line with fewer than 2 or a polygon ring with fewer than 3
+    distinct points.  :class:`ResourceLimitError` above the vertex limit.
+    Repaired with a warning: Z/M values are dropped, empty parts are removed.
+
+    Examples
+    --------
+    >>> g, w = validate_geometry(shapely.from_wkt("MULTIPOINT Z ((1 2 3), EMPTY)"))
+    >>> g.wkt, w
+    ('POINT (1 2)', ['Z/M values dropped (2D only)', '1 empty part(s) dropped'])
+    """
+    if geom is None or not isinstance(geom, shapely.Geometry):
+        raise DataError("empty or missing geometry")
+    tid = int(shapely.get_type_id(geom))
+    if tid in _CURVED:
+        raise DataError(f"curved geometry ({_CURVED[tid]}) is not supported: linearise it "
+                        "(e.g. ST_CurveToLine) first")
+    if tid not in range(8) or shapely.is_empty(geom):
+        raise DataError("empty or missing geometry")
+    n = int(shapely.get_num_coordinates(geom))
+    if n > LIMITS.max_vertices:
+        raise ResourceLimitError(f"footprint has {n:,} vertices (limit "
+                                 f"{LIMITS.max_vertices:,})")
+    warnings: list[str] = []
+    if shapely.has_z(geom) or shapely.has_m(geom):
+        geom = shapely.force_2d(geom)
+        warnings.append("Z/M values dropped (2D only)")
+    if not np.isfinite(shapely.get_coordinates(geom)).all():
+        raise DataError("geometry has NaN or infinite coordinates")
+    parts = _flat_parts(geom)
+    if any(shapely.get_type_id(p) in _CURVED for p in parts):
+        raise DataError("curved geometry parts are not supported: linearise them first")
+    keep = [p for p in parts if not shapely.is_empty(p)]
+    if not keep:
+        raise DataError("empty or missing geometry")
+    for k, p in enumerate(keep, start=1):
+        _check_part(p, k)
+    if len(keep) < len(parts):
+        warnings.append(f"{len(parts) - len(keep)} empty part(s) dropped")
+        geom = _rebuild(keep)
+    elif tid == 7:
+        geom = _rebuild(keep)
+    return geom, warnings
 
 
 def geometry_kind(geom) -> str:
@@ -74,7 +172,7 @@ def guess_crs(geom) -> tuple[CRS, list[str], bool]:
             return CRS.from_epsg(epsg), w, swapped
     raise CRSError(f"no CRS given and coordinates x [{x0:.6g}, {x1:.6g}], y [{y0:.6g}, "
                    f"{y1:.6g}] do not identify one (eastings without a zone prefix need "
-                   "--crs, e.g. EPSG:4545)")
+                   "a declared CRS, e.g. EPSG:4545)")
 
 
 def normalise(geom, crs=None, coord_sys: str | None = None, where: str = ""):
@@ -84,11 +182,7 @@ def normalise(geom, crs=None, coord_sys: str | None = None, where: str = ""):
     the longitude/latitude are GCJ-02 or BD-09 web-map coordinates; they are
     converted only when it is given.
     """
-    warnings: list[str] = []
-    if geom is None or shapely.is_missing(geom) or shapely.is_empty(geom):
-        raise DataError("empty or missing geometry")
-    if not np.isfinite(shapely.get_coordinates(geom)).all():
-        raise DataError("geometry has NaN or infinite coordinates")
+    geom, warnings = validate_geometry(geom)
     coord_sys = (coord_sys or "").lower().replace("-", "").replace("_", "") or None
     if coord_sys and coord_sys not in COORD_SYSTEMS:
         raise DataError(f"unknown coordinate system {coord_sys!r}; use one of "
@@ -99,10 +193,42 @@ def normalise(geom, crs=None, coord_sys: str | None = None, where: str = ""):
         if swapped:
             geom = _swap(geom)
     else:
-        try:
-            crs = CRS.from_user_input(crs)
-        except Exception as e:
-            raise CRSError(f"invalid CRS {crs!r}: {e}") from None
+        crs = _parse_crs(crs)
+    try:
+        geom = _to_geo(geom, crs, coord_sys, warnings)
+    except (ProjError, ValueError, shapely.errors.GEOSException) as e:
+        if isinstance(e, DataError):
+            raise
+        raise CRSError(f"coordinates cannot be converted from {_crs_label(crs)}: "
+                       f"{str(e)[:200]}") from None
+    _check_in_china(geom, crs)
+    geom = _web_datum(geom, coord_sys, warnings)
+    kind = geometry_kind(geom)
+    if not shapely.is_valid(geom):
+        geom = _repair(geom, kind, warnings)
+    check_measure(geom, kind)
+    return geom, kind, warnings
+
+
+def _crs_label(crs) -> str:
+    try:
+        return str(crs.name)[:80]
+    except Exception:  # pragma: no cover - a CRS without a name
+        return "the given CRS"
+
+
+def _parse_crs(crs) -> CRS:
+    if isinstance(crs, str) and len(crs) > 20_000:
+        raise CRSError("CRS text is longer than 20,000 characters")
+    try:
+        return CRS.from_user_input(crs)
+    except Exception as e:
+        label = str(crs) if len(str(crs)) <= 60 else str(crs)[:60] + "…"
+        raise CRSError(f"invalid CRS {label!r}: {str(e)[:200]}") from None
+
+
+def _to_geo(geom, crs: CRS, coord_sys: str | None, warnings: list[str]):
+    """Swap axes where the magnitudes say so, then reproject to EPSG:4490."""
     x0, y0, x1, y1 = shapely.bounds(geom)
     if crs.is_geographic:
         if not _in_china(x0, y0, x1, y1) and _in_china(y0, x0, y1, x1):
@@ -110,40 +236,67 @@ def normalise(geom, crs=None, coord_sys: str | None = None, where: str = ""):
             warnings.append("coordinates were (lat, lon): swapped to (lon, lat)")
         if not crs.equals(GEO, ignore_axis_order=True):
             geom = reproject(geom, crs, GEO)
-    else:
-        if coord_sys in ("gcj02", "bd09"):
-            raise DataError(f"{coord_sys} applies to longitude/latitude, not to projected "
-                            f"coordinates in {crs.name}")
-        # CGCS2000 GK coordinates given as (northing, easting): recognisable by magnitude
-        epsg = crs.to_epsg() or 0
-        prefixed = 4491 <= epsg <= 4501 or 4513 <= epsg <= 4533
-        plain = 4502 <= epsg <= 4512 or 4534 <= epsg <= 4554
-        if (prefixed and y0 >= 1e7 and x1 < 1e7) or (plain and x0 >= 1e6 and y1 < 1e6):
-            geom = _swap(geom)
-            warnings.append("columns were (northing, easting): swapped")
-        geom = reproject(geom, crs, GEO)
+        return geom
+    if coord_sys in ("gcj02", "bd09"):
+        raise DataError(f"{coord_sys} applies to longitude/latitude, not to projected "
+                        f"coordinates in {_crs_label(crs)}")
+    # CGCS2000 GK coordinates given as (northing, easting): recognisable by magnitude
+    epsg = crs.to_epsg() or 0
+    prefixed = 4491 <= epsg <= 4501 or 4513 <= epsg <= 4533
+    plain = 4502 <= epsg <= 4512 or 4534 <= epsg <= 4554
+    if (prefixed and y0 >= 1e7 and x1 < 1e7) or (plain and x0 >= 1e6 and y1 < 1e6):
+        geom = _swap(geom)
+        warnings.append("columns were (northing, easting): swapped")
+    return reproject(geom, crs, GEO)
+
+
+def _check_in_china(geom, crs: CRS) -> None:
     lon0, lat0, lon1, lat1 = shapely.bounds(geom)
-    if not np.isfinite([lon0, lat0, lon1, lat1]).all() or not _in_china(lon0, lat0, lon1, lat1):
+    finite = np.isfinite(shapely.get_coordinates(geom)).all()
+    if not finite or not _in_china(lon0, lat0, lon1, lat1):
         raise CRSError(f"coordinates fall outside China (lon [{lon0:.4f}, {lon1:.4f}], lat "
-                       f"[{lat0:.4f}, {lat1:.4f}] after reading as {crs.name}): wrong CRS, "
-                       "a missing zone prefix or swapped axes?")
+                       f"[{lat0:.4f}, {lat1:.4f}] after reading as {_crs_label(crs)}): wrong "
+                       "CRS, a missing zone prefix or swapped axes?")
+
+
+def _web_datum(geom, coord_sys: str | None, warnings: list[str]):
     if coord_sys == "gcj02":
-        geom = shapely.transform(geom, lambda xy: np.column_stack(
-            gcj02_to_wgs84(xy[:, 0], xy[:, 1])))
         warnings.append("converted from GCJ-02 (高德/腾讯) to WGS84/CGCS2000")
-    elif coord_sys == "bd09":
-        geom = shapely.transform(geom, lambda xy: np.column_stack(
-            bd09_to_wgs84(xy[:, 0], xy[:, 1])))
+        return shapely.transform(geom, lambda xy: np.column_stack(
+            gcj02_to_wgs84(xy[:, 0], xy[:, 1])))
+    if coord_sys == "bd09":
         warnings.append("converted from BD-09 (百度) to WGS84/CGCS2000")
-    kind = geometry_kind(geom)
-    if not shapely.is_valid(geom):
-        reason = shapely.is_valid_reason(geom)
-        fixed = shapely.make_valid(geom)
-        parts = [p for p in shapely.get_parts(shapely.get_parts(fixed))
-                 if shapely.get_dimensions(p) == {"point": 0, "line": 1, "polygon": 2}[kind]]
-        if not parts:
-            raise DataError(f"invalid geometry ({reason}) could not be repaired")
-        fixed = shapely.union_all(parts) if kind != "point" else shapely.multipoints(parts)
-        warnings.append(f"invalid geometry ({reason}) repaired with make_valid")
-        geom = fixed
-    return geom, kind, warnings
+        return shapely.transform(geom, lambda xy: np.column_stack(
+            bd09_to_wgs84(xy[:, 0], xy[:, 1])))
+    return geom
+
+
+def _repair(geom, kind: str, warnings: list[str]):
+    reason = shapely.is_valid_reason(geom)
+    fixed = shapely.make_valid(geom)
+    dim = {"point": 0, "line": 1, "polygon": 2}[kind]
+    parts = [p for p in _flat_parts(fixed) if shapely.get_dimensions(p) == dim]
+    if not parts:
+        raise DataError(f"invalid geometry ({reason}) could not be repaired")
+    warnings.append(f"invalid geometry ({reason}) repaired with make_valid")
+    return shapely.union_all(parts) if kind != "point" else shapely.multipoints(parts)
+
+
+#: a polygon footprint smaller than this (about 10 cm × 10 cm) is degenerate, not a site
+_MIN_AREA_M2 = 0.01
+
+
+def _approx_m2(geom) -> float:
+    """Area of a lon/lat geometry in m², approximately (enough to tell a sliver)."""
+    lat = float(np.radians(shapely.bounds(geom)[1::2].mean()))
+    return float(shapely.area(geom)) * 111_320.0 ** 2 * max(float(np.cos(lat)), 1e-6)
+
+
+def check_measure(geom, kind: str) -> None:
+    """A polygon of zero area or a line of zero length is not what it claims to be."""
+    if kind == "polygon" and not _approx_m2(geom) > _MIN_AREA_M2:
+        raise DataError("polygon has zero area (its points are collinear or repeated, or it "
+                        "is under 0.01 m²): give the footprint as a line or a point if that is "
+                        "what it is")
+    if kind == "line" and not shapely.length(geom) > 0:
+        raise DataError("line has zero length: give the footprint as a point")

@@ -29,7 +29,7 @@ import shapely
 
 from zoning.catalog import Catalog
 from zoning.engine.geometry import measure
-from zoning.errors import DataError
+from zoning.errors import DataError, InputError
 
 __all__ = ["indicators", "RegionIndicators", "landcover_shares", "protected_share", "compare_targets", "Comparison",
            "INDICATOR_GROUPS"]
@@ -42,7 +42,7 @@ def _raster_source(raster, transform=None, crs=None, nodata=None):
     """A path, an open rasterio dataset, or a 2-D array (with transform and crs)."""
     if isinstance(raster, np.ndarray):
         if transform is None or crs is None:
-            raise ValueError("an array raster needs transform and crs")
+            raise InputError("an array raster needs transform and crs")
         from rasterio.io import MemoryFile
 
         mem = MemoryFile()
@@ -204,7 +204,15 @@ class RegionIndicators:
 
 
 def indicators(catalog: Catalog, targets=None) -> RegionIndicators:
-    """Forest cover, 林草覆盖率 and protected-area share per district and for the region."""
+    """Forest cover, 林草覆盖率 and protected-area share per district and for the region.
+
+    Examples
+    --------
+    >>> from zoning.catalog import resolve_catalogs
+    >>> ind = indicators(resolve_catalogs(region="yunyang")[0])
+    >>> sorted(ind.values)
+    ['forest_cover', 'forest_grass_cover', 'protected_area_share']
+    """
     import pandas as pd
 
     from zoning.io.layers import read_layer

@@ -12,6 +12,33 @@ __all__ = ["CheckOptions"]
 
 @dataclass
 class CheckOptions:
+    """How a check measures and judges.
+
+    Attributes
+    ----------
+    area_method : {"ellipsoidal", "gk"}
+        Ellipsoidal (CGCS2000/GRS80) areas, or planar in the footprint's 3° GK zone.
+    tolerance_m2, tolerance_m : float
+        At or below these, a polygon or line only touches (geometric noise).
+    min_report_m2 : float
+        Reporting threshold for overlap areas.
+    radius_m : float
+        Also list layer features within this distance.
+    subdivide_vertices : int
+        Cut layer polygons into pieces of at most this many vertices (0: off).
+    keep_geometry : bool
+        Keep the overlap geometries (for the GeoPackage output).
+
+    Examples
+    --------
+    >>> CheckOptions(area_method="gk", radius_m=500).radius_m
+    500.0
+    >>> CheckOptions(tolerance_m2=float("inf"))
+    Traceback (most recent call last):
+    ...
+    zoning.errors.OptionError: tolerance_m2 must be a finite number ≥ 0, not inf
+    """
+
     area_method: str = "ellipsoidal"  # ellipsoidal | gk
     tolerance_m2: float = 1e-4  # geometric: at or below this, polygons only touch
     tolerance_m: float = 1e-4  # the same for line overlap lengths

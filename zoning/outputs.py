@@ -15,7 +15,8 @@ import folium
 
 from zoning.catalog import Catalog
 from zoning.errors import OutputExistsError, ZoningError
-from zoning.io.write import write_bytes, write_json, write_layers, write_text
+from zoning.io.resources import read_template
+from zoning.io.write import OutputFolder, write_bytes, write_json, write_layers, write_text
 from zoning.options import CheckOptions
 from zoning.report.html import index_html, leaflet_assets, render_map
 from zoning.report.tables import (
@@ -30,9 +31,14 @@ from zoning.report.tables import (
 )
 from zoning.results import CheckResult
 
-__all__ = ["save_map", "index_page", "write_outputs", "write_project_maps", "OUTPUT_FILES"]
+__all__ = ["save_map", "index_page", "write_outputs", "write_project_maps", "run_folder",
+           "OUTPUT_FILES", "write_report", "write_batch_reports", "project_report",
+           "report_sources"]
 
 log = logging.getLogger(__name__)
+
+#: the folder of a run's 选址合规性分析报告 (``screen --report``)
+REPORT_FOLDER = "报告"
 
 
 def save_map(m: folium.Map, path, assets_dir=None, max_bytes: int = 8_000_000) -> int:
@@ -62,9 +68,35 @@ def index_page(entries: list[dict], path, title: str = "项目筛查地图") -> 
     return len(page.encode("utf-8"))
 
 
+def run_folder(out_dir, overwrite: bool = False) -> OutputFolder:
+    """The staged, locked output folder of a screening run (see :class:`OutputFolder`).
+
+    Write everything into ``stage.tmp``; on leaving the ``with`` block the
+    folder replaces ``out_dir`` at once, so ``out_dir`` holds either the whole
+    previous run or the whole new one.  A concurrent run into the same folder
+    raises :class:`~zoning.errors.OutputLockedError`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "run"
+    >>> with run_folder(out) as stage:
+    ...     _ = write_text(stage.tmp / "screening.log", "ok")
+    >>> sorted(p.name for p in out.iterdir())
+    ['screening.log']
+    """
+    return OutputFolder(out_dir, overwrite=overwrite,
+                        known=(*OUTPUT_FILES.values(), REPORT_FOLDER))
+
+
 def write_outputs(out_dir, results: list[CheckResult], overlaps: list[dict], meta: dict,
-                  counts: dict, overwrite: bool = False) -> dict:
-    """Write the workbook, overlaps GeoPackage, results JSON, failed rows and log."""
+                  counts: dict, overwrite: bool = False,
+                  catalogs: list[Catalog] | None = None) -> dict:
+    """Write the workbook, overlaps GeoPackage, results JSON, failed rows and log.
+
+    ``catalogs`` (those screened against) give the workbook its region names,
+    data sources and, for synthetic layers, the notice.
+    """
     out_dir = Path(out_dir)
     existing = [n for n in OUTPUT_FILES.values() if (out_dir / n).exists()]
     if existing and not overwrite:
@@ -72,7 +104,11 @@ def write_outputs(out_dir, results: list[CheckResult], overlaps: list[dict], met
     out_dir.mkdir(parents=True, exist_ok=True)
     meta = run_meta(meta)
     paths = {k: out_dir / v for k, v in OUTPUT_FILES.items()}
-    write_bytes(paths["excel"], workbook_bytes(results, meta, counts))
+    cats = catalogs or []
+    sources = [dict(s, region=c.region_name) for c in cats for s in report_sources(c)]
+    write_bytes(paths["excel"], workbook_bytes(
+        results, meta, counts, region_names={c.region_id: c.region_name for c in cats},
+        sources=sources))
     write_layers(paths["gpkg"], {"overlaps": overlaps_frame(overlaps)},
                  metadata=OVERLAPS_METADATA)
     write_json(paths["json"], results_json(results, meta), overwrite=True)
@@ -83,14 +119,18 @@ def write_outputs(out_dir, results: list[CheckResult], overlaps: list[dict], met
 
 def write_project_maps(results: list[CheckResult], geometries: dict, catalogs: list[Catalog],
                        options: CheckOptions, folder: Path, *, basemap: str = "osm",
-                       tianditu_key: str | None = None,
+                       tianditu_key: str | None = None, shared_assets: bool = False,
                        progress: Callable[[int, int], None] | None = None) -> dict:
     """One map per checked project plus an index page.
 
-    ``geometries``: row → footprint (EPSG:4490).  Returns the index path, the
-    number of maps and their total size.
+    ``geometries``: row → footprint (EPSG:4490).  Each map embeds Leaflet, so a
+    map copied out of the folder (sent by 微信 or email) still opens; with
+    ``shared_assets`` the maps link one copy in ``assets/`` instead (smaller, but
+    then they need that folder).  Returns the index path, the number of maps and
+    their total size.
     """
-    from zoning.report.maps import STATE_COLOUR, project_map
+    from zoning.report.colours import state_colour
+    from zoning.report.maps import project_map
     from zoning.screen import load_index
 
     by_region: dict = {}
@@ -103,7 +143,7 @@ def write_project_maps(results: list[CheckResult], geometries: dict, catalogs: l
         for r in rs:
             entry = dict(row=r.row, project_id=r.project_id, name=r.name,
                          state=(r.state.zh if r.state else f"失败：{r.error}"),
-                         colour=STATE_COLOUR.get(r.state, "#333"), href="")
+                         colour=state_colour(r.state), href="")
             if r.ok and index is not None and geometries.get(r.row) is not None:
                 safe = "".join(ch if ch.isalnum() or ch in "-_" else "_"
                                for ch in str(r.project_id))[:60]
@@ -111,10 +151,13 @@ def write_project_maps(results: list[CheckResult], geometries: dict, catalogs: l
                 try:
                     m = project_map(r, geometries[r.row], index, basemap=basemap,
                                     tianditu_key=tianditu_key)
-                    size = save_map(m, folder / href, assets_dir=folder / "assets")
-                except ZoningError as e:  # one bad map never stops the others
-                    log.warning("map of row %s not written: %s", r.row, e)
-                    entry.update(state=entry["state"] + f"（地图未生成：{e}）")
+                    size = save_map(m, folder / href,
+                                    assets_dir=folder / "assets" if shared_assets else None)
+                except Exception as e:  # one bad map never stops the others
+                    why = str(e) if isinstance(e, ZoningError) else \
+                        f"{type(e).__name__}: {str(e)[:200]}"
+                    log.warning("map of row %s not written: %s", r.row, why)
+                    entry.update(state=entry["state"] + f"（地图未生成：{why}）")
                 else:
                     total += size
                     entry.update(href=href, size=f"{size / 1024:.0f} KB")
@@ -124,3 +167,142 @@ def write_project_maps(results: list[CheckResult], geometries: dict, catalogs: l
     idx = Path(folder) / "index.html"
     index_page(entries, idx, title=f"项目筛查地图（{len(entries)} 个项目）")
     return {"index": idx, "maps": sum(bool(e["href"]) for e in entries), "bytes": total}
+
+
+# --------------------------------------------------------------------------- filing reports
+
+
+def save_template(path) -> Path:
+    """Write the bundled Word template to ``path`` (to edit in Word)."""
+    from zoning.io.resources import static_bytes
+    from zoning.report.filing import TEMPLATE
+
+    return write_bytes(Path(path), static_bytes(TEMPLATE))
+
+
+def report_sources(catalog: Catalog | None) -> list[dict]:
+    """The data sources of a catalog for a report: layer, kind, title, version, source,
+    and whether the data is synthetic (read from the layer's metadata)."""
+    from zoning.catalog import KINDS
+    from zoning.io.layers import is_synthetic
+
+    if catalog is None:
+        return []
+    return [dict(layer=s.name, kind=s.kind, kind_zh=KINDS[s.kind].zh, title=s.title or s.name,
+                 version=s.version, source=s.source, synthetic=is_synthetic(s))
+            for s in catalog.layers.values()]
+
+
+def _districts(index) -> list[tuple[str, object]]:
+    from zoning.screen import INDEX_CACHE
+
+    cat = getattr(index, "catalog", None)
+    if cat is None:
+        return []
+    frame, _ = INDEX_CACHE.districts(cat)
+    if frame is None:
+        return []
+    geo = frame.to_crs("EPSG:4490")
+    names = geo["name"] if "name" in geo.columns else geo["_id"]
+    return [(str(n), g) for n, g in zip(names, geo.geometry.values)]
+
+
+def project_report(result: CheckResult, footprint, index, template=None, *,
+                   input_name: str = "", options: dict | None = None):
+    """(ReportData, .docx bytes) of one project's 选址合规性分析报告."""
+    from zoning.report.filing import report_data, report_docx
+
+    if isinstance(template, (str, Path)):
+        template = read_template(template)
+    data = report_data(result, footprint, index,
+                       sources=report_sources(getattr(index, "catalog", None)),
+                       districts=_districts(index), input_name=input_name, options=options)
+    return data, report_docx(data, template)
+
+
+def _pdfs(docx_paths: list[Path], pdf: bool) -> tuple[list[Path | None], str]:
+    """Convert to PDF; on a missing LibreOffice, keep the .docx and say why."""
+    from zoning.errors import MissingProgramError
+    from zoning.io.office import docx_to_pdf
+
+    if not pdf or not docx_paths:
+        return [None] * len(docx_paths), ""
+    try:
+        return list(docx_to_pdf(docx_paths)), ""
+    except MissingProgramError as e:
+        log.warning("%s; the .docx files are written", e)
+        return [None] * len(docx_paths), str(e)
+
+
+def write_report(result: CheckResult, footprint, index, out_dir, template=None, *,
+                 pdf: bool = True, input_name: str = "", options: dict | None = None,
+                 overwrite: bool = True) -> dict:
+    """Write one project's 选址合规性分析报告 as .docx and (with LibreOffice) .pdf.
+
+    Parameters
+    ----------
+    result : CheckResult
+        The project's check result.
+    footprint : shapely geometry
+        The footprint in EPSG:4490.
+    index : RegionIndex or None
+        The region's index (``load_index(catalog)``); None for a site outside every region.
+    out_dir : path
+        Folder for the files (created).
+    template : path or bytes, optional
+        A Word template (.docx file or its content) replacing the bundled one.
+
+    Returns
+    -------
+    dict
+        ``{"docx": Path, "pdf": Path | None, "pdf_error": str}``.
+    """
+    from zoning.report.filing import report_filename
+
+    out_dir = Path(out_dir)
+    _, data = project_report(result, footprint, index, template, input_name=input_name,
+                             options=options)
+    path = out_dir / report_filename(result)
+    write_bytes(path, data, overwrite=overwrite)
+    pdfs, why = _pdfs([path], pdf)
+    return {"docx": path, "pdf": pdfs[0], "pdf_error": why}
+
+
+def write_batch_reports(results: list[CheckResult], geometries: dict,
+                        catalogs: list[Catalog], options: CheckOptions, out_dir, template=None,
+                        *, pdf: bool = True, input_name: str = "",
+                        progress: Callable[[int, int], None] | None = None) -> dict:
+    """A report per checked project plus the batch summary (汇总报告), .docx and .pdf.
+
+    ``geometries``: row → footprint (EPSG:4490).  Returns ``{"summary": Path,
+    "docx": [Path…], "pdf": [Path…], "pdf_error": str}``.
+    """
+    from zoning.report.filing import batch_docx, report_filename
+    from zoning.screen import load_index
+
+    out_dir = Path(out_dir)
+    if isinstance(template, (str, Path)):
+        template = read_template(template)
+    cat_by_id = {c.region_id: c for c in catalogs}
+    written: list[Path] = []
+    names: dict = {}
+    synthetic = False
+    opts = {"area_method": options.area_method}
+    for k, r in enumerate(results, start=1):
+        geom = geometries.get(r.row)
+        if r.ok and geom is not None:
+            index = load_index(cat_by_id[r.region], options) if r.region in cat_by_id else None
+            data, docx = project_report(r, geom, index, template, input_name=input_name,
+                                        options=opts)
+            synthetic = synthetic or data.synthetic
+            path = out_dir / report_filename(r)
+            write_bytes(path, docx)
+            written.append(path)
+            names[r.row] = path.name
+        if progress:
+            progress(k, len(results))
+    summary = out_dir / "汇总报告.docx"
+    write_bytes(summary, batch_docx(results, synthetic=synthetic, reports=names,
+                                    template=template))
+    pdfs, why = _pdfs([summary, *written], pdf)
+    return {"summary": summary, "docx": written, "pdf": [p for p in pdfs if p], "pdf_error": why}

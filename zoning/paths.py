@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from zoning.errors import DataError
+
 _PKG = Path(__file__).resolve().parent
 
 
@@ -21,7 +23,7 @@ def bundled_root() -> Path:
     checkout = _PKG.parent
     if (checkout / "layers").is_dir() and (checkout / "seeds").is_dir():
         return checkout
-    raise FileNotFoundError(
+    raise DataError(
         f"bundled data not found: neither {inside} nor {checkout} holds layers/ and seeds/"
     )
 

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from zoning.errors import InputError
+from zoning.errors import DataError, InputError
 from zoning.rules.industry import validate_industry
 
 __all__ = ["Project", "ATTRIBUTES", "parse_attributes", "parse_bool", "clean"]
@@ -30,7 +31,7 @@ _FALSE = {"0", "false", "no", "n", "否", "不占地", "不用地", "f"}
 
 def clean(v: Any) -> Any:
     """None for empty cells and NaN; stripped text otherwise."""
-    if v is None:
+    if v is None or v is pd.NA:
         return None
     if isinstance(v, float) and math.isnan(v):
         return None
@@ -125,16 +126,23 @@ class Project:
         from zoning.footprints import geometry_kind
 
         geom = rec.get(geom_col)
-        status = str(rec.get("status") or "ok")
-        error = str(rec.get("error") or "")
+        status = str(clean(rec.get("status")) or "ok")
+        error = str(clean(rec.get("error")) or "")
         attrs = {a: clean(rec.get(a)) for a in ATTRIBUTES}
         if status == "ok":
             try:
                 attrs = parse_attributes(rec)
             except InputError as e:
                 status, error = "error", str(e)
-        kind = rec.get("kind") or (geometry_kind(geom) if geom is not None else "")
-        return cls(row=rec.get("row"), project_id=str(rec.get("project_id", "") or ""),
-                   name=str(rec.get("name") or ""), geometry=geom, kind=str(kind or ""),
+        kind = clean(rec.get("kind"))  # a missing cell may be None, NaN or pd.NA
+        if kind not in ("point", "line", "polygon"):
+            kind = ""
+            if geom is not None and status == "ok":
+                try:
+                    kind = geometry_kind(geom)
+                except (DataError, TypeError, AttributeError):
+                    status, error = "error", "empty, missing or mixed footprint geometry"
+        return cls(row=rec.get("row"), project_id=str(clean(rec.get("project_id")) or ""),
+                   name=str(clean(rec.get("name")) or ""), geometry=geom, kind=str(kind or ""),
                    attrs=attrs, warnings=list(rec.get("warnings") or []), status=status,
                    error=error, source=str(rec.get("source") or ""))

@@ -29,7 +29,8 @@ import shapely
 from zoning.batch import run_chunks
 from zoning.catalog import SCREENING_KINDS, Catalog, LayerSpec, resolve_catalogs
 from zoning.engine.index import RegionIndex, work_crs_for
-from zoning.errors import DataError, InputError, ZoningError
+from zoning.engine.overlay import check_chunk
+from zoning.errors import DatabaseError, DataError, InputError, ZoningError
 from zoning.footprints import normalise
 from zoning.options import CheckOptions
 from zoning.project import ATTRIBUTES, Project
@@ -372,6 +373,71 @@ def screen(projects: gpd.GeoDataFrame, catalog=None, *, region: str | None = Non
                            threads=threads)
 
 
+def _prevalidated(p: Project) -> Project:
+    """The project with its footprint checked before any GEOS operation runs on it.
+
+    Footprints from the readers are already normalised; a table built by hand
+    may hold anything, and some broken geometries (an EMPTY part of a
+    multipolygon) crash GEOS outright, killing the process or a dask worker.
+    Raises :class:`DataError` for a footprint that cannot be checked.
+    """
+    from dataclasses import replace
+
+    from zoning.footprints import check_measure, geometry_kind, validate_geometry
+
+    geom, warnings = validate_geometry(p.geometry)
+    kind = geometry_kind(geom)
+    if not shapely.is_valid(geom):
+        raise DataError(f"invalid footprint geometry ({shapely.is_valid_reason(geom)})")
+    check_measure(geom, kind)
+    if geom is p.geometry and not warnings and kind == p.kind:
+        return p
+    return replace(p, geometry=geom, kind=kind, warnings=list(p.warnings) + warnings)
+
+
+def _error_result(p: Project, error: str) -> CheckResult:
+    return CheckResult(row=p.row, project_id=p.project_id, name=p.name, status="error",
+                       error=error, warnings=list(p.warnings))
+
+
+def _reason(e: Exception) -> str:
+    if isinstance(e, ZoningError):
+        return str(e)
+    return f"the check failed on this footprint ({type(e).__name__}: {str(e)[:200]})"
+
+
+def _check_isolated(index: RegionIndex, chunk: list[Project], opts: CheckOptions,
+                    overlaps: list[dict]) -> list[CheckResult]:
+    """Check a chunk; if it raises, check its rows one by one so only a bad row fails.
+
+    A row that still raises becomes an error row with the reason; its
+    neighbours are checked as usual (rows in = rows out, always).
+    """
+    try:
+        results, ov = check_chunk(index, chunk, opts)
+    except Exception as e:
+        if isinstance(e, (MemoryError, DatabaseError)):
+            raise  # not a row's fault: the run stops with the message
+        log.warning("a chunk of %d rows failed (%s); checking its rows one by one",
+                    len(chunk), type(e).__name__)
+    else:
+        overlaps.extend(ov)
+        return results
+    out = []
+    for p in chunk:
+        try:
+            results, ov = check_chunk(index, [p], opts)
+        except (MemoryError, DatabaseError):
+            raise
+        except Exception as e:
+            log.debug("row %s failed", p.row, exc_info=True)
+            out.append(_error_result(p, _reason(e)))
+        else:
+            overlaps.extend(ov)
+            out.extend(results)
+    return out
+
+
 def screen_projects(projects: Iterable[Project], catalog=None, *, region: str | None = None,
                     options: CheckOptions | None = None, chunk_size: int = 500,
                     progress: Callable[[int], None] | None = None,
@@ -387,11 +453,14 @@ def screen_projects(projects: Iterable[Project], catalog=None, *, region: str | 
     cat_by_id = {c.region_id: c for c in cats}
     for pos, p in enumerate(projects):
         if not p.ok:
-            out[pos] = CheckResult(row=p.row, project_id=p.project_id, name=p.name,
-                                   status="error", error=p.error or "no footprint",
-                                   warnings=list(p.warnings))
+            out[pos] = _error_result(p, p.error or "no footprint")
             continue
-        cat = _pick_region(p.geometry, cats, cache)
+        try:
+            projects[pos] = p = _prevalidated(p)
+            cat = _pick_region(p.geometry, cats, cache)
+        except Exception as e:  # a footprint GEOS cannot handle: this row only
+            out[pos] = _error_result(p, _reason(e))
+            continue
         if cat is None:
             out[pos] = CheckResult(
                 row=p.row, project_id=p.project_id, name=p.name, geometry_type=p.kind,
@@ -404,8 +473,14 @@ def screen_projects(projects: Iterable[Project], catalog=None, *, region: str | 
         by_region.setdefault(cat.region_id, []).append(pos)
     for rid, positions in by_region.items():
         index = cache.load(cat_by_id[rid], opts)
-        for sel, results, ov in run_chunks(index, [projects[p] for p in positions], opts,
-                                           chunk_size, threads, progress):
+        plist = [projects[i] for i in positions]
+
+        def isolated(idx: RegionIndex, chunk: list[Project]) -> tuple[list, list]:
+            ov: list[dict] = []
+            return _check_isolated(idx, chunk, opts, ov), ov
+
+        for sel, results, ov in run_chunks(index, plist, opts, chunk_size, threads,
+                                           progress, check=isolated):
             for i, r in zip(sel, results):
                 out[positions[i]] = r
             overlaps.extend(ov)

@@ -26,15 +26,17 @@ def main(verbose: int, quiet: int) -> None:
 
 
 def _register() -> None:
-    from zoning.cli import check, demo, indicators, layers, screen, seeds, targets
+    from zoning.cli import check, demo, indicators, layers, report, screen, seeds, serve, targets
 
     main.add_command(layers.layers)
     main.add_command(seeds.seeds)
     main.add_command(targets.targets_cmd)
     main.add_command(check.check_cmd)
     main.add_command(screen.screen_cmd)
+    main.add_command(report.report_cmd)
     main.add_command(indicators.indicators_cmd)
     main.add_command(demo.demo)
+    main.add_command(serve.serve_cmd)
 
 
 _register()

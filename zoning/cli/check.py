@@ -1,4 +1,11 @@
-"""``zoning check``: one footprint against every layer."""
+"""``zoning check``: one footprint against every layer; the answer first.
+
+By default about 20 lines: the verdict, the layers hit with their areas in
+亩/公顷, what could not be decided, and the warnings.  ``--detail`` adds the
+full per-layer table and the 三线一单 符合性分析表.  Output follows the
+terminal width and is plain text (no colour, no box drawing) when redirected.
+A project list (CSV/XLSX) is checked row by row with one line per project.
+"""
 
 from __future__ import annotations
 
@@ -17,74 +24,215 @@ from zoning.cli.common import (
     err_console,
     fmt,
     input_options,
+    is_project_list,
     json_option,
     map_options,
     options_from,
+    project_attrs,
+    project_options,
     region_option,
     resolve,
     warn_map,
 )
 
+STATE_STYLE = {"prohibited": "bold red", "data_missing": "bold magenta",
+               "needs_major_project_approval": "yellow",
+               "needs_limited_activity_certification": "yellow",
+               "crossing_no_land_use": "cyan", "not_intersecting": "green"}
+MARK = {"prohibited": "✗", "not_intersecting": "·", "crossing_no_land_use": "~"}
 
-def _print_check(r):
+
+def _style(state) -> str:
+    return STATE_STYLE.get(getattr(state, "value", ""), "bold")
+
+
+def _line(text: str, style: str = "", wrap: bool = False) -> None:
+    """One output line: in a terminal cut (…) at its width unless ``wrap``; redirected, whole."""
+    text = f"[{style}]{text}[/]" if style else text
+    if not console.is_terminal:
+        console.print(text, soft_wrap=True, highlight=False)
+    elif wrap:
+        console.print(text, highlight=False)
+    else:
+        console.print(text, overflow="ellipsis", no_wrap=True, highlight=False, crop=True)
+
+
+def _area(m2: float) -> str:
     from zoning.results import M2_PER_HA, M2_PER_MU
 
-    head = f"项目 {r.project_id}" + (f" {r.name}" if r.name and r.name != r.project_id else "")
-    if not r.ok:
-        err_console.print(f"[bold red]{escape(head)}: 失败 {escape(r.error)}[/]", soft_wrap=True)
-        return
-    size = (f"面积 {fmt(r.area_m2)} m² = {fmt(r.area_m2 / M2_PER_HA, 4)} 公顷 = "
-            f"{fmt(r.area_m2 / M2_PER_MU, 3)} 亩" if r.geometry_type == "polygon" else
+    return f"{fmt(m2 / M2_PER_MU, 3)} 亩 / {fmt(m2 / M2_PER_HA, 4)} 公顷"
+
+
+def _size(r) -> str:
+    return (_area(r.area_m2) if r.geometry_type == "polygon" else
             f"长度 {fmt(r.length_m)} m" if r.geometry_type == "line" else "点位")
-    colour = {"prohibited": "bold red", "data_missing": "bold magenta",
-              "needs_major_project_approval": "yellow",
-              "needs_limited_activity_certification": "yellow",
-              "crossing_no_land_use": "cyan", "not_intersecting": "green"}[r.state.value]
-    console.print(f"{escape(head)}  区域 {r.region}  {size}")
-    console.print(f"总体结论: [{colour}]{r.state.zh}[/] ({r.state.value})")
-    t = Table(show_lines=True)
-    for col in ("图层", "结论", "关系", "重叠面积 m² / 公顷 / 亩", "长度 m", "占比", "最近距离 m",
-                "涉及要素", "依据"):
+
+
+def _hit_line(lr) -> str:
+    what = ""
+    if lr.kind == "control_unit":
+        what = "位于该管控单元" if lr.relation == "within" else f"占 {lr.share:.1%}"
+    elif lr.overlap_m2:
+        what = f"{_area(lr.overlap_m2)}，占 {lr.share:.1%}"
+    elif lr.overlap_length_m:
+        what = f"{fmt(lr.overlap_length_m)} m，占 {lr.share:.1%}"
+    elif lr.relation == "contains_point":
+        what = "点位于其内"
+    feats = "、".join(_feature_label(h) for h in lr.hits[:3]) + (
+        f" 等 {len(lr.hits)} 个" if len(lr.hits) > 3 else "")
+    mark = MARK.get(lr.state.value, "!")
+    parts = [p for p in (what, feats) if p]
+    return (f"  {mark} {escape(lr.kind_zh)}：[{_style(lr.state)}]{escape(lr.state.zh)}[/]"
+            + (f"  {escape('；'.join(parts))}" if parts else ""))
+
+
+def _feature_label(h) -> str:
+    a = h.attributes
+    zone = {"core": "核心保护区", "general": "一般控制区"}
+    extra = a.get("land_class") or zone.get(a.get("zone") or a.get("pa_zone"), "") or ""
+    name = a.get("name") or ""
+    label = h.feature_id + (f" {name}" if name else "")
+    return label + (f"（{extra}）" if extra else "")
+
+
+def _print_summary(r, region_name: str, region_names: list[str]) -> None:
+    head = f"项目 {r.project_id}" + (f" {r.name}" if r.name and r.name != r.project_id else "")
+    if not r.region:
+        _line(f"{escape(head)} · {_size(r)}")
+        _line(f"总体结论：[bold magenta]{escape(r.state.zh)}[/] ({r.state.value})")
+        _line("  项目不在任何已配置区域的图层覆盖范围内"
+              f"（已配置：{escape('、'.join(region_names)) or '无'}）：没有数据，不能判定，"
+              "不能视为不涉及。", "magenta", wrap=True)
+        _line("  提示：用 --catalog 指定覆盖该地点的图层目录，或核对坐标/坐标系（--crs）。")
+        _warnings(r)
+        return
+    _line(f"{escape(head)} · {escape(region_name)} · {_size(r)}")
+    _line(f"总体结论：[{_style(r.state)}]{escape(r.state.zh)}[/] ({r.state.value})")
+    for b in r.basis[:2]:
+        _line(f"  依据：{escape(b)}", wrap=True)
+    hit = [lr for lr in r.layers if lr.hits or lr.state.value != "not_intersecting"]
+    if hit:
+        _line("涉及图层：")
+        for lr in hit:
+            _line(_hit_line(lr))
+    clear = [lr for lr in r.layers if lr not in hit]
+    if clear:
+        _line("不涉及：" + "、".join(
+            escape(lr.kind_zh) + (f"（最近 {_dist(lr.nearest_m)}）" if lr.nearest_m else "")
+            for lr in clear))
+    if r.access:
+        _access_line(r.access)
+    _open_items(r)
+    _warnings(r)
+    _line("[dim]--detail 完整符合性分析表 · --json 供脚本 · zoning report 生成 Word/PDF 报告[/]")
+
+
+def _dist(m: float) -> str:
+    return f"{m / 1000:.1f} km" if m >= 1000 else f"{m:.0f} m"
+
+
+def _access_line(acc) -> None:
+    from collections import Counter
+
+    from zoning.rules.access import OUTCOME_ZH
+
+    c = Counter(f["outcome"] for f in acc["findings"] if f["outcome"] != "not_applicable")
+    counts = "，".join(f"{OUTCOME_ZH.get(k, k)} {n} 条" for k, n in c.most_common())
+    units = "、".join(f"{u['code']}（{u['unit_class_zh']}）" for u in acc["units"][:2])
+    _line(f"三线一单准入清单：{escape(OUTCOME_ZH.get(acc['outcome'], acc['outcome']))}"
+          f"（{escape(units)}{'；' + escape(counts) if counts else ''}）")
+
+
+def _open_items(r) -> None:
+    decided = {"not_intersecting", "crossing_no_land_use", "prohibited",
+               "needs_limited_activity_certification", "needs_major_project_approval"}
+    items = [f"{lr.kind_zh}：{lr.state.zh}" for lr in r.layers if lr.state.value not in decided]
+    items += [n for lr in r.layers for n in lr.notes]
+    if items:
+        _line("需补充/不能判定：")
+        for it in items[:4]:
+            _line(f"  ? {escape(it)}", "magenta")
+        if len(items) > 4:
+            _line(f"  … 另有 {len(items) - 4} 项（--detail）")
+
+
+def _warnings(r) -> None:
+    for w in r.warnings[:4]:
+        _line(f"  ! 警告：{escape(w)}", "yellow", wrap=True)
+    if len(r.warnings) > 4:
+        _line(f"  … 另有 {len(r.warnings) - 4} 条警告（--detail）")
+
+
+def _print_detail(r) -> None:
+    """The full per-layer table, the 符合性分析表 and every warning."""
+    from zoning.results import M2_PER_HA, M2_PER_MU
+
+    t = Table(show_lines=True, title="各图层分析", expand=False)
+    for col in ("图层", "结论", "重叠 m² / 公顷 / 亩", "占比", "最近距离 m", "涉及要素", "依据"):
         t.add_column(col, overflow="fold")
     for lr in r.layers:
-        ids = ", ".join(h.feature_id for h in lr.hits[:5]) + (
-            f" …(+{len(lr.hits) - 5})" if len(lr.hits) > 5 else "")
+        ids = "，".join(_feature_label(h) for h in lr.hits)
         area = "-" if not lr.overlap_m2 else (f"{fmt(lr.overlap_m2)} / "
                                               f"{fmt(lr.overlap_m2 / M2_PER_HA, 4)} / "
                                               f"{fmt(lr.overlap_m2 / M2_PER_MU, 3)}")
-        t.add_row(f"{lr.kind_zh}\n{lr.layer}", lr.state.zh, lr.relation, area,
-                  "-" if not lr.overlap_length_m else fmt(lr.overlap_length_m),
-                  f"{lr.share:.2%}", fmt(lr.nearest_m), escape(ids) or "-",
+        t.add_row(escape(f"{lr.kind_zh}\n{lr.layer}"), lr.state.zh, area, f"{lr.share:.2%}",
+                  fmt(lr.nearest_m), escape(ids) or "-",
                   escape(lr.basis + ("\n" + "；".join(lr.notes) if lr.notes else "")))
     console.print(t)
     if r.access:
         _print_access(r.access)
     for w in r.warnings:
-        console.print(f"[yellow]! {escape(w)}[/]")
+        _line(f"! 警告：{escape(w)}", "yellow")
 
 
 def _print_access(acc):
     from zoning.rules.access import OUTCOME_ZH
 
-    console.print("[bold]生态环境准入清单符合性分析表[/] (三线一单)  结论: "
+    console.print("[bold]生态环境准入清单符合性分析表[/]（三线一单）  结论："
                   f"{OUTCOME_ZH[acc['outcome']]}")
-    console.print("所在环境管控单元: " + "；".join(
+    console.print("所在环境管控单元：" + escape("；".join(
         f"{u['code']} {u['name']}（{u['unit_class_zh']}，占{u['share']:.1%}）"
-        for u in acc["units"]))
+        for u in acc["units"])))
     t = Table(show_lines=True)
     for col in ("管控单元", "管控维度", "层级/条款", "清单要求（原文）", "分析", "结论"):
         t.add_column(col, overflow="fold")
-    shown = [f for f in acc["findings"] if f["outcome"] != "not_applicable"]
-    for f in shown:
+    for f in acc["findings"]:
         tag = "" if f["real"] else "〔示例〕"
-        t.add_row(f["unit_code"], f["dimension"], f"{f['jurisdiction']}\n{f['rule_id']}",
+        t.add_row(escape(str(f["unit_code"])), escape(str(f["dimension"])),
+                  escape(f"{f['jurisdiction']}\n{f['rule_id']}"),
                   escape(f"{tag}{f['clause']}\n——{f['source']}"), escape(f["finding"]),
                   f["outcome_zh"])
-    if shown:
-        console.print(t)
-    n_na = len(acc["findings"]) - len(shown)
-    if n_na:
-        console.print(f"另有 {n_na} 条条款不适用（--json 可见全部）")
+    console.print(t)
+
+
+def _print_list(results) -> None:
+    """One line per project of a list."""
+    for r in results:
+        head = f"{r.row:>3} {r.project_id}" + (f" {r.name}" if r.name and r.name != r.project_id
+                                               else "")
+        if not r.ok:
+            _line(f"{escape(head)}：[bold red]失败[/] {escape(r.error)}")
+            continue
+        hit = "、".join(f"{lr.kind_zh}:{lr.state.zh}" for lr in r.layers
+                       if lr.hits and lr.state.value != "not_intersecting")
+        _line(f"{escape(head)}：[{_style(r.state)}]{escape(r.state.zh)}[/]"
+              + (f"（{escape(hit)}）" if hit else ""))
+    _line("[dim]每个项目的详情：zoning screen 清单 --out 目录（工作簿、地图），"
+          "zoning report 清单（Word/PDF 报告）[/]")
+
+
+def _check_list(path, cats, opts, as_json, read_kw, sheet=None) -> None:
+    from zoning.io.projects import read_projects
+    from zoning.screen import screen
+
+    table = read_projects(path, sheet=sheet, **read_kw)
+    res = screen(table, cats, options=opts)
+    if as_json:
+        click.echo(json.dumps([r.to_dict() for r in res], ensure_ascii=False, indent=2))
+    else:
+        _print_list(res.results)
+    if not any(r.ok for r in res):
+        sys.exit(1)
 
 
 @click.command("check")
@@ -94,42 +242,43 @@ def _print_access(acc):
 @json_option
 @input_options
 @check_options
-@click.option("--no-land", "no_land", is_flag=True,
-              help="The project crosses without taking land (bridge, tunnel, aerial line).")
-@click.option("--activity", help="有限人为活动 category 1–10 (自然资发〔2022〕142号).")
-@click.option("--major-project", help="国家重大项目 category: central, military, transport, "
-                                      "grid, energy, water, ndrc_infra, ndrc_mechanism.")
-@click.option("--project-type", help="urban_construction, industrial_park, urban_residential, "
-                                     "linear, special_siting, rural, other.")
-@click.option("--industry", help="GB/T 4754-2017 industry code, e.g. C2614.")
-@click.option("--nature", help="建设性质: 新建 / 扩建 / 改建.")
-@click.option("--energy", "energy_tce", type=float, help="年综合能耗 (tce/year).")
-@click.option("--name", default="", help="Project name for the report.")
+@project_options
+@click.option("--detail", is_flag=True,
+              help="Also print the full per-layer table and the 三线一单 符合性分析表.")
 @click.option("--map", "map_file", type=click.Path(path_type=Path),
               help="Also write a Folium HTML map of the project to this file.")
 @map_options
 def check_cmd(footprint, catalogs, region, as_json, crs, coord_sys, encoding, src_layer,
-              no_land, activity, major_project, project_type, industry, nature, energy_tce, name,
-              map_file, basemap, tianditu_key, **kw):
-    """Check one project footprint (any vector file, KML/KMZ or 部标 TXT) against every layer."""
+              detail, map_file, basemap, tianditu_key, **kw):
+    """Check one project footprint (any vector file, KML/KMZ or 部标 TXT) against every layer.
+
+    A project list (CSV/XLSX) gives one line per project.
+    """
     from zoning.io.projects import read_footprint
     from zoning.screen import screen
 
+    attrs = project_attrs(kw)
+    name = kw.pop("name", "")
     opts = options_from(kw)
-    attrs = dict(takes_land=False if no_land else None, activity=activity,
-                 major_project=major_project, project_type=project_type, industry=industry,
-                 nature=nature, energy_tce=energy_tce)
-    table = read_footprint(footprint, crs=crs, coord_sys=coord_sys, encoding=encoding,
-                           layer=src_layer, **attrs)
+    cats = resolve(catalogs, region)
+    read_kw = dict(crs=crs, coord_sys=coord_sys, encoding=encoding, layer=src_layer)
+    if is_project_list(footprint):
+        _check_list(footprint, cats, opts, as_json, read_kw)
+        return
+    table = read_footprint(footprint, **read_kw, **attrs)
     if name:
         table["name"] = name
-    cats = resolve(catalogs, region)
-    res = screen(table, cats, options=opts)
-    r = res.results[0]
+    r = screen(table, cats, options=opts).results[0]
     if as_json:
         click.echo(json.dumps(r.to_dict(), ensure_ascii=False, indent=2))
+    elif not r.ok:
+        err_console.print(f"[bold red]项目 {escape(r.project_id)}：失败 {escape(r.error)}[/]",
+                          soft_wrap=True)
     else:
-        _print_check(r)
+        names = {c.region_id: c.region_name for c in cats}
+        _print_summary(r, names.get(r.region, r.region), list(names.values()))
+        if detail:
+            _print_detail(r)
     if not r.ok:
         sys.exit(1)
     if map_file and r.region:
@@ -139,7 +288,6 @@ def check_cmd(footprint, catalogs, region, as_json, crs, coord_sys, encoding, sr
 
         cat = next(c for c in cats if c.region_id == r.region)
         m = warn_map(project_map, r, table.geometry.iloc[0], load_index(cat, opts),
-                      basemap=basemap, tianditu_key=tianditu_key)
+                     basemap=basemap, tianditu_key=tianditu_key)
         size = save_map(m, map_file)
-        err_console.print(f"map: {map_file} ({size / 1024:.0f} KB)")
-
+        err_console.print(f"地图 map: {escape(str(map_file))} ({size / 1024:.0f} KB)")

@@ -20,7 +20,24 @@ _HINTS = {
     "output_exists": "加 --overwrite 以替换 (use --overwrite to replace)",
     "output_locked": "另一个 zoning 进程正在写入该目录 (another run is writing this folder)",
     "missing_extra": "",
+    "crs_error": "用 --crs 声明坐标系，例如 --crs EPSG:4545 (declare the CRS with --crs)",
 }
+
+
+#: Chinese names of the error classes (the English ``code`` stays for scripts)
+ERROR_ZH = {
+    "error": "错误", "data_error": "数据错误", "input_error": "输入错误",
+    "catalog_error": "图层目录错误", "rule_error": "规则文件错误", "crs_error": "坐标系错误",
+    "resource_limit": "超出限制", "option_error": "参数错误", "output_exists": "输出已存在",
+    "output_locked": "输出被占用", "database_error": "数据库错误", "map_error": "地图错误",
+    "missing_extra": "缺少可选组件", "missing_program": "缺少系统程序",
+}
+
+
+def error_json(e: ZoningError) -> dict:
+    """A library error for scripts: the stable code, its Chinese name and the message."""
+    code = getattr(e, "code", "error")
+    return {"error": {"code": code, "code_zh": ERROR_ZH.get(code, "错误"), "message": str(e)}}
 
 
 class Group(click.Group):
@@ -30,12 +47,19 @@ class Group(click.Group):
     """
 
     def invoke(self, ctx):
+        protected = getattr(ctx, "_protected_args", None)
+        argv = [*(ctx.protected_args if protected is None else protected), *ctx.args]
         try:
             return super().invoke(ctx)
         except ZoningError as e:
-            hint = _HINTS.get(getattr(e, "code", ""), "")
-            err_console.print(f"[bold red]错误 error:[/] {escape(str(e))}", highlight=False,
-                              soft_wrap=True)
+            code = getattr(e, "code", "error")
+            hint = _HINTS.get(code, "")
+            if "--json" in argv:
+                import json
+
+                click.echo(json.dumps(error_json(e), ensure_ascii=False))
+            err_console.print(f"[bold red]{ERROR_ZH.get(code, '错误')}[/] ({code})："
+                              f"{escape(str(e))}", highlight=False, soft_wrap=True)
             if hint:
                 err_console.print(f"[yellow]{escape(hint)}[/]", highlight=False)
             sys.exit(1)
@@ -132,7 +156,10 @@ def options_from(kw):
         return CheckOptions(area_method=kw["area_method"], radius_m=kw["radius_m"],
                             min_report_m2=kw["min_report_m2"], tolerance_m2=kw["tolerance_m2"])
     except OptionError as e:
-        raise click.BadParameter(str(e)) from None
+        flags = {"tolerance_m2": "--tolerance", "min_report_m2": "--min-area",
+                 "radius_m": "--radius", "area_method": "--area-method"}
+        hint = next((f for k, f in flags.items() if str(e).startswith(k)), None)
+        raise click.BadParameter(str(e), param_hint=hint) from None
 
 
 def fmt(x, nd=2):
@@ -145,3 +172,43 @@ def resolve(catalogs, region):
 
     return resolve_catalogs(catalogs, region)
 
+
+
+def project_options(f):
+    """The project attributes of a single footprint (check, report)."""
+    opts = [
+        click.option("--no-land", "no_land", is_flag=True,
+                     help="The project crosses without taking land (bridge, tunnel, aerial "
+                          "line)."),
+        click.option("--activity", help="有限人为活动 category 1–10 (自然资发〔2022〕142号)."),
+        click.option("--major-project", help="国家重大项目 category: central, military, "
+                                             "transport, grid, energy, water, ndrc_infra, "
+                                             "ndrc_mechanism."),
+        click.option("--project-type", help="urban_construction, industrial_park, "
+                                            "urban_residential, linear, special_siting, rural, "
+                                            "other."),
+        click.option("--industry", help="GB/T 4754-2017 industry code, e.g. C2614."),
+        click.option("--nature", help="建设性质: 新建 / 扩建 / 改建."),
+        click.option("--energy", "energy_tce", type=float, help="年综合能耗 (tce/year)."),
+        click.option("--name", default="", help="Project name for the report."),
+    ]
+    for o in reversed(opts):
+        f = o(f)
+    return f
+
+
+def project_attrs(kw: dict) -> dict:
+    """Pop the project attribute options of :func:`project_options` into check attributes."""
+    no_land = kw.pop("no_land", False)
+    return dict(takes_land=False if no_land else None, activity=kw.pop("activity", None),
+                major_project=kw.pop("major_project", None),
+                project_type=kw.pop("project_type", None), industry=kw.pop("industry", None),
+                nature=kw.pop("nature", None), energy_tce=kw.pop("energy_tce", None))
+
+
+LIST_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".xls", ".tsv")
+
+
+def is_project_list(path: Path) -> bool:
+    """A project list (one row per project) rather than one footprint file."""
+    return Path(path).suffix.lower() in LIST_SUFFIXES

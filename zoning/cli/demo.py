@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from zoning import __version__
 from zoning.cli.common import console
@@ -31,7 +32,7 @@ def demo(out_dir: Path) -> None:
     console.rule(_STEPS["validate"])
     console.print(f"{len(run.reports)} layers checked, {len(run.bad_layers)} with errors")
     for r in run.bad_layers:
-        console.print(f"[red]{r.region}/{r.name}: {'; '.join(r.errors)}[/]", markup=True)
+        console.print(f"[red]{escape(f'{r.region}/{r.name}: ' + '; '.join(r.errors))}[/]")
     console.rule(_STEPS["screen"])
     counts = run.screening.counts
     console.print(f"{counts['rows']} rows in, {counts['rows']} rows out: {counts['ok']} "
@@ -43,10 +44,10 @@ def demo(out_dir: Path) -> None:
     for ind in run.indicators:
         print_indicators(ind)
     console.rule("4. 输出 outputs")
-    console.print(f"screening workbook: {out_dir / 'screening.xlsx'}")
-    console.print(f"project maps:       {out_dir / 'maps' / 'index.html'}")
+    console.print(f"screening workbook: {escape(str(out_dir / 'screening.xlsx'))}")
+    console.print(f"project maps:       {escape(str(out_dir / 'maps' / 'index.html'))}")
     for target, size in run.indicator_maps:
-        console.print(f"indicator map:      {target} ({size / 1024:.0f} KB)")
-    console.print(f"[green]done[/]: everything is in {Path(out_dir).resolve()}")
+        console.print(f"indicator map:      {escape(str(target))} ({size / 1024:.0f} KB)")
+    console.print(f"[green]done[/]: everything is in {escape(str(Path(out_dir).resolve()))}")
     if run.bad_layers:
         sys.exit(1)

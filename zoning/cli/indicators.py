@@ -45,7 +45,7 @@ def indicators_cmd(catalogs, region, as_json, map_file, basemap, tianditu_key):
                 f"{map_file.stem}-{cat.region_id}{map_file.suffix or '.html'}")
             size = save_map(warn_map(region_map, ind, basemap=basemap,
                                       tianditu_key=tianditu_key), target)
-            err_console.print(f"map: {target} ({size / 1024:.0f} KB)")
+            err_console.print(f"map: {escape(str(target))} ({size / 1024:.0f} KB)")
     if as_json:
         click.echo(json.dumps([i.to_dict() for i in out], ensure_ascii=False, indent=2,
                               default=float))
@@ -63,17 +63,17 @@ def print_indicators(ind):
     for _, label, _n in cols:
         t.add_column(label, overflow="fold")
     for rec in d.to_dict("records"):
-        t.add_row(*[str(rec[c]) if n is None else f"{rec[c]:.{n}f}" for c, _l, n in cols])
-    t.add_row(f"[bold]{ind.region_name}[/]", "全域",
+        t.add_row(*[escape(str(rec[c])) if n is None else f"{rec[c]:.{n}f}" for c, _l, n in cols])
+    t.add_row(f"[bold]{escape(str(ind.region_name))}[/]", "全域",
               *[f"[bold]{ind.values[c]:.2f}[/]" if c in ind.values else "-"
                 for c, _l, n in cols[2:]])
     console.print(t)
-    c = Table(title=f"{ind.region_name} 与规划目标对比")
+    c = Table(title=escape(f"{ind.region_name} 与规划目标对比"))
     for col in ("范围", "指标", "现状", "目标", "差距", "结论", "出处"):
         c.add_column(col, overflow="fold")
     word = {"met": "[green]达标[/]", "not_met": "[red]未达标[/]", "not_computed": "未计算"}
     for x in ind.comparisons:
-        c.add_row(x.scope, x.indicator_zh, "-" if x.value is None else f"{x.value:.2f}%",
+        c.add_row(escape(str(x.scope)), x.indicator_zh, "-" if x.value is None else f"{x.value:.2f}%",
                   f"{'≥' if x.comparison == 'gte' else '≈'}{x.target:g}%（{x.year or '-'}）",
                   "-" if x.gap is None else f"{x.gap:+.2f}", word[x.status],
                   escape(f"{x.source}：“{x.quote}”" + (f"\n{x.note}" if x.note else "")))

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from zoning.cli.common import Group, catalog_option, console, json_option, region_option, resolve
@@ -43,8 +44,8 @@ def layers_list(catalogs, region, as_json):
         t.add_column(col, overflow="fold", no_wrap=col in ("区域", "类型"))
     for r in rows:
         src = Path(r["path"]).name + (f":{r['source_layer']}" if r["source_layer"] else "")
-        t.add_row(r["region_name"], r["layer"], r["kind_zh"], src,
-                  r["crs"] or "-", r["id_field"] or "-", r["version"])
+        t.add_row(*[escape(str(v)) for v in (r["region_name"], r["layer"], r["kind_zh"], src,
+                  r["crs"] or "-", r["id_field"] or "-", r["version"])])
     console.print(t)
 
 
@@ -59,9 +60,11 @@ def _print_reports(reports):
         msgs = [f"✗ {m}" for m in r.errors] + [f"! {m}" for m in r.warnings] + \
                [f"· {m}" for m in r.notes]
         geo = "-" if r.invalid is None else f"{r.invalid}/{r.empty}"
-        t.add_row(r.region, r.name, r.kind, f"[{style[r.status]}]{r.status}[/]",
-                  "-" if r.features is None else f"{r.features:,}", r.crs or "-",
-                  r.encoding or "-", geo, "\n".join(msgs) or summary_path(r.path))
+        t.add_row(escape(str(r.region)), escape(str(r.name)), r.kind,
+                  f"[{style[r.status]}]{r.status}[/]",
+                  "-" if r.features is None else f"{r.features:,}", escape(str(r.crs or "-")),
+                  escape(str(r.encoding or "-")), geo,
+                  escape("\n".join(msgs) or str(summary_path(r.path))))
     console.print(t)
 
 
@@ -167,10 +170,10 @@ def layers_import(dsn, schema, out_catalog, catalog_dsn, catalogs, region):
         raise click.UsageError("import one region at a time: give --region or one --catalog")
     with console.status("importing …") as st:
         text, info = import_catalog(cats[0], dsn, schema=schema, catalog_dsn=catalog_dsn,
-                                    log=lambda m: st.update(m))
+                                    log=lambda m: st.update(escape(m)))
     write_text(out_catalog, text)
     for table, i in info.items():
         console.print(f"  {table}: {i['features']:,} features"
                       + (" (+ subdivided helper table)" if i["subdivided"] else ""))
-    console.print(f"catalog: {out_catalog}")
+    console.print(f"catalog: {escape(str(out_catalog))}")
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from zoning.cli.common import Group, console
 
@@ -28,6 +29,7 @@ def seeds():
 def seeds_generate(out_dir, regions, scale, res_arcsec, overwrite):
     """Regenerate the synthetic demo layers (deterministic)."""
     from zoning.demo import synth
+    from zoning.errors import OutputExistsError
     from zoning.io.vector import read_vector
     from zoning.paths import seeds_dir
 
@@ -40,12 +42,12 @@ def seeds_generate(out_dir, regions, scale, res_arcsec, overwrite):
     for slug in regions or sorted(specs):
         target = out_dir / slug
         if not overwrite and any((target / f).exists() for f in ("layers.gpkg", "landcover.tif")):
-            raise FileExistsError(f"{target} already holds generated data (use --overwrite)")
+            raise OutputExistsError(f"{target} already holds generated data")
         with console.status(f"generating {slug} …") as st:
             out = synth.generate(specs[slug], districts[districts.region == slug], scale=scale,
                                  res_arcsec=res_arcsec,
                                  log=lambda m, s=slug: st.update(f"{s}: {m}"))
             paths = synth.write_region(specs[slug], out, target, overwrite=True)
-        console.print(f"[green]{slug}[/]: " + ", ".join(str(p) for p in paths.values()))
-        console.print("  " + json.dumps(out.stats, ensure_ascii=False))
+        console.print(f"[green]{escape(slug)}[/]: " + escape(", ".join(str(p) for p in paths.values())))
+        console.print("  " + escape(json.dumps(out.stats, ensure_ascii=False)))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from zoning.cli.common import console, json_option, region_option
@@ -19,7 +20,15 @@ def targets_cmd(region, as_json):
 
     from zoning.targets import load_targets
 
-    ts = [t for t in load_targets() if not region or t.region == region]
+    ts = load_targets()
+    if region:
+        from zoning.catalog import resolve_catalogs
+        from zoning.errors import DataError
+
+        ids = {c.region_id for c in resolve_catalogs(region=region)}  # id, code or name
+        ts = [t for t in ts if t.region in ids]
+        if not ts:
+            raise DataError(f"no plan targets for region {region!r}")
     if as_json:
         click.echo(json.dumps([asdict(t) for t in ts], ensure_ascii=False, indent=2))
         return
@@ -28,7 +37,7 @@ def targets_cmd(region, as_json):
         t.add_column(col, overflow="fold")
     sym = {"gte": "≥", "lte": "≤", "eq": "≈"}
     for x in ts:
-        t.add_row(x.scope, x.indicator_zh, f"{sym[x.comparison]}{x.value:g}{x.unit}",
-                  str(x.year or "-"), f"{x.source_title or x.source}\n“{x.quote}”")
+        t.add_row(escape(str(x.scope)), x.indicator_zh, f"{sym[x.comparison]}{x.value:g}{x.unit}",
+                  str(x.year or "-"), escape(f"{x.source_title or x.source}\n“{x.quote}”"))
     console.print(t)
 

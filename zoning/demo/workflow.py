@@ -15,13 +15,13 @@ from pathlib import Path
 from zoning.catalog import resolve_catalogs
 from zoning.indicators import RegionIndicators, indicators
 from zoning.io.projects import read_projects
+from zoning.io.validate import LayerReport, validate_catalog
 from zoning.io.write import write_json
 from zoning.options import CheckOptions
 from zoning.outputs import save_map, write_outputs, write_project_maps
 from zoning.paths import seeds_dir
 from zoning.report.maps import region_map
 from zoning.screen import ScreenResult, screen
-from zoning.io.validate import LayerReport, validate_catalog
 
 __all__ = ["run_demo", "DemoRun", "SAMPLE_LIST", "DEMO_OPTIONS"]
 
@@ -66,7 +66,7 @@ def run_demo(out_dir, *, basemap: str = "osm", step: Callable[[str], None] | Non
             "tolerance_m2": opts.tolerance_m2, "min_report_m2": opts.min_report_m2,
             "radius_m": opts.radius_m}
     outputs = write_outputs(out_dir, res.results, res.overlaps, meta, res.counts,
-                            overwrite=True)
+                            overwrite=True, catalogs=cats)
     maps = write_project_maps(res.results, dict(zip(table["row"], table.geometry)), cats,
                               opts, out_dir / "maps", basemap=basemap)
     outputs["maps"] = maps["index"]

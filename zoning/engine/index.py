@@ -212,6 +212,7 @@ class RegionIndex:
         return None if g is None else float(shapely.distance(fp_work, g))
 
     remote: dict = field(default_factory=dict)  # kind -> [(spec, PostgisSource)]
+    catalog: Catalog | None = None  # the catalog the index was built from
 
     @classmethod
     def build(cls, catalog: Catalog, frames: dict, rules: RuleSet,
@@ -259,7 +260,8 @@ class RegionIndex:
                    and k in rules.layers]
         return cls(region=catalog.region_id, region_name=catalog.region_name, work_crs=work,
                    layers=layers, coverage=coverage, coverage_geo=coverage_geo, rules=rules,
-                   missing=missing, remote=rem, access=access, problems=list(problems or []))
+                   missing=missing, remote=rem, access=access, problems=list(problems or []),
+                   catalog=catalog)
 
     def chunk_layers(self, kind: str, footprints_geo, options: CheckOptions) -> list:
         """The layer indexes to check a chunk against: the in-memory ones, plus, for layers

@@ -9,6 +9,8 @@ both are counted in ``frame.attrs``.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import shapely
@@ -18,7 +20,7 @@ from zoning.catalog import LayerSpec
 from zoning.errors import CRSError, DataError
 from zoning.io.vector import read_vector
 
-__all__ = ["read_layer", "normalise_layer", "open_layer_source"]
+__all__ = ["read_layer", "normalise_layer", "open_layer_source", "is_synthetic"]
 
 
 def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
@@ -78,3 +80,29 @@ def normalise_layer(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
     frame.attrs.update(layer=spec.name, kind=spec.kind, repaired=int(invalid.sum()),
                        dropped_empty=int(empty.sum()))
     return frame
+
+
+def is_synthetic(spec: LayerSpec) -> bool:
+    """Whether a layer says it is synthetic demo data (metadata ``SYNTHETIC=yes``).
+
+    Read from the GeoPackage dataset/layer metadata or GeoTIFF tags; a layer whose
+    metadata cannot be read counts as synthetic when its catalog source says
+    合成 (synthetic).
+    """
+    tagged = False
+    if spec.path is not None and Path(spec.path).exists():
+        try:
+            if spec.is_raster:
+                import rasterio
+
+                with rasterio.open(spec.path) as src:
+                    tagged = src.tags().get("SYNTHETIC") == "yes"
+            else:
+                import pyogrio
+
+                info = pyogrio.read_info(spec.path, layer=spec.layer)
+                metas = [info.get("dataset_metadata") or {}, info.get("layer_metadata") or {}]
+                tagged = any(m.get("SYNTHETIC") == "yes" for m in metas)
+        except Exception:  # unreadable metadata: fall back on the catalog text
+            tagged = False
+    return tagged or "合成" in (spec.source or "") or "synthetic" in (spec.source or "").lower()

@@ -21,6 +21,7 @@ area (公顷) against the computed one.  See domain reference §5.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -48,6 +49,7 @@ class TxtParcel:
     geometry: object = None
     area_m2: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    error: str = ""  # why the parcel could not be built (geometry is None then)
 
 
 @dataclass
@@ -77,23 +79,44 @@ def _norm(text: str) -> str:
 
 
 def _num(s: str):
+    """A finite number from a header cell ("12.5", "12.5公顷"), else None."""
     s = s.strip().replace("公顷", "").replace("亩", "")
     try:
-        return float(s)
+        x = float(s)
     except ValueError:
         return None
+    return x if math.isfinite(x) else None
 
 
-def parse_txt(data, source: str = "") -> TxtDocument:
-    """Parse a 部标 TXT (bytes or str) into parcels with projected geometry."""
-    if isinstance(data, bytes):
-        text, _ = decode_txt(data)
-    else:
-        text = data
-    lines = _norm(text).splitlines()
+def _int_header(header: dict, key: str, source: str, lo: int, hi: int) -> int | None:
+    """An integer header value in [lo, hi], None when absent; DataError when unusable."""
+    raw = header.get(key, "")
+    if not raw:
+        return None
+    x = _num(raw)
+    if x is None or x != int(x) or not lo <= x <= hi:
+        raise DataError(f"header {key} is not a whole number in {lo}–{hi}", path=source or None)
+    return int(x)
+
+
+def _parcel_header(line: str, no: int, count: int) -> TxtParcel:
+    f = [x.strip() for x in line[:-1].split(",")]
+    f += [""] * (9 - len(f))
+    n = _num(f[0])
+    declared = int(n) if n is not None and 0 <= n < 1e9 and n == int(n) else None
+    return TxtParcel(number=f[2] or str(count + 1), name=f[3], kind=f[4] or "面", use=f[6],
+                     land_class=f[7], header_area_ha=_num(f[1]), n_points_declared=declared,
+                     line=no)
+
+
+def _read_sections(lines: list[str], source: str):
+    """(header, parcels, points per parcel) of the text; raises for lines out of place.
+
+    Messages name the line number, never the line's text (which may be anything).
+    """
     header: dict[str, str] = {}
     parcels: list[TxtParcel] = []
-    points: dict[int, list[tuple[int, float, float, int]]] = {}
+    points: list[list[tuple[int, float, float, int]]] = []
     section = None
     for no, raw in enumerate(lines, start=1):
         line = raw.strip()
@@ -101,114 +124,148 @@ def parse_txt(data, source: str = "") -> TxtDocument:
             continue
         if line.startswith("[") and line.endswith("]"):
             section = line[1:-1].strip()
-            continue
-        if section == "属性描述":
+        elif section == "属性描述":
             if "=" in line:
                 k, v = line.split("=", 1)
                 header[k.strip()] = v.strip()
-            continue
-        if section != "地块坐标":
-            raise DataError(f"unexpected line {line[:40]!r} outside [属性描述]/[地块坐标]",
-                            path=source or None, row=no)
-        if line.endswith("@"):
-            f = [x.strip() for x in line[:-1].split(",")]
-            f += [""] * (9 - len(f))
-            n = _num(f[0])
-            parcels.append(TxtParcel(
-                number=f[2] or str(len(parcels) + 1), name=f[3], kind=f[4] or "面",
-                use=f[6], land_class=f[7], header_area_ha=_num(f[1]),
-                n_points_declared=int(n) if n is not None else None, line=no))
-            points[len(parcels) - 1] = []
-            continue
-        m = _POINT.match(line)
-        if not m:
-            raise DataError(f"malformed coordinate line {line[:60]!r} (expected "
-                            "点号,圈号,X,Y)", path=source or None, row=no)
-        if not parcels:
-            raise DataError("coordinate line before any parcel header (a line ending in '@')",
-                            path=source or None, row=no)
-        points[len(parcels) - 1].append((int(m.group(2)), float(m.group(3)),
-                                         float(m.group(4)), no))
+        elif section != "地块坐标":
+            raise DataError(f"line {no} is not a 部标 header, section or coordinate line "
+                            "(expected [属性描述] and [地块坐标] sections)", path=source or None)
+        elif line.endswith("@"):
+            parcels.append(_parcel_header(line, no, len(parcels)))
+            points.append([])
+        else:
+            m = _POINT.match(line)
+            if not m:
+                raise DataError(f"line {no} is not a coordinate line (expected 点号,圈号,X,Y)",
+                                path=source or None, row=no)
+            if not parcels:
+                raise DataError(f"line {no}: coordinates before any parcel header (a line "
+                                "ending in '@')", path=source or None, row=no)
+            pt = (int(m.group(2)), float(m.group(3)), float(m.group(4)), no)
+            if not (math.isfinite(pt[1]) and math.isfinite(pt[2])):
+                raise DataError(f"line {no}: coordinate is not a finite number",
+                                path=source or None, row=no)
+            points[-1].append(pt)
     if not parcels:
         raise DataError("no [地块坐标] parcels found", path=source or None)
-    for i, p in enumerate(parcels):
-        if len(points[i]) < 1:
-            raise DataError(f"parcel {p.number} has no coordinates", path=source or None,
-                            row=p.line)
+    return header, parcels, points
 
+
+def _check_header(header: dict, source: str) -> list[str]:
     crs_name = header.get("坐标系", "")
     if any(s in crs_name for s in ("1980", "西安", "1954", "北京54", "北京")):
-        raise DataError(f"坐标系={crs_name} is not CGCS2000: convert the file to "
-                        "2000国家大地坐标系 first", path=source or None)
+        raise DataError("坐标系 is not CGCS2000 (Xi'an 1980 or Beijing 1954): convert the file "
+                        "to 2000国家大地坐标系 first", path=source or None)
     warnings = []
     if not crs_name:
         warnings.append("header has no 坐标系: read as 2000国家大地坐标系")
     unit = header.get("计量单位", "米")
     if unit and unit not in ("米", "m", "M"):
-        raise DataError(f"计量单位={unit} is not metres", path=source or None)
+        raise DataError("计量单位 is not metres (米)", path=source or None)
+    return warnings
 
-    allpts = np.array([(a, b) for ps in points.values() for _, a, b, _ in ps])
+
+def _axes(allpts: np.ndarray, source: str) -> tuple[bool, bool]:
+    """(swapped, prefixed): which column holds the easting and whether it has a zone prefix."""
     a_mean, b_mean = allpts[:, 0].mean(), allpts[:, 1].mean()
-    # decide which column is the easting
     if b_mean >= 1e7 and a_mean < 1e7:
-        swapped, prefixed = False, True
-    elif a_mean >= 1e7 and b_mean < 1e7:
-        swapped, prefixed = True, True
-    elif 1.0e6 <= a_mean <= 6.5e6 and 1e5 <= b_mean < 1e6:
-        swapped, prefixed = False, False
-    elif 1.0e6 <= b_mean <= 6.5e6 and 1e5 <= a_mean < 1e6:
-        swapped, prefixed = True, False
-    else:
-        raise DataError(f"cannot tell northing from easting (column means {a_mean:.1f}, "
-                        f"{b_mean:.1f}); not Gauss–Krüger metres?", path=source or None)
-    if swapped:
-        warnings.append("columns 3/4 are (easting, northing), not the standard "
-                        "(X=northing, Y=easting): swapped")
-    east = allpts[:, 0] if swapped else allpts[:, 1]
-    width_hdr = _num(header.get("几度分带", "") or "")
-    zone_hdr = _num(header.get("带号", "") or "")
+        return False, True
+    if a_mean >= 1e7 and b_mean < 1e7:
+        return True, True
+    if 1.0e6 <= a_mean <= 6.5e6 and 1e5 <= b_mean < 1e6:
+        return False, False
+    if 1.0e6 <= b_mean <= 6.5e6 and 1e5 <= a_mean < 1e6:
+        return True, False
+    raise DataError(f"cannot tell northing from easting (column means {a_mean:.1f}, "
+                    f"{b_mean:.1f}); not Gauss–Krüger metres?", path=source or None)
+
+
+def _zone_epsg(header: dict, east: np.ndarray, prefixed: bool, source: str,
+               warnings: list[str]) -> tuple[int, int]:
+    """(zone, EPSG code) from the eastings' prefix or the 带号/几度分带 header."""
+    width_hdr = _int_header(header, "几度分带", source, 1, 6)
+    zone_hdr = _int_header(header, "带号", source, 1, 60)
     if prefixed:
-        zones = np.unique(np.floor(east / 1e6).astype(int))
+        zones = np.unique(np.floor(east / 1e6).astype(np.int64))
         if len(zones) > 1:
-            raise DataError(f"eastings carry several zone prefixes {zones.tolist()}",
+            raise DataError(f"eastings carry several zone prefixes {zones[:5].tolist()}",
                             path=source or None)
         zone = int(zones[0])
-        if zone_hdr is not None and int(zone_hdr) != zone:
-            warnings.append(f"带号={int(zone_hdr)} in the header but the eastings carry zone "
+        if zone_hdr is not None and zone_hdr != zone:
+            warnings.append(f"带号={zone_hdr} in the header but the eastings carry zone "
                             f"{zone}: the coordinates win")
         width = 3 if 25 <= zone <= 45 else 6 if 13 <= zone <= 23 else None
         if width is None:
             raise DataError(f"zone prefix {zone} is not a CGCS2000 3° (25–45) or 6° (13–23) "
                             "zone", path=source or None)
-        if width_hdr is not None and int(width_hdr) != width:
-            warnings.append(f"几度分带={int(width_hdr)} but zone {zone} is a {width}° zone")
-        epsg = 4513 + zone - 25 if width == 3 else 4491 + zone - 13
-    else:
-        if zone_hdr is None:
-            raise DataError("eastings have no zone prefix and the header has no 带号: the "
-                            "central meridian is unknown", path=source or None)
-        zone = int(zone_hdr)
-        width = int(width_hdr) if width_hdr is not None else (3 if zone >= 24 else 6)
-        if width == 3 and 25 <= zone <= 45:
-            epsg = 4534 + zone - 25
-        elif width == 6 and 13 <= zone <= 23:
-            epsg = 4502 + zone - 13
-        else:
-            raise DataError(f"带号={zone} with 几度分带={width} is not a CGCS2000 zone",
-                            path=source or None)
+        if width_hdr is not None and width_hdr != width:
+            warnings.append(f"几度分带={width_hdr} but zone {zone} is a {width}° zone")
+        return zone, 4513 + zone - 25 if width == 3 else 4491 + zone - 13
+    if zone_hdr is None:
+        raise DataError("eastings have no zone prefix and the header has no 带号: the "
+                        "central meridian is unknown", path=source or None)
+    zone = zone_hdr
+    width = width_hdr if width_hdr is not None else (3 if zone >= 24 else 6)
+    if width == 3 and 25 <= zone <= 45:
+        return zone, 4534 + zone - 25
+    if width == 6 and 13 <= zone <= 23:
+        return zone, 4502 + zone - 13
+    raise DataError(f"带号={zone} with 几度分带={width} is not a CGCS2000 zone",
+                    path=source or None)
 
-    for i, p in enumerate(parcels):
-        rings: dict[int, list] = {}
-        for ring_no, a, b, _ in points[i]:
-            x, y = (a, b) if swapped else (b, a)
-            rings.setdefault(ring_no, []).append((x, y))
+
+def _fill_parcel(p: TxtParcel, pts: list, swapped: bool, source: str) -> None:
+    """Build one parcel's geometry; a parcel that cannot be built keeps its reason in
+    ``p.error`` (the other parcels of the file are still read)."""
+    if not pts:
+        p.error = f"parcel {p.number} (line {p.line}) has no coordinates"
+        return
+    rings: dict[int, list] = {}
+    for ring_no, a, b, _ in pts:
+        x, y = (a, b) if swapped else (b, a)
+        rings.setdefault(ring_no, []).append((x, y))
+    try:
         p.geometry = _build(p, rings, source)
-        if p.geometry is not None and shapely.get_dimensions(p.geometry) == 2:
-            p.area_m2 = float(shapely.area(p.geometry))
-            _check_area(p)
-        n = len(points[i])
-        if p.n_points_declared is not None and p.n_points_declared not in (n, n - len(rings)):
-            p.warnings.append(f"界址点数={p.n_points_declared} but {n} points are listed")
+    except DataError as e:
+        p.error = e.message
+        return
+    except shapely.errors.GEOSException:
+        p.error = f"parcel {p.number} (line {p.line}): its rings do not form a polygon"
+        return
+    if shapely.get_dimensions(p.geometry) == 2:
+        p.area_m2 = float(shapely.area(p.geometry))
+        _check_area(p)
+    n = len(pts)
+    if p.n_points_declared is not None and p.n_points_declared not in (n, n - len(rings)):
+        p.warnings.append(f"界址点数={p.n_points_declared} but {n} points are listed")
+
+
+def parse_txt(data, source: str = "") -> TxtDocument:
+    """Parse a 部标 TXT (bytes or str) into parcels with projected geometry.
+
+    A problem with the whole file (no parcels, an unknown zone …) raises
+    :class:`~zoning.errors.DataError`; a parcel that cannot be built gets
+    ``geometry=None`` and its reason in ``error``.  Messages give line
+    numbers, never the text of a line.
+    """
+    if isinstance(data, bytes):
+        text, _ = decode_txt(data)
+    else:
+        text = data
+    header, parcels, points = _read_sections(_norm(text).splitlines(), source)
+    if not any(points):
+        raise DataError("no parcel has coordinates", path=source or None)
+    warnings = _check_header(header, source)
+    allpts = np.array([(a, b) for ps in points for _, a, b, _ in ps])
+    swapped, prefixed = _axes(allpts, source)
+    if swapped:
+        warnings.append("columns 3/4 are (easting, northing), not the standard "
+                        "(X=northing, Y=easting): swapped")
+    east = allpts[:, 0] if swapped else allpts[:, 1]
+    zone, epsg = _zone_epsg(header, east, prefixed, source, warnings)
+    for p, pts in zip(parcels, points):
+        _fill_parcel(p, pts, swapped, source)
     return TxtDocument(header=header, epsg=epsg, zone=zone, swapped=swapped, parcels=parcels,
                        warnings=warnings)
 
@@ -217,7 +274,10 @@ def _build(p: TxtParcel, rings: dict, source: str):
     if p.kind.startswith("点"):
         return shapely.multipoints([pt for r in rings.values() for pt in r])
     if p.kind.startswith("线"):
-        lines = [shapely.LineString(r) for r in rings.values() if len(r) >= 2]
+        lines = [shapely.LineString(r) for r in rings.values() if len(set(r)) >= 2]
+        if not lines:
+            raise DataError(f"line parcel {p.number} (line {p.line}) has no part with 2 "
+                            "distinct points", path=source or None, row=p.line)
         return shapely.multilinestrings(lines) if len(lines) > 1 else lines[0]
     lrs = []
     for ring_no, pts in sorted(rings.items()):

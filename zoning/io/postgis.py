@@ -33,7 +33,8 @@ from pyproj import CRS
 
 from zoning.errors import CatalogError, DataError
 
-__all__ = ["connect", "resolve_dsn", "import_catalog", "PostgisSource", "read_table"]
+__all__ = ["connect", "resolve_dsn", "import_catalog", "PostgisSource", "read_table",
+           "check_identifier"]
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 SUBDIVIDE_VERTICES = 256
@@ -61,10 +62,23 @@ def connect(dsn: str):
         raise DataError(f"cannot connect to PostGIS: {str(e).strip()}") from None
 
 
+def check_identifier(name, what: str = "table name", qualified: bool = True) -> str:
+    """A PostGIS identifier checked: ``[schema.]name`` of ASCII letters, digits and ``_``,
+    at most 63 characters a part; anything else is a :class:`CatalogError` with a clear
+    message (never SQL)."""
+    text = str(name)
+    shown = text if len(text) <= 60 else text[:60] + "…"
+    ok = _IDENT.match(text) if qualified else re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", text)
+    if not ok or any(len(p) > 63 for p in text.split(".")):
+        form = "[schema.]name" if qualified else "a name"
+        raise CatalogError(f"{what} {shown!r} must be {form} of ASCII letters, digits and _ "
+                           "(at most 63 characters a part)")
+    return text
+
+
 def _qi(name: str) -> str:
     """Quote a (schema-qualified) identifier."""
-    if not _IDENT.match(name):
-        raise CatalogError(f"table name {name!r} must be [schema.]name of letters, digits, _")
+    check_identifier(name)
     return ".".join(f'"{p}"' for p in name.split("."))
 
 
@@ -86,6 +100,32 @@ def _pg_type(s: pd.Series) -> str:
     if pd.api.types.is_float_dtype(s):
         return "double precision"
     return "text"
+
+
+#: columns the import creates itself; source columns of these names are renamed
+_RESERVED = {"fid": "src_fid", "geom": "src_geom"}
+
+
+def _rename_reserved(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
+    """Source columns named fid/geom renamed (src_fid/src_geom), and the renames made."""
+    renames: dict[str, str] = {}
+    for c in gdf.columns:
+        if c != gdf.geometry.name and str(c).lower() in _RESERVED:
+            new = _RESERVED[str(c).lower()]
+            while new in gdf.columns or new in renames.values():
+                new += "_"
+            renames[str(c)] = new
+    return (gdf.rename(columns=renames) if renames else gdf), renames
+
+
+def _remap_entry(entry: dict, renames: dict[str, str]) -> None:
+    """Point a catalog entry's id field and field aliases at renamed columns."""
+    if not renames:
+        return
+    if entry.get("id_field") in renames:
+        entry["id_field"] = renames[entry["id_field"]]
+    for k, v in (entry.get("fields") or {}).items():
+        entry["fields"][k] = [renames.get(a, a) for a in v]
 
 
 def _import_frame(cur, gdf: gpd.GeoDataFrame, table: str, srid: int) -> dict:
@@ -133,15 +173,17 @@ def import_catalog(catalog, dsn: str, schema: str = "zoning", catalog_dsn: str |
     from zoning.io.vector import read_vector
 
     say = log or (lambda *a: None)
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", schema):
-        raise CatalogError(f"schema name {schema!r} must be letters, digits and _")
+    check_identifier(schema, "schema name", qualified=False)
+    for spec in catalog.layers.values():  # every table name checked before any work
+        if not (spec.is_raster or spec.postgis):
+            check_identifier(f"{schema}.{catalog.region_id}_{spec.name}".lower(),
+                             f"table name for layer {spec.name!r} (region id + layer name)")
     out_layers, info = {}, {}
     conn = connect(dsn)
     try:
+        _ensure_schema(conn, schema)
         with conn.transaction():
             cur = conn.cursor()
-            cur.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-            cur.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
             for spec in catalog.layers.values():
                 entry = _spec_entry(spec)
                 if spec.is_raster or spec.postgis:
@@ -158,7 +200,10 @@ def import_catalog(catalog, dsn: str, schema: str = "zoning", catalog_dsn: str |
                 if not CRS(gdf.crs).equals(store):
                     gdf = gdf.to_crs(store)
                 table = f"{schema}.{catalog.region_id}_{spec.name}".lower()
+                gdf, renames = _rename_reserved(gdf)
                 info[table] = _import_frame(cur, gdf, table, int(store.to_epsg() or 4490))
+                info[table]["renamed"] = renames
+                _remap_entry(entry, renames)
                 entry.pop("path", None)
                 entry.pop("layer", None)
                 entry.pop("where", None)
@@ -175,6 +220,27 @@ def import_catalog(catalog, dsn: str, schema: str = "zoning", catalog_dsn: str |
     if catalog.access_rules:
         doc["access_rules"] = str(catalog.access_rules)
     return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), info
+
+
+def _ensure_schema(conn, schema: str, attempts: int = 5) -> None:
+    """CREATE EXTENSION/SCHEMA IF NOT EXISTS, each in its own transaction, retried when a
+    concurrent import creates the same object at the same moment (a unique violation)."""
+    import time
+
+    import psycopg
+
+    for stmt in ("CREATE EXTENSION IF NOT EXISTS postgis",
+                 f'CREATE SCHEMA IF NOT EXISTS "{schema}"'):
+        for k in range(attempts):
+            try:
+                with conn.transaction():
+                    conn.execute(stmt)
+                break
+            except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateObject,
+                    psycopg.errors.DuplicateSchema):
+                if k == attempts - 1:
+                    raise
+                time.sleep(0.05 * (k + 1))
 
 
 def _spec_entry(spec) -> dict:
@@ -197,7 +263,7 @@ def _spec_entry(spec) -> dict:
 
 
 def _columns(cur, table: str) -> list[str]:
-    schema, name = table.split(".") if "." in table else ("public", table)
+    schema, name = _split(table)
     cur.execute("SELECT column_name FROM information_schema.columns WHERE table_schema=%s AND "
                 "table_name=%s ORDER BY ordinal_position", (schema, name))
     cols = [r[0] for r in cur.fetchall()]
@@ -232,6 +298,7 @@ def read_table(spec) -> gpd.GeoDataFrame:
 
 
 def _split(table):
+    check_identifier(table)
     return table.split(".") if "." in table else ("public", table)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["static_path", "static_text", "static_bytes"]
+__all__ = ["static_path", "static_text", "static_bytes", "read_template"]
 
 _STATIC = Path(__file__).resolve().parent.parent / "report" / "static"
 
@@ -23,3 +23,17 @@ def static_text(rel: str) -> str:
 
 def static_bytes(rel: str) -> bytes:
     return static_path(rel).read_bytes()
+
+
+def read_template(path) -> bytes:
+    """A user's Word template (.docx): its content, or a clear error for a missing or
+    non-.docx file."""
+    from zoning.errors import DataError
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError("Word template not found", path=path)
+    data = path.read_bytes()
+    if not data.startswith(b"PK"):
+        raise DataError("not a Word .docx file (a .doc or another format?)", path=path)
+    return data

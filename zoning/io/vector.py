@@ -6,20 +6,218 @@ Reading normalises what real Chinese deliveries get wrong: shapefiles without a
 
 from __future__ import annotations
 
+import logging
+import os
+import re
+import sqlite3
+import stat
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 
 import geopandas as gpd
 import pyogrio
 
-from zoning.errors import DataError
+from zoning.errors import DataError, InputError, ResourceLimitError
+from zoning.limits import LIMITS
 
 __all__ = [
     "read_vector",
+    "read_vector_layers",
     "detect_dbf_encoding",
     "list_layers",
+    "check_input_file",
+    "check_archive",
+    "check_where",
+    "read_input_bytes",
 ]
+
+log = logging.getLogger(__name__)
+
+
+# --------------------------------------------------------------------------- guards
+
+
+def check_input_file(path, max_bytes: int | None = None) -> os.stat_result:
+    """Stat an input before opening it: refuse FIFOs, devices and sockets, and files over
+    the size limit (:class:`ResourceLimitError`).  Folders (a FileGDB) pass."""
+    path = Path(path)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise DataError("file not found", path=path) from None
+    except OSError as e:
+        raise DataError(f"cannot open: {e.strerror}", path=path) from None
+    if stat.S_ISDIR(st.st_mode):
+        return st
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError("not a regular file (a FIFO, device or socket): refused", path=path)
+    limit = LIMITS.max_file_bytes if max_bytes is None else max_bytes
+    if st.st_size > limit:
+        raise ResourceLimitError(f"file is {st.st_size:,} bytes (limit {limit:,})", path=path)
+    return st
+
+
+def read_input_bytes(path, max_bytes: int | None = None) -> bytes:
+    """The bytes of a text input (TXT, CSV), after :func:`check_input_file`."""
+    path = Path(path)
+    st = check_input_file(path, LIMITS.max_text_bytes if max_bytes is None else max_bytes)
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError("is a folder, not a file", path=path)
+    return path.read_bytes()
+
+
+def check_archive(path) -> list[str]:
+    """Member names of a zip (or KMZ) after checking it is a zip within the expansion limits.
+
+    Refuses (with :class:`ResourceLimitError`) more members, more uncompressed
+    bytes or a higher compression ratio than :data:`~zoning.limits.LIMITS`
+    allow, and members with absolute or ``..`` paths.
+    """
+    path = Path(path)
+    st = check_input_file(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise InputError("not a valid zip archive", path=path) from None
+    if len(infos) > LIMITS.max_archive_members:
+        raise ResourceLimitError(f"archive has {len(infos):,} members (limit "
+                                 f"{LIMITS.max_archive_members:,})", path=path)
+    total = sum(i.file_size for i in infos)
+    if total > LIMITS.max_archive_bytes:
+        raise ResourceLimitError(f"archive expands to {total:,} bytes (limit "
+                                 f"{LIMITS.max_archive_bytes:,})", path=path)
+    if total > 10_000_000 and total > LIMITS.max_archive_ratio * max(st.st_size, 1):
+        raise ResourceLimitError(f"archive expands {total / max(st.st_size, 1):,.0f}× (limit "
+                                 f"{LIMITS.max_archive_ratio:,.0f}×): refused as a zip bomb",
+                                 path=path)
+    names = [i.filename for i in infos]
+    for n in names:
+        parts = n.replace("\\", "/").split("/")
+        if n.startswith(("/", "\\")) or ".." in parts or re.match(r"^[A-Za-z]:", n):
+            raise InputError("archive member with an absolute or '..' path: refused", path=path)
+    return names
+
+
+def _check_dbf_header(head: bytes, size: int, where) -> None:
+    """Refuse a DBF whose header claims more records than the file can hold."""
+    if len(head) < 12:
+        raise DataError("DBF file is truncated", path=where)
+    nrec = int.from_bytes(head[4:8], "little")
+    hlen = int.from_bytes(head[8:10], "little")
+    rlen = int.from_bytes(head[10:12], "little")
+    if nrec and rlen == 0:
+        raise DataError("DBF header has a record length of 0", path=where)
+    if hlen + nrec * rlen > size + rlen:
+        fits = max(0, (size - hlen) // max(rlen, 1))
+        raise ResourceLimitError(f"DBF header claims {nrec:,} records but the file holds at "
+                                 f"most {fits:,}: truncated or forged", path=where)
+    if nrec > LIMITS.max_features:
+        raise ResourceLimitError(f"DBF has {nrec:,} records (limit {LIMITS.max_features:,})",
+                                 path=where)
+
+
+def _check_shapefile(shp: Path) -> None:
+    for ext in (".dbf", ".DBF", ".shx", ".SHX", ".prj", ".cpg", ".CPG"):
+        side = shp.with_suffix(ext)
+        if side.exists() or side.is_symlink():
+            check_input_file(side)
+            if ext.lower() == ".dbf":
+                with open(side, "rb") as f:
+                    _check_dbf_header(f.read(32), side.stat().st_size, side)
+
+
+def _check_zip_dbf(path: Path, names: list[str]) -> None:
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            if info.filename.lower().endswith(".dbf"):
+                with zf.open(info) as f:
+                    _check_dbf_header(f.read(32), info.file_size, f"{path}/{info.filename}")
+
+
+_WHERE_FORBIDDEN = re.compile(
+    r"\b(select|with|recursive|union|intersect|except|pragma|attach|detach|insert|update|"
+    r"delete|drop|create|alter|replace|vacuum|load_extension|randomblob|zeroblob|readfile|"
+    r"writefile|printf|format|char|hex|like_escape|sqlite_\w*|ogr_\w*|st_\w*)\b", re.I)
+
+
+def check_where(where: str | None, what: str = "where clause") -> str | None:
+    """A ``where`` filter limited to a simple attribute condition.
+
+    Comparisons, ``AND``/``OR``/``NOT``, ``IN (…)``, ``LIKE``, ``IS NULL`` and
+    ``BETWEEN`` over fields and literals are accepted; subqueries, CTEs
+    (``WITH RECURSIVE``), statements, comments and functions that build
+    large values are refused with :class:`~zoning.errors.DataError`, so a
+    filter can neither run away nor read other tables.
+    """
+    if where is None:
+        return None
+    if not isinstance(where, str):
+        raise DataError(f"{what} must be text")
+    if len(where) > 2000:
+        raise DataError(f"{what} is longer than 2000 characters")
+    bare = re.sub(r"'(?:[^']|'')*'", "''", where)  # string literals may say anything
+    if ";" in bare or "--" in bare or "/*" in bare or "\x00" in where:
+        raise DataError(f"{what} may not hold ';', comments or NUL")
+    bad = _WHERE_FORBIDDEN.search(bare)
+    if bad:
+        raise DataError(f"{what} may only be a simple attribute filter; "
+                        f"{bad.group(0).upper()} is not allowed (no subqueries, CTEs or SQL "
+                        "functions)")
+    return where
+
+
+def _sqlite_timed(con: sqlite3.Connection, sql: str, timeout: float):
+    deadline = time.monotonic() + timeout
+    con.set_progress_handler(lambda: time.monotonic() > deadline, 20_000)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.set_progress_handler(None, 0)
+
+
+def _check_gpkg_sql(path: Path, layers: list[str | None], where: str | None) -> None:
+    """Refuse GeoPackage views with recursive queries, and time-limit views and filters.
+
+    SQLite runs them; a progress handler interrupts a query after
+    :attr:`~zoning.limits.Limits.read_timeout_s` seconds
+    (:class:`ResourceLimitError`), so a hostile view or filter cannot hang a run.
+    """
+    try:
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return  # GDAL reports an unreadable file
+    try:
+        try:
+            views = dict(con.execute("SELECT name, sql FROM sqlite_master WHERE type='view'"))
+            tables = [r[0] for r in con.execute("SELECT table_name FROM gpkg_contents")]
+        except sqlite3.Error:
+            return
+        for name in [n for n in layers if n] or tables[:1]:
+            sql = views.get(name)
+            if sql is None and not where:
+                continue
+            if sql is not None and re.search(r"\brecursive\b", sql, re.I):
+                raise ResourceLimitError("layer is a view over a recursive query: refused",
+                                         path=path, layer=name)
+            q = 'SELECT count(*) FROM "' + str(name).replace('"', '""') + '"'
+            if where:
+                q += f" WHERE {where}"
+            try:
+                _sqlite_timed(con, q, LIMITS.read_timeout_s)
+            except sqlite3.OperationalError as e:
+                if "interrupt" in str(e):
+                    raise ResourceLimitError(
+                        f"reading the layer{' with its where clause' if where else ''} took "
+                        f"longer than {LIMITS.read_timeout_s:g} s: refused",
+                        path=path, layer=name) from None
+                if where:
+                    raise DataError(f"where clause cannot be evaluated: {str(e)[:120]}",
+                                    path=path, layer=name) from None
+    finally:
+        con.close()
 
 
 # --------------------------------------------------------------------------- reading
@@ -33,12 +231,15 @@ def detect_dbf_encoding(dbf_path) -> str:
     GB18030 but not UTF-8, and raises :class:`DataError` otherwise.
     """
     dbf_path = Path(dbf_path)
+    check_input_file(dbf_path)
     raw = dbf_path.read_bytes()
     if len(raw) < 32:
         raise DataError("DBF file is truncated", path=dbf_path)
     nrec = int.from_bytes(raw[4:8], "little")
     hlen = int.from_bytes(raw[8:10], "little")
     rlen = int.from_bytes(raw[10:12], "little")
+    # never trust the header's record count beyond what the file holds
+    nrec = min(nrec, max(0, len(raw) - hlen) // rlen) if rlen else 0
     # character fields only
     spans, off = [], 1
     for i in range(32, hlen - 1, 32):
@@ -60,7 +261,7 @@ def detect_dbf_encoding(dbf_path) -> str:
         text.decode("gb18030")
         return "GB18030"
     except UnicodeDecodeError:
-        raise DataError("DBF text is neither UTF-8 nor GBK/GB18030; pass --encoding",
+        raise DataError("DBF text is neither UTF-8 nor GBK/GB18030; declare its encoding",
                         path=dbf_path) from None
 
 
@@ -82,8 +283,9 @@ def _shapefile_encoding(shp: Path) -> tuple[str, str]:
 
 def _resolve_zip(path: Path) -> tuple[str, Path | None]:
     """GDAL path for a zipped shapefile and the .shp member, if any."""
-    with zipfile.ZipFile(path) as zf:
-        shps = [n for n in zf.namelist() if n.lower().endswith(".shp")]
+    names = check_archive(path)
+    _check_zip_dbf(path, names)
+    shps = [n for n in names if n.lower().endswith(".shp")]
     if not shps:
         return f"/vsizip/{path}", None
     if len(shps) > 1:
@@ -116,11 +318,109 @@ def source_encoding(path, encoding: str | None = None) -> tuple[str | None, str]
     return None, "format default (UTF-8)"
 
 
+def _gdal_source(path: Path) -> str:
+    """The GDAL path of an input, after the checks its format needs."""
+    suffix = path.suffix.lower()
+    check_input_file(path)
+    if suffix == ".zip":
+        src, _ = _resolve_zip(path)
+        return src
+    if suffix == ".kmz":
+        kmls = [n for n in check_archive(path) if n.lower().endswith(".kml")]
+        if not kmls:
+            raise InputError("KMZ holds no .kml", path=path)
+        return f"/vsizip/{path}"
+    if suffix in (".shp", ".dbf"):
+        _check_shapefile(path.with_suffix(".shp"))
+    return str(path)
+
+
+def _sources(path: Path) -> list[str]:
+    """GDAL sources of an input: one, or every KML of a KMZ."""
+    if path.suffix.lower() == ".kmz":
+        kmls = [n for n in check_archive(path) if n.lower().endswith(".kml")]
+        if not kmls:
+            raise InputError("KMZ holds no .kml", path=path)
+        return [f"/vsizip/{path}/{n}" for n in kmls]
+    return [_gdal_source(path)]
+
+
 def list_layers(path) -> list[str]:
+    """Names of the layers of a vector file that have geometry (every KML of a KMZ)."""
     path = Path(path)
-    if not path.exists():
-        raise DataError("file not found", path=path)
-    return [str(n) for n, _ in pyogrio.list_layers(str(path))]
+    out = []
+    for src in _sources(path):
+        try:
+            info = pyogrio.list_layers(src)
+        except Exception as e:
+            raise DataError(f"cannot open: {_short(e)}", path=path) from None
+        out += [str(n) for n, g in info if g is not None]
+    return out
+
+
+def _short(e: Exception) -> str:
+    text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return text[:200]
+
+
+def read_vector_layers(path, layer: str | None = None, encoding: str | None = None,
+                       ) -> list[tuple[str | None, gpd.GeoDataFrame]]:
+    """Every geometry layer of a vector file as ``(layer name, frame)`` pairs.
+
+    A GeoPackage with several layers, a KML with several folders and a KMZ with
+    several KML files are all read whole: nothing is silently left out.  With
+    ``layer`` only that layer is read.  Layers with no features are skipped.
+    """
+    path = Path(path)
+    if layer is not None:
+        return [(layer, read_vector(path, layer=layer, encoding=encoding))]
+    if path.suffix.lower() in (".parquet", ".geoparquet", ".geojson", ".json", ".shp",
+                               ".zip"):
+        return [(None, read_vector(path, encoding=encoding))]
+    out: list[tuple[str | None, gpd.GeoDataFrame]] = []
+    sources = _sources(path)
+    for src in sources:
+        try:
+            names = [str(n) for n, g in pyogrio.list_layers(src) if g is not None]
+        except Exception as e:
+            raise DataError(f"cannot open: {_short(e)}", path=path) from None
+        multi = len(sources) > 1
+        for n in names:
+            gdf = _read_gdal(src, path, n, encoding, None, None, None, None)
+            if len(gdf):
+                label = f"{src.rsplit('/', 1)[-1]}:{n}" if multi else n
+                out.append((label, gdf))
+    if not out:
+        raise DataError("file has no features", path=path)
+    return out
+
+
+def _read_gdal(src: str, path: Path, layer, enc, columns, bbox, where, how) -> gpd.GeoDataFrame:
+    kw = {"encoding": enc} if enc else {}
+    try:
+        gdf = pyogrio.read_dataframe(src, layer=layer, columns=columns, bbox=bbox,
+                                     where=where, max_features=LIMITS.max_features + 1, **kw)
+    except pyogrio.errors.DataLayerError as e:
+        raise DataError(f"cannot read layer: {_short(e)}", path=path, layer=layer) from None
+    except Exception as e:  # GDAL, encoding and geometry errors all end as a clear message
+        raise DataError(f"cannot open: {_short(e)}", path=path) from None
+    if len(gdf) > LIMITS.max_features:
+        raise ResourceLimitError(f"more than {LIMITS.max_features:,} features", path=path,
+                                 layer=layer)
+    gdf.attrs.update(source=str(path), layer=layer, encoding=enc or "UTF-8", encoding_how=how)
+    return gdf
+
+
+def _read_parquet(path: Path, columns) -> gpd.GeoDataFrame:
+    check_input_file(path)
+    try:
+        gdf = gpd.read_parquet(path, columns=columns)
+    except Exception as e:  # pyarrow raises many kinds for a corrupt file
+        raise DataError(f"cannot read GeoParquet: {_short(e)}", path=path) from None
+    if len(gdf) > LIMITS.max_features:
+        raise ResourceLimitError(f"more than {LIMITS.max_features:,} features", path=path)
+    gdf.attrs.update(source=str(path), encoding="n/a")
+    return gdf
 
 
 def read_vector(path, layer: str | None = None, encoding: str | None = None,
@@ -129,29 +429,19 @@ def read_vector(path, layer: str | None = None, encoding: str | None = None,
 
     The text encoding of a shapefile without ``.cpg`` is detected (GBK is
     common); ``encoding`` overrides it.  The frame's ``attrs`` record the
-    source and encoding.
+    source and encoding.  FIFOs and devices are refused, archives and DBF
+    headers are checked against :data:`~zoning.limits.LIMITS`, ``where`` must
+    be a simple filter (:func:`check_where`), and GeoPackage views and filters
+    are time-limited.  Only one layer is read: see :func:`read_vector_layers`.
     """
     path = Path(path)
-    if not path.exists():
-        raise DataError("file not found", path=path)
+    check_where(where)
     if path.suffix.lower() in (".parquet", ".geoparquet"):
-        gdf = gpd.read_parquet(path, columns=columns)
-        gdf.attrs.update(source=str(path), encoding="n/a")
-        return gdf
+        return _read_parquet(path, columns)
+    src = _gdal_source(path)
+    if path.suffix.lower() == ".kmz":
+        src = _sources(path)[0]
     enc, how = source_encoding(path, encoding)
-    src = str(path)
-    if path.suffix.lower() == ".zip":
-        src, _ = _resolve_zip(path)
-    kw = {}
-    if enc:
-        kw["encoding"] = enc
-    try:
-        gdf = pyogrio.read_dataframe(src, layer=layer, columns=columns, bbox=bbox,
-                                     where=where, **kw)
-    except pyogrio.errors.DataLayerError as e:
-        raise DataError(f"cannot read layer: {e}", path=path, layer=layer) from None
-    except pyogrio.errors.DataSourceError as e:
-        raise DataError(f"cannot open: {e}", path=path) from None
-    gdf.attrs.update(source=str(path), layer=layer, encoding=enc or "UTF-8",
-                     encoding_how=how)
-    return gdf
+    if path.suffix.lower() == ".gpkg":
+        _check_gpkg_sql(path, [layer], where)
+    return _read_gdal(src, path, layer, enc, columns, bbox, where, how)

@@ -5,17 +5,20 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
+import sys
 import tempfile
 from collections.abc import Iterator, Mapping
+from glob import escape as glob_escape
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pyogrio
 
-from zoning.errors import OutputExistsError
+from zoning.errors import OutputExistsError, OutputLockedError
 
-__all__ = ["atomic_path", "write_text", "write_bytes", "write_json", "write_layers",
+__all__ = ["OutputFolder", "atomic_path", "write_text", "write_bytes", "write_json", "write_layers",
            "write_cog"]
 
 
@@ -117,3 +120,158 @@ def write_cog(path, array: np.ndarray, transform, crs, nodata=None, tags=None,
     return path
 
 
+
+
+# --------------------------------------------------------------------------- run folders
+
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2); False where the system cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    at_fdcwd = -100
+    rc = fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
+    return rc == 0
+
+
+def _lock(fd: int) -> bool:
+    """Take an exclusive, non-blocking lock on an open file; False if another process has it."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+        except OSError:
+            return False
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+class OutputFolder:
+    """Write a whole run into a staging folder, then swap it in for ``path`` at once.
+
+    Used as a context manager::
+
+        with OutputFolder(out, overwrite=True) as stage:
+            write_text(stage.tmp / "a.txt", "…")
+        # out now holds exactly what was written into stage.tmp
+
+    * A lock file beside ``path`` (``.NAME.lock``, an OS lock released when the
+      process ends, even by SIGKILL) refuses a second concurrent run with
+      :class:`~zoning.errors.OutputLockedError`.
+    * The staging folder (``.NAME.tmp-PID-…``) is swapped in with one atomic
+      exchange (Linux ``renameat2``), or with two renames elsewhere; a run
+      killed between those renames is repaired by the next one.  So ``path``
+      always holds either the whole previous run or the whole new one.
+    * Staging folders left by killed runs are removed by the next run.
+    * An existing ``path`` is replaced only with ``overwrite``, and only when
+      it holds nothing but files of a run (``known`` names, or ``maps/``):
+      a folder with other files is refused rather than swapped away.
+    """
+
+    def __init__(self, path, overwrite: bool = False, known: tuple[str, ...] = ()):
+        self.path = Path(path).absolute()
+        self.overwrite = overwrite
+        self.known = set(known)
+        self.tmp = self.path
+        self._fd: int | None = None
+        self.committed = False
+
+    def _sibling(self, tag: str) -> Path:
+        return self.path.parent / f".{self.path.name}.{tag}"
+
+    def _leftovers(self, kind: str) -> list[Path]:
+        return sorted(self.path.parent.glob(f".{glob_escape(self.path.name)}.{kind}-*"))
+
+    def _recover(self) -> None:
+        """Repair what a killed run left: restore a moved-away folder, drop staging folders."""
+        olds = self._leftovers("old")
+        if olds and not self.path.exists():
+            os.rename(olds[-1], self.path)  # killed between the two renames: the old run wins
+            olds = olds[:-1]
+        for p in olds + self._leftovers("tmp"):
+            shutil.rmtree(p, ignore_errors=True)
+
+    def _check_existing(self) -> None:
+        if not self.path.exists():
+            return
+        if not self.path.is_dir():
+            raise OutputExistsError(f"{self.path} exists and is not a folder")
+        names = {p.name for p in self.path.iterdir()}
+        ours = names & self.known
+        if ours and not self.overwrite:
+            raise OutputExistsError(f"{self.path} already holds {', '.join(sorted(ours))}")
+        foreign = {n for n in names - self.known - {"maps"}
+                   if not any(n.startswith(k + ".") for k in self.known)}  # e.g. .aux.xml
+        if foreign and ours:
+            raise OutputExistsError(f"{self.path} holds other files ({', '.join(sorted(foreign)[:5])}"
+                                    "); it is not replaced: choose a new folder")
+        if foreign:
+            raise OutputExistsError(f"{self.path} is not empty ({', '.join(sorted(foreign)[:5])}"
+                                    "): choose a new or empty folder")
+
+    def __enter__(self) -> OutputFolder:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(self._sibling("lock"), os.O_RDWR | os.O_CREAT, 0o644)
+        if not _lock(self._fd):
+            os.close(self._fd)
+            self._fd = None
+            raise OutputLockedError(f"{self.path} is being written by another run")
+        try:
+            os.ftruncate(self._fd, 0)
+            os.write(self._fd, str(os.getpid()).encode())
+            self._recover()
+            self._check_existing()
+            self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.tmp-{os.getpid()}-",
+                                             dir=self.path.parent))
+        except BaseException:
+            self._release()
+            raise
+        return self
+
+    def commit(self) -> None:
+        """Swap the staging folder in (called by ``__exit__`` on success)."""
+        if self.committed:
+            return
+        if not self.path.exists():
+            os.rename(self.tmp, self.path)
+        elif _exchange(self.tmp, self.path):
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        else:
+            old = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.old-", dir=self.path.parent))
+            os.rmdir(old)
+            os.rename(self.path, old)
+            os.rename(self.tmp, self.path)
+            shutil.rmtree(old, ignore_errors=True)
+        self.tmp = self.path
+        self.committed = True
+
+    def _release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing releases the OS lock
+            self._fd = None
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:
+                self.commit()
+            elif self.tmp != self.path:
+                shutil.rmtree(self.tmp, ignore_errors=True)
+        finally:
+            self._release()

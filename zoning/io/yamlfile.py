@@ -9,7 +9,7 @@ import yaml
 
 from zoning.errors import CatalogError, ResourceLimitError
 
-__all__ = ["load_yaml", "yaml_files", "MAX_YAML_BYTES"]
+__all__ = ["load_yaml", "check_schema", "yaml_files", "MAX_YAML_BYTES"]
 
 #: catalogs, rule and access files are small; anything larger is refused
 MAX_YAML_BYTES = 4_000_000
@@ -27,9 +27,48 @@ class _NoAliasLoader(yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
+def _schema(name: str):
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    if name not in _SCHEMAS:
+        text = (_SCHEMA_DIR / f"{name}.schema.json").read_text("utf-8")
+        _SCHEMAS[name] = Draft202012Validator(json.loads(text))
+    return _SCHEMAS[name]
+
+
+_SCHEMA_DIR = Path(__file__).resolve().parent.parent / "rules" / "schemas"
+_SCHEMAS: dict[str, Any] = {}
+
+
+def _where(err) -> str:
+    path = ".".join(str(p) for p in err.absolute_path)
+    return path or "top level"
+
+
+def check_schema(doc: Any, schema: str, path, error: type[CatalogError] = CatalogError) -> None:
+    """Validate a parsed document against a shipped JSON Schema (``zoning/rules/schemas``).
+
+    Raises ``error`` naming the file and the key path, e.g.
+    ``layers.redline.fields.name: 5 is not valid under any of the given schemas``.
+    """
+    from jsonschema.exceptions import best_match
+
+    errors = list(_schema(schema).iter_errors(doc))
+    if errors:
+        e = best_match(errors)
+        msg = e.message if len(e.message) <= 200 else e.message[:200] + "…"
+        raise error(f"{_where(e)}: {msg}", path=path)
+
+
 def load_yaml(path, *, error: type[CatalogError] = CatalogError,
-              max_bytes: int = MAX_YAML_BYTES) -> Any:
-    """Parse a UTF-8 YAML file; ``error`` (a :class:`CatalogError` subclass) names the file."""
+              max_bytes: int = MAX_YAML_BYTES, schema: str | None = None) -> Any:
+    """Parse a UTF-8 YAML file; ``error`` (a :class:`CatalogError` subclass) names the file.
+
+    ``schema`` ("catalog", "rules" or "access") validates the document against
+    its JSON Schema; errors name the file and the key.
+    """
     path = Path(path)
     try:
         if not path.is_file():
@@ -45,9 +84,14 @@ def load_yaml(path, *, error: type[CatalogError] = CatalogError,
     except OSError as e:
         raise error(f"cannot read: {e.strerror}", path=path) from None
     try:
-        return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+        doc = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as e:
-        raise error(f"not valid YAML: {e}", path=path) from None
+        raise error(f"not valid YAML: {str(e)[:300]}", path=path) from None
+    except RecursionError:
+        raise error("YAML is nested too deeply", path=path) from None
+    if schema is not None:
+        check_schema(doc, schema, path, error)
+    return doc
 
 
 def yaml_files(folder) -> list[Path]:

@@ -9,11 +9,10 @@ import base64
 import re
 
 import folium
-from branca.element import Element
 
 from zoning.errors import MapError
 from zoning.io.resources import static_bytes, static_text
-from zoning.report.maps import esc
+from zoning.report.safe import HtmlElement, esc
 
 __all__ = ["render_map", "leaflet_assets", "index_html"]
 
@@ -47,15 +46,15 @@ def render_map(m: folium.Map, assets_href: str | None = None,
     root = m.get_root()
     if assets_href is None:
         assets = leaflet_assets()
-        root.header.add_child(Element(
+        root.header.add_child(HtmlElement(
             f"<style>{assets['leaflet.css']}</style>\n"
             f"<script>{assets['leaflet.js']}</script>"),
             name="zoning_leaflet", index=0)
     else:
-        root.header.add_child(Element(
+        root.header.add_child(HtmlElement(
             f'<link rel="stylesheet" href="{assets_href}/leaflet.css"/>\n'
             f'<script src="{assets_href}/leaflet.js"></script>'), name="zoning_leaflet", index=0)
-    root.header.add_child(Element('<meta charset="utf-8"/>'), name="zoning_charset", index=0)
+    root.header.add_child(HtmlElement('<meta charset="utf-8"/>'), name="zoning_charset", index=0)
     text = root.render()
     size = len(text.encode("utf-8"))
     if size > max_bytes:

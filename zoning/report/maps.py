@@ -20,38 +20,23 @@ import folium
 import geopandas as gpd
 import numpy as np
 import shapely
-from branca.element import Element, MacroElement, Template
 
 from zoning.errors import MapError
+from zoning.report.colours import LAYER_COLOUR, STATE_COLOUR, state_colour
+from zoning.report.safe import HtmlElement, HtmlMacro, esc
 from zoning.results import M2_PER_HA, M2_PER_MU, CheckResult, State
 
-__all__ = ["project_map", "region_map", "BASEMAPS", "GCJ02Warning"]
+__all__ = ["project_map", "region_map", "BASEMAPS", "GCJ02Warning", "STATE_COLOUR", "LAYER_STYLE"]
 
 BASEMAPS = ("osm", "tianditu", "amap", "none")
 
-STATE_COLOUR = {
-    State.NOT_INTERSECTING: "#2e7d32", State.CROSSING_NO_LAND_USE: "#0277bd",
-    State.LIMITED_ACTIVITY: "#f9a825", State.MAJOR_PROJECT: "#ef6c00",
-    State.DATA_MISSING: "#6a1b9a", State.PROHIBITED: "#c62828",
-}
-LAYER_STYLE = {
-    "eco_redline": {"color": "#1b5e20", "fillColor": "#66bb6a"},
-    "farmland": {"color": "#bf8f00", "fillColor": "#ffd54f"},
-    "urban_boundary": {"color": "#616161", "fillColor": "#bdbdbd"},
-    "protected_area": {"color": "#4a148c", "fillColor": "#ce93d8"},
-    "control_unit": {"color": "#0d47a1", "fillColor": "#90caf9"},
-    "shoreline": {"color": "#0288d1", "fillColor": "#0288d1"},
-}
+LAYER_STYLE = {k: {"color": c, "fillColor": f} for k, (c, f) in LAYER_COLOUR.items()}
 
 
 class GCJ02Warning(UserWarning):
     """GCJ-02 basemap tiles under WGS84/CGCS2000 data."""
 
 
-def esc(v) -> str:
-    """HTML-escape, and also neutralise ` and $ (folium puts some text in JS template literals)."""
-    return (html.escape("" if v is None else str(v), quote=True)
-            .replace("`", "&#96;").replace("$", "&#36;"))
 
 
 def _base_map(bounds, basemap: str, tianditu_key: str | None):
@@ -91,18 +76,15 @@ def _legend(m, title: str, items: list[tuple[str, str]]):
     rows = "".join(f'<div><span style="display:inline-block;width:14px;height:14px;'
                    f'background:{c};border:1px solid #555;margin-right:6px;vertical-align:middle">'
                    f'</span>{esc(label)}</div>' for c, label in items)
-    tpl = Template("""{% macro html(this, kwargs) %}
-<div style="position:fixed;bottom:28px;right:10px;z-index:9999;background:white;padding:8px 10px;
-border:1px solid #999;border-radius:4px;font:12px sans-serif;line-height:18px">
-<b>""" + esc(title) + "</b>" + rows + """</div>
-{% endmacro %}""")
-    el = MacroElement()
-    el._template = tpl
-    m.get_root().add_child(el)
+    # user text is data for a fixed template, never template source
+    m.get_root().add_child(HtmlMacro(
+        '<div style="position:fixed;bottom:28px;right:10px;z-index:9999;background:white;'
+        'padding:8px 10px;border:1px solid #999;border-radius:4px;font:12px sans-serif;'
+        f'line-height:18px"><b>{esc(title)}</b>{rows}</div>'))
 
 
 def _title(m, text: str):
-    m.get_root().html.add_child(Element(
+    m.get_root().html.add_child(HtmlElement(
         '<div style="position:fixed;top:10px;left:60px;z-index:9999;background:white;'
         'padding:6px 10px;border:1px solid #999;border-radius:4px;font:bold 14px sans-serif">'
         f'{esc(text)}</div>'))
@@ -122,110 +104,229 @@ def _fmt_area(m2: float) -> str:
 # --------------------------------------------------------------------------- project map
 
 
-def project_map(result: CheckResult, footprint, index, *, vicinity_m: float = 2000.0,
-                simplify_m: float = 5.0, max_features: int = 1500, basemap: str = "osm",
-                tianditu_key: str | None = None) -> folium.Map:
-    """A map of one checked project: footprint, nearby layer features, conflicts.
+def _clip(geoms: np.ndarray, box, simplify_m: float) -> np.ndarray:
+    """Layer features clipped to the map's box and simplified; never raises for odd geometry.
 
-    ``footprint`` is in EPSG:4490; ``index`` is the region's
-    :class:`~zoning.engine.overlay.RegionIndex`.  Layer features are clipped to the
-    footprint's vicinity (``vicinity_m``) and simplified (``simplify_m``), at
-    most ``max_features`` per layer, so the file stays small even when a
-    layer has a million patches.
+    ``clip_by_rect`` is fast but GEOS refuses some inputs (collections from
+    make_valid, near-degenerate rings); those features are clipped one by one
+    with a robust intersection, and a feature GEOS cannot handle at all is left
+    off the map (an empty geometry), never the whole map.
     """
-    from zoning.crs import reproject
-    from zoning.engine.geometry import to_geo as _to_geo
+    try:
+        out = shapely.clip_by_rect(geoms, *box.bounds)
+    except shapely.errors.GEOSException:
+        out = np.array([_clip_one(g, box) for g in geoms], dtype=object)
+    try:
+        return shapely.simplify(out, simplify_m, preserve_topology=True)
+    except shapely.errors.GEOSException:
+        return out
 
-    fp_work = reproject(footprint, "EPSG:4490", index.work_crs)
-    box = shapely.box(*shapely.buffer(fp_work, vicinity_m).bounds)
-    # coarser simplification for a larger view: about 1/3000 of the view's diagonal
-    x0, y0, x1, y1 = box.bounds
-    simplify_m = max(simplify_m, float(np.hypot(x1 - x0, y1 - y0)) / 3000.0)
-    m = _base_map(shapely.bounds(_to_geo(np.array([box]), index.work_crs)[0]), basemap,
-                  tianditu_key)
-    hits = {lr.layer: {h.feature_id for h in lr.hits} for lr in result.layers}
+
+def _clip_one(g, box):
+    for fn in (lambda: shapely.clip_by_rect(g, *box.bounds),
+               lambda: shapely.intersection(shapely.make_valid(g), box),
+               lambda: shapely.intersection(g, box, grid_size=1e-3)):
+        try:
+            return fn()
+        except shapely.errors.GEOSException:
+            continue
+    return shapely.Polygon()
+
+
+ZONE_ZH = {"core": "核心保护区", "general": "一般控制区", "priority": "优先保护单元",
+           "key": "重点管控单元"}
+#: the attribute that decides a verdict within a layer, shown as 分区 in every popup
+_ZONE_ATTR = {"eco_redline": "pa_zone", "protected_area": "zone", "farmland": "land_class",
+              "urban_boundary": "partition", "control_unit": "unit_class", "shoreline": "river"}
+
+
+def _zone_text(kind: str, li, feats) -> list[str]:
+    arr = li.attr_arrays.get(_ZONE_ATTR.get(kind, ""))
+    if arr is None:
+        return ["-"] * len(feats)
+    out = []
+    for v in arr[feats]:
+        v = "" if v is None else str(v)
+        if kind == "control_unit" and v == "general":
+            out.append("一般管控单元")
+        elif kind == "eco_redline" and not v:
+            out.append("生态保护红线（非保护地）")
+        else:
+            out.append(ZONE_ZH.get(v, v) or "-")
+    return out
+
+
+def _layer_features(li, box, fp_work, hit_ids: set, max_features: int, truncated: list):
+    """Indexes of the features of a layer inside the view box, hit features first."""
+    feats = np.unique(li.parent[li.tree.query(box)])
+    if len(feats) > max_features:
+        # keep the features hit and, of the rest, those nearest the footprint
+        truncated.append(f"{li.name}: {len(feats)} → {max_features}")
+        is_hit = np.isin(li.ids[feats], list(hit_ids))
+        rest = feats[~is_hit]
+        near = np.argsort(shapely.distance(li.frame.geometry.values[rest], fp_work),
+                          kind="stable")
+        feats = np.concatenate([feats[is_hit], rest[near[:max_features]]])
+    return feats
+
+
+def _add_layer(m, kind: str, li, feats, box, simplify_m: float, lr, hit_ids: set,
+               work_crs) -> None:
+    from zoning.engine.geometry import to_geo
+
+    geoms = _clip(li.frame.geometry.values[feats], box, simplify_m)
+    keep = ~shapely.is_empty(geoms)
+    feats, geoms = feats[keep], geoms[keep]
+    if not len(feats):
+        return
+    ids = li.ids[feats]
+    name_arr = li.attr_arrays.get("name", li.attr_arrays.get("river"))
+    names = name_arr[feats] if name_arr is not None else ids
+    hit = [i in hit_ids for i in ids]
+    gdf = gpd.GeoDataFrame({
+        "图层": [_kind_zh(kind)] * len(ids), "编号": ids, "名称": names,
+        "分区": _zone_text(kind, li, feats), "涉及": ["是" if h else "否" for h in hit],
+        "结论": [lr.state.zh if (lr is not None and h) else "不涉及" for h in hit],
+    }, geometry=to_geo(geoms, work_crs), crs="EPSG:4490")
+    cols = ["图层", "编号", "名称", "分区", "涉及", "结论"]
+    gdf = _props_escaped(gdf, cols)
+    base = LAYER_STYLE.get(kind, {"color": "#333", "fillColor": "#999"})
+
+    big = kind == "control_unit"  # units tile the region: keep them faint
+
+    def style(feat, base=base, big=big):
+        hit = feat["properties"]["涉及"] == "是"
+        return {"color": base["color"], "fillColor": base["fillColor"],
+                "weight": 2.5 if hit else 1,
+                "fillOpacity": 0.12 if big else 0.55 if hit else 0.3}
+
+    folium.GeoJson(gdf, name=f"{_kind_zh(kind)}（{esc(li.name)}）", style_function=style,
+                   tooltip=folium.GeoJsonTooltip(["图层", "编号", "分区", "结论"]),
+                   popup=folium.GeoJsonPopup(cols)).add_to(m)
+
+
+def _overlaps(result: CheckResult, index, fp_work) -> gpd.GeoDataFrame:
+    """The overlap geometries of the footprint with every feature hit (EPSG:4490)."""
+    from zoning.engine.geometry import to_geo
+
+    rows, geoms = [], []
     states = {lr.layer: lr for lr in result.layers}
-    truncated = []
     for kind, lis in index.layers.items():
         for li in lis:
-            idx = li.tree.query(box)
-            feats = np.unique(li.parent[idx])
-            if len(feats) > max_features:
-                # keep the features hit and, of the rest, those nearest the footprint
-                truncated.append(f"{li.name}: {len(feats)} → {max_features}")
-                hit_ids = hits.get(li.name, set())
-                is_hit = np.isin(li.ids[feats], list(hit_ids))
-                rest = feats[~is_hit]
-                near = np.argsort(shapely.distance(li.frame.geometry.values[rest], fp_work),
-                                  kind="stable")
-                feats = np.concatenate([feats[is_hit], rest[near[:max_features]]])
-            if not len(feats):
-                continue
-            geoms = shapely.clip_by_rect(li.frame.geometry.values[feats], *box.bounds)
-            geoms = shapely.simplify(geoms, simplify_m, preserve_topology=True)
-            keep = ~shapely.is_empty(geoms)
-            feats, geoms = feats[keep], geoms[keep]
-            if not len(feats):
-                continue
-            geo = _to_geo(geoms, index.work_crs)
-            ids = li.ids[feats]
-            name_arr = li.attr_arrays.get("name", li.attr_arrays.get("river"))
-            names = name_arr[feats] if name_arr is not None else ids
             lr = states.get(li.name)
-            hit_ids = hits.get(li.name, set())
-            gdf = gpd.GeoDataFrame({
-                "图层": [f"{li.frame.attrs.get('kind', kind)}" for _ in ids],
-                "编号": ids, "名称": names,
-                "涉及": ["是" if i in hit_ids else "否" for i in ids],
-                "结论": [lr.state.zh if (lr and i in hit_ids) else "" for i in ids],
-            }, geometry=geo, crs="EPSG:4490")
-            gdf["图层"] = [_kind_zh(kind)] * len(gdf)
-            gdf = _props_escaped(gdf, ["图层", "编号", "名称", "涉及", "结论"])
-            base = LAYER_STYLE.get(kind, {"color": "#333", "fillColor": "#999"})
-            conflict = STATE_COLOUR.get(lr.state if lr else State.NOT_INTERSECTING)
+            if lr is None or not lr.hits or lr.state == State.NOT_INTERSECTING:
+                continue  # e.g. the control unit the site lies in: no conflict to show
+            pos = {fid: k for k, fid in enumerate(li.ids)}
+            for h in lr.hits:
+                k = pos.get(h.feature_id)
+                if k is None:
+                    continue
+                ov = shapely.intersection(li.frame.geometry.values[k], fp_work)
+                if ov.is_empty:
+                    continue
+                zone = _zone_text(kind, li, np.array([k]))[0]
+                size = (_fmt_area(h.overlap_m2) if h.overlap_m2 else
+                        f"{h.overlap_length_m:,.1f} m" if h.overlap_length_m else "点位于其内")
+                rows.append({"重叠": f"{_kind_zh(kind)} × 项目", "编号": h.feature_id,
+                             "分区": zone, "结论": lr.state.zh, "重叠面积": size,
+                             "_c": state_colour(lr.state)})
+                geoms.append(ov)
+    geo = to_geo(np.array(geoms, dtype=object), index.work_crs) if geoms else []
+    return gpd.GeoDataFrame(rows, geometry=list(geo), crs="EPSG:4490")
 
-            def style(feat, base=base, conflict=conflict):
-                hit = feat["properties"]["涉及"] == "是"
-                return {"color": conflict if hit else base["color"],
-                        "fillColor": base["fillColor"], "weight": 3 if hit else 1,
-                        "fillOpacity": 0.45 if hit else 0.2}
 
-            folium.GeoJson(
-                gdf, name=f"{_kind_zh(kind)}（{esc(li.name)}）", style_function=style,
-                tooltip=folium.GeoJsonTooltip(["图层", "编号", "名称", "涉及"]),
-                popup=folium.GeoJsonPopup(["图层", "编号", "名称", "涉及", "结论"]),
-            ).add_to(m)
-    colour = STATE_COLOUR.get(result.state, "#333") if result.state else "#333"
+def _add_overlaps(m, ov: gpd.GeoDataFrame) -> None:
+    if not len(ov):
+        return
+    cols = ["重叠", "编号", "分区", "结论", "重叠面积"]
+    ov = _props_escaped(ov, cols + ["_c"])
+    folium.GeoJson(
+        ov, name="重叠部分（按结论着色）",
+        style_function=lambda f: {"color": f["properties"]["_c"], "weight": 3,
+                                  "fillColor": f["properties"]["_c"], "fillOpacity": 0.6},
+        marker=folium.CircleMarker(radius=7, fill=True, fill_opacity=0.9),
+        tooltip=folium.GeoJsonTooltip(["重叠", "分区", "结论"]),
+        popup=folium.GeoJsonPopup(cols)).add_to(m)
+
+
+def _summary_popup(result: CheckResult) -> str:
+    colour = state_colour(result.state)
     rows = "".join(
         f"<tr><td>{esc(lr.kind_zh)}</td><td>{esc(lr.state.zh)}</td>"
         f"<td>{esc(_fmt_area(lr.overlap_m2)) if lr.overlap_m2 else ''}"
         f"{esc(f'{lr.overlap_length_m:,.1f} m') if lr.overlap_length_m else ''}</td>"
         f"<td>{'' if lr.nearest_m is None else esc(f'{lr.nearest_m:,.0f} m')}</td></tr>"
         for lr in result.layers)
-    popup_html = (f"<b>{esc(result.project_id)} {esc(result.name)}</b><br>"
-                  f"总体结论：<b style='color:{colour}'>{esc(result.state.zh if result.state else '')}"
-                  f"</b><br>面积：{esc(_fmt_area(result.area_m2))}"
-                  "<table border=1 style='border-collapse:collapse;font-size:12px'>"
-                  "<tr><th>图层</th><th>结论</th><th>重叠</th><th>最近距离</th></tr>"
-                  f"{rows}</table>")
+    return (f"<b>{esc(result.project_id)} {esc(result.name)}</b><br>"
+            f"总体结论：<b style='color:{colour}'>{esc(result.state.zh if result.state else '')}"
+            f"</b><br>面积：{esc(_fmt_area(result.area_m2))}"
+            "<table border=1 style='border-collapse:collapse;font-size:12px'>"
+            "<tr><th>图层</th><th>结论</th><th>重叠</th><th>最近距离</th></tr>"
+            f"{rows}</table>")
+
+
+def _add_footprint(m, result: CheckResult, footprint) -> None:
+    colour = state_colour(result.state)
     # the summary goes in as a feature property shown by GeoJsonPopup (no jQuery needed);
-    # every piece of user text in it is escaped above
-    fp_gdf = gpd.GeoDataFrame({"项目": [popup_html],
-                               "名称": [f"{esc(result.project_id)} {esc(result.name)}"]},
+    # every piece of user text in it is escaped
+    fp_gdf = gpd.GeoDataFrame({"项目": [_summary_popup(result)],
+                               "名称": [f"{esc(result.project_id)} {esc(result.name)}："
+                                        f"{esc(result.state.zh if result.state else '')}"]},
                               geometry=[footprint], crs="EPSG:4490")
     folium.GeoJson(
         fp_gdf, name="项目范围",
-        style_function=lambda f: {"color": "#000", "weight": 3, "fillColor": colour,
-                                  "fillOpacity": 0.25, "dashArray": "6 4"},
-        marker=folium.CircleMarker(radius=8, color="#000", fill=True, fill_color=colour),
+        # a point site is a marker filled in the verdict colour (red in a core zone)
+        style_function=lambda f: {"color": "#000", "weight": 2, "fillColor": colour,
+                                  "fillOpacity": 0.95} if f["geometry"]["type"] == "Point" else
+        {"color": "#000", "weight": 3, "fillColor": colour, "fillOpacity": 0.08,
+         "dashArray": "6 4"},
+        marker=folium.CircleMarker(radius=9, color="#000", weight=2, fill=True,
+                                   fill_color=colour, fill_opacity=0.95),
         tooltip=folium.GeoJsonTooltip(["名称"], labels=False),
         popup=folium.GeoJsonPopup(["项目"], labels=False, max_width=560),
     ).add_to(m)
+
+
+def project_map(result: CheckResult, footprint, index, *, vicinity_m: float = 2000.0,
+                simplify_m: float = 5.0, max_features: int = 1500, basemap: str = "osm",
+                tianditu_key: str | None = None) -> folium.Map:
+    """A map of one checked project: the footprint, the overlaps, nearby layer features.
+
+    ``footprint`` is in EPSG:4490; ``index`` is the region's
+    :class:`~zoning.engine.index.RegionIndex`.  The view opens on the site; the
+    overlap geometries are drawn in the verdict's colour (verdict colours never
+    collide with layer colours); every popup gives the feature's zone and verdict.
+    Layer features are clipped to the footprint's vicinity (``vicinity_m``) and
+    simplified (``simplify_m``), at most ``max_features`` per layer, so the file
+    stays small even when a layer has a million patches.
+    """
+    from zoning.crs import reproject
+
+    fp_work = reproject(footprint, "EPSG:4490", index.work_crs)
+    box = shapely.box(*shapely.buffer(fp_work, vicinity_m).bounds)
+    x0, y0, x1, y1 = box.bounds
+    # coarser simplification for a larger view: about 1/3000 of the view's diagonal
+    simplify_m = max(simplify_m, float(np.hypot(x1 - x0, y1 - y0)) / 3000.0)
+    site = shapely.buffer(footprint, 0.0015) if footprint.geom_type == "Point" else footprint
+    m = _base_map(site.bounds, basemap, tianditu_key)
+    hits = {lr.layer: {h.feature_id for h in lr.hits} for lr in result.layers}
+    states = {lr.layer: lr for lr in result.layers}
+    truncated: list[str] = []
+    for kind, lis in index.layers.items():
+        for li in lis:
+            hit_ids = hits.get(li.name, set())
+            feats = _layer_features(li, box, fp_work, hit_ids, max_features, truncated)
+            if len(feats):
+                _add_layer(m, kind, li, feats, box, simplify_m, states.get(li.name), hit_ids,
+                           index.work_crs)
+    _add_overlaps(m, _overlaps(result, index, fp_work))
+    _add_footprint(m, result, footprint)
     folium.LayerControl(collapsed=False).add_to(m)
     _title(m, f"项目 {result.project_id} {result.name}：{result.state.zh if result.state else ''}")
-    _legend(m, "图例", [("#000", "项目范围")] +
+    _legend(m, "图例", [("#000", "项目范围（虚线）")] +
             [(LAYER_STYLE[k]["fillColor"], _kind_zh(k)) for k in LAYER_STYLE] +
-            [(STATE_COLOUR[State.PROHIBITED], "冲突要素（按结论着色）")])
+            [(state_colour(s), f"重叠部分：{s.zh}") for s in State
+             if s != State.NOT_INTERSECTING])
     m._zoning_notes = truncated
     return m
 

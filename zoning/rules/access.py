@@ -216,7 +216,7 @@ def load_access_rules(folder=None) -> AccessRules:
         raise CatalogError("no access-rule files found", path=folder)
     rules, definitions, metas, ids = [], {}, [], {}
     for path in files:
-        raw = load_yaml(path, error=RuleError)
+        raw = load_yaml(path, error=RuleError, schema="access")
         if not isinstance(raw, dict) or raw.get("access_version") != 1:
             raise CatalogError("not an access-rule file (access_version: 1 expected)", path=path)
         j = raw.get("jurisdiction") or {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from zoning.errors import CatalogError, RuleError
+from zoning.errors import CatalogError, InputError, RuleError
 from zoning.results import State
 
 __all__ = ["RuleSet", "Facts", "load_rules", "default_rules_path"]
@@ -55,10 +55,10 @@ class RuleSet:
         for rule in self.layers[kind]:
             if _matches(rule.when, facts):
                 return rule
-        raise AssertionError(f"{self.path}: no catch-all rule for {kind}")  # checked at load
+        raise RuleError(f"no catch-all rule for {kind}", path=self.path)  # checked at load
 
     def check_value(self, vocab: str, value):
-        """Normalise a project attribute against a vocabulary; raise ValueError if unknown."""
+        """Normalise a project attribute against a vocabulary; InputError if unknown."""
         if value is None or value == "" or (isinstance(value, float) and value != value):
             return None
         value = str(value).strip()
@@ -68,7 +68,7 @@ class RuleSet:
         for k, text in voc.items():  # accept the Chinese description's start too
             if value and str(text).startswith(value):
                 return k
-        raise ValueError(f"unknown {vocab} {value!r}; known: {', '.join(map(str, voc))}")
+        raise InputError(f"unknown {vocab} {value!r}; known: {', '.join(map(str, voc))}")
 
 
 def _matches(when: dict, f: Facts) -> bool:
@@ -101,7 +101,7 @@ def load_rules(path=None) -> RuleSet:
 
     if not path.exists():
         raise RuleError("rule file not found", path=path)
-    raw = load_yaml(path, error=RuleError)
+    raw = load_yaml(path, error=RuleError, schema="rules")
     if not isinstance(raw, dict) or raw.get("rules_version") != 1:
         raise CatalogError("not a rule file (rules_version: 1 expected)", path=path)
     vocab = {k: {str(a): b for a, b in (v or {}).items()}

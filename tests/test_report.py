@@ -1,0 +1,275 @@
+"""The filing outputs: the Word/PDF report, the console that answers first, maps copied alone."""
+
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+import shapely
+from click.testing import CliRunner
+
+from zoning.catalog import resolve_catalogs
+from zoning.cli import main
+from zoning.io.projects import read_footprint
+from zoning.paths import seeds_dir
+from zoning.report.filing import (
+    SYNTHETIC_BANNER,
+    boundary_points,
+    land_class_rows,
+    point_count,
+)
+from zoning.results import M2_PER_MU, CheckResult, FeatureHit, LayerResult, State
+from zoning.screen import load_index, screen
+
+EXAMPLES = seeds_dir() / "examples"
+TXT = EXAMPLES / "红线.txt"
+
+
+def _docx_text(path_or_bytes):
+    from docx import Document
+
+    src = io.BytesIO(path_or_bytes) if isinstance(path_or_bytes, bytes) else str(path_or_bytes)
+    doc = Document(src)
+    parts = [p.text for p in doc.paragraphs]
+    for t in doc.tables:
+        for row in t.rows:
+            parts.append(" | ".join(c.text for c in row.cells))
+    headers = [p.text for s in doc.sections for p in s.header.paragraphs]
+    return "\n".join(parts), headers, doc
+
+
+@pytest.fixture(scope="module")
+def txt_check():
+    table = read_footprint(TXT)
+    cats = resolve_catalogs(region="guiyang")
+    r = screen(table, cats).results[0]
+    return r, table.geometry.iloc[0], load_index(cats[0])
+
+
+@pytest.fixture(scope="module")
+def txt_report(txt_check, tmp_path_factory):
+    from zoning.outputs import write_report
+
+    r, fp, index = txt_check
+    out = tmp_path_factory.mktemp("report")
+    return r, write_report(r, fp, index, out, pdf=False, input_name=TXT.name)
+
+
+def test_docx_holds_verdict_mu_and_boundary_points(txt_report):
+    r, out = txt_report
+    assert out["pdf"] is None and out["docx"].exists()
+    text, headers, doc = _docx_text(out["docx"])
+    farm = r.layer("farmland")
+    assert r.state == State.PROHIBITED and farm.state == State.PROHIBITED
+    assert "总体结论：禁止" in text
+    mu = f"{farm.overlap_m2 / M2_PER_MU:,.3f}"  # 52.160 亩 on the shipped example
+    assert re.search(rf"永久基本农田：禁止，重叠 [\d,.]+ m²（[\d.]+ 公顷，{re.escape(mu)} 亩）", text)
+    # the 部标 TXT has 4 boundary points: J1…J4 and J1 again to close the ring
+    assert "界址点 4 个" in text
+    table = next(t for t in doc.tables if t.rows[0].cells[0].text == "点号")
+    assert [row.cells[0].text for row in table.rows[1:]] == ["J1", "J2", "J3", "J4", "J1"]
+    # X/Y in GK zone 36 as the survey file gives them (X = northing, Y = prefixed easting)
+    assert table.rows[1].cells[2].text == "2958910.059"
+    assert table.rows[1].cells[3].text == "36353098.588"
+    for part in ("四至", "东至", "数据来源", "永久基本农田重叠面积按地类", "生态环境准入清单符合性分析表",
+                 "结论的法律依据", "数据缺失/需补充信息", "《土地管理法》第三十五条"):
+        assert part in text, part
+    # synthetic bundled layers: a banner in every page header
+    assert all(any(SYNTHETIC_BANNER in p.text for p in s.header.paragraphs)
+               for s in doc.sections)
+    assert headers[0] == SYNTHETIC_BANNER
+    assert "{{" not in text and not any("{{" in h for h in headers)
+    assert len(doc.inline_shapes) == 2  # location and detail maps
+
+
+def test_land_class_split_adds_up():
+    lr = LayerResult("farmland", "farmland", "永久基本农田", State.PROHIBITED, overlap_m2=600.0,
+                     hits=[FeatureHit("a", 100.0, attributes={"land_class": "水田"}),
+                           FeatureHit("b", 200.0, attributes={"land_class": "旱地"}),
+                           FeatureHit("c", 300.0, attributes={"land_class": "水田"}),
+                           FeatureHit("d", 0.0, attributes={})])
+    rows = land_class_rows(CheckResult(row=1, project_id="p", layers=[lr]))
+    assert [(x["land_class"], x["patches"], x["m2"]) for x in rows] == [
+        ("水田", 2, 400.0), ("旱地", 1, 200.0), ("未注明地类", 1, 0.0)]
+    assert rows[0]["mu"] == pytest.approx(0.6)
+
+
+def test_boundary_points_number_rings_and_close_them():
+    outer = [(106.70, 26.55), (106.71, 26.55), (106.71, 26.56), (106.70, 26.56)]
+    hole = [(106.703, 26.553), (106.705, 26.553), (106.705, 26.555)]
+    pts = boundary_points(shapely.Polygon(outer, [hole]))
+    assert [p["point"] for p in pts] == ["J1", "J2", "J3", "J4", "J1", "J5", "J6", "J7", "J5"]
+    assert point_count(pts) == 7 and {p["ring"] for p in pts} == {0, 1}
+    assert pts[0]["y"] > 36e6 and 2.9e6 < pts[0]["x"] < 3.0e6  # zone 36 prefix; northing
+    line = boundary_points(shapely.LineString([(106.7, 26.5), (106.8, 26.6)]))
+    assert [p["point"] for p in line] == ["J1", "J2"]
+
+
+def test_user_template_keeps_letterhead_and_takes_text_literally(txt_check, tmp_path):
+    from docx import Document
+
+    from zoning.outputs import project_report
+
+    t = Document()
+    t.add_paragraph("某某市自然资源局 审查用表")
+    t.add_paragraph("{{正文}}")
+    t.add_paragraph("审查人：＿＿＿＿ 项目：{{项目名称}}")
+    buf = io.BytesIO()
+    t.save(buf)
+    r, fp, index = txt_check
+    odd = CheckResult(**{**r.__dict__, "name": "{{项目编号}} {% if 1 %}x{% endif %} <b>&"})
+    _, docx = project_report(odd, fp, index, buf.getvalue())
+    text, _, doc = _docx_text(docx)
+    paras = [p.text for p in doc.paragraphs]
+    assert paras[0] == "某某市自然资源局 审查用表"
+    assert paras[-1] == "审查人：＿＿＿＿ 项目：{{项目编号}} {% if 1 %}x{% endif %} <b>&"
+    assert "建设项目选址合规性分析报告" in paras[1:-1]
+    assert "{{正文}}" not in text
+
+
+def test_bad_template_is_a_clear_error(tmp_path):
+    p = tmp_path / "old.doc"
+    p.write_bytes(b"\xd0\xcf\x11\xe0 not a docx")
+    r = CliRunner().invoke(main, ["report", str(TXT), "--template", str(p), "--out",
+                                  str(tmp_path / "o"), "--no-pdf"])
+    assert r.exit_code == 1 and "not a Word .docx" in r.output and "Traceback" not in r.output
+
+
+def test_report_cli_writes_docx_and_pdf(tmp_path):
+    """The shipped 部标 example: a .docx, and a .pdf whose text is Chinese (LibreOffice)."""
+    from zoning.io.office import soffice_path
+
+    if soffice_path() is None:
+        if os.environ.get("CI"):
+            pytest.fail("LibreOffice missing: `make office` installs it")
+        pytest.skip("LibreOffice (soffice) not installed: make office")
+    r = CliRunner().invoke(main, ["report", str(TXT), "--out", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    pdf = next(tmp_path.glob("*.pdf"))
+    assert next(tmp_path.glob("*.docx")).stem == pdf.stem
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                              timeout=60).stdout
+        assert "选址合规性分析报告" in text and "界址点成果表" in text and "合成演示数据" in text
+
+
+def test_report_without_libreoffice_still_writes_docx(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZONING_SOFFICE", str(tmp_path / "no-such-soffice"))
+    r = CliRunner().invoke(main, ["report", str(EXAMPLES / "site.kml"), "--no-land",
+                                  "--out", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    assert "未生成 PDF" in r.output and "LibreOffice" in r.output
+    assert list(tmp_path.glob("*.docx")) and not list(tmp_path.glob("*.pdf"))
+
+
+def test_batch_report_has_summary_table_and_chart(tmp_path):
+    r = CliRunner().invoke(main, ["report", str(EXAMPLES / "项目清单.xlsx"), "--out",
+                                  str(tmp_path), "--no-pdf"])
+    assert r.exit_code == 0, r.output
+    text, _, doc = _docx_text(tmp_path / "汇总报告.docx")
+    assert "共 5 个项目" in text and "分析失败 1 个" in text
+    assert "EX-004" in text and "磷化工配套项目（部标TXT）" in text
+    assert len(doc.inline_shapes) == 1  # the verdict chart
+    assert len(list(tmp_path.glob("EX-*_选址合规性分析报告.docx"))) == 4  # the failed row has none
+
+
+# ------------------------------------------------------------------ console
+
+
+def _lines(out: str) -> list[str]:
+    return [x for x in out.splitlines() if x.strip()]
+
+
+def test_check_answers_first_in_few_lines():
+    r = CliRunner().invoke(main, ["check", str(TXT)])
+    assert r.exit_code == 0, r.output
+    lines = _lines(r.output)
+    assert len(lines) <= 30
+    assert lines[1].startswith("总体结论：禁止 (prohibited)")
+    assert any("永久基本农田：禁止" in x and "亩" in x and "公顷" in x for x in lines)
+    assert "\x1b[" not in r.output and "┃" not in r.output  # plain when not a terminal
+    detail = CliRunner().invoke(main, ["check", str(TXT), "--detail"])
+    assert len(_lines(detail.output)) > len(lines) and "符合性分析表" in detail.output
+
+
+def test_site_outside_every_region_says_so(tmp_path):
+    p = tmp_path / "beijing.geojson"
+    p.write_text('{"type":"Feature","properties":{},"geometry":{"type":"Point",'
+                 '"coordinates":[116.4,39.9]}}', "utf-8")
+    r = CliRunner().invoke(main, ["check", str(p)])
+    assert r.exit_code == 0, r.output
+    assert "不在任何已配置区域" in r.output and "贵阳市" in r.output
+    assert "0.00 m²" not in r.output
+
+
+def test_check_of_a_list_and_errors_are_chinese_with_code(tmp_path):
+    r = CliRunner().invoke(main, ["check", str(EXAMPLES / "项目清单.xlsx")])
+    assert r.exit_code == 0 and "Traceback" not in r.output
+    assert len(_lines(r.output)) == 6 and "EX-005 坐标缺失的项目：失败" in r.output
+    bad = CliRunner().invoke(main, ["check", str(tmp_path / "missing.geojson"), "--json"])
+    assert bad.exit_code == 1
+    assert '"code": "input_error"' in bad.output or '"code": "data_error"' in bad.output
+    assert "数据错误" in bad.output or "输入错误" in bad.output
+
+
+@pytest.mark.parametrize("region", ["贵阳市", "520100", "guiyang", "贵阳"])
+def test_targets_accept_region_names_codes_and_ids(region):
+    r = CliRunner().invoke(main, ["targets", "--region", region, "--json"])
+    assert r.exit_code == 0, r.output
+    assert '"region": "guiyang"' in r.output and '"region": "pingliang"' not in r.output
+
+
+# ------------------------------------------------------------------ a map copied alone
+
+
+def test_project_map_copied_alone_shows_footprint_and_overlaps(tmp_path):
+    from tests.test_maps import _open
+
+    r = CliRunner().invoke(main, ["screen", str(EXAMPLES / "项目清单.xlsx"), "--out",
+                                  str(tmp_path / "run")])
+    assert r.exit_code == 0, r.output
+    page = next((tmp_path / "run" / "maps").glob("*EX-001.html"))
+    alone = tmp_path / "sent-by-wechat"
+    alone.mkdir()
+    shutil.copy(page, alone / "map.html")
+    dom, console = _open(alone / "map.html", tmp_path)
+    assert not [c for c in console if "Uncaught" in c or "Error" in c], console
+    assert "项目范围" in dom and "重叠部分（按结论着色）" in dom
+    # the overlaps are drawn filled in the prohibition red, the footprint dashed in black
+    assert re.search(r'<path[^>]*stroke="#d50000"[^>]*fill="#d50000"', dom)
+    assert re.search(r'<path[^>]*stroke="#000"[^>]*stroke-dasharray="6 4"', dom)
+
+
+def test_point_in_core_zone_is_a_red_marker_with_zone_and_verdict_in_popups(tmp_path):
+    from tests.test_maps import _open
+    from zoning.outputs import save_map
+    from zoning.report.maps import project_map
+    from zoning.screen import check
+
+    cat = resolve_catalogs(region="guiyang")[0]
+    index = load_index(cat)
+    pa = index.layers["protected_area"][0]
+    core = pa.frame.geometry.values[list(pa.attr_arrays["zone"]).index("core")]
+    site = shapely.Point(*reproject_geo(core.representative_point(), index.work_crs).coords[0])
+    r = check(site, cat)
+    assert r.layer("protected_area").state == State.PROHIBITED
+    path = tmp_path / "point.html"
+    save_map(project_map(r, site, index, basemap="none"), path)
+    dom, console = _open(path, tmp_path)
+    assert not [c for c in console if "Uncaught" in c], console
+    assert re.search(r'<path[^>]*stroke="#000"[^>]*fill="#d50000"[^>]*fill-opacity="0.95"', dom)
+    html = path.read_text("utf-8")
+
+    def js(text):  # folium writes feature properties as ASCII-escaped JSON
+        return json.dumps(text)[1:-1]
+
+    assert all(js(t) in html for t in ("核心保护区", "分区", "结论", "禁止", "重叠部分"))
+
+
+def reproject_geo(g, crs):
+    from zoning.crs import reproject
+
+    return reproject(g, crs, "EPSG:4490")

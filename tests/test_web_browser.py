@@ -1,0 +1,184 @@
+"""The review page in a real browser: Debian's chromium driven by Selenium and chromedriver.
+
+Uploads the shipped 部标 TXT and sees the verdict and a red overlap on the map, downloads
+the workbook, draws a polygon, and screens the sample list to 100 %.  Screenshots go to
+the test's temporary folder, or to ``$ZONING_SCREENSHOTS`` when set.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from zoning.paths import seeds_dir
+
+selenium = pytest.importorskip("selenium")
+uvicorn = pytest.importorskip("uvicorn")
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+pytestmark = pytest.mark.skipif(
+    not (Path(CHROMIUM).exists() and Path(DRIVER).exists()),
+    reason="needs Debian's chromium and chromium-driver (make browser installs them)")
+
+PROJECTS = seeds_dir() / "projects"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    from zoning.web.app import create_app
+    from zoning.web.config import WebConfig
+
+    cfg = WebConfig(region="guiyang", job_root=str(tmp_path_factory.mktemp("jobs")))
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(create_app(cfg), host="127.0.0.1", port=port,
+                                        log_level="warning"))
+    t = threading.Thread(target=srv.run, daemon=True)
+    t.start()
+    deadline = time.monotonic() + 120
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert srv.started
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    t.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def downloads(tmp_path_factory):
+    return tmp_path_factory.mktemp("downloads")
+
+
+@pytest.fixture(scope="module")
+def browser(downloads):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+              "--window-size=1400,900", "--lang=zh-CN"):
+        opts.add_argument(a)
+    opts.add_experimental_option("prefs", {"download.default_directory": str(downloads),
+                                           "download.prompt_for_download": False})
+    d = webdriver.Chrome(service=Service(DRIVER), options=opts)
+    d.set_page_load_timeout(30)
+    yield d
+    d.quit()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory):
+    out = os.environ.get("ZONING_SCREENSHOTS")
+    if out:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        return Path(out)
+    return tmp_path_factory.mktemp("screenshots")
+
+
+def _wait(d, cond, timeout=30):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(d, timeout, poll_frequency=0.05).until(cond)
+
+
+def _by(css):
+    from selenium.webdriver.common.by import By
+
+    return By.CSS_SELECTOR, css
+
+
+def test_upload_bubiao_txt_shows_verdict_and_red_overlap(server, browser, shots, downloads):
+    d = browser
+    d.get(server + "/")
+    _wait(d, lambda d: d.find_elements(*_by("#coord-sys option")))
+    d.find_element(*_by("#site-file")).send_keys(str(PROJECTS / "GY-012_勘测定界.txt"))
+    d.find_element(*_by("#industry")).send_keys("C2614")
+    d.find_element(*_by("#run-check")).click()
+    _wait(d, lambda d: d.find_element(*_by("#verdict")).text)
+    assert d.find_element(*_by("#verdict")).text == "禁止"
+    reds = _wait(d, lambda d: d.find_elements(*_by("path.zoning-overlap")))
+    assert reds and reds[0].get_attribute("fill") == "#e53935"
+    rows = d.find_elements(*_by("#layer-table tbody tr"))
+    farm = [r for r in rows if r.get_attribute("data-layer") == "farmland"]
+    assert farm and "禁止" in farm[0].text
+    acc = d.find_element(*_by("#access"))
+    assert acc.get_attribute("open") is None  # the 符合性分析表 starts folded
+    d.find_element(*_by("#unit")).send_keys("公顷")
+    assert "公顷" in d.find_element(*_by("#area-head")).text
+    time.sleep(0.3)  # let the map finish its zoom animation
+    d.save_screenshot(str(shots / "web_check.png"))
+    d.find_element(*_by('#downloads a[data-file="screening.xlsx"]')).click()
+    xlsx = downloads / "screening.xlsx"
+    _wait(d, lambda d: xlsx.exists() and xlsx.stat().st_size > 0, 20)
+    from openpyxl import load_workbook
+
+    wb = load_workbook(xlsx)
+    assert wb["汇总"]["L2"].value == "禁止" and wb["图层明细"].max_row > 2
+    report = d.find_elements(*_by('#downloads a[data-file="report.docx"]'))
+    if report:  # the Word report, where this version renders it
+        report[0].click()
+        docx = downloads / "report.docx"
+        _wait(d, lambda d: docx.exists() and docx.stat().st_size > 0, 60)
+        import zipfile
+
+        with zipfile.ZipFile(docx) as z:
+            assert "禁止" in z.read("word/document.xml").decode("utf-8")
+
+
+def test_draw_a_polygon_and_check(server, browser, shots):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    d = browser
+    if not d.current_url.startswith(server):
+        d.get(server + "/")
+    d.find_element(*_by("#mode-draw")).click()
+    d.find_element(*_by("#draw-polygon")).click()
+    m = d.find_element(*_by("#map"))
+    for dx, dy in ((-60, -40), (80, -50), (40, 70)):
+        ActionChains(d).move_to_element_with_offset(m, dx, dy).click().perform()
+        time.sleep(0.35)  # slower than a double click
+    d.find_element(*_by("#draw-finish")).click()
+    assert "已绘制多边形" in d.find_element(*_by("#draw-hint")).text
+    old = d.find_element(*_by("#site-info")).text
+    d.find_element(*_by("#run-check")).click()
+    _wait(d, lambda d: d.find_element(*_by("#site-info")).text != old)
+    assert d.find_element(*_by("#verdict")).get_attribute("data-state")
+    assert "面积" in d.find_element(*_by("#site-info")).text
+    time.sleep(0.3)
+    d.save_screenshot(str(shots / "web_draw.png"))
+
+
+def test_batch_list_progress_reaches_100(server, browser, shots):
+    d = browser
+    if not d.current_url.startswith(server):
+        d.get(server + "/")
+    d.find_element(*_by("#tab-batch")).click()
+    d.find_element(*_by("#batch-file")).send_keys(str(PROJECTS / "sample_projects.csv"))
+    d.find_element(*_by("#run-batch")).click()
+    _wait(d, lambda d: d.find_element(*_by("#batch-percent")).text == "100 %", 60)
+    rows = _wait(d, lambda d: d.find_elements(*_by("#batch-table tbody tr")))
+    assert len(rows) == 17
+    d.find_element(*_by('#batch-table th[data-key="state"]')).click()
+    first = d.find_element(*_by("#batch-table tbody tr")).text
+    d.find_element(*_by('#batch-table th[data-key="state"]')).click()
+    assert d.find_element(*_by("#batch-table tbody tr")).text != first  # sorted both ways
+    row1 = d.find_element(*_by('#batch-table tbody tr[data-row="1"]'))
+    row1.click()
+    _wait(d, lambda d: d.find_elements(*_by("path.zoning-footprint")))
+    links = [a.get_attribute("data-file") for a in d.find_elements(*_by("#batch-downloads a"))]
+    assert "outputs.zip" in links and "screening.xlsx" in links
+    time.sleep(0.3)
+    d.save_screenshot(str(shots / "web_batch.png"))

@@ -1,0 +1,1 @@
+"""The engine: pure computation, frames and arrays in, results out (never a path)."""

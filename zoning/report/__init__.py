@@ -1,0 +1,1 @@
+"""Rendering: workbook and tables, maps, HTML pages (nothing here writes a file)."""

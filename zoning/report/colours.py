@@ -1,0 +1,33 @@
+"""Colours shared by the web maps and the printed figures.
+
+Verdict colours are saturated hues that no layer fill uses, so a legend never
+reads two ways: layers are light tints, verdicts (drawn on the overlaps) are
+strong colours.
+"""
+
+from __future__ import annotations
+
+from zoning.results import State
+
+__all__ = ["STATE_COLOUR", "LAYER_COLOUR", "state_colour", "OTHER_STATE_COLOUR"]
+
+#: verdict colours (overlaps, footprint, index pages)
+STATE_COLOUR = {
+    State.NOT_INTERSECTING: "#607d8b", State.CROSSING_NO_LAND_USE: "#00acc1",
+    State.LIMITED_ACTIVITY: "#e91e63", State.MAJOR_PROJECT: "#ff6d00",
+    State.DATA_MISSING: "#212121", State.PROHIBITED: "#d50000",
+}
+#: a state without its own colour (one added later) still gets a distinct one
+OTHER_STATE_COLOUR = "#795548"
+#: layer kind → (outline, fill): light tints, none close to a verdict colour
+LAYER_COLOUR = {
+    "eco_redline": ("#1b5e20", "#a5d6a7"), "farmland": ("#9e7700", "#fff59d"),
+    "urban_boundary": ("#616161", "#e0e0e0"), "protected_area": ("#4a148c", "#d1c4e9"),
+    "control_unit": ("#0d47a1", "#bbdefb"), "shoreline": ("#0277bd", "#0277bd"),
+}
+
+
+def state_colour(state: State | None) -> str:
+    """The verdict colour of any state (a state added later gets a fallback colour)."""
+    return STATE_COLOUR.get(state, OTHER_STATE_COLOUR) if state is not None else \
+        OTHER_STATE_COLOUR

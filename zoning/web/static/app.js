@@ -1,0 +1,468 @@
+/* The review page: put in a site, check it, show the verdict on a map; batch lists.
+ * Every piece of text from the server or the user is set with textContent (never HTML). */
+(function () {
+  "use strict";
+
+  var STATE_COLOUR = {
+    prohibited: "#c62828", data_missing: "#6a1b9a", needs_review: "#8d6e63",
+    needs_major_project_approval: "#ef6c00", needs_limited_activity_certification: "#f9a825",
+    crossing_no_land_use: "#0277bd", not_intersecting: "#2e7d32"
+  };
+  var LAYER_STYLE = {
+    eco_redline: ["#1b5e20", "#66bb6a"], farmland: ["#bf8f00", "#ffd54f"],
+    urban_boundary: ["#616161", "#bdbdbd"], protected_area: ["#4a148c", "#ce93d8"],
+    control_unit: ["#0d47a1", "#90caf9"], shoreline: ["#0288d1", "#0288d1"]
+  };
+  var KIND_ZH = {
+    eco_redline: "生态保护红线", farmland: "永久基本农田", urban_boundary: "城镇开发边界",
+    protected_area: "自然保护地", control_unit: "环境管控单元", shoreline: "岸线"
+  };
+  var OVERLAP_COLOUR = "#e53935";
+  var UNIT = { mu: ["亩", 3], ha: ["公顷", 4], m2: ["m²", 1] };
+
+  var OPTIONS = { access_outcome: {} };
+  var map, baseLayers = [], siteLayers = null, drawTool;
+  var mode = "upload", lastResult = null, batchRows = [], batchJob = null, sortKey = null, sortDir = 1;
+
+  function $(id) { return document.getElementById(id); }
+
+  function el(tag, attrs) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "class") { node.className = attrs[k]; } else { node.setAttribute(k, attrs[k]); }
+    });
+    for (var i = 2; i < arguments.length; i++) {
+      var c = arguments[i];
+      if (c === null || c === undefined) { continue; }
+      node.appendChild(typeof c === "object" ? c : document.createTextNode(String(c)));
+    }
+    return node;
+  }
+
+  function clear(node) { while (node.firstChild) { node.removeChild(node.firstChild); } }
+
+  function fmt(x, nd) {
+    if (x === null || x === undefined) { return "-"; }
+    return Number(x).toLocaleString("zh-CN", { minimumFractionDigits: nd, maximumFractionDigits: nd });
+  }
+
+  function api(path, opts) {
+    return fetch(path, Object.assign({ credentials: "same-origin" }, opts || {})).then(function (r) {
+      return r.json().catch(function () { return { code: "bad_response", message: "服务器返回了无法解析的内容（HTTP " + r.status + "）" }; })
+        .then(function (body) { return { ok: r.ok, status: r.status, body: body, headers: r.headers }; });
+    }, function () {
+      return { ok: false, status: 0, body: { code: "network", message: "无法连接服务器" } };
+    });
+  }
+
+  function showError(box, body) {
+    box.textContent = (body && body.message) || "出错了";
+    box.classList.remove("hidden");
+  }
+
+  /* ------------------------------------------------------------------ map */
+
+  function initMap() {
+    map = L.map("map", { preferCanvas: false }).setView([26.6, 106.7], 9);
+    L.control.scale({ imperial: false }).addTo(map);
+    drawTool = new window.ZoningDraw(map, function (geom) {
+      $("draw-hint").textContent = "已绘制" + { Polygon: "多边形", LineString: "线", Point: "点" }[geom.type] + "，可点“检 查”。";
+    });
+    var legend = $("map-legend");
+    legend.appendChild(legendItem("#000", "项目范围"));
+    legend.appendChild(legendItem(OVERLAP_COLOUR, "冲突重叠"));
+    Object.keys(LAYER_STYLE).forEach(function (k) {
+      if (k !== "shoreline") { legend.appendChild(legendItem(LAYER_STYLE[k][1], KIND_ZH[k])); }
+    });
+    var saved = localStorage.getItem("zoning.basemap") || "none";
+    $("tdt-key").value = localStorage.getItem("zoning.tdtkey") || "";
+    $("basemap").value = saved;
+    $("basemap").addEventListener("change", setBasemap);
+    $("tdt-key").addEventListener("change", setBasemap);
+    setBasemap();
+  }
+
+  function legendItem(colour, text) {
+    var i = el("i");
+    i.style.background = colour;
+    return el("span", { class: "legend-item" }, i, text);
+  }
+
+  function setBasemap() {
+    var which = $("basemap").value;
+    var key = $("tdt-key").value.trim();
+    localStorage.setItem("zoning.basemap", which);
+    localStorage.setItem("zoning.tdtkey", key);
+    $("tdt-key").classList.toggle("hidden", which !== "tianditu");
+    baseLayers.forEach(function (l) { map.removeLayer(l); });
+    baseLayers = [];
+    if (which === "osm") {
+      baseLayers.push(L.tileLayer("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png",
+        { maxZoom: 19, attribution: "© OpenStreetMap" }));
+    } else if (which === "tianditu" && key) {
+      ["vec", "cva"].forEach(function (layer) {
+        baseLayers.push(L.tileLayer("https://t{s}.tianditu.gov.cn/" + layer + "_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER=" +
+          layer + "&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk=" + encodeURIComponent(key),
+          { subdomains: "01234567", maxZoom: 18, attribution: "天地图" }));
+      });
+    }
+    baseLayers.forEach(function (l) { l.addTo(map); });
+  }
+
+  function popupFor(p) {
+    var box = el("div", null, el("b", null, (p.kind_zh || "") + " " + (p.id || "")));
+    if (p.name) { box.appendChild(el("div", null, "名称：" + p.name)); }
+    box.appendChild(el("div", null, p.hit ? "涉及（与项目重叠）" : "未涉及"));
+    return box;
+  }
+
+  function drawSite(data, state) {
+    if (siteLayers) { map.removeLayer(siteLayers); }
+    siteLayers = L.featureGroup().addTo(map);
+    L.geoJSON(data.nearby, {
+      style: function (f) {
+        var s = LAYER_STYLE[f.properties.kind] || ["#333", "#999"];
+        return { color: s[0], fillColor: s[1], weight: f.properties.hit ? 2 : 1, fillOpacity: 0.25, className: "zoning-nearby" };
+      },
+      onEachFeature: function (f, layer) { layer.bindPopup(popupFor(f.properties)); }
+    }).addTo(siteLayers);
+    data.overlaps.features.sort(function (a, b) { return (a.properties.conflict ? 1 : 0) - (b.properties.conflict ? 1 : 0); });
+    L.geoJSON(data.overlaps, {
+      style: function (f) {
+        if (f.properties.conflict) { return { color: "#b71c1c", fillColor: OVERLAP_COLOUR, weight: 2, fillOpacity: 0.7, className: "zoning-overlap" }; }
+        var s = LAYER_STYLE[f.properties.kind] || ["#333", "#999"];
+        return { color: s[0], fillColor: s[1], weight: 1, fillOpacity: 0.35, className: "zoning-overlap-other" };
+      },
+      onEachFeature: function (f, layer) {
+        var p = f.properties;
+        layer.bindPopup(el("div", null, el("b", null, (p.conflict ? "冲突重叠：" : "重叠：") + (KIND_ZH[p.kind] || p.kind) + " " + p.feature_id),
+          el("div", null, fmt(p.overlap_mu, 3) + " 亩 / " + fmt(p.overlap_m2, 1) + " m²")));
+      }
+    }).addTo(siteLayers);
+    var fp = L.geoJSON(data.footprint, {
+      style: function () { return { color: "#000", weight: 3, dashArray: "6 4", fillColor: STATE_COLOUR[state] || "#333", fillOpacity: 0.1, className: "zoning-footprint" }; },
+      pointToLayer: function (f, ll) { return L.circleMarker(ll, { radius: 8, color: "#000", fillColor: STATE_COLOUR[state] || "#333", fillOpacity: 0.8, className: "zoning-footprint" }); }
+    }).addTo(siteLayers);
+    var b = fp.getBounds();
+    if (b.isValid()) { map.fitBounds(b.pad(0.6), { maxZoom: 17 }); }
+  }
+
+  function loadMap(jobId, row, state) {
+    return api("/api/jobs/" + jobId + "/map?row=" + row).then(function (r) {
+      if (r.ok) { drawSite(r.body, state); }
+    });
+  }
+
+  /* ------------------------------------------------------------------ form */
+
+  function fillSelect(sel, entries, emptyLabel) {
+    clear(sel);
+    if (emptyLabel !== null) { sel.appendChild(el("option", { value: "" }, emptyLabel)); }
+    entries.forEach(function (e) { sel.appendChild(el("option", { value: e[0] }, e[1])); });
+  }
+
+  function loadOptions() {
+    return api("/api/options").then(function (r) {
+      if (!r.ok) { return; }
+      var o = r.body;
+      OPTIONS = o;
+      var cs = Object.keys(o.coord_sys).map(function (k) { return [k, o.coord_sys[k]]; });
+      fillSelect($("coord-sys"), cs, null);
+      fillSelect($("batch-coord-sys"), cs, null);
+      fillSelect($("nature"), o.nature.map(function (n) { return [n, n]; }), "未填写");
+      fillSelect($("activity"), Object.keys(o.activity).map(function (k) {
+        var t = o.activity[k]; return [k, k + "．" + (t.length > 34 ? t.slice(0, 34) + "…" : t)];
+      }), "不属于 / 未填写");
+      fillSelect($("major-project"), Object.keys(o.major_project).map(function (k) {
+        var t = o.major_project[k]; return [k, t.length > 36 ? t.slice(0, 36) + "…" : t];
+      }), "不属于 / 未填写");
+      fillSelect($("project-type"), Object.keys(o.project_type).map(function (k) { return [k, o.project_type[k]]; }), "未填写");
+      if (o.tianditu_key && !$("tdt-key").value) { $("tdt-key").value = o.tianditu_key; }
+    });
+  }
+
+  var industryTimer = null;
+  function searchIndustry() {
+    clearTimeout(industryTimer);
+    industryTimer = setTimeout(function () {
+      var q = $("industry").value.trim();
+      api("/api/industries?q=" + encodeURIComponent(q)).then(function (r) {
+        var dl = $("industry-list");
+        clear(dl);
+        if (!r.ok) { return; }
+        r.body.forEach(function (d) { dl.appendChild(el("option", { value: d.code }, d.code + " " + d.name)); });
+      });
+    }, 150);
+  }
+
+  function attributes() {
+    return {
+      industry: $("industry").value.trim(), nature: $("nature").value, takes_land: $("takes-land").value,
+      activity: $("activity").value, major_project: $("major-project").value,
+      project_type: $("project-type").value, energy_tce: $("energy").value
+    };
+  }
+
+  function setMode(m) {
+    mode = m;
+    document.querySelectorAll(".mode").forEach(function (b) { b.classList.toggle("active", b.dataset.mode === m); });
+    ["upload", "draw", "paste"].forEach(function (k) { $("in-" + k).classList.toggle("hidden", k !== m); });
+    $("coord-sys-label").classList.toggle("hidden", m === "draw");
+    if (m !== "draw") { drawTool.cancel(); }
+  }
+
+  function buildRequest() {
+    var attrs = attributes();
+    if (mode === "draw") {
+      var g = drawTool.finish() || drawTool.result;
+      if (!g) { return { error: "请先在地图上绘制项目范围" }; }
+      return { body: JSON.stringify({ geometry: g, coord_sys: "wgs84", name: $("name").value, attributes: attrs }),
+               headers: { "Content-Type": "application/json" } };
+    }
+    var fd = new FormData();
+    Object.keys(attrs).forEach(function (k) { if (attrs[k] !== "") { fd.append(k, attrs[k]); } });
+    fd.append("coord_sys", $("coord-sys").value);
+    if ($("name").value) { fd.append("name", $("name").value); }
+    if (mode === "upload") {
+      var f = $("site-file").files[0];
+      if (!f) { return { error: "请选择项目范围文件" }; }
+      fd.append("file", f, f.name);
+    } else {
+      if (!$("coords").value.trim()) { return { error: "请粘贴坐标" }; }
+      fd.append("coordinates", $("coords").value);
+      fd.append("shape", $("shape").value);
+    }
+    return { body: fd };
+  }
+
+  function runCheck() {
+    var box = $("check-error");
+    box.classList.add("hidden");
+    var req = buildRequest();
+    if (req.error) { showError(box, { message: req.error }); return; }
+    $("run-check").disabled = true;
+    $("run-check").textContent = "检查中…";
+    api("/api/check", { method: "POST", body: req.body, headers: req.headers || {} }).then(function (r) {
+      $("run-check").disabled = false;
+      $("run-check").textContent = "检 查";
+      if (!r.ok) { showError(box, r.body); return; }
+      var jobId = r.headers.get("X-Zoning-Job");
+      lastResult = r.body;
+      renderResult(r.body, jobId);
+      if (jobId) { loadMap(jobId, r.body.row || 1, r.body.state); }
+    });
+  }
+
+  /* ------------------------------------------------------------------ result */
+
+  function areaText(a, unit) {
+    if (!a || !a.m2) { return "-"; }
+    return fmt(a[unit], UNIT[unit][1]);
+  }
+
+  function renderResult(res, jobId) {
+    $("result").classList.remove("hidden");
+    var v = $("verdict");
+    v.textContent = res.status === "ok" ? (res.state_zh || "") : "失败：" + res.error;
+    v.className = "state s-" + (res.state || "prohibited");
+    v.dataset.state = res.state || "";
+    var unit = $("unit").value;
+    var info = "项目 " + (res.project_id || "") + (res.name && res.name !== res.project_id ? " " + res.name : "") +
+      "　区域 " + (res.region || "-");
+    if (res.geometry_type === "polygon") { info += "　面积 " + areaText(res.area, unit) + " " + UNIT[unit][0]; }
+    if (res.geometry_type === "line") { info += "　长度 " + fmt(res.length_m, 1) + " m"; }
+    $("site-info").textContent = info;
+    var basis = $("basis");
+    clear(basis);
+    (res.basis || []).forEach(function (b) { basis.appendChild(el("li", null, b)); });
+    renderLayers(res, unit);
+    var w = $("warnings");
+    clear(w);
+    (res.warnings || []).forEach(function (t) { w.appendChild(el("li", null, "注意：" + t)); });
+    renderAccess(res.access);
+    renderDownloads($("downloads"), jobId, false);
+  }
+
+  function renderLayers(res, unit) {
+    $("area-head").textContent = "重叠（" + UNIT[unit][0] + "）";
+    var tb = $("layer-table").tBodies[0];
+    clear(tb);
+    (res.layers || []).forEach(function (lr) {
+      var st = el("span", { class: "state s-" + lr.state }, lr.state_zh);
+      var basis = lr.basis + (lr.notes && lr.notes.length ? "；" + lr.notes.join("；") : "");
+      var tr = el("tr", { "data-layer": lr.layer },
+        el("td", null, lr.kind_zh, el("br"), el("small", null, lr.layer)), el("td", null, st),
+        el("td", null, lr.relation), el("td", null, areaText(lr.overlap, unit)),
+        el("td", null, lr.share ? (lr.share * 100).toFixed(2) + "%" : "-"),
+        el("td", null, lr.nearest_m === null ? "-" : fmt(lr.nearest_m, 0) + " m"),
+        el("td", null, basis));
+      tb.appendChild(tr);
+    });
+  }
+
+  function renderAccess(acc) {
+    var det = $("access");
+    var tb = $("access-table").tBodies[0];
+    clear(tb);
+    det.open = false;
+    if (!acc) { det.classList.add("hidden"); return; }
+    det.classList.remove("hidden");
+    var outcome = acc.outcome_zh || OPTIONS.access_outcome[acc.outcome] || acc.outcome;
+    $("access-outcome").textContent = outcome ? "（结论：" + outcome + "）" : "";
+    $("access-units").textContent = "所在环境管控单元：" + (acc.units || []).map(function (u) {
+      return u.code + " " + u.name + "（" + u.unit_class_zh + "，占" + (u.share * 100).toFixed(1) + "%）";
+    }).join("；");
+    (acc.findings || []).forEach(function (f) {
+      if (f.outcome === "not_applicable") { return; }
+      tb.appendChild(el("tr", null, el("td", null, f.unit_code), el("td", null, f.dimension),
+        el("td", null, f.jurisdiction + " " + f.rule_id),
+        el("td", null, (f.real ? "" : "〔示例〕") + f.clause), el("td", null, f.finding),
+        el("td", null, f.outcome_zh)));
+    });
+  }
+
+  function renderDownloads(box, jobId, batch) {
+    clear(box);
+    if (!jobId) { return; }
+    var files = [["screening.xlsx", "工作簿 (xlsx)"], ["overlaps.geojson", "重叠范围 GeoJSON"]];
+    if (!batch) {
+      var names = { "report.docx": "分析报告 (Word)", "report.pdf": "分析报告 (PDF)" };
+      files = (OPTIONS.reports || []).map(function (n) { return [n, names[n] || n]; }).concat(files);
+    }
+    files = files.concat(batch ? [["outputs.zip", "全部输出 (zip)"]] : [["results.json", "结果 JSON"]]);
+    files.forEach(function (f) {
+      box.appendChild(el("a", { href: "/api/jobs/" + jobId + "/files/" + f[0], download: f[0], "data-file": f[0] }, f[1]));
+    });
+  }
+
+  /* ------------------------------------------------------------------ batch */
+
+  function runBatch() {
+    var box = $("batch-error");
+    box.classList.add("hidden");
+    var f = $("batch-file").files[0];
+    if (!f) { showError(box, { message: "请选择项目清单文件" }); return; }
+    var fd = new FormData();
+    fd.append("file", f, f.name);
+    fd.append("coord_sys", $("batch-coord-sys").value);
+    $("run-batch").disabled = true;
+    $("batch-status").classList.remove("hidden");
+    setProgress(0, "排队中");
+    $("batch-table").classList.add("hidden");
+    clear($("batch-downloads"));
+    api("/api/screen", { method: "POST", body: fd }).then(function (r) {
+      if (!r.ok) { $("run-batch").disabled = false; showError(box, r.body); return; }
+      batchJob = r.body.id;
+      poll(batchJob);
+    });
+  }
+
+  function setProgress(pct, text) {
+    $("batch-bar").value = pct;
+    $("batch-percent").textContent = Math.round(pct) + " %";
+    $("batch-text").textContent = text;
+  }
+
+  function poll(jobId) {
+    api("/api/jobs/" + jobId).then(function (r) {
+      if (!r.ok) { $("run-batch").disabled = false; showError($("batch-error"), r.body); return; }
+      var j = r.body;
+      var stateZh = { queued: "排队中", running: "筛查中", done: "完成", failed: "失败" }[j.state] || j.state;
+      setProgress(j.percent || 0, stateZh + (j.total ? "（" + j.done + "/" + j.total + "）" : ""));
+      if (j.state === "done") {
+        $("run-batch").disabled = false;
+        batchRows = j.results || [];
+        renderBatch();
+        renderDownloads($("batch-downloads"), jobId, true);
+      } else if (j.state === "failed") {
+        $("run-batch").disabled = false;
+        showError($("batch-error"), j.error);
+      } else {
+        setTimeout(function () { poll(jobId); }, 400);
+      }
+    });
+  }
+
+  function sortValue(r, key) {
+    if (key === "area") { return r.area ? r.area.mu : 0; }
+    if (key === "state") { return r.state_zh || r.error || ""; }
+    return r[key] === null || r[key] === undefined ? "" : r[key];
+  }
+
+  function renderBatch() {
+    var rows = batchRows.slice();
+    if (sortKey) {
+      rows.sort(function (a, b) {
+        var x = sortValue(a, sortKey), y = sortValue(b, sortKey);
+        if (typeof x === "number" && typeof y === "number") { return (x - y) * sortDir; }
+        return String(x).localeCompare(String(y), "zh-CN", { numeric: true }) * sortDir;
+      });
+    }
+    var tb = $("batch-table").tBodies[0];
+    clear(tb);
+    rows.forEach(function (r) {
+      var st = r.status === "ok" ? el("span", { class: "state s-" + r.state }, r.state_zh) : el("span", { class: "err-text" }, "失败：" + r.error);
+      var tr = el("tr", { "data-row": r.row }, el("td", null, r.row), el("td", null, r.project_id),
+        el("td", null, r.name), el("td", null, st), el("td", null, r.area && r.area.m2 ? fmt(r.area.mu, 3) : "-"),
+        el("td", null, r.region || "-"));
+      tr.addEventListener("click", function () {
+        tb.querySelectorAll("tr.sel").forEach(function (x) { x.classList.remove("sel"); });
+        tr.classList.add("sel");
+        if (r.status === "ok") { loadMap(batchJob, r.row, r.state); }
+      });
+      tb.appendChild(tr);
+    });
+    $("batch-table").classList.remove("hidden");
+  }
+
+  function initSort() {
+    document.querySelectorAll("#batch-table th").forEach(function (th) {
+      th.addEventListener("click", function () {
+        var key = th.dataset.key;
+        sortDir = sortKey === key ? -sortDir : 1;
+        sortKey = key;
+        document.querySelectorAll("#batch-table th").forEach(function (h) { h.classList.remove("asc", "desc"); });
+        th.classList.add(sortDir > 0 ? "asc" : "desc");
+        renderBatch();
+      });
+    });
+  }
+
+  /* ------------------------------------------------------------------ wiring */
+
+  function init() {
+    initMap();
+    loadOptions();
+    initSort();
+    document.querySelectorAll(".tab").forEach(function (b) {
+      b.addEventListener("click", function () {
+        document.querySelectorAll(".tab").forEach(function (x) { x.classList.toggle("active", x === b); });
+        $("pane-single").classList.toggle("hidden", b.dataset.tab !== "single");
+        $("pane-batch").classList.toggle("hidden", b.dataset.tab !== "batch");
+      });
+    });
+    document.querySelectorAll(".mode").forEach(function (b) {
+      b.addEventListener("click", function () { setMode(b.dataset.mode); });
+    });
+    ["polygon", "line", "point"].forEach(function (m) {
+      $("draw-" + m).addEventListener("click", function () {
+        drawTool.start(m);
+        $("draw-hint").textContent = m === "point" ? "单击地图放置点。" : "单击地图添加节点，双击或点“完成”结束。";
+      });
+    });
+    $("draw-finish").addEventListener("click", function () { drawTool.finish(); });
+    $("draw-clear").addEventListener("click", function () { drawTool.cancel(); drawTool.clear(); });
+    $("industry").addEventListener("input", searchIndustry);
+    $("run-check").addEventListener("click", runCheck);
+    $("run-batch").addEventListener("click", runBatch);
+    $("unit").addEventListener("change", function () { if (lastResult) { renderResult(lastResult, currentJob()); } });
+    searchIndustry();
+  }
+
+  function currentJob() {
+    var a = document.querySelector("#downloads a");
+    return a ? a.getAttribute("href").split("/")[3] : null;
+  }
+
+  document.addEventListener("DOMContentLoaded", init);
+})();
