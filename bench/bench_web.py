@@ -96,12 +96,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(catalog: Path, port: int, tmp: Path, ttl: float) -> subprocess.Popen:
+def start_server(catalog: Path, port: int, tmp: Path, ttl: float,
+                 threads: int = 2) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(ROOT), TMPDIR=str(tmp), TEMP=str(tmp), TMP=str(tmp))
     log = open(tmp.parent / "server.log", "wb")  # noqa: SIM115 - lives as long as the server
     return subprocess.Popen([sys.executable, "-m", "zoning", "serve", "--host", "127.0.0.1",
                              "--port", str(port), "--catalog", str(catalog),
-                             "--job-ttl", str(ttl), "--max-upload-mb", "2"], cwd=ROOT, env=env,
+                             "--job-ttl", str(ttl), "--max-upload-mb", "2",
+                             "--threads", str(threads)], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
 
 
@@ -305,7 +307,8 @@ def soak(base: str, geoms, n: int, threads: int = 8) -> dict:
 
 
 def files_under(path: Path) -> int:
-    return sum(1 for p in path.rglob("*") if p.is_file())
+    """Files below ``path`` (folders may vanish meanwhile: the server sweeps them)."""
+    return sum(len(files) for _, _, files in os.walk(path))
 
 
 def main() -> None:
@@ -316,6 +319,7 @@ def main() -> None:
     ap.add_argument("--max-requests", type=int, default=200_000)
     ap.add_argument("--soak", type=int, default=10_000)
     ap.add_argument("--ttl", type=float, default=20.0, help="job TTL of the server (s)")
+    ap.add_argument("--threads", type=int, default=2, help="the server's --threads")
     args = ap.parse_args()
     import httpx
 
@@ -326,7 +330,7 @@ def main() -> None:
     tmp.mkdir(exist_ok=True)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    proc = start_server(catalog, port, tmp, args.ttl)
+    proc = start_server(catalog, port, tmp, args.ttl, args.threads)
     out: dict = {}
     try:
         out["startup_s"] = round(wait_up(base, proc), 1)
@@ -341,6 +345,7 @@ def main() -> None:
         out["load"].update(rss.summary())
         out["load"]["work_p50_vs_inprocess"] = round(
             out["load"]["work_p50_ms"] / out["inprocess_p50_ms"], 2)
+        print(json.dumps(out, ensure_ascii=False), flush=True)
         if args.soak:
             rss = RssSampler(proc.pid)
             rss.start()
@@ -353,8 +358,10 @@ def main() -> None:
             time.sleep(args.ttl + 10)
             out["soak"]["files_after_ttl"] = files_under(tmp)
     finally:
+        t = time.perf_counter()
         proc.terminate()
-        proc.wait(timeout=60)
+        proc.wait(timeout=600)
+        out["shutdown_s"] = round(time.perf_counter() - t, 1)
     out["files_after_stop"] = files_under(tmp)
     print(json.dumps(out, ensure_ascii=False, indent=1))
 

@@ -59,7 +59,7 @@ def test_excel_has_chinese_sheets_and_one_row_per_project_and_layer(screened):
     out, _ = screened
     wb = load_workbook(out / "screening.xlsx", read_only=True)
     assert wb.sheetnames == ["汇总", "图层明细", "重叠要素明细", "永久基本农田地类", "准入清单符合性分析",
-                             "失败记录", "说明"]
+                             "三调地类", "失败记录", "说明"]
     head = [c.value for c in next(wb["汇总"].iter_rows(max_row=1))]
     assert head[:3] == ["序号", "项目编号", "项目名称"] and "面积(亩)" in head and "总体结论" in head
     res = json.loads((out / "results.json").read_text("utf-8"))
@@ -117,6 +117,29 @@ def test_check_bad_inputs_are_messages(tmp_path):
     txt = seeds_dir() / "projects" / "GY-012_勘测定界.txt"
     r = CliRunner().invoke(main, ["check", str(txt), "--activity", "99"])
     assert r.exit_code == 1 and "unknown activity '99'" in r.output
+
+
+def test_landuse_classes_sum_to_the_footprint_area_on_the_shipped_examples(screened):
+    out, _ = screened
+    res = json.loads((out / "results.json").read_text("utf-8"))
+    polygons = [r for r in res["results"] if r["status"] == "ok" and r["region"]
+                and r["geometry_type"] == "polygon"]
+    assert len(polygons) >= 10
+    for r in polygons:
+        lu = r["landuse"]
+        assert lu["status"] == "ok", r["project_id"]
+        area = r["area"]["m2"]
+        assert abs(lu["total"]["m2"] - area) <= 1e-4 * area, (r["project_id"], lu["total"], area)
+        for level in ("level1", "level2", "groups"):
+            assert sum(e["area"]["m2"] for e in lu[level]) == pytest.approx(lu["total"]["m2"],
+                                                                            rel=1e-6)
+        assert lu["permanent_farmland"] is not None  # 耕地 and 永久基本农田 side by side
+        assert lu["cultivated"]["m2"] == pytest.approx(sum(
+            e["area"]["m2"] for e in lu["level2"] if e["code"].startswith("01")), abs=0.05)
+    wb = load_workbook(out / "screening.xlsx", read_only=True)
+    rows = list(wb["三调地类"].iter_rows(values_only=True))
+    assert rows[0][:3] == ("序号", "项目编号", "项目名称")
+    assert len(rows) - 1 >= sum(len(r["landuse"]["level2"]) for r in polygons)
 
 
 def test_rows_without_a_verdict_word_have_known_verdicts_and_areas(sample_result):

@@ -604,6 +604,20 @@ def test_archive_total_and_member_limits(tmp_path, monkeypatch):
         read_footprint(z)
 
 
+@pytest.mark.parametrize("member,attr,msg", [
+    ("../../etc/x.kml", 0, "'..' path"), ("/abs/x.kml", 0, "absolute"),
+    ("link.kml", (0o120777 << 16), "symbolic link"),
+])
+def test_archive_members_that_point_elsewhere_are_refused(tmp_path, member, attr, msg):
+    z = tmp_path / "odd.kmz"
+    with zipfile.ZipFile(z, "w") as zf:
+        info = zipfile.ZipInfo(member)
+        info.external_attr = attr
+        zf.writestr(info, "/etc/passwd" if attr else "<kml/>")
+    with pytest.raises(InputError, match=msg):
+        read_footprint(z)
+
+
 def test_file_size_and_feature_limits(tmp_path, monkeypatch):
     p = tmp_path / "three.geojson"
     gpd.GeoDataFrame({"name": list("abc")}, geometry=[_square(0, 0), _square(500, 0),

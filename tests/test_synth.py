@@ -149,3 +149,23 @@ def test_written_files_say_synthetic(small_yunyang, tmp_path):
         assert src.profile["tiled"]
     # no temporary files left behind by the atomic writes
     assert sorted(p.name for p in tmp_path.iterdir()) == ["landcover.tif", "layers.gpkg"]
+
+
+def test_extra_layers_deterministic_and_tiling(small_yunyang, districts):
+    """Constraint and 三调 layers: same output every run, 三调 parcels tile the county."""
+    from zoning.demo import synth_extra
+    from zoning.rules.landuse import LEVEL2
+
+    spec, base = small_yunyang
+    d = districts[districts.region == "yunyang"]
+    a = synth_extra.generate_extra(spec, d, base, cell_km2=20)
+    b = synth_extra.generate_extra(spec, d, base, cell_km2=20)
+    assert {k: synth.frame_digest(v) for k, v in a.items()} == \
+        {k: synth.frame_digest(v) for k, v in b.items()}
+    dltb = a["DLTB"]
+    region = shapely.union_all(d.to_crs(dltb.crs).geometry.values)
+    assert dltb.area.sum() == pytest.approx(region.area, rel=1e-9)
+    assert shapely.union_all(dltb.geometry.values).symmetric_difference(region).area < 1.0
+    assert set(dltb.DLBM) <= set(LEVEL2) and dltb.BSM.is_unique
+    assert set(a["SYBHQ"].BHQJB) >= {"一级保护区", "二级保护区"} and a["SYBHQ"].BHQBM.is_unique
+    assert len(a["SD"]) and len(a["YFKC"])

@@ -418,6 +418,9 @@ def test_report_download_when_reports_are_installed(client):
         _assert_error(client.get(f"/api/jobs/{job}/files/report.docx"), 404, "not_found")
         pytest.skip("zoning.outputs.project_report is not in this version")
     assert "report.docx" in names
+    from zoning.io.office import soffice_path
+
+    assert ("report.pdf" in names) == bool(soffice_path())  # PDF only with LibreOffice
     doc = client.get(f"/api/jobs/{job}/files/report.docx")
     assert doc.status_code == 200 and doc.content[:2] == b"PK"
     with zipfile.ZipFile(io.BytesIO(doc.content)) as z:
@@ -453,7 +456,7 @@ def test_serve_command_end_to_end_and_cleans_up(tmp_path):
         r = httpx.post(base + "/api/check", files={"file": (TXT.name, TXT.read_bytes())},
                        timeout=60)
         assert r.status_code == 200 and r.json()["state"] == "prohibited"
-        assert r.headers["server-timing"].startswith("app;dur=")
+        assert "app;dur=" in r.headers["server-timing"]
         roots = list(tmp_path.glob("zoning-web-*"))
         assert len(roots) == 1 and any(roots[0].iterdir())
     finally:

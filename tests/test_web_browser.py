@@ -120,6 +120,8 @@ def test_upload_bubiao_txt_shows_verdict_and_red_overlap(server, browser, shots,
     assert "公顷" in d.find_element(*_by("#area-head")).text
     time.sleep(0.3)  # let the map finish its zoom animation
     d.save_screenshot(str(shots / "web_check.png"))
+    d.execute_script("document.getElementById('downloads').scrollIntoView()")
+    d.save_screenshot(str(shots / "web_downloads.png"))
     d.find_element(*_by('#downloads a[data-file="screening.xlsx"]')).click()
     xlsx = downloads / "screening.xlsx"
     _wait(d, lambda d: xlsx.exists() and xlsx.stat().st_size > 0, 20)

@@ -20,8 +20,8 @@ from typing import Any
 
 from zoning.errors import CatalogError, DataError
 
-__all__ = ["KINDS", "Kind", "LayerSpec", "Catalog", "load_catalog", "bundled_catalog_paths",
-           "resolve_catalogs", "match_region"]
+__all__ = ["KINDS", "OPEN_FIELD_KINDS", "Kind", "LayerSpec", "Catalog", "load_catalog",
+           "bundled_catalog_paths", "resolve_catalogs", "match_region"]
 
 
 @dataclass(frozen=True)
@@ -48,14 +48,23 @@ KINDS: dict[str, Kind] = {k.key: k for k in (
          ("order", "bank")),
     Kind("districts", "行政区划", "polygon", ("name",), ()),
     Kind("landcover", "土地覆盖", "raster", (), ()),
+    # any other statutory layer (水源保护区, 公益林, 压覆矿产 …): its verdicts come from a
+    # rule file (``rules:``), its fields are whatever the rules read
+    Kind("constraint", "管控图层", "polygon", (), ()),
+    # 国土调查 (三调 / 年度变更调查) 地类图斑: the occupied area by GB/T 21010 地类
+    Kind("landuse", "国土调查地类", "polygon", ("code",), ("name", "county", "area_m2")),
 )}
+
+#: kinds whose ``fields`` may map any canonical name (the rules decide which they read)
+OPEN_FIELD_KINDS = ("constraint",)
 
 #: Layer kinds every region must provide for screening.
 SCREENING_KINDS = ("eco_redline", "farmland", "urban_boundary", "protected_area",
                    "control_unit")
 
 _LAYER_KEYS = {"kind", "title", "path", "postgis", "layer", "where", "crs", "id_field",
-               "fields", "values", "encoding", "version", "source", "classes", "notes"}
+               "fields", "values", "encoding", "version", "source", "classes", "notes", "rules",
+               "statistics_only"}
 
 
 @dataclass
@@ -78,6 +87,12 @@ class LayerSpec:
     classes: dict[str, list[int]] = field(default_factory=dict)
     manifest: Path | None = None
     postgis: dict | None = None  # {dsn, table, geometry}: a PostGIS table instead of a file
+    #: constraint layers: their rule file (resolved path) or inline rules (a mapping)
+    rules: Path | dict | None = None
+    #: statistics only: never export this layer's overlap geometry or draw its features
+    statistics_only: bool = False
+    #: the kind as declared (a custom name such as ``water_source`` for a constraint layer)
+    declared_kind: str = ""
 
     @property
     def kind_info(self) -> Kind:
@@ -120,6 +135,22 @@ def _as_list(v) -> list[str]:
     if isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v):
         return list(v)
     raise CatalogError(f"expected a field name or a list of names, got {v!r}")
+
+
+def _layer_kind(name: str, raw: dict, err) -> str:
+    """The layer's kind; any other name with ``rules:`` is a generic constraint layer."""
+    kind = raw.get("kind")
+    if kind in KINDS:
+        if kind == "constraint" and not raw.get("rules"):
+            raise err("a constraint layer needs 'rules': a rule file or inline rules")
+        if kind != "constraint" and raw.get("rules"):
+            raise err(f"'rules' is only for constraint layers; kind {kind} uses the catalog's "
+                      "rule file")
+        return str(kind)
+    if isinstance(kind, str) and kind.strip() and raw.get("rules"):
+        return "constraint"
+    raise err(f"kind {kind!r} is not one of {sorted(KINDS)}; a layer of any other kind needs "
+              "'rules' (a rule file or inline rules), which makes it a constraint layer")
 
 
 def _check_pg_names(pg: dict, err) -> None:
@@ -170,7 +201,7 @@ def _check_fields(raw: dict, kind: str, err) -> dict[str, list[str]]:
     except CatalogError as e:
         raise err(f"fields: {e.message}") from None
     unknown_fields = set(fields) - set(info.required) - set(info.optional)
-    if unknown_fields:
+    if unknown_fields and kind not in OPEN_FIELD_KINDS:
         raise err(f"fields {sorted(unknown_fields)} are not canonical fields of kind {kind} "
                   f"(allowed: {sorted(info.required + info.optional)})")
     missing = [f for f in info.required if f not in fields]
@@ -193,27 +224,34 @@ def _parse_layer(name: str, raw: Any, manifest: Path) -> LayerSpec:
     unknown = set(raw) - _LAYER_KEYS
     if unknown:
         raise err(f"unknown key(s) {sorted(unknown)}; allowed: {sorted(_LAYER_KEYS)}")
-    kind = raw.get("kind")
-    if not isinstance(kind, str) or kind not in KINDS:
-        raise err(f"kind {kind!r} is not one of {sorted(KINDS)}")
+    kind = _layer_kind(name, raw, err)
     _check_source(raw, kind, err)
     fields = _check_fields(raw, kind, err)
     classes = raw.get("classes") or {}
     pg = raw.get("postgis")
-    path = None
-    if raw.get("path"):
-        path = Path(str(raw["path"]))
-        if not path.is_absolute():
-            path = (manifest.parent / path).resolve()
+    rules = raw.get("rules")
+    if rules is not None and not isinstance(rules, (str, dict)):
+        raise err("'rules' must be a rule file path or a mapping of inline rules")
+    if not isinstance(raw.get("statistics_only", False), bool):
+        raise err("'statistics_only' must be true or false")
     return LayerSpec(
-        name=name, kind=kind, path=path, crs=raw.get("crs"), id_field=raw.get("id_field"),
-        title=str(raw.get("title") or KINDS[kind].zh), layer=raw.get("layer"),
-        where=raw.get("where"), fields=fields,
+        name=name, kind=kind, path=_rel_path(raw["path"], manifest) if raw.get("path") else None,
+        crs=raw.get("crs"), id_field=raw.get("id_field"),
+        title=str(raw.get("title") or ("" if kind == "constraint" else KINDS[kind].zh)),
+        layer=raw.get("layer"), where=raw.get("where"), fields=fields,
         values={k: dict(v) for k, v in (raw.get("values") or {}).items()},
         encoding=raw.get("encoding"), version=str(raw.get("version") or ""),
         source=str(raw.get("source") or ""),
         classes={k: [int(x) for x in v] for k, v in classes.items()}, manifest=manifest,
-        postgis=dict(pg) if pg else None)
+        postgis=dict(pg) if pg else None,
+        rules=_rel_path(rules, manifest) if isinstance(rules, str) else rules,
+        statistics_only=bool(raw.get("statistics_only", False)),
+        declared_kind=str(raw.get("kind")))
+
+
+def _rel_path(v, manifest: Path) -> Path:
+    p = Path(str(v))
+    return p if p.is_absolute() else (manifest.parent / p).resolve()
 
 
 def _parse_layers(raw: dict, path: Path) -> dict[str, LayerSpec]:

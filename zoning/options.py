@@ -46,6 +46,8 @@ class CheckOptions:
     radius_m: float = 0.0  # list features within this distance (setback rules)
     subdivide_vertices: int = 256
     keep_geometry: bool = False  # keep overlap geometries (for the GeoPackage output)
+    #: statistics only: ids and areas, never overlap geometry or layer features in maps
+    no_geometry: bool = False
 
     def __post_init__(self) -> None:
         if self.area_method not in ("ellipsoidal", "gk"):

@@ -109,8 +109,13 @@ def write_outputs(out_dir, results: list[CheckResult], overlaps: list[dict], met
     write_bytes(paths["excel"], workbook_bytes(
         results, meta, counts, region_names={c.region_id: c.region_name for c in cats},
         sources=sources))
-    write_layers(paths["gpkg"], {"overlaps": overlaps_frame(overlaps)},
-                 metadata=OVERLAPS_METADATA)
+    if meta.get("no_geometry"):  # statistics only: no overlap geometry leaves the run
+        paths.pop("gpkg")
+        if (out_dir / OUTPUT_FILES["gpkg"]).exists():  # never leave an older run's geometry
+            (out_dir / OUTPUT_FILES["gpkg"]).unlink()
+    else:
+        write_layers(paths["gpkg"], {"overlaps": overlaps_frame(overlaps)},
+                     metadata=OVERLAPS_METADATA)
     write_json(paths["json"], results_json(results, meta), overwrite=True)
     write_text(paths["failed"], failed_csv(results), encoding="utf-8-sig")
     write_text(paths["log"], log_text(results, meta, counts))
@@ -150,7 +155,8 @@ def write_project_maps(results: list[CheckResult], geometries: dict, catalogs: l
                 href = f"{r.row:05d}_{safe}.html"
                 try:
                     m = project_map(r, geometries[r.row], index, basemap=basemap,
-                                    tianditu_key=tianditu_key)
+                                    tianditu_key=tianditu_key,
+                                    no_geometry=options.no_geometry)
                     size = save_map(m, folder / href,
                                     assets_dir=folder / "assets" if shared_assets else None)
                 except Exception as e:  # one bad map never stops the others

@@ -24,14 +24,14 @@ from zoning.options import CheckOptions
 
 __all__ = ["store_layers", "region_frame", "build_stores", "store_statuses"]
 
-#: kinds read whole even when big (small, or needed whole: coverage, 岸线 distances)
-_WHOLE = ("districts", "shoreline")
+#: kinds that get a store (districts and 岸线 are small and needed whole)
+STORE_KINDS = ("eco_redline", "farmland", "urban_boundary", "protected_area", "control_unit")
 
 
 def store_layers(catalog: Catalog) -> list[LayerSpec]:
     """The catalog's file vector layers that get a prepared store."""
     return [s for s in catalog.layers.values()
-            if s.path is not None and not s.is_raster and s.kind not in _WHOLE]
+            if s.path is not None and not s.is_raster and s.kind in STORE_KINDS]
 
 
 def region_frame(catalog: Catalog) -> tuple[CRS, tuple]:

@@ -18,12 +18,13 @@ import pandas as pd
 
 from zoning.errors import DataError, InputError
 from zoning.rules.industry import validate_industry
+from zoning.rules.landuse import parse_declared
 
 __all__ = ["Project", "ATTRIBUTES", "parse_attributes", "parse_bool", "clean"]
 
 #: project attributes the rules read (see the README for their values)
 ATTRIBUTES = ("industry", "nature", "takes_land", "activity", "major_project",
-              "project_type", "energy_tce")
+              "project_type", "energy_tce", "landuse_declared")
 
 _TRUE = {"1", "true", "yes", "y", "是", "占地", "用地", "t"}
 _FALSE = {"0", "false", "no", "n", "否", "不占地", "不用地", "f"}
@@ -80,7 +81,7 @@ def parse_attributes(raw: Mapping[str, Any]) -> dict[str, Any]:
     >>> parse_attributes({"industry": "c 2614", "takes_land": "否", "energy_tce": "12"})
     ... # doctest: +NORMALIZE_WHITESPACE
     {'industry': 'C2614', 'nature': None, 'takes_land': False, 'activity': None,
-     'major_project': None, 'project_type': None, 'energy_tce': 12.0}
+     'major_project': None, 'project_type': None, 'energy_tce': 12.0, 'landuse_declared': None}
     """
     out: dict[str, Any] = {}
     for a in ATTRIBUTES:
@@ -91,6 +92,8 @@ def parse_attributes(raw: Mapping[str, Any]) -> dict[str, Any]:
             v = parse_energy(v)
         elif a == "industry":
             v = validate_industry(v)
+        elif a == "landuse_declared":
+            v = parse_declared(raw.get(a))
         elif v is not None:
             v = str(v)
         out[a] = v

@@ -116,6 +116,7 @@ class CheckResult:
     warnings: list[str] = field(default_factory=list)
     attributes: dict = field(default_factory=dict)
     access: dict | None = None  # 准入清单符合性分析: units, findings, outcome
+    landuse: dict | None = None  # 国土调查地类: areas by GB/T 21010 class (None: no layer)
 
     @property
     def ok(self) -> bool:
@@ -138,4 +139,5 @@ class CheckResult:
             "basis": self.basis, "attributes": self.attributes, "warnings": self.warnings,
             "layers": [lr.to_dict() for lr in self.layers],
             "access": self.access,
+            "landuse": self.landuse,
         }

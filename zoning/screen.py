@@ -28,7 +28,7 @@ import shapely
 
 from zoning.batch import run_chunks
 from zoning.catalog import SCREENING_KINDS, Catalog, LayerSpec, resolve_catalogs
-from zoning.engine.index import RegionIndex, work_crs_for
+from zoning.engine.index import EXTRA_KINDS, RegionIndex, work_crs_for
 from zoning.engine.overlay import check_chunk
 from zoning.errors import DatabaseError, DataError, InputError, ZoningError
 from zoning.footprints import normalise
@@ -41,7 +41,7 @@ __all__ = ["check", "screen", "load_index", "ScreenResult", "CheckOptions", "Ind
 
 log = logging.getLogger(__name__)
 
-_INDEXED_KINDS = ("districts",) + tuple(SCREENING_KINDS) + ("shoreline",)
+_INDEXED_KINDS = ("districts",) + tuple(SCREENING_KINDS) + ("shoreline",) + EXTRA_KINDS
 
 
 def _stamp(path: Path | None) -> tuple:
@@ -65,7 +65,10 @@ def _spec_stamp(spec: LayerSpec) -> tuple:
     from zoning.io.store import store_paths
 
     # a rebuilt prepared store (its sidecar is written last) refreshes the index too
-    return _stamp(spec.path) + _stamp(store_paths(spec)[1])
+    stamp = _stamp(spec.path) + _stamp(store_paths(spec)[1])
+    if isinstance(spec.rules, Path):  # a constraint layer's own rule file
+        stamp += _stamp(spec.rules)
+    return stamp
 
 
 class IndexCache:
@@ -183,8 +186,19 @@ def _build_index(catalog: Catalog, opts: CheckOptions, cache: IndexCache) -> Reg
         raise DataError("no layer of the catalog could be read: " + "; ".join(problems),
                         path=catalog.path)
     log.info("indexing %s: %d layers", catalog.region_id, len(frames) + len(remote))
-    return RegionIndex.build(catalog, frames, load_rules(catalog.rules), opts, remote=remote,
-                             access=load_access_rules(catalog.access_rules), problems=problems)
+    rules = load_rules(catalog.rules)
+    return RegionIndex.build(catalog, frames, rules, opts, remote=remote,
+                             access=load_access_rules(catalog.access_rules), problems=problems,
+                             constraint_rules=_constraint_rules(catalog, rules.vocabularies))
+
+
+def _constraint_rules(catalog: Catalog, vocabularies: dict) -> dict:
+    """The rule sets of a catalog's constraint layers (a bad rule set is a catalog error)."""
+    from zoning.rules.constraints import load_constraint_rules
+
+    return {spec.name: load_constraint_rules(spec.rules, vocabularies,
+                                             where=dict(path=catalog.path, layer=spec.name))
+            for spec in catalog.by_kind("constraint")}
 
 
 #: prepared stores of at most this many pieces are read whole into memory (warm checks
@@ -194,7 +208,9 @@ STORE_IN_MEMORY = 200_000
 
 def _near_source(spec: LayerSpec, work, opts: CheckOptions):
     """A per-chunk source for a big file layer with a fresh prepared store, else None."""
-    if work is None or spec.path is None or spec.kind in ("districts", "shoreline"):
+    from zoning.prepare import STORE_KINDS
+
+    if work is None or spec.path is None or spec.kind not in STORE_KINDS:
         return None
     from zoning.io.store import open_store
 
@@ -215,8 +231,8 @@ def load_index(catalog: Catalog, options: CheckOptions | None = None) -> RegionI
     --------
     >>> from zoning.catalog import resolve_catalogs
     >>> idx = load_index(resolve_catalogs(region="guiyang")[0])
-    >>> idx.region, sorted(idx.layers)[:2]
-    ('guiyang', ['control_unit', 'eco_redline'])
+    >>> idx.region, sorted(idx.layers)[:3]
+    ('guiyang', ['constraint', 'control_unit', 'eco_redline'])
     """
     return INDEX_CACHE.load(catalog, options)
 

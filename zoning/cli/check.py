@@ -122,9 +122,25 @@ def _print_summary(r, region_name: str, region_names: list[str]) -> None:
             for lr in clear))
     if r.access:
         _access_line(r.access)
+    if r.landuse:
+        _landuse_line(r.landuse)
     _open_items(r)
     _warnings(r)
     _line("[dim]--detail 完整符合性分析表 · --json 供脚本 · zoning report 生成 Word/PDF 报告[/]")
+
+
+def _landuse_line(lu) -> None:
+    """三调 地类 in one line: 一级类 areas in 亩, 耕地 and 永久基本农田."""
+    if lu["status"] != "ok":
+        _line(f"{escape(lu['kind_zh'])}：" + {"outside_coverage": "超出数据范围，未统计",
+                                            "data_missing": "图层无法读取，未统计"}
+              .get(lu["status"], lu["status"]), "magenta")
+        return
+    parts = "、".join(f"{escape(e['name'])} {e['area']['mu']:,.3f} 亩" for e in
+                      sorted(lu["level1"], key=lambda e: -e["area"]["m2"]))
+    farm = lu["permanent_farmland"]
+    _line(f"{escape(lu['kind_zh'])}：{parts or '无'}；其中永久基本农田 "
+          + ("-" if farm is None else f"{farm['mu']:,.3f} 亩"), wrap=True)
 
 
 def _dist(m: float) -> str:
@@ -181,6 +197,8 @@ def _print_detail(r) -> None:
     console.print(t)
     if r.access:
         _print_access(r.access)
+    if r.landuse:
+        _print_landuse(r.landuse)
     for w in r.warnings:
         _line(f"! 警告：{escape(w)}", "yellow")
 
@@ -233,6 +251,33 @@ def _check_list(path, cats, opts, as_json, read_kw, sheet=None) -> None:
         _print_list(res.results)
     if not any(r.ok for r in res):
         sys.exit(1)
+
+
+def _print_landuse(lu):
+    head = f"[bold]{escape(lu['kind_zh'])}（{escape(lu['layer'])}）[/]"
+    if lu["status"] != "ok":
+        why = {"outside_coverage": "项目超出数据覆盖范围", "data_missing": "地类图层无法读取"}
+        console.print(f"{head}：{why.get(lu['status'], lu['status'])}，未统计")
+        return
+    console.print(f"{head}  面积算法 {lu['area_method']}  合计 {fmt(lu['total']['m2'])} m²"
+                  f"（项目 {fmt(lu['footprint']['m2'])} m²）")
+    t = Table(show_lines=False)
+    for col in ("三大类", "一级类", "二级类", "面积 m²", "公顷", "亩", "占比"):
+        t.add_column(col)
+    for e in lu["level2"]:
+        a = e["area"]
+        l1 = next((x["name"] for x in lu["level1"] if x["code"] == e["level1"]), "")
+        t.add_row(e["group"] or "-", f"{e['level1']} {l1}", f"{e['code']} {escape(e['name'])}",
+                  fmt(a["m2"]), fmt(a["ha"], 4), fmt(a["mu"], 3), f"{e['share']:.2%}")
+    console.print(t)
+    farm = lu["permanent_farmland"]
+    console.print(f"耕地 {fmt(lu['cultivated']['mu'], 3)} 亩；永久基本农田 "
+                  + ("-（目录无永久基本农田图层）" if farm is None else f"{fmt(farm['mu'], 3)} 亩"))
+    if lu["declared"]:
+        console.print("申报地类：" + "；".join(
+            f"{escape(d['name'])} 申报 {fmt(d['declared']['ha'], 4)} / 三调 "
+            f"{fmt(d['measured']['ha'], 4)} 公顷" + ("（差异超过 1%）" if d["flag"] else "")
+            for d in lu["declared"]))
 
 
 @click.command("check")
@@ -288,6 +333,6 @@ def check_cmd(footprint, catalogs, region, as_json, crs, coord_sys, encoding, sr
 
         cat = next(c for c in cats if c.region_id == r.region)
         m = warn_map(project_map, r, table.geometry.iloc[0], load_index(cat, opts),
-                     basemap=basemap, tianditu_key=tianditu_key)
+                     basemap=basemap, tianditu_key=tianditu_key, no_geometry=opts.no_geometry)
         size = save_map(m, map_file)
         err_console.print(f"地图 map: {escape(str(map_file))} ({size / 1024:.0f} KB)")

@@ -100,6 +100,9 @@ def check_options(f):
                      help="Reporting threshold (m²): smaller overlaps are noted, not judged."),
         click.option("--tolerance", "tolerance_m2", type=float, default=1e-4, show_default=True,
                      help="Geometric tolerance (m²): at or below it polygons only touch."),
+        click.option("--no-geometry", "no_geometry", is_flag=True,
+                     help="Statistics only: outputs carry ids and areas but no overlap "
+                          "geometry, and maps draw only the footprint (for sensitive data)."),
     ]
     for o in reversed(opts):
         f = o(f)
@@ -154,7 +157,8 @@ def options_from(kw):
 
     try:
         return CheckOptions(area_method=kw["area_method"], radius_m=kw["radius_m"],
-                            min_report_m2=kw["min_report_m2"], tolerance_m2=kw["tolerance_m2"])
+                            min_report_m2=kw["min_report_m2"], tolerance_m2=kw["tolerance_m2"],
+                            no_geometry=bool(kw.get("no_geometry", False)))
     except OptionError as e:
         flags = {"tolerance_m2": "--tolerance", "min_report_m2": "--min-area",
                  "radius_m": "--radius", "area_method": "--area-method"}
@@ -190,6 +194,9 @@ def project_options(f):
         click.option("--industry", help="GB/T 4754-2017 industry code, e.g. C2614."),
         click.option("--nature", help="建设性质: 新建 / 扩建 / 改建."),
         click.option("--energy", "energy_tce", type=float, help="年综合能耗 (tce/year)."),
+        click.option("--declared-landuse", "landuse_declared",
+                     help="Declared 地类 areas to compare with the 三调 layer, e.g. "
+                          "'耕地 1.2; 0301=0.5' (公顷 unless a unit is given: m², 亩, km²)."),
         click.option("--name", default="", help="Project name for the report."),
     ]
     for o in reversed(opts):
@@ -203,7 +210,8 @@ def project_attrs(kw: dict) -> dict:
     return dict(takes_land=False if no_land else None, activity=kw.pop("activity", None),
                 major_project=kw.pop("major_project", None),
                 project_type=kw.pop("project_type", None), industry=kw.pop("industry", None),
-                nature=kw.pop("nature", None), energy_tce=kw.pop("energy_tce", None))
+                nature=kw.pop("nature", None), energy_tce=kw.pop("energy_tce", None),
+                landuse_declared=kw.pop("landuse_declared", None))
 
 
 LIST_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".xls", ".tsv")

@@ -32,10 +32,13 @@ def layers_list(catalogs, region, as_json):
         for spec in cat.layers.values():
             rows.append(dict(
                 region=cat.region_id, region_name=cat.region_name, layer=spec.name,
-                kind=spec.kind, kind_zh=spec.kind_info.zh, path=str(spec.path),
+                kind=spec.kind, kind_zh=(spec.title if spec.kind == "constraint" and spec.title
+                                         else spec.kind_info.zh), path=str(spec.path),
                 source_layer=spec.layer, crs=spec.crs, id_field=spec.id_field,
                 fields={k: v for k, v in spec.fields.items()}, version=spec.version,
-                source=spec.source, catalog=str(cat.path)))
+                source=spec.source, catalog=str(cat.path),
+                rules=(None if spec.rules is None else "inline" if isinstance(spec.rules, dict)
+                       else str(spec.rules)), statistics_only=spec.statistics_only))
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return

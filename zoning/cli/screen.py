@@ -60,7 +60,7 @@ def screen_cmd(project_list, out_dir, overwrite, sheet, chunk_size, catalogs, re
     with run_folder(out_dir, overwrite=overwrite) as stage:
         staged = stage.tmp
         opts = options_from(kw)
-        opts.keep_geometry = True
+        opts.keep_geometry = not opts.no_geometry
         table = read_projects(project_list, crs=crs, coord_sys=coord_sys, encoding=encoding,
                               layer=src_layer, sheet=sheet, allow_outside=allow_outside)
         cats = resolve(catalogs, region)
@@ -110,7 +110,8 @@ def _write(folder: Path, res, table, cats, opts, meta, out: dict):
 
     counts = res.counts
     meta.update(area_method=opts.area_method, tolerance_m2=opts.tolerance_m2,
-                min_report_m2=opts.min_report_m2, radius_m=opts.radius_m)
+                min_report_m2=opts.min_report_m2, radius_m=opts.radius_m,
+                no_geometry=opts.no_geometry)
     paths = write_outputs(folder, res.results, res.overlaps, meta, counts, overwrite=True,
                           catalogs=cats)
     console.print(f"{counts['rows']} rows in, {counts['rows']} rows out: {counts['ok']} checked, "

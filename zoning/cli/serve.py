@@ -47,6 +47,9 @@ def _exit_on_term(signum, frame) -> None:
                    "with ?token=… to sign in.")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Worker processes; each keeps its own warm layer indexes.")
+@click.option("--threads", "check_threads", type=click.IntRange(1, 64), default=2,
+              show_default=True,
+              help="Checks run at once per worker (more wait in line; use --workers to scale).")
 @click.option("--open", "open_browser", is_flag=True, help="Open the page in the browser.")
 @click.option("--tianditu-key", envvar="ZONING_TIANDITU_KEY",
               help="天地图 key offered to the page (or ZONING_TIANDITU_KEY).")
@@ -57,8 +60,8 @@ def _exit_on_term(signum, frame) -> None:
 @click.option("--job-ttl", "job_ttl_s", type=click.FloatRange(1, 30 * 86400),
               default=3600.0, show_default=True,
               help="Uploads and results are removed this long after a job's last change (s).")
-def serve_cmd(host, port, catalogs, region, token, workers, open_browser, tianditu_key,
-              max_upload_mb, timeout_s, job_ttl_s):
+def serve_cmd(host, port, catalogs, region, token, workers, check_threads, open_browser,
+              tianditu_key, max_upload_mb, timeout_s, job_ttl_s):
     """Serve the review page and the JSON API (needs the extra: pip install "zoning[web]")."""
     from zoning.errors import require
     from zoning.web.config import ENV_VAR, WebConfig, is_loopback
@@ -72,7 +75,8 @@ def serve_cmd(host, port, catalogs, region, token, workers, open_browser, tiandi
     config = WebConfig(catalogs=[str(c) for c in catalogs], region=region, token=token,
                        job_root=str(root), tianditu_key=tianditu_key,
                        max_upload_bytes=int(max_upload_mb * 1_000_000),
-                       check_timeout_s=timeout_s, job_ttl_s=job_ttl_s)
+                       check_timeout_s=timeout_s, job_ttl_s=job_ttl_s,
+                       check_threads=check_threads)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     err_console.print(f"zoning serve: {url}  (API 文档 http://{shown}:{port}/docs)")

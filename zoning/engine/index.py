@@ -23,10 +23,13 @@ from zoning.rules.access import AccessRules
 from zoning.rules.three_lines import RuleSet
 
 __all__ = ["LayerIndex", "RegionIndex", "LayerSource", "PieceSource", "LayerPieces",
-           "SCREEN_KINDS", "prepare_geometries", "work_crs_for"]
+           "SCREEN_KINDS", "EXTRA_KINDS", "prepare_geometries", "work_crs_for"]
 
 SCREEN_KINDS = ("eco_redline", "farmland", "urban_boundary", "protected_area", "control_unit",
                 "shoreline")
+#: indexed too, checked by their own modules: generic constraint layers with their own
+#: rules (:mod:`zoning.engine.constraints`) and 国土调查 地类 (:mod:`zoning.engine.landuse`)
+EXTRA_KINDS = ("constraint", "landuse")
 _ZONE_FIELD = {"eco_redline": "pa_zone", "protected_area": "zone"}
 _OVERLAPPING = {"protected_area"}  # designations overlap: totals are unions, not sums
 _ATTR_FIELDS = {
@@ -36,6 +39,7 @@ _ATTR_FIELDS = {
     "protected_area": ("name", "zone", "pa_type", "level"),
     "control_unit": ("name", "unit_class", "county"),
     "shoreline": ("river", "basin", "order", "bank"),
+    "landuse": ("code", "name"),
 }
 
 
@@ -134,8 +138,11 @@ class LayerIndex:
     def __post_init__(self):
         # plain arrays: per-feature pandas access is far too slow in the hot loop
         self.ids = np.asarray(self.frame["_id"].values, dtype=object)
+        cols = _ATTR_FIELDS.get(self.kind) or (
+            [c for c in self.frame.columns if c not in ("_id", self.frame.geometry.name)]
+            if self.kind == "constraint" else ())
         self.attr_arrays = {c: np.asarray(self.frame[c].values, dtype=object)
-                            for c in _ATTR_FIELDS.get(self.kind, ()) if c in self.frame.columns}
+                            for c in cols if c in self.frame.columns}
         if self.npieces is None:
             self.npieces = np.bincount(np.asarray(self.parent, dtype=np.int64),
                                        minlength=len(self.frame))
@@ -190,6 +197,11 @@ class RegionIndex:
     missing: list = field(default_factory=list)  # screening kinds with no layer
     problems: list = field(default_factory=list)  # layers that could not be read
     access: AccessRules | None = None  # 三线一单 准入清单
+    #: constraint layers declared in the catalog, in order: (layer name, title)
+    constraints: list = field(default_factory=list)
+    constraint_rules: dict = field(default_factory=dict)  # layer name -> ConstraintRules
+    statistics_only: set = field(default_factory=set)  # layers whose geometry never leaves
+    landuse_layers: list = field(default_factory=list)  # 地类 layers declared: (name, title)
     _shore_cache: dict = field(default_factory=dict)
 
     def shoreline_distance(self, fp_work, spatial: dict):
@@ -217,14 +229,17 @@ class RegionIndex:
     @classmethod
     def build(cls, catalog: Catalog, frames: dict, rules: RuleSet,
               options: CheckOptions | None = None, remote: dict | None = None,
-              access=None, problems: list | None = None) -> RegionIndex:
+              access=None, problems: list | None = None,
+              constraint_rules: dict | None = None) -> RegionIndex:
         """Index a region.
 
         ``frames``: layer name → normalised frame (see :func:`zoning.io.layers.read_layer`)
         or the whole of a prepared store as :class:`LayerPieces` (already in work CRS);
         ``remote``: layer name → a :class:`LayerSource` that fetches features per chunk;
         ``access``: the 三线一单 access rules, or None; ``problems``: messages about
-        layers that could not be read (they are reported as data missing).
+        layers that could not be read (they are reported as data missing);
+        ``constraint_rules``: layer name → :class:`~zoning.rules.constraints.ConstraintRules`
+        of the catalog's constraint layers.
         """
         opts = options or CheckOptions()
         remote = remote or {}
@@ -240,7 +255,7 @@ class RegionIndex:
             work = CRS.from_epsg(gk3_epsg(lon0, prefix=True))
         layers: dict[str, list] = {}
         for spec in catalog.layers.values():
-            if spec.kind not in SCREEN_KINDS or spec.name not in frames:
+            if spec.kind not in SCREEN_KINDS + EXTRA_KINDS or spec.name not in frames:
                 continue
             f = frames[spec.name]
             layers.setdefault(spec.kind, []).append(
@@ -258,9 +273,17 @@ class RegionIndex:
             rem.setdefault(spec.kind, []).append((spec, src))
         missing = [k for k in SCREEN_KINDS if k not in layers and k not in rem
                    and k in rules.layers]
+        crules = dict(constraint_rules or {})
+        constraints = [(s.name, s.title or (crules[s.name].title if s.name in crules
+                                            else s.name))
+                       for s in catalog.by_kind("constraint")]
         return cls(region=catalog.region_id, region_name=catalog.region_name, work_crs=work,
                    layers=layers, coverage=coverage, coverage_geo=coverage_geo, rules=rules,
                    missing=missing, remote=rem, access=access, problems=list(problems or []),
+                   constraints=constraints, constraint_rules=crules,
+                   statistics_only={s.name for s in catalog.layers.values()
+                                    if s.statistics_only},
+                   landuse_layers=[(s.name, s.title) for s in catalog.by_kind("landuse")],
                    catalog=catalog)
 
     def chunk_layers(self, kind: str, footprints_geo, options: CheckOptions) -> list:

@@ -28,8 +28,10 @@ import shapely
 
 from zoning.catalog import KINDS
 from zoning.crs import reproject
+from zoning.engine.constraints import constraint_layer_results, strip_geometry
 from zoning.engine.geometry import GEO, measure, to_geo
 from zoning.engine.index import _OVERLAPPING, _ZONE_FIELD, SCREEN_KINDS, LayerIndex, RegionIndex
+from zoning.engine.landuse import landuse_breakdowns
 from zoning.engine.shortcut import group_measures, pair_intersections
 from zoning.engine.verdict import apply_access, project_facts
 from zoning.errors import DataError
@@ -118,12 +120,18 @@ def check_chunk(index: RegionIndex, projects: list[Project],
                     rule = index.rules.evaluate(kind, facts)
                     lr.state, lr.rule, lr.basis = rule.state, rule.id, rule.basis
                 per_project_layers[k].append(lr)
+    for k, extra in enumerate(constraint_layer_results(
+            index, projects, geo, fps, kinds, fp_area, fp_len, inside, facts_base, opts,
+            overlaps)):
+        per_project_layers[k].extend(extra)
     if index.access is not None:
         for k, p in enumerate(projects):
             if ok[k] and inside[k]:
                 apply_access(index, p, fps[k], results[k], per_project_layers[k])
+    landuse_breakdowns(index, projects, geo, fps, fp_area, inside, opts, results,
+                       per_project_layers)
     failed_rows = {projects[k].row for k in range(n) if not ok[k]}
-    overlaps = [o for o in overlaps if o["row"] not in failed_rows]
+    overlaps = strip_geometry(index, opts, [o for o in overlaps if o["row"] not in failed_rows])
     if overlaps:  # overlap geometries leave the engine in EPSG:4490
         geo = to_geo(np.array([o["geometry"] for o in overlaps], dtype=object), index.work_crs)
         for o, g in zip(overlaps, geo):

@@ -259,6 +259,10 @@ def _spec_entry(spec) -> dict:
         d["values"] = spec.values
     if spec.classes:
         d["classes"] = spec.classes
+    if spec.rules is not None:  # a constraint layer's own rules: the file, or inline
+        d["rules"] = spec.rules if isinstance(spec.rules, dict) else str(spec.rules)
+    if spec.statistics_only:
+        d["statistics_only"] = True
     return d
 
 

@@ -55,6 +55,7 @@ COLUMN_ALIASES = {
     "major_project": ["major_project", "重大项目类别", "重大项目"],
     "project_type": ["project_type", "项目类型"],
     "energy_tce": ["energy_tce", "年综合能耗", "综合能耗", "能耗"],
+    "landuse_declared": ["landuse_declared", "地类面积", "申报地类面积", "占用地类"],
 }
 def _columns(df: pd.DataFrame) -> dict:
     lower = {str(c).strip().lower(): c for c in df.columns}

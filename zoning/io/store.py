@@ -669,7 +669,6 @@ class StoreSource:
         data = {c: pd.Series(np.asarray(cols[c], dtype=object), dtype=object, copy=False)
                 for c in self.attr_cols}
         frame = gpd.GeoDataFrame(data, geometry=fgeom, crs=self.work_crs)
-        frame["_fid"] = feats
         return cls(frame=frame, pieces=geoms, parent=parent.astype(np.int64),
                    npieces=cols["_npieces"].astype(np.int64),
                    areas={"ellipsoidal": cols["_area_ell"].astype(float),

@@ -314,6 +314,35 @@ def _validate_rule_files(cat: Catalog) -> list[LayerReport]:
     except ZoningError as e:
         rep.error(str(e))
     out.append(rep)
+    out += _validate_constraint_rules(cat)
+    return out
+
+
+def _validate_constraint_rules(cat: Catalog) -> list[LayerReport]:
+    """The rule set of every constraint layer (a rule file or inline rules)."""
+    from zoning.errors import ZoningError
+    from zoning.rules.constraints import load_constraint_rules
+    from zoning.rules.three_lines import load_rules
+
+    try:
+        vocab = load_rules(cat.rules).vocabularies
+    except ZoningError:
+        vocab = {}  # already reported with the verdict rules
+    out = []
+    for spec in cat.by_kind("constraint"):
+        rep = LayerReport(region=cat.region_id, name=f"({spec.name} rules)", kind="rules",
+                          path=str(spec.rules) if not isinstance(spec.rules, dict)
+                          else f"inline in {cat.path}")
+        try:
+            rs = load_constraint_rules(spec.rules, vocab,
+                                       where=dict(path=cat.path, layer=spec.name))
+            rep.features = len(rs.cases)
+            rep.notes.append(f"{rs.title}: {len(rs.cases)} cases, "
+                             f"{'real' if rs.real else 'demo'}"
+                             + (f", 待核实: {rs.verify}" if rs.verify else ""))
+        except ZoningError as e:
+            rep.error(str(e))
+        out.append(rep)
     return out
 
 

@@ -98,6 +98,8 @@ def check_archive(path) -> list[str]:
         parts = n.replace("\\", "/").split("/")
         if n.startswith(("/", "\\")) or ".." in parts or re.match(r"^[A-Za-z]:", n):
             raise InputError("archive member with an absolute or '..' path: refused", path=path)
+    if any(stat.S_ISLNK(i.external_attr >> 16) for i in infos):
+        raise InputError("archive holds a symbolic link: refused", path=path)
     return names
 
 

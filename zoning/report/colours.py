@@ -24,6 +24,7 @@ LAYER_COLOUR = {
     "eco_redline": ("#1b5e20", "#a5d6a7"), "farmland": ("#9e7700", "#fff59d"),
     "urban_boundary": ("#616161", "#e0e0e0"), "protected_area": ("#4a148c", "#d1c4e9"),
     "control_unit": ("#0d47a1", "#bbdefb"), "shoreline": ("#0277bd", "#0277bd"),
+    "constraint": ("#004d40", "#b2dfdb"),  # any other constraint layer (水源保护区 …)
 }
 
 

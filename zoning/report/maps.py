@@ -171,7 +171,7 @@ def _layer_features(li, box, fp_work, hit_ids: set, max_features: int, truncated
 
 
 def _add_layer(m, kind: str, li, feats, box, simplify_m: float, lr, hit_ids: set,
-               work_crs) -> None:
+               work_crs, title: str | None = None) -> None:
     from zoning.engine.geometry import to_geo
 
     geoms = _clip(li.frame.geometry.values[feats], box, simplify_m)
@@ -184,7 +184,7 @@ def _add_layer(m, kind: str, li, feats, box, simplify_m: float, lr, hit_ids: set
     names = name_arr[feats] if name_arr is not None else ids
     hit = [i in hit_ids for i in ids]
     gdf = gpd.GeoDataFrame({
-        "图层": [_kind_zh(kind)] * len(ids), "编号": ids, "名称": names,
+        "图层": [title or _kind_zh(kind)] * len(ids), "编号": ids, "名称": names,
         "分区": _zone_text(kind, li, feats), "涉及": ["是" if h else "否" for h in hit],
         "结论": [lr.state.zh if (lr is not None and h) else "不涉及" for h in hit],
     }, geometry=to_geo(geoms, work_crs), crs="EPSG:4490")
@@ -200,20 +200,25 @@ def _add_layer(m, kind: str, li, feats, box, simplify_m: float, lr, hit_ids: set
                 "weight": 2.5 if hit else 1,
                 "fillOpacity": 0.12 if big else 0.55 if hit else 0.3}
 
-    folium.GeoJson(gdf, name=f"{_kind_zh(kind)}（{esc(li.name)}）", style_function=style,
+    folium.GeoJson(gdf, name=f"{esc(title or _kind_zh(kind))}（{esc(li.name)}）",
+                   style_function=style,
                    tooltip=folium.GeoJsonTooltip(["图层", "编号", "分区", "结论"]),
                    popup=folium.GeoJsonPopup(cols)).add_to(m)
 
 
 def _overlaps(result: CheckResult, index, fp_work) -> gpd.GeoDataFrame:
-    """The overlap geometries of the footprint with every feature hit (EPSG:4490)."""
+    """The overlap geometries of the footprint with every feature hit (EPSG:4490); never
+    those of a layer the catalog marks statistics-only."""
     from zoning.engine.geometry import to_geo
 
     rows, geoms = [], []
     states = {lr.layer: lr for lr in result.layers}
+    hidden = set(getattr(index, "statistics_only", ()))
     for kind, lis in index.layers.items():
         for li in lis:
             lr = states.get(li.name)
+            if li.name in hidden:
+                continue
             if lr is None or not lr.hits or lr.state == State.NOT_INTERSECTING:
                 continue  # e.g. the control unit the site lies in: no conflict to show
             pos = {fid: k for k, fid in enumerate(li.ids)}
@@ -227,7 +232,7 @@ def _overlaps(result: CheckResult, index, fp_work) -> gpd.GeoDataFrame:
                 zone = _zone_text(kind, li, np.array([k]))[0]
                 size = (_fmt_area(h.overlap_m2) if h.overlap_m2 else
                         f"{h.overlap_length_m:,.1f} m" if h.overlap_length_m else "点位于其内")
-                rows.append({"重叠": f"{_kind_zh(kind)} × 项目", "编号": h.feature_id,
+                rows.append({"重叠": f"{lr.kind_zh or _kind_zh(kind)} × 项目", "编号": h.feature_id,
                              "分区": zone, "结论": lr.state.zh, "重叠面积": size,
                              "_c": state_colour(lr.state)})
                 geoms.append(ov)
@@ -287,9 +292,13 @@ def _add_footprint(m, result: CheckResult, footprint) -> None:
     ).add_to(m)
 
 
+#: layer kinds never drawn on a project map (a 地类 layer is reported as a table)
+_NOT_DRAWN = {"landuse"}
+
+
 def project_map(result: CheckResult, footprint, index, *, vicinity_m: float = 2000.0,
                 simplify_m: float = 5.0, max_features: int = 1500, basemap: str = "osm",
-                tianditu_key: str | None = None) -> folium.Map:
+                tianditu_key: str | None = None, no_geometry: bool = False) -> folium.Map:
     """A map of one checked project: the footprint, the overlaps, nearby layer features.
 
     ``footprint`` is in EPSG:4490; ``index`` is the region's
@@ -298,7 +307,9 @@ def project_map(result: CheckResult, footprint, index, *, vicinity_m: float = 20
     collide with layer colours); every popup gives the feature's zone and verdict.
     Layer features are clipped to the footprint's vicinity (``vicinity_m``) and
     simplified (``simplify_m``), at most ``max_features`` per layer, so the file
-    stays small even when a layer has a million patches.
+    stays small even when a layer has a million patches.  With ``no_geometry``
+    (statistics-only mode) only the footprint is drawn; a layer the catalog marks
+    ``statistics_only`` is never drawn.
     """
     from zoning.crs import reproject
 
@@ -312,21 +323,30 @@ def project_map(result: CheckResult, footprint, index, *, vicinity_m: float = 20
     hits = {lr.layer: {h.feature_id for h in lr.hits} for lr in result.layers}
     states = {lr.layer: lr for lr in result.layers}
     truncated: list[str] = []
-    for kind, lis in index.layers.items():
+    titles = dict(getattr(index, "constraints", []))
+    hidden = set(getattr(index, "statistics_only", ()))
+    drawn = {k: lis for k, lis in index.layers.items() if k not in _NOT_DRAWN} \
+        if not no_geometry else {}
+    for kind, lis in drawn.items():
         for li in lis:
+            if li.name in hidden:
+                continue
             hit_ids = hits.get(li.name, set())
             feats = _layer_features(li, box, fp_work, hit_ids, max_features, truncated)
             if len(feats):
                 _add_layer(m, kind, li, feats, box, simplify_m, states.get(li.name), hit_ids,
-                           index.work_crs)
-    _add_overlaps(m, _overlaps(result, index, fp_work))
+                           index.work_crs, titles.get(li.name))
+    if not no_geometry:
+        _add_overlaps(m, _overlaps(result, index, fp_work))
     _add_footprint(m, result, footprint)
     folium.LayerControl(collapsed=False).add_to(m)
-    _title(m, f"项目 {result.project_id} {result.name}：{result.state.zh if result.state else ''}")
-    _legend(m, "图例", [("#000", "项目范围（虚线）")] +
-            [(LAYER_STYLE[k]["fillColor"], _kind_zh(k)) for k in LAYER_STYLE] +
+    _title(m, f"项目 {result.project_id} {result.name}：{result.state.zh if result.state else ''}"
+           + ("（统计模式：不显示图层要素）" if no_geometry else ""))
+    _legend(m, "图例", [("#000", "项目范围（虚线）")] + ([] if no_geometry else
+            [(LAYER_STYLE[k]["fillColor"], _kind_zh(k)) for k in LAYER_STYLE
+             if k != "constraint" or drawn.get(k)] +
             [(state_colour(s), f"重叠部分：{s.zh}") for s in State
-             if s != State.NOT_INTERSECTING])
+             if s != State.NOT_INTERSECTING]))
     m._zoning_notes = truncated
     return m
 

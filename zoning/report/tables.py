@@ -44,7 +44,8 @@ def _access_rows(r: CheckResult):
 META_ZH = {"input": "输入文件", "catalogs": "图层目录文件", "engine": "计算引擎",
            "area_method": "面积算法",
            "tolerance_m2": "几何容差（m²）", "min_report_m2": "报告阈值（m²）",
-           "radius_m": "邻近要素半径（m）", "generated": "生成时间（UTC）",
+           "radius_m": "邻近要素半径（m）", "no_geometry": "统计模式（不输出重叠几何）",
+           "generated": "生成时间（UTC）",
            "zoning_version": "zoning 版本"}
 
 
@@ -121,6 +122,11 @@ ACCESS_COLS = [
     Col("管控维度", 14), Col("层级", 8), Col("条款编号", 18), Col("清单要求（原文）", 60, wrap=True),
     Col("来源文件", 30, wrap=True), Col("真实/示例", 8), Col("判定方式", 8),
     Col("分析", 40, wrap=True), Col("结论", 14)]
+LANDUSE_COLS = [
+    Col("序号", 6), Col("项目编号", 14), Col("项目名称", 20, wrap=True), Col("地类图层", 14),
+    Col("状态", 10), Col("三大类", 10), Col("一级类编码", 8), Col("一级类", 14),
+    Col("二级类编码", 8), Col("二级类", 14), Col("面积(m²)", 14, F_M2), Col("面积(公顷)", 12, F_HA),
+    Col("面积(亩)", 12, F_MU), Col("占项目比例", 10, F_PCT), Col("提示", 40, wrap=True)]
 SYNTHETIC_NOTICE = ("【合成演示数据】本工作簿所用图层含合成示例数据，非官方划定成果，不得用于审批或报批。")
 
 
@@ -179,6 +185,26 @@ def _land_class_rows(r: CheckResult):
                round(m2 / M2_PER_MU, 3), round(share, 6)]
 
 
+def _landuse_rows(r: CheckResult):
+    """The 三调 地类 of a project by 二级类 (one row saying why when not measured)."""
+    lu = r.landuse
+    if not lu:
+        return
+    from zoning.rules.landuse import LEVEL1
+
+    status = {"ok": "已统计", "outside_coverage": "超出数据范围",
+              "data_missing": "数据缺失"}.get(lu["status"], lu["status"])
+    head = [r.row, r.project_id, r.name, lu.get("kind_zh") or lu["layer"], status]
+    if lu["status"] != "ok":
+        yield head + [None] * 9 + ["；".join(lu.get("notes", []))]
+        return
+    flags = "；".join(lu["flags"])
+    for e in lu["level2"]:
+        a = e["area"]
+        yield head + [e["group"], e["level1"], LEVEL1.get(e["level1"], ""), e["code"],
+                      e["name"], a["m2"], a["ha"], a["mu"], e["share"], flags]
+
+
 def _sheet(wb, title: str, cols: list[Col], rows, notice: str | None = None) -> None:
     """A write-only sheet: bold wrapped header (frozen, filtered), widths, number formats."""
     from openpyxl.cell import WriteOnlyCell
@@ -231,7 +257,8 @@ def workbook_bytes(results: list[CheckResult], meta: dict, counts: dict, *,
     """The screening workbook (.xlsx) as bytes.
 
     Sheets: 汇总, 图层明细, 重叠要素明细 (every feature hit), 永久基本农田地类 (the
-    farmland overlap by DLMC), 准入清单符合性分析, 失败记录, 说明 (run metadata, data
+    farmland overlap by DLMC), 准入清单符合性分析, 三调地类 (when the catalog has a 地类
+    layer), 失败记录, 说明 (run metadata, data
     sources and, when any layer is synthetic, the notice).  Values are Chinese;
     codes only in the extra ``…代码`` columns.  ``region_names``: region id → name;
     ``sources``: the catalog layers (kind_zh, title, version, source, synthetic).
@@ -248,6 +275,8 @@ def workbook_bytes(results: list[CheckResult], meta: dict, counts: dict, *,
     _sheet(wb, "永久基本农田地类", LAND_CLASS_COLS,
            (row for r in results for row in _land_class_rows(r)))
     _sheet(wb, "准入清单符合性分析", ACCESS_COLS, (row for r in results for row in _access_rows(r)))
+    if any(r.landuse for r in results):
+        _sheet(wb, "三调地类", LANDUSE_COLS, (row for r in results for row in _landuse_rows(r)))
     _sheet(wb, "失败记录", [Col("序号", 6), Col("项目编号", 14), Col("项目名称", 24, wrap=True),
                         Col("错误原因", 80, wrap=True)],
            ([r.row, r.project_id, r.name, r.error] for r in results if not r.ok))

@@ -232,6 +232,9 @@ async def _upload_bytes(upload, limit: int) -> bytes:
 
 
 async def _in_thread(request: Request, fn, *args, timeout: float | None = None):
+    """Run ``fn(*args)`` in the check pool, within the per-request time limit."""
+    if timeout is None:
+        timeout = request.app.state.service.config.check_timeout_s
     loop = asyncio.get_running_loop()
     fut = loop.run_in_executor(request.app.state.pool, partial(fn, *args))
     try:

@@ -46,7 +46,7 @@ class WebConfig:
     max_vertices: int = 200_000  # of one footprint
     max_batch_rows: int = 5000
     check_timeout_s: float = 60.0  # one /api/check
-    check_threads: int = 4  # concurrent checks per worker
+    check_threads: int = 2  # concurrent checks per worker (the GIL: scale with workers)
     max_queued_jobs: int = 8  # batch jobs waiting or running per worker
     job_ttl_s: float = 3600.0  # job folders removed this long after their last change
     max_jobs: int = 20_000  # job folders kept at most (oldest removed first)

@@ -1,0 +1,106 @@
+"""Statistics-only mode: ids and areas, no overlap geometry, maps with the footprint only."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from zoning.catalog import load_catalog
+from zoning.cli import main
+from zoning.crs import reproject
+from zoning.options import CheckOptions
+from zoning.project import Project
+from zoning.report.maps import project_map
+from zoning.rules.constraints import constraint_rules_dir
+from zoning.screen import load_index, screen_projects
+
+from .minicat import CRS, B, write_catalog
+from .test_constraints import WATER
+
+SITE = B(-2800, -2800, -2600, -2600)  # in the 一级 water-source zone
+FARM = B(-1800, 200, -1200, 400)  # inside farmland F1
+
+
+def _catalog(folder, statistics_only: bool):
+    p = write_catalog(folder)
+    WATER.to_file(folder / "water.gpkg", layer="SYBHQ", driver="GPKG")
+    doc = yaml.safe_load(p.read_text("utf-8"))
+    doc["layers"]["water_source"] = dict(
+        kind="constraint", path="water.gpkg", layer="SYBHQ", crs=CRS, id_field="BSM",
+        fields={"zone": "BHQJB"}, values={"zone": {"一级保护区": "first"}},
+        rules=str(constraint_rules_dir() / "water_source.yaml"),
+        statistics_only=statistics_only)
+    p.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    return load_catalog(p)
+
+
+def _projects():
+    return [Project(row=i + 1, project_id=pid, geometry=reproject(g, CRS, "EPSG:4490"),
+                    kind="polygon", attrs={})
+            for i, (pid, g) in enumerate([("W", SITE), ("F", FARM)])]
+
+
+@pytest.fixture(scope="module")
+def cats(tmp_path_factory):
+    return (_catalog(tmp_path_factory.mktemp("open"), False),
+            _catalog(tmp_path_factory.mktemp("closed"), True))
+
+
+def test_overlap_geometry_kept_by_default(cats):
+    res = screen_projects(_projects(), cats[0], options=CheckOptions(keep_geometry=True))
+    assert {(o["project_id"], o["layer"]) for o in res.overlaps} >= {("W", "water_source"),
+                                                                     ("F", "farmland")}
+
+
+def test_catalog_statistics_only_layer_never_exports_geometry(cats):
+    res = screen_projects(_projects(), cats[1], options=CheckOptions(keep_geometry=True))
+    layers = {o["layer"] for o in res.overlaps}
+    assert "water_source" not in layers and "farmland" in layers
+    lr = res[0].layer("water_source")  # ids and areas are still reported
+    assert [h.feature_id for h in lr.hits] == ["SY1"]
+    assert lr.overlap_m2 == pytest.approx(40_000, rel=1e-5)
+
+
+def test_no_geometry_option_drops_every_overlap_geometry(cats):
+    res = screen_projects(_projects(), cats[0],
+                          options=CheckOptions(keep_geometry=True, no_geometry=True))
+    assert res.overlaps == []
+    assert res[1].layer("farmland").hits[0].feature_id == "F1"
+
+
+def test_maps_draw_only_the_footprint(cats):
+    cat = cats[1]
+    index = load_index(cat)
+    res = screen_projects(_projects(), cat)
+    geom = _projects()[0].geometry
+    full = project_map(res[0], geom, index, basemap="none").get_root().render()
+    assert "units" in full  # fixed layers are drawn (layer names are JSON-escaped) …
+    assert "SY1" not in full  # … a statistics-only layer never is
+    bare = project_map(res[0], geom, index, basemap="none", no_geometry=True).get_root().render()
+    assert "统计模式" in bare and "项目范围" in bare
+    assert "units" not in bare and "shore" not in bare
+
+
+def test_cli_screen_no_geometry(cats, tmp_path):
+    lst = tmp_path / "list.csv"
+    with lst.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["项目编号", "wkt"])
+        for p in _projects():
+            w.writerow([p.project_id, p.geometry.wkt])
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["screen", str(lst), "--out", str(out), "--catalog",
+                                  str(cats[0].path), "--no-geometry"])
+    assert r.exit_code == 0, r.output
+    assert not (out / "overlaps.gpkg").exists()
+    res = json.loads((out / "results.json").read_text("utf-8"))
+    assert res["meta"]["no_geometry"] is True
+    farm = next(lr for lr in res["results"][1]["layers"] if lr["layer"] == "farmland")
+    assert farm["features"][0]["feature_id"] == "F1" and farm["overlap"]["m2"] > 0
+    page = (out / "maps" / next(p.name for p in (out / "maps").glob("0000*.html"))).read_text(
+        "utf-8")
+    assert "统计模式" in page and "units" not in page
