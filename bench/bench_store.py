@@ -510,6 +510,8 @@ def main() -> None:
     ap.add_argument("--base", type=Path, default=Path("/tmp/zoning-bench/base"),
                     help="a checkout of today's engine (for the comparisons)")
     ap.add_argument("--only", nargs="*", help="modes to run with 'all'")
+    ap.add_argument("--results", type=Path, help="results file (default WORKDIR/results.json);"
+                    " 'report' merges every results*.json of the workdir")
     a = ap.parse_args()
     dsn = os.environ.get("ZONING_BENCH_PG_DSN") or os.environ.get("ZONING_TEST_PG_DSN")
     if a.what == "prepare":
@@ -517,9 +519,12 @@ def main() -> None:
     elif a.what == "run":
         print("RESULT " + json.dumps(run_mode(a.mode, a.workdir, a.base, dsn)))
     elif a.what == "report":
-        report(json.loads((a.workdir / "results.json").read_text()))
+        merged: dict = {}
+        for f in sorted(a.workdir.glob("results*.json")):
+            merged.update(json.loads(f.read_text()))
+        report(merged)
     else:
-        path = a.workdir / "results.json"
+        path = a.results or a.workdir / "results.json"
         results = json.loads(path.read_text()) if path.exists() and a.only else {}
         for m in a.only or ALL:
             r = spawn(m, a)
