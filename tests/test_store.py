@@ -209,3 +209,21 @@ def test_dask_partitions_are_spatial_and_keep_every_row():
     for part in parts[:2]:
         xs = {round(g.centroid.x) for g in part.geometry.values if g is not None}
         assert len(xs) == 1
+
+
+def test_near_reads_use_the_gpkg_rtree_and_give_the_same_results(cat_path):
+    cat = load_catalog(cat_path)
+    projects = _projects(FOOTPRINTS)
+    opts = CheckOptions(radius_m=250.0)
+    whole = screen_projects(projects, [cat], options=opts, cache=IndexCache())
+    cache = IndexCache(near_reads=True)
+    near = screen_projects(projects, [cat], options=opts, cache=cache, chunk_size=1)
+    assert _rows(near) == _rows(whole)
+    src = cache.load(cat, opts).remote["farmland"][0][1]
+    assert src.reads >= len(FOOTPRINTS)  # one window (or a few) per chunk
+    # a small footprint's window meets a handful of the 1,601 patches, not the layer
+    frame = src.fetch(np.array([projects[1].geometry], dtype=object), 0.0)
+    assert 0 < len(frame) < 20
+    # far from everything: the window grows until the true nearest is in it
+    far = src.fetch(np.array([projects[5].geometry], dtype=object), 0.0)
+    assert "BIG" in set(far["_id"]) and len(far) < 1601

@@ -80,8 +80,11 @@ class IndexCache:
     indexes close their remote sources (database connections).
     """
 
-    def __init__(self, size: int = 3):
+    def __init__(self, size: int = 3, near_reads: bool = False):
         self.size = size
+        #: read big layers only near each chunk's footprints (GeoPackage R-tree, prepared
+        #: stores of any size) instead of whole: for a process that checks once, cold
+        self.near_reads = near_reads
         self._indexes: OrderedDict[tuple, RegionIndex] = OrderedDict()
         self._districts: dict[tuple, Any] = {}
         self._lock = threading.RLock()
@@ -89,7 +92,7 @@ class IndexCache:
     def _key(self, cat: Catalog, options: CheckOptions) -> tuple:
         stamps = tuple(_spec_stamp(s) for s in cat.layers.values())
         return (str(cat.path), _stamp(cat.path), stamps, options.subdivide_vertices,
-                _stamp(cat.rules), _stamp(cat.access_rules))
+                _stamp(cat.rules), _stamp(cat.access_rules), self.near_reads)
 
     def clear(self) -> None:
         with self._lock:
@@ -174,9 +177,14 @@ def _build_index(catalog: Catalog, opts: CheckOptions, cache: IndexCache) -> Reg
                 remote[spec.name] = open_layer_source(spec)
                 continue
             near = _near_source(spec, work, opts)
-            if near is None:
+            if near is None and cache.near_reads and _windowed(spec, work):
+                from zoning.io.layers import WindowSource
+
+                remote[spec.name] = WindowSource(spec, work)  # read near each chunk
+            elif near is None:
                 frames[spec.name] = read_layer(spec)
-            elif near.meta.get("pieces", 0) <= STORE_IN_MEMORY:  # small: kept whole
+            elif near.meta.get("pieces", 0) <= STORE_IN_MEMORY and not cache.near_reads:
+                # small: kept whole (warm checks are faster in memory)
                 frames[spec.name] = near.load_all()
                 near.close()
             else:  # a big prepared store: features are read per chunk
@@ -206,6 +214,15 @@ def _constraint_rules(catalog: Catalog, vocabularies: dict) -> dict:
 #: prepared stores of at most this many pieces are read whole into memory (warm checks
 #: are faster in memory); bigger ones are read per chunk, only near the footprints
 STORE_IN_MEMORY = 200_000
+
+
+def _windowed(spec: LayerSpec, work) -> bool:
+    """Whether a file layer can be read per chunk through a spatial index (a GeoPackage
+    R-tree) when the cache reads only near the footprints (see ``IndexCache.near_reads``)."""
+    from zoning.prepare import STORE_KINDS
+
+    return (work is not None and spec.path is not None and spec.kind in STORE_KINDS and
+            spec.path.suffix.lower() == ".gpkg")
 
 
 def _near_source(spec: LayerSpec, work, opts: CheckOptions):

@@ -17,7 +17,7 @@ from pyproj import CRS
 
 from zoning.catalog import KINDS, Catalog
 from zoning.crs import gk3_epsg
-from zoning.engine.geometry import GEO, polygonal, reproject_dense, subdivide
+from zoning.engine.geometry import GEO, polygonal, reproject_dense, split_lines, subdivide
 from zoning.options import CheckOptions
 from zoning.rules.access import AccessRules
 from zoning.rules.three_lines import RuleSet
@@ -49,6 +49,10 @@ def work_crs_for(coverage_geo) -> CRS:
     return CRS.from_epsg(gk3_epsg(shapely.centroid(coverage_geo).x, prefix=True))
 
 
+#: vertices per run of a long line in the index (see :func:`prepare_geometries`)
+_LINE_RUN = 16
+
+
 def prepare_geometries(kind: str, geoms, max_vertices: int):
     """Geometries of a layer in work CRS → (geometries, pieces, parent) as the index keeps them.
 
@@ -64,6 +68,11 @@ def prepare_geometries(kind: str, geoms, max_vertices: int):
             geoms[odd] = [polygonal(g) or shapely.Polygon() for g in geoms[odd]]
     pieces, parent = subdivide(geoms, max_vertices) if max_vertices else \
         (geoms, np.arange(len(geoms)))
+    if KINDS[kind].geometry == "line" and max_vertices:
+        # long lines (岸线) in runs: a nearest-distance query then tests a few short runs
+        # instead of every segment of a river
+        pieces, sub = split_lines(pieces, min(max_vertices, _LINE_RUN))
+        parent = parent[sub]
     return geoms, pieces, parent
 
 
@@ -212,7 +221,7 @@ class RegionIndex:
         """Distance (m) from a footprint to the shoreline features a rule selects, or None."""
         key = repr(sorted((k, v) for k, v in spatial.items() if k != "within_m"))
         if key not in self._shore_cache:
-            parts = []
+            pieces = []
             for li in self.layers.get("shoreline", []):
                 keep = np.ones(len(li.frame), dtype=bool)
                 for want, col in (("basin", "basin"), ("river", "river"), ("order", "order")):
@@ -222,10 +231,15 @@ class RegionIndex:
                             keep &= False
                         else:
                             keep &= np.isin(vals.astype(str), [str(x) for x in spatial[want]])
-                parts.extend(li.frame.geometry.values[keep])
-            self._shore_cache[key] = shapely.union_all(parts) if parts else None
-        g = self._shore_cache[key]
-        return None if g is None else float(shapely.distance(fp_work, g))
+                pieces.extend(li.pieces[keep[li.parent]])
+            # the selected features' short runs in a tree: the distance to the nearest run
+            # is the distance to the features, without testing every segment of a river
+            self._shore_cache[key] = shapely.STRtree(pieces) if pieces else None
+        tree = self._shore_cache[key]
+        if tree is None:
+            return None
+        _idx, d = tree.query_nearest(fp_work, return_distance=True, all_matches=False)
+        return float(d[0])
 
     remote: dict = field(default_factory=dict)  # kind -> [(spec, PostgisSource)]
     catalog: Catalog | None = None  # the catalog the index was built from

@@ -508,7 +508,14 @@ class StoreSource:
             rg[g] = (st[0].min, st[1].min, st[2].max, st[3].max)
         self.rg_bounds = rg
         self._rg_tree = shapely.STRtree(shapely.box(rg[:, 0], rg[:, 1], rg[:, 2], rg[:, 3]))
-        self.attr_cols = [n for n in self._pf.schema_arrow.names if n not in _INTERNAL]
+        from zoning.engine.index import _ATTR_FIELDS
+
+        # only the columns the engine reads (its attribute fields), not every stored one
+        used = {"_id", *_ATTR_FIELDS.get(self.spec.kind, ())}
+        self.attr_cols = [n for n in self._pf.schema_arrow.names
+                          if n not in _INTERNAL and n in used]
+        self._read_cols = ["_fid", *self.attr_cols, "_npieces", "_area_ell", "_area_gk",
+                           "geometry", "bbox"]
 
     def __getstate__(self):  # travels to dask workers as a path; reopened there
         d = dict(self.__dict__)
@@ -536,7 +543,8 @@ class StoreSource:
             if blk is not None:
                 self._cache.move_to_end(g)
                 return blk
-            blk = _Block(self._pf.read_row_group(g, use_threads=False), self.attr_cols)
+            blk = _Block(self._pf.read_row_group(g, columns=self._read_cols,
+                                                 use_threads=False), self.attr_cols)
             self.rows_read += len(blk.fid)
             self.row_groups_read += 1
             self._cache[g] = blk
