@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -13,6 +14,45 @@ SHARED = ROOT.parent / "shared"
 
 
 SAMPLE = seeds_dir() / "projects" / "sample_projects.csv"
+
+#: session fixtures worth computing once: the test files that take one run in one worker
+SHARED_FIXTURES = ("sample_table", "sample_result", "sample_run", "small_yunyang",
+                   "small_pingliang")
+
+
+def _file_groups() -> dict[str, str]:
+    """Test file → work unit for pytest-xdist: a file stays in one worker (its module
+    fixtures, PostGIS schemas and temp folders are never shared between two), and files
+    whose functions take the same expensive session fixture share a unit, so it is built
+    once."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            x = parent[x]
+        return x
+
+    for path in sorted(Path(__file__).parent.glob("test_*.py")):
+        name = f"tests/{path.name}"
+        params = " ".join(re.findall(r"def \w+\(([^)]*)\)", path.read_text("utf-8")))
+        for fixture in SHARED_FIXTURES:
+            if re.search(rf"\b{fixture}\b", params):
+                parent[find(name)] = find(fixture)
+    return {f: find(f) for f in parent if f.startswith("tests/")}
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """Schedule whole files (grouped as above) on the workers: ``-n 2 --dist loadfile``."""
+    from xdist.scheduler import LoadFileScheduling
+
+    groups = _file_groups()
+
+    class Grouped(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            f = nodeid.split("::", 1)[0]
+            return groups.get(f, f)
+
+    return Grouped(config, log)
 
 
 @pytest.fixture(scope="session")

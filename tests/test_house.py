@@ -86,14 +86,30 @@ def test_seeds_command_regenerates_a_small_region(tmp_path):
     assert r.exit_code == 2 and "unknown region" in r.output
 
 
-def test_demo_command_writes_every_output(tmp_path):
+def test_demo_command_writes_every_output(tmp_path, monkeypatch):
+    """The demo job end to end, on five rows of the sample list (one per region, one read
+    from a 部标 TXT, one outside every region) to keep the suite fast; the whole list is
+    screened with every output by the ``sample_run`` fixture."""
+    import shutil
+
+    import zoning.demo.workflow as workflow
+    from zoning.paths import seeds_dir
+
+    keep = ("项目编号", "GY-001", "GY-012", "YY-001", "PL-001", "OUT-001")
+    src = seeds_dir() / "projects"
+    (tmp_path / "projects").mkdir()
+    lines = (src / "sample_projects.csv").read_text("utf-8-sig").splitlines(keepends=True)
+    (tmp_path / "projects" / "sample_projects.csv").write_text(
+        "".join(x for x in lines if x.startswith(keep)), "utf-8-sig")
+    shutil.copy(src / "GY-012_勘测定界.txt", tmp_path / "projects")
+    monkeypatch.setattr(workflow, "seeds_dir", lambda: tmp_path)
     out = tmp_path / "demo"
     r = CliRunner().invoke(main, ["demo", "--out", str(out)])
     assert r.exit_code == 0, r.output
     for name in ("screening.xlsx", "results.json", "maps/index.html",
                  "indicators-guiyang.html", "indicators-yunyang.json"):
         assert (out / name).exists(), name
-    assert "17 rows in, 17 rows out" in r.output
+    assert "5 rows in, 5 rows out" in r.output
     res = json.loads((out / "results.json").read_text("utf-8"))
     assert res["meta"]["radius_m"] == 1000.0
 
@@ -112,3 +128,30 @@ def test_input_feature_limit_does_not_apply_to_catalog_layers(tmp_path, monkeypa
     LAYERS["farmland"].to_file(tmp_path / "three.gpkg", driver="GPKG")
     with pytest.raises(ResourceLimitError, match="more than 2 features"):
         read_projects(tmp_path / "three.gpkg")
+
+
+def test_every_error_class_has_one_chinese_title_used_by_cli_and_web(tmp_path):
+    """The error code → Chinese title table lives on the error classes, once: the CLI and
+    the web service take it from there (the web's own copy once lacked missing_program)."""
+    pytest.importorskip("fastapi")
+    import zoning.web.jobs  # noqa: F401 - the service's own error classes
+    import zoning.web.service  # noqa: F401
+    from zoning.errors import ZoningError
+    from zoning.web.errors import error_body
+
+    todo, seen = [ZoningError], []
+    while todo:
+        cls = todo.pop()
+        seen.append(cls)
+        todo.extend(cls.__subclasses__())
+    codes = {c.code for c in seen}
+    assert {"missing_program", "not_found", "busy", "unsupported_format"} <= codes
+    for cls in seen:
+        if cls.__module__.startswith("zoning"):
+            assert "title_zh" in vars(cls), cls  # its own title, not its parent's
+            assert error_body(cls.code)["message"] == cls.title_zh
+    assert error_body("missing_program", "soffice")["message"].startswith("缺少所需程序")
+    (tmp_path / "bad.txt").write_text("not a 部标 file\n", "utf-8")
+    r = CliRunner().invoke(main, ["check", str(tmp_path / "bad.txt")])
+    assert r.exit_code == 1
+    assert "数据无法读取 (data_error)：" in r.output and "line 1 is not a 部标" in r.output

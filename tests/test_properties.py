@@ -72,7 +72,7 @@ def _farmland(cellset, size=100.0, shrink=0.0):
     return gpd.GeoDataFrame({"TBBH": ids}, geometry=geoms, crs=CRS)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cells, rect(), st.floats(0, 30))
 def test_area_is_sum_over_features(cellset, fp, shrink):
     farm = _farmland(cellset, shrink=shrink)
@@ -92,7 +92,7 @@ def test_area_is_sum_over_features(cellset, fp, shrink):
     assert f.share == pytest.approx(min(total / fp.area, 1.0), rel=1e-6, abs=1e-9)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(cells, st.data())
 def test_footprint_inside_a_feature_has_share_one(cellset, data):
     farm = _farmland(cellset)
@@ -107,7 +107,7 @@ def test_footprint_inside_a_feature_has_share_one(cellset, data):
     assert [h.feature_id for h in f.hits] == [farm.TBBH.iloc[k]]
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(st.integers(0, 2**31 - 1), rect())
 def test_subdivided_complex_polygon_matches_oracle(seed, fp):
     rng = np.random.default_rng(seed)

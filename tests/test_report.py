@@ -212,7 +212,7 @@ def test_check_of_a_list_and_errors_are_chinese_with_code(tmp_path):
     bad = CliRunner().invoke(main, ["check", str(tmp_path / "missing.geojson"), "--json"])
     assert bad.exit_code == 1
     assert '"code": "input_error"' in bad.output or '"code": "data_error"' in bad.output
-    assert "数据错误" in bad.output or "输入错误" in bad.output
+    assert "数据无法读取" in bad.output or "输入无法读取或理解" in bad.output
 
 
 @pytest.mark.parametrize("region", ["贵阳市", "520100", "guiyang", "贵阳"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from zoning.errors import OptionError
+from zoning.errors import OptionError, finite_nonnegative
 
 __all__ = ["CheckOptions", "AREA_METHODS", "MAX_TOLERANCE", "zone_meridian"]
 
@@ -85,14 +85,7 @@ class CheckOptions:
             raise OptionError(f"area_method must be one of {', '.join(AREA_METHODS)}")
         self._check_meridian()
         for name in ("tolerance_m2", "tolerance_m", "min_report_m2", "radius_m"):
-            v = getattr(self, name)
-            try:
-                v = float(v)
-            except (TypeError, ValueError):
-                raise OptionError(f"{name} must be a number, not {v!r}") from None
-            if not math.isfinite(v) or v < 0:
-                raise OptionError(f"{name} must be a finite number ≥ 0, not {v!r}")
-            setattr(self, name, v)
+            setattr(self, name, finite_nonnegative(getattr(self, name), name, OptionError))
         for name in ("tolerance_m2", "tolerance_m"):
             if getattr(self, name) > MAX_TOLERANCE:
                 raise OptionError(f"{name} must be at most {MAX_TOLERANCE:g} (a geometric "

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from zoning.errors import DataError, InputError
+from zoning.errors import DataError, InputError, finite_nonnegative
 from zoning.rules.industry import validate_industry
 from zoning.rules.landuse import parse_declared
 
@@ -76,13 +76,7 @@ def parse_energy(v: Any) -> float | None:
     v = clean(v)
     if v is None:
         return None
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        raise InputError(f"energy_tce (年综合能耗) {v!r} is not a number") from None
-    if not math.isfinite(x) or x < 0:
-        raise InputError(f"energy_tce (年综合能耗) {v!r} must be a finite number ≥ 0")
-    return x
+    return finite_nonnegative(v, "energy_tce (年综合能耗)", InputError)
 
 
 def parse_attributes(raw: Mapping[str, Any]) -> dict[str, Any]:

@@ -24,20 +24,9 @@ _HINTS = {
 }
 
 
-#: Chinese names of the error classes (the English ``code`` stays for scripts)
-ERROR_ZH = {
-    "error": "错误", "data_error": "数据错误", "input_error": "输入错误",
-    "catalog_error": "图层目录错误", "rule_error": "规则文件错误", "crs_error": "坐标系错误",
-    "resource_limit": "超出限制", "option_error": "参数错误", "output_exists": "输出已存在",
-    "output_locked": "输出被占用", "database_error": "数据库错误", "map_error": "地图错误",
-    "missing_extra": "缺少可选组件", "missing_program": "缺少系统程序",
-}
-
-
 def error_json(e: ZoningError) -> dict:
     """A library error for scripts: the stable code, its Chinese name and the message."""
-    code = getattr(e, "code", "error")
-    return {"error": {"code": code, "code_zh": ERROR_ZH.get(code, "错误"), "message": str(e)}}
+    return {"error": {"code": e.code, "code_zh": e.title_zh, "message": str(e)}}
 
 
 class Group(click.Group):
@@ -58,7 +47,7 @@ class Group(click.Group):
                 import json
 
                 click.echo(json.dumps(error_json(e), ensure_ascii=False))
-            err_console.print(f"[bold red]{ERROR_ZH.get(code, '错误')}[/] ({code})："
+            err_console.print(f"[bold red]{e.title_zh}[/] ({code})："
                               f"{escape(str(e))}", highlight=False, soft_wrap=True)
             if hint:
                 err_console.print(f"[yellow]{escape(hint)}[/]", highlight=False)

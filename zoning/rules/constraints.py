@@ -26,12 +26,11 @@ data); ``verify:`` notes what is not yet checked against the official text
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zoning.errors import CatalogError, RuleError
+from zoning.errors import CatalogError, RuleError, finite_nonnegative
 from zoning.results import State
 
 __all__ = ["ConstraintRules", "ConstraintFacts", "ConstraintRule", "load_constraint_rules",
@@ -152,13 +151,7 @@ def _text_list(v, what: str, err) -> list[str]:
 
 def _parse_condition(key: str, want: Any, vocab: dict, err) -> Any:
     if key == "within_m":
-        try:
-            d = float(want)
-        except (TypeError, ValueError):
-            raise err(f"within_m must be a distance in metres, not {want!r}") from None
-        if not math.isfinite(d) or d < 0:
-            raise err(f"within_m must be a finite distance ≥ 0, not {want!r}")
-        return d
+        return finite_nonnegative(want, "within_m (a distance in metres)", err)
     if key == "coverage":
         if want not in ("full", "partial"):
             raise err("coverage must be full or partial")

@@ -35,12 +35,14 @@ class NotFoundError(ZoningError, LookupError):
     """A job or file that does not exist (or has expired)."""
 
     code = "not_found"
+    title_zh = "未找到"
 
 
 class BusyError(ZoningError, RuntimeError):
     """The job queue is full."""
 
     code = "busy"
+    title_zh = "服务器繁忙，请稍后再试"
 
 
 class JobStore:

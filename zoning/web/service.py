@@ -67,6 +67,7 @@ class UnsupportedFormat(InputError):
     """An upload whose type the service does not read."""
 
     code = "unsupported_format"
+    title_zh = "不支持的文件格式"
 
 
 def _dumps(obj: Any) -> bytes:
