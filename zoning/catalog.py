@@ -311,11 +311,20 @@ def load_catalog(path) -> Catalog:
     with _PARSED_LOCK:
         hit = _PARSED.get(key)
     if hit is not None and hit[0] == stamp:
-        return copy.deepcopy(hit[1])
+        return _own_copy(hit[1])
     cat = _parse_catalog(path)
     with _PARSED_LOCK:
         _PARSED[key] = (stamp, cat)
-    return copy.deepcopy(cat)
+    return _own_copy(cat)
+
+
+def _own_copy(cat: Catalog) -> Catalog:
+    """A caller's copy of a parsed catalog: its own catalog, region and layer entries
+    (attributes can be reassigned freely); nested values are shared and read-only.
+    A deep copy cost more than the rest of a warm check."""
+    return Catalog(path=cat.path, region=dict(cat.region),
+                   layers={k: copy.copy(v) for k, v in cat.layers.items()},
+                   rules=cat.rules, access_rules=cat.access_rules)
 
 
 def _parse_catalog(path: Path) -> Catalog:

@@ -13,6 +13,8 @@ warm in an :class:`IndexCache`.
 from __future__ import annotations
 
 import logging
+import os
+import stat
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
@@ -45,28 +47,41 @@ log = logging.getLogger(__name__)
 _INDEXED_KINDS = ("districts",) + tuple(SCREENING_KINDS) + ("shoreline",) + EXTRA_KINDS
 
 
-def _stamp(path: Path | None) -> tuple:
+def _stamp(path: str | Path | None) -> tuple:
     """(path, mtime_ns, size) of a file or of every file in a folder; None parts if absent."""
     if path is None:
         return (None,)
-    p = Path(path)
+    p = str(path)
     try:
-        if p.is_dir():
+        st = os.stat(p)  # one system call (this runs for every layer at every check)
+        if stat.S_ISDIR(st.st_mode):
+            q = Path(p)
             return tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size)
-                         for f in sorted(p.iterdir()) if f.is_file())
-        st = p.stat()
-        return (str(p), st.st_mtime_ns, st.st_size)
+                         for f in sorted(q.iterdir()) if f.is_file())
+        return (p, st.st_mtime_ns, st.st_size)
     except OSError:
-        return (str(p), None, None)
+        return (p, None, None)
+
+
+_SIDECARS: dict[tuple, str] = {}
+
+
+def _sidecar(spec: LayerSpec) -> str:
+    """The prepared store's sidecar path of a file layer (remembered per file and layer)."""
+    key = (str(spec.path), spec.layer)
+    side = _SIDECARS.get(key)
+    if side is None:
+        from zoning.io.store import store_paths
+
+        side = _SIDECARS[key] = str(store_paths(spec)[1])
+    return side
 
 
 def _spec_stamp(spec: LayerSpec) -> tuple:
     if not spec.path:
         return (repr(spec.postgis),)
-    from zoning.io.store import store_paths
-
     # a rebuilt prepared store (its sidecar is written last) refreshes the index too
-    stamp = _stamp(spec.path) + _stamp(store_paths(spec)[1])
+    stamp = _stamp(spec.path) + _stamp(_sidecar(spec))
     if isinstance(spec.rules, Path):  # a constraint layer's own rule file
         stamp += _stamp(spec.rules)
     return stamp
