@@ -76,6 +76,33 @@ def prepare_geometries(kind: str, geoms, max_vertices: int):
     return geoms, pieces, parent
 
 
+class _Column:
+    __slots__ = ("values", "name")
+
+    def __init__(self, values: np.ndarray, name: str = ""):
+        self.values = values
+        self.name = name
+
+
+class ArrayFrame:
+    """The few frame operations the engine and the maps use (``frame[col].values``,
+    ``frame.geometry.values``, ``frame.columns``, ``len``), over plain arrays: a chunk's
+    features read from a prepared store need no pandas frame (building one cost more
+    than a warm check's overlay)."""
+
+    def __init__(self, columns: dict, geometry: np.ndarray, crs):
+        self._cols = {c: _Column(np.asarray(v, dtype=object)) for c, v in columns.items()}
+        self.geometry = _Column(np.asarray(geometry, dtype=object), "geometry")
+        self.crs = crs
+        self.columns = [*self._cols, "geometry"]
+
+    def __len__(self) -> int:
+        return len(self.geometry.values)
+
+    def __getitem__(self, column: str) -> _Column:
+        return self._cols[column]
+
+
 @dataclass
 class LayerPieces:
     """Features near a chunk, read from a prepared store: already in work CRS, subdivided.
@@ -86,7 +113,7 @@ class LayerPieces:
     precomputed area of each whole feature per area method (``ellipsoidal``, ``gk``).
     """
 
-    frame: gpd.GeoDataFrame
+    frame: ArrayFrame
     pieces: np.ndarray
     parent: np.ndarray
     npieces: np.ndarray

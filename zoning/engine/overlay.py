@@ -452,18 +452,23 @@ def _check_layer(li: LayerIndex, ch: _Chunk, opts: CheckOptions, overlaps: list,
     nearest, within = _near(li, ch.fps, hit_projects, opts)
     zone_arr = li.attr_arrays.get(_ZONE_FIELD.get(li.kind, "zone"))
     out = []
-    bounds = np.searchsorted(g.proj, np.arange(len(ch.fps) + 1))
+    bounds = np.searchsorted(g.proj, np.arange(len(ch.fps) + 1)).tolist()
+    # plain lists: per-hit numpy scalar access is the slow part of a batch's Python work
+    cols = (g.feat.tolist(), g.area.tolist(), g.length.tolist())
+    is_real = g.real.tolist()
+    kind_zh = KINDS[li.kind].zh
     for k in range(len(ch.fps)):
-        sel = np.arange(bounds[k], bounds[k + 1])
-        lr = LayerResult(layer=li.name, kind=li.kind, kind_zh=KINDS[li.kind].zh,
+        lo, hi = bounds[k], bounds[k + 1]
+        lr = LayerResult(layer=li.name, kind=li.kind, kind_zh=kind_zh,
                          state=State.NOT_INTERSECTING, data_version=li.version,
                          source=li.source)
-        real = sel[g.real[sel]]
-        zones = _hits(lr, li, g, real, k, ch, opts, zone_arr, overlaps, projects)
-        if len(real):
+        real = [gi for gi in range(lo, hi) if is_real[gi]]
+        zones = _hits(lr, li, g, cols, real, k, ch, opts, zone_arr, overlaps, projects) \
+            if real else set()
+        if real:
             _summarise(lr, li, g, real, k, ch, opts)
         else:
-            lr.relation = "touches" if len(sel) else "none"
+            lr.relation = "touches" if hi > lo else "none"
             if k in nearest:
                 f, d = nearest[k]
                 lr.nearest_m, lr.nearest_id = d, str(li.ids[f])
@@ -474,16 +479,19 @@ def _check_layer(li: LayerIndex, ch: _Chunk, opts: CheckOptions, overlaps: list,
     return out
 
 
-def _hits(lr: LayerResult, li: LayerIndex, g: _Groups, real, k: int, ch: _Chunk,
-          opts: CheckOptions, zone_arr, overlaps: list, projects: list[Project]) -> set:
-    """Fill ``lr.hits`` (below-threshold overlaps flagged or, if opted out, dropped)."""
+def _hits(lr: LayerResult, li: LayerIndex, g: _Groups, cols: tuple, real: list, k: int,
+          ch: _Chunk, opts: CheckOptions, zone_arr, overlaps: list,
+          projects: list[Project]) -> set:
+    """Fill ``lr.hits`` (below-threshold overlaps flagged or, if opted out, dropped);
+    ``cols``: the groups' feature, area and length as lists."""
     zones: set = set()
     below = []
+    feat, areas, lengths = cols
+    can_be_small = ch.kinds[k] == "polygon" and KINDS[li.kind].geometry != "line"
     for gi in real:
-        f = int(g.feat[gi])
-        area, length = float(g.area[gi]), float(g.length[gi])
-        small = ch.kinds[k] == "polygon" and KINDS[li.kind].geometry != "line" and \
-            area < opts.min_report_m2
+        f = feat[gi]
+        area, length = areas[gi], lengths[gi]
+        small = can_be_small and area < opts.min_report_m2
         if small:
             below.append((str(li.ids[f]), area))
             if opts.min_area_drops:

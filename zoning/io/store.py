@@ -45,7 +45,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import shapely
@@ -61,6 +60,10 @@ log = logging.getLogger(__name__)
 
 STORE_VERSION = 2  # 2: edges densified before reprojection, as the index does
 ROW_GROUP = 2048
+#: rows of decoded row groups a store keeps (LRU): spatially sorted chunks reuse the row
+#: groups of the chunks just before them, so a few chunks' worth is enough; memory stays
+#: flat in layer size
+CACHE_ROWS = 262_144
 _BUCKET_BITS = 6  # 64 Hilbert buckets when a layer does not fit one batch
 _INTERNAL = ("_fid", "_npieces", "_area_ell", "_area_gk", "_valid", "geometry", "bbox")
 _BOX = ("xmin", "ymin", "xmax", "ymax")
@@ -483,7 +486,7 @@ class StoreSource:
     count what came off the disk.  Safe to share between threads.
     """
 
-    def __init__(self, spec: LayerSpec, path: Path, meta: dict, cache_rows: int = 1_000_000):
+    def __init__(self, spec: LayerSpec, path: Path, meta: dict, cache_rows: int = CACHE_ROWS):
         self.spec = spec
         self.path = Path(path)
         self.meta = meta
@@ -652,12 +655,12 @@ class StoreSource:
         return out
 
     def _assemble(self, sel: dict, cls):
+        from zoning.engine.index import ArrayFrame
+
         if not sel:
-            frame = gpd.GeoDataFrame({"_id": np.array([], dtype=object),
-                                      **{c: np.array([], dtype=object)
-                                         for c in self.attr_cols if c != "_id"}},
-                                     geometry=np.array([], dtype=object), crs=self.work_crs)
             e = np.zeros(0)
+            frame = ArrayFrame({c: np.array([], dtype=object) for c in self.attr_cols},
+                               np.array([], dtype=object), self.work_crs)
             return cls(frame=frame, pieces=np.array([], dtype=object),
                        parent=np.zeros(0, dtype=np.int64), npieces=np.zeros(0, np.int64),
                        areas={"ellipsoidal": e, "gk": e.copy()})
@@ -672,13 +675,10 @@ class StoreSource:
         for c in (*self.attr_cols, "_npieces", "_area_ell", "_area_gk"):
             cols[c] = np.concatenate([b.values(c, r) for b, r in parts])[order][first]
         fgeom = geoms[first].copy()
-        multi = np.flatnonzero(np.bincount(parent) > 1)
-        for f in multi:  # a subdivided feature: its fetched pieces together
-            fgeom[f] = shapely.union_all(geoms[parent == f])
-        # object columns as they are (no per-chunk conversion to pandas string arrays)
-        data = {c: pd.Series(np.asarray(cols[c], dtype=object), dtype=object, copy=False)
-                for c in self.attr_cols}
-        frame = gpd.GeoDataFrame(data, geometry=fgeom, crs=self.work_crs)
+        ends = np.r_[first[1:], len(fid)]
+        for f in np.flatnonzero(ends - first > 1):  # a subdivided feature: its pieces together
+            fgeom[f] = shapely.union_all(geoms[first[f]:ends[f]])
+        frame = ArrayFrame({c: cols[c] for c in self.attr_cols}, fgeom, self.work_crs)
         return cls(frame=frame, pieces=geoms, parent=parent.astype(np.int64),
                    npieces=cols["_npieces"].astype(np.int64),
                    areas={"ellipsoidal": cols["_area_ell"].astype(float),
@@ -697,7 +697,7 @@ def _runs(sorted_keys: np.ndarray):
 
 
 def open_store(spec: LayerSpec, work_crs=None, subdivide_vertices: int | None = None,
-               cache_rows: int = 1_000_000) -> StoreSource | None:
+               cache_rows: int = CACHE_ROWS) -> StoreSource | None:
     """A :class:`StoreSource` for a layer whose store is fresh, else None (logged).
 
     Only size and modification time are compared here (cheap, at every index
