@@ -227,3 +227,13 @@ def test_near_reads_use_the_gpkg_rtree_and_give_the_same_results(cat_path):
     # far from everything: the window grows until the true nearest is in it
     far = src.fetch(np.array([projects[5].geometry], dtype=object), 0.0)
     assert "BIG" in set(far["_id"]) and len(far) < 1601
+
+
+def test_catalog_parsed_once_each_caller_gets_its_own_entries(cat_path):
+    a = load_catalog(cat_path)
+    a.layers["farmland"].id_field = "changed"
+    a.layers.pop("udb")
+    b = load_catalog(cat_path)
+    assert b.layers["farmland"].id_field == "TBBH" and "udb" in b.layers
+    cat_path.write_text(cat_path.read_text("utf-8").replace("测试区", "测试区二"), "utf-8")
+    assert load_catalog(cat_path).region_name == "测试区二"  # an edited file is parsed again
