@@ -95,3 +95,18 @@ def write_catalog(folder, layers=None, drop=(), region_id="mini"):
     p = folder / "mini.yaml"
     p.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     return p
+
+
+def big_farmland(n_side: int = 40, cell: float = 100.0):
+    """A grid of ``n_side``² small patches west of the origin (inside 西区), ids G0000…,
+    plus one many-vertex patch (a 2 000-vertex circle, subdivided by the engine)."""
+    import numpy as np
+
+    xs = -9500 + np.arange(n_side) * cell
+    ys = -9500 + np.arange(n_side) * cell
+    gx, gy = np.meshgrid(xs, ys)
+    gx, gy = gx.ravel(), gy.ravel()
+    geoms = list(shapely.box(OX + gx, OY + gy, OX + gx + cell * 0.8, OY + gy + cell * 0.6))
+    circle = shapely.Point(OX - 3000, OY + 6000).buffer(600, quad_segs=500)
+    ids = [f"G{i:04d}" for i in range(len(geoms))] + ["BIG"]
+    return gpd.GeoDataFrame({"TBBH": ids}, geometry=geoms + [circle], crs=CRS)

@@ -12,6 +12,8 @@ Paths are relative to the manifest file.
 
 from __future__ import annotations
 
+import copy
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -278,8 +280,15 @@ def _parse_layers(raw: dict, path: Path) -> dict[str, LayerSpec]:
     return layers
 
 
+_PARSED: dict[str, tuple[tuple, Catalog]] = {}
+_PARSED_LOCK = threading.Lock()
+
+
 def load_catalog(path) -> Catalog:
     """Read and check a catalog manifest.
+
+    Each file is parsed once per process while its size and modification time stay
+    the same (parsing dominates a warm check); callers get their own copy.
 
     Raises
     ------
@@ -293,11 +302,34 @@ def load_catalog(path) -> Catalog:
     >>> cat.region_id, cat.region_name
     ('guiyang', '贵阳市')
     """
+    path = Path(path)
+    try:
+        st = path.stat()
+    except OSError:
+        raise CatalogError("catalog file not found", path=path) from None
+    key, stamp = str(path.resolve()), (st.st_mtime_ns, st.st_size)
+    with _PARSED_LOCK:
+        hit = _PARSED.get(key)
+    if hit is not None and hit[0] == stamp:
+        return _own_copy(hit[1])
+    cat = _parse_catalog(path)
+    with _PARSED_LOCK:
+        _PARSED[key] = (stamp, cat)
+    return _own_copy(cat)
+
+
+def _own_copy(cat: Catalog) -> Catalog:
+    """A caller's copy of a parsed catalog: its own catalog, region and layer entries
+    (attributes can be reassigned freely); nested values are shared and read-only.
+    A deep copy cost more than the rest of a warm check."""
+    return Catalog(path=cat.path, region=dict(cat.region),
+                   layers={k: copy.copy(v) for k, v in cat.layers.items()},
+                   rules=cat.rules, access_rules=cat.access_rules)
+
+
+def _parse_catalog(path: Path) -> Catalog:
     from zoning.io.yamlfile import load_yaml
 
-    path = Path(path)
-    if not path.exists():
-        raise CatalogError("catalog file not found", path=path)
     raw = load_yaml(path)
     if not isinstance(raw, dict) or "layers" not in raw or "region" not in raw:
         raise CatalogError("a catalog needs top-level 'region' and 'layers'", path=path)

@@ -64,15 +64,25 @@ def zone_from_easting(easting: float) -> int | None:
     return None
 
 
-@functools.lru_cache(maxsize=64)
-def _transformer(src: str, dst: str) -> Transformer:
+@functools.lru_cache(maxsize=256)
+def _transformer(src, dst) -> Transformer:
     return Transformer.from_crs(CRS.from_user_input(src), CRS.from_user_input(dst),
                                 always_xy=True)
 
 
+def _crs_key(c):
+    """A cheap cache key that rebuilds the same CRS: the text or code it was given as
+    (writing a CRS out as WKT costs more than the reprojection of a footprint)."""
+    if isinstance(c, (str, int)):
+        return c
+    if isinstance(c, CRS) and c.srs:
+        return c.srs
+    return CRS.from_user_input(c).to_wkt()
+
+
 def transformer(src, dst) -> Transformer:
     """A cached always-xy Transformer (building one costs milliseconds)."""
-    return _transformer(CRS.from_user_input(src).to_wkt(), CRS.from_user_input(dst).to_wkt())
+    return _transformer(_crs_key(src), _crs_key(dst))
 
 
 def reproject(geoms, src, dst):

@@ -72,19 +72,28 @@ def _flat_parts(geom) -> list:
     return out
 
 
-def _distinct(coords: np.ndarray) -> int:
-    return len(np.unique(coords, axis=0)) if len(coords) else 0
+def _has_distinct(coords: np.ndarray, k: int) -> bool:
+    """Whether ``coords`` hold at least ``k`` distinct points (stops as soon as they do:
+    this runs for every ring of every footprint of a batch)."""
+    if len(coords) < k:
+        return False
+    seen: set = set()
+    for xy in map(tuple, coords.tolist()):
+        seen.add(xy)
+        if len(seen) >= k:
+            return True
+    return False
 
 
 def _check_part(p, k: int) -> None:
     """Raise for a line with < 2 or a polygon ring with < 3 distinct points."""
     tid = shapely.get_type_id(p)
-    if tid in (1, 2) and _distinct(shapely.get_coordinates(p)) < 2:
+    if tid in (1, 2) and not _has_distinct(shapely.get_coordinates(p), 2):
         raise DataError(f"line (part {k}) has fewer than 2 distinct points")
     if tid == 3:
         rings = [p.exterior, *p.interiors]
         for j, ring in enumerate(rings):
-            if _distinct(shapely.get_coordinates(ring)) < 3:
+            if not _has_distinct(shapely.get_coordinates(ring), 3):
                 what = "outer ring" if j == 0 else f"inner ring {j}"
                 raise DataError(f"polygon (part {k}) {what} has fewer than 3 distinct points")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import Enum
 
 SCHEMA_VERSION = "zoning.check/1"
@@ -55,7 +55,7 @@ def area_units(m2: float) -> dict:
             "km2": round(m2 / M2_PER_KM2, 6)}
 
 
-@dataclass
+@dataclass(slots=True)  # a batch holds millions of hits: no per-hit __dict__
 class FeatureHit:
     feature_id: str
     overlap_m2: float = 0.0
@@ -65,7 +65,10 @@ class FeatureHit:
     below_threshold: bool = False  # overlap below the reporting threshold (低于报告阈值)
 
     def to_dict(self) -> dict:
-        d = asdict(self)
+        # the attributes are plain values: a shallow copy is what asdict's deep copy gives
+        d = {"feature_id": self.feature_id, "overlap_m2": self.overlap_m2,
+             "overlap_length_m": self.overlap_length_m, "share": self.share,
+             "attributes": dict(self.attributes), "below_threshold": self.below_threshold}
         d.update({"overlap_ha": round(self.overlap_m2 / M2_PER_HA, 4),
                   "overlap_mu": round(self.overlap_m2 / M2_PER_MU, 3)})
         return d

@@ -1,7 +1,9 @@
 """The dask engine: the same chunked check, run on a dask cluster.
 
-The project table is cut into partitions of ``chunk_size`` rows; each is
-screened by :func:`zoning.screen.screen` on a worker.
+The project table is cut into spatially compact partitions of ``chunk_size``
+rows (along a Hilbert curve); each is screened by :func:`zoning.screen.screen`
+on a worker.  With prepared layer stores (``zoning layers build``) a worker
+reads only the row groups its partitions touch, never a whole layer.
 Layers are read once per worker process (the per-process index cache), never
 shipped with the tasks; only the small project partitions and the catalog
 manifests travel.  Results come back row for row in input order, identical
@@ -14,12 +16,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import geopandas as gpd
+import numpy as np
 
 from zoning.errors import ZoningError, require
 from zoning.options import CheckOptions
 from zoning.screen import ScreenResult, screen
 
-__all__ = ["screen_dask", "screen_part", "results_equal"]
+__all__ = ["screen_dask", "screen_part", "results_equal", "spatial_partitions"]
 
 
 def screen_part(part: gpd.GeoDataFrame, catalogs, region, options) -> list:
@@ -33,6 +36,22 @@ def screen_part(part: gpd.GeoDataFrame, catalogs, region, options) -> list:
         by_row.setdefault(o["row"], []).append(o)
     return [(int(pos), r, by_row.get(r.row, []))
             for pos, r in zip(part["_pos"], res.results)]
+
+
+def spatial_partitions(projects: gpd.GeoDataFrame, size: int) -> list[gpd.GeoDataFrame]:
+    """The project table cut into partitions of ``size`` rows along a Hilbert curve.
+
+    Each partition covers a compact area, so a worker reads only the prepared-store
+    row groups that area touches.  ``_pos`` keeps each row's input position.
+    """
+    from zoning.batch import spatial_order
+
+    table = projects.reset_index(drop=True).assign(_pos=range(len(projects)))
+    geoms = table.geometry.values
+    ok = ~(geoms.isna() | geoms.is_empty)
+    order = np.r_[np.flatnonzero(ok)[spatial_order(geoms[ok])], np.flatnonzero(~ok)]
+    table = table.iloc[order]
+    return [table.iloc[s:s + size] for s in range(0, len(table), size)]
 
 
 def screen_dask(projects: gpd.GeoDataFrame, catalogs, *, region: str | None = None,
@@ -52,8 +71,7 @@ def screen_dask(projects: gpd.GeoDataFrame, catalogs, *, region: str | None = No
 
     opts = options or CheckOptions()
     n = len(projects)
-    table = projects.reset_index(drop=True).assign(_pos=range(n))
-    parts = [table.iloc[s:s + chunk_size] for s in range(0, n, chunk_size)]
+    parts = spatial_partitions(projects, chunk_size)
     tasks = [dask.delayed(task)(p, catalogs, region, opts) for p in parts]
     cluster = None
     if scheduler:

@@ -13,6 +13,8 @@ warm in an :class:`IndexCache`.
 from __future__ import annotations
 
 import logging
+import os
+import stat
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
@@ -24,9 +26,10 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from zoning.batch import run_chunks
 from zoning.catalog import SCREENING_KINDS, Catalog, LayerSpec, resolve_catalogs
 from zoning.engine.geometry import GEO, measure, reproject_dense
-from zoning.engine.index import EXTRA_KINDS, RegionIndex
+from zoning.engine.index import EXTRA_KINDS, RegionIndex, work_crs_for
 from zoning.engine.landuse import merge_breakdowns
 from zoning.engine.overlay import COVERAGE_KIND, GAP_M, GAP_M2, check_chunk, coverage_row, overall
 from zoning.errors import DatabaseError, DataError, InputError, ZoningError
@@ -44,23 +47,41 @@ log = logging.getLogger(__name__)
 _INDEXED_KINDS = ("districts",) + tuple(SCREENING_KINDS) + ("shoreline",) + EXTRA_KINDS
 
 
-def _stamp(path: Path | None) -> tuple:
+def _stamp(path: str | Path | None) -> tuple:
     """(path, mtime_ns, size) of a file or of every file in a folder; None parts if absent."""
     if path is None:
         return (None,)
-    p = Path(path)
+    p = str(path)
     try:
-        if p.is_dir():
+        st = os.stat(p)  # one system call (this runs for every layer at every check)
+        if stat.S_ISDIR(st.st_mode):
+            q = Path(p)
             return tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size)
-                         for f in sorted(p.iterdir()) if f.is_file())
-        st = p.stat()
-        return (str(p), st.st_mtime_ns, st.st_size)
+                         for f in sorted(q.iterdir()) if f.is_file())
+        return (p, st.st_mtime_ns, st.st_size)
     except OSError:
-        return (str(p), None, None)
+        return (p, None, None)
+
+
+_SIDECARS: dict[tuple, str] = {}
+
+
+def _sidecar(spec: LayerSpec) -> str:
+    """The prepared store's sidecar path of a file layer (remembered per file and layer)."""
+    key = (str(spec.path), spec.layer)
+    side = _SIDECARS.get(key)
+    if side is None:
+        from zoning.io.store import store_paths
+
+        side = _SIDECARS[key] = str(store_paths(spec)[1])
+    return side
 
 
 def _spec_stamp(spec: LayerSpec) -> tuple:
-    stamp = _stamp(spec.path) if spec.path else (repr(spec.postgis),)
+    if not spec.path:
+        return (repr(spec.postgis),)
+    # a rebuilt prepared store (its sidecar is written last) refreshes the index too
+    stamp = _stamp(spec.path) + _stamp(_sidecar(spec))
     if isinstance(spec.rules, Path):  # a constraint layer's own rule file
         stamp += _stamp(spec.rules)
     return stamp
@@ -74,8 +95,11 @@ class IndexCache:
     indexes close their remote sources (database connections).
     """
 
-    def __init__(self, size: int = 3):
+    def __init__(self, size: int = 3, near_reads: bool = False):
         self.size = size
+        #: read big layers only near each chunk's footprints (GeoPackage R-tree, prepared
+        #: stores of any size) instead of whole: for a process that checks once, cold
+        self.near_reads = near_reads
         self._indexes: OrderedDict[tuple, RegionIndex] = OrderedDict()
         self._districts: dict[tuple, Any] = {}
         self._lock = threading.RLock()
@@ -83,7 +107,7 @@ class IndexCache:
     def _key(self, cat: Catalog, options: CheckOptions) -> tuple:
         stamps = tuple(_spec_stamp(s) for s in cat.layers.values())
         return (str(cat.path), _stamp(cat.path), stamps, options.subdivide_vertices,
-                _stamp(cat.rules), _stamp(cat.access_rules))
+                _stamp(cat.rules), _stamp(cat.access_rules), self.near_reads)
 
     def clear(self) -> None:
         with self._lock:
@@ -151,6 +175,8 @@ def _build_index(catalog: Catalog, opts: CheckOptions, cache: IndexCache) -> Reg
     frames: dict[str, gpd.GeoDataFrame] = {}
     problems: list[str] = []
     remote: dict[str, Any] = {}
+    cov = cache.coverage(catalog)
+    work = work_crs_for(cov) if cov is not None else None
     for spec in catalog.layers.values():
         if spec.is_raster or spec.kind not in _INDEXED_KINDS:
             continue
@@ -164,8 +190,20 @@ def _build_index(catalog: Catalog, opts: CheckOptions, cache: IndexCache) -> Reg
             if spec.postgis and spec.kind not in ("districts", "shoreline"):
                 # big layers stay in the database: features are fetched per chunk
                 remote[spec.name] = open_layer_source(spec)
-            else:
+                continue
+            near = _near_source(spec, work, opts)
+            if near is None and cache.near_reads and _windowed(spec, work):
+                from zoning.io.layers import WindowSource
+
+                remote[spec.name] = WindowSource(spec, work)  # read near each chunk
+            elif near is None:
                 frames[spec.name] = read_layer(spec)
+            elif near.meta.get("pieces", 0) <= STORE_IN_MEMORY and not cache.near_reads:
+                # small: kept whole (warm checks are faster in memory)
+                frames[spec.name] = near.load_all()
+                near.close()
+            else:  # a big prepared store: features are read per chunk
+                remote[spec.name] = near
         except ZoningError as e:
             log.warning("layer %s of %s left out: %s", spec.name, catalog.region_id, e)
             problems.append(str(e))
@@ -186,6 +224,31 @@ def _constraint_rules(catalog: Catalog, vocabularies: dict) -> dict:
     return {spec.name: load_constraint_rules(spec.rules, vocabularies,
                                              where=dict(path=catalog.path, layer=spec.name))
             for spec in catalog.by_kind("constraint")}
+
+
+#: prepared stores of at most this many pieces are read whole into memory (warm checks
+#: are faster in memory); bigger ones are read per chunk, only near the footprints
+STORE_IN_MEMORY = 200_000
+
+
+def _windowed(spec: LayerSpec, work) -> bool:
+    """Whether a file layer can be read per chunk through a spatial index (a GeoPackage
+    R-tree) when the cache reads only near the footprints (see ``IndexCache.near_reads``)."""
+    from zoning.prepare import STORE_KINDS
+
+    return (work is not None and spec.path is not None and spec.kind in STORE_KINDS and
+            spec.path.suffix.lower() == ".gpkg")
+
+
+def _near_source(spec: LayerSpec, work, opts: CheckOptions):
+    """A per-chunk source for a big file layer with a fresh prepared store, else None."""
+    from zoning.prepare import STORE_KINDS
+
+    if work is None or spec.path is None or spec.kind not in STORE_KINDS:
+        return None
+    from zoning.io.store import open_store
+
+    return open_store(spec, work, opts.subdivide_vertices)
 
 
 #: the process-wide cache used by :func:`check`, :func:`screen` and :func:`load_index`
@@ -425,13 +488,15 @@ def check(footprint, catalog=None, *, crs=None, coord_sys: str | None = None,
 
 def screen(projects: gpd.GeoDataFrame, catalog=None, *, region: str | None = None,
            options: CheckOptions | None = None, chunk_size: int = 500,
-           progress: Callable[[int], None] | None = None) -> ScreenResult:
+           progress: Callable[[int], None] | None = None, threads: int = 1) -> ScreenResult:
     """Check every row of a project table (see :func:`zoning.io.projects.project_table`).
 
     Rows with ``status == "error"`` pass through with their reason.  Valid rows
     are grouped by region and checked in independent chunks of
     ``chunk_size`` (the unit of work a scale-out engine distributes).
     ``progress(n)`` is called after each chunk with the number of rows done.
+    Footprints are chunked in spatial order; ``threads`` > 1 runs chunks on a
+    thread pool (see :mod:`zoning.batch`).
     Row count in equals row count out, in input order.  A table in a projected
     CRS is converted to EPSG:4490 first.
 
@@ -444,7 +509,8 @@ def screen(projects: gpd.GeoDataFrame, catalog=None, *, region: str | None = Non
     ['A']
     """
     return screen_projects(projects_from_table(projects), catalog, region=region,
-                           options=options, chunk_size=chunk_size, progress=progress)
+                           options=options, chunk_size=chunk_size, progress=progress,
+                           threads=threads)
 
 
 def _prevalidated(p: Project) -> Project:
@@ -515,7 +581,7 @@ def _check_isolated(index: RegionIndex, chunk: list[Project], opts: CheckOptions
 def screen_projects(projects: Iterable[Project], catalog=None, *, region: str | None = None,
                     options: CheckOptions | None = None, chunk_size: int = 500,
                     progress: Callable[[int], None] | None = None,
-                    cache: IndexCache | None = None) -> ScreenResult:
+                    cache: IndexCache | None = None, threads: int = 1) -> ScreenResult:
     """Check a list of :class:`~zoning.project.Project` objects (see :func:`screen`).
 
     A footprint is checked in every region whose coverage it enters; the
@@ -527,7 +593,7 @@ def screen_projects(projects: Iterable[Project], catalog=None, *, region: str | 
     cache = cache or INDEX_CACHE
     projects = list(projects)
     cats = _catalogs(catalog, region)
-    out, overlaps = _run(projects, cats, cache, opts, chunk_size, progress)
+    out, overlaps = _run(projects, cats, cache, opts, chunk_size, progress, threads)
     _gcj02_hints(projects, out, cats, cache, opts, chunk_size)
     for r in out:
         r.area_method = opts.area_label
@@ -566,7 +632,7 @@ def _route(projects: list[Project], cats: list[Catalog], cache: IndexCache,
 
 
 def _run(projects: list[Project], cats: list[Catalog], cache: IndexCache, opts: CheckOptions,
-         chunk_size: int, progress) -> tuple[list[CheckResult], list[dict]]:
+         chunk_size: int, progress, threads: int = 1) -> tuple[list[CheckResult], list[dict]]:
     out: list[CheckResult | None] = [None] * len(projects)
     overlaps: list[dict] = []
     by_region, several = _route(projects, cats, cache, out, progress)
@@ -574,9 +640,16 @@ def _run(projects: list[Project], cats: list[Catalog], cache: IndexCache, opts: 
     cat_by_id = {c.region_id: c for c in cats}
     for rid, positions in by_region.items():
         index = cache.load(cat_by_id[rid], opts)
-        for start in range(0, len(positions), chunk_size):
-            chunk = positions[start:start + chunk_size]
-            checked = _check_isolated(index, [projects[i] for i in chunk], opts, overlaps)
+        plist = [projects[i] for i in positions]
+
+        def isolated(idx: RegionIndex, chunk: list[Project]) -> tuple[list, list]:
+            ov: list[dict] = []
+            return _check_isolated(idx, chunk, opts, ov), ov
+
+        for sel, checked, ov in run_chunks(index, plist, opts, chunk_size, threads,
+                                           check=isolated):
+            overlaps.extend(ov)
+            chunk = [positions[i] for i in sel]
             for i, r in zip(chunk, checked):
                 if i in several:
                     parts.setdefault(i, []).append(r)

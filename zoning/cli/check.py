@@ -340,7 +340,7 @@ def check_cmd(footprint, catalogs, region, as_json, crs, coord_sys, encoding, sr
     for a line (with --width) or closed polygon.  A project list (CSV/XLSX) gives
     one line per project.
     """
-    from zoning.screen import screen
+    from zoning.screen import IndexCache, projects_from_table, screen_projects
 
     attrs = project_attrs(kw)
     name = kw.pop("name", "")
@@ -355,7 +355,10 @@ def check_cmd(footprint, catalogs, region, as_json, crs, coord_sys, encoding, sr
         table["name"] = name
     if export_txt:
         write_export_txt(table, export_txt)
-    r = screen(table, cats, options=opts).results[0]
+    # one check: big layers are read only near the footprint (GeoPackage R-tree, prepared
+    # stores), never whole; a map draws the layers around the site, so it reads them whole
+    near = None if map_file else IndexCache(size=1, near_reads=True)
+    r = screen_projects(projects_from_table(table), cats, options=opts, cache=near).results[0]
     if as_json:
         click.echo(json.dumps(r.to_dict(), ensure_ascii=False, indent=2))
     elif not r.ok:

@@ -82,18 +82,77 @@ def layers_validate(catalogs, region, as_json):
     """
     from zoning.catalog import resolve_catalogs
     from zoning.io.validate import validate_catalog
+    from zoning.prepare import store_statuses
 
-    reports = [r for cat in resolve_catalogs(catalogs, region) for r in validate_catalog(cat)]
+    cats = resolve_catalogs(catalogs, region)
+    reports = [r for cat in cats for r in validate_catalog(cat)]
+    stores = [(cat.region_id, st) for cat in cats for st in store_statuses(cat)]
     if as_json:
-        click.echo(json.dumps([r.to_dict() for r in reports], ensure_ascii=False, indent=2))
+        by_layer = {(rid, st.layer): _store_dict(rid, st) for rid, st in stores}
+        rows = [dict(r.to_dict(), **({"store": by_layer[(r.region, r.name)]}
+                                     if (r.region, r.name) in by_layer else {}))
+                for r in reports]
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
         _print_reports(reports)
+        _print_stores(stores)
     n_err = sum(r.status == "error" for r in reports)
     if not as_json:
         console.print(f"{len(reports)} layers checked, {n_err} with errors, "
-                      f"{sum(r.status == 'warning' for r in reports)} with warnings")
+                      f"{sum(r.status == 'warning' for r in reports)} with warnings; "
+                      f"{sum(st.state == 'stale' for _, st in stores)} stale prepared stores")
     if n_err:
         sys.exit(1)
+
+
+def _store_dict(region: str, st) -> dict:
+    return {"region": region, "layer": st.layer, "state": st.state, "path": str(st.path),
+            "reasons": st.reasons, "features": st.meta.get("features"),
+            "pieces": st.meta.get("pieces")}
+
+
+def _print_stores(stores) -> None:
+    from zoning.io.validate import summary_path
+
+    t = Table(title="预处理图层库 prepared stores (zoning layers build)")
+    for col in ("区域", "图层", "状态", "要素/分块", "说明"):
+        t.add_column(col, overflow="fold")
+    style = {"fresh": "green", "stale": "bold yellow", "missing": "dim"}
+    for rid, st in stores:
+        n = (f"{st.meta['features']:,}/{st.meta['pieces']:,}" if st.meta.get("features")
+             is not None else "-")
+        why = "; ".join(st.reasons) if st.state == "stale" else (
+            "checks read the whole layer" if st.state == "missing" else summary_path(st.path))
+        t.add_row(rid, st.layer, f"[{style[st.state]}]{st.state}[/]", n, why)
+    console.print(t)
+
+
+@layers.command("build")
+@click.option("--layer", "names", multiple=True, help="Only this layer (repeatable).")
+@click.option("--force", is_flag=True, help="Rebuild stores that are still fresh.")
+@click.option("--subdivide-vertices", default=256, show_default=True,
+              help="Cut polygons above this many vertices (must match the check's).")
+@catalog_option
+@region_option
+def layers_build(names, force, subdivide_vertices, catalogs, region):
+    """Build the prepared store beside each big layer (checks then read only what they need).
+
+    Each store is a GeoParquet file sorted along a Hilbert curve, with bbox columns,
+    precomputed areas and validity; `zoning layers validate` says when one is stale.
+    """
+    from zoning.options import CheckOptions
+    from zoning.prepare import build_stores
+
+    opts = CheckOptions(subdivide_vertices=subdivide_vertices)
+    for cat in resolve(catalogs, region):
+        with console.status(f"{cat.region_name} …") as st:
+            out = build_stores(cat, opts, names=list(names) or None, force=force,
+                               progress=lambda m: st.update(m))
+        for o in out:
+            what = "built" if o["state"] == "built" else "fresh, kept"
+            took = f" in {o['build_s']:.1f} s" if o["state"] == "built" else ""
+            console.print(f"  {cat.region_id}/{o['layer']}: {o['features']:,} features, "
+                          f"{o['pieces']:,} pieces — {what}{took}")
 
 
 @layers.command("import")

@@ -41,6 +41,8 @@ from zoning.cli.common import (
 @click.option("--scheduler", help="Address of a running dask scheduler (default: start a "
                                   "LocalCluster on this machine).")
 @click.option("--workers", default=2, show_default=True, help="LocalCluster worker processes.")
+@click.option("--threads", default=1, show_default=True,
+              help="Local engine: check chunks on this many threads (e.g. 2 on 2 cores).")
 @click.option("--allow-outside-paths", "allow_outside", is_flag=True,
               help="Let the list's file column name files outside the list's folder.")
 @catalog_option
@@ -50,7 +52,7 @@ from zoning.cli.common import (
 @map_options
 def screen_cmd(project_list, out_dir, overwrite, sheet, chunk_size, catalogs, region, crs,
                coord_sys, encoding, src_layer, no_maps, shared_assets, reports, template, engine,
-               scheduler, workers, basemap, tianditu_key, allow_outside, **kw):
+               scheduler, workers, threads, basemap, tianditu_key, allow_outside, **kw):
     """Screen a project list (CSV/XLSX with WKT, lon/lat or file paths; or a vector file)."""
     from zoning.io.projects import read_projects
     from zoning.outputs import run_folder
@@ -62,7 +64,7 @@ def screen_cmd(project_list, out_dir, overwrite, sheet, chunk_size, catalogs, re
         table = read_projects(project_list, crs=crs, coord_sys=coord_sys, encoding=encoding,
                               layer=src_layer, sheet=sheet, allow_outside=allow_outside)
         cats = resolve(catalogs, region)
-        res = _run(table, cats, opts, engine, chunk_size, scheduler, workers)
+        res = _run(table, cats, opts, engine, chunk_size, scheduler, (workers, threads))
         paths = _write(stage.tmp, res, table, cats, opts, dict(
             input=str(project_list), catalogs=", ".join(str(c.path) for c in cats),
             engine=engine), dict(no_maps=no_maps, basemap=basemap, tianditu_key=tianditu_key,
@@ -72,7 +74,8 @@ def screen_cmd(project_list, out_dir, overwrite, sheet, chunk_size, catalogs, re
         console.print(f"  {k}: {escape(str(out_dir / p.relative_to(staged)))}")
 
 
-def _run(table, cats, opts, engine, chunk_size, scheduler, workers):
+def _run(table, cats, opts, engine, chunk_size, scheduler, parallel):
+    workers, threads = parallel
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -93,7 +96,7 @@ def _run(table, cats, opts, engine, chunk_size, scheduler, workers):
                               scheduler=scheduler, n_workers=workers,
                               progress=lambda k: prog.advance(task, k))
         else:
-            res = screen(table, cats, options=opts, chunk_size=chunk_size,
+            res = screen(table, cats, options=opts, chunk_size=chunk_size, threads=threads,
                          progress=lambda k: prog.advance(task, k))
         prog.update(task, completed=len(table))
     return res

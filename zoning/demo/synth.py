@@ -522,7 +522,9 @@ def _farmland(spec, dw, names, m_at, udb_all, red, water, n_target, work):
     region = shapely.union_all(dw.geometry.values)
     x0, y0, x1, y1 = region.bounds
     # cell size so that roughly 1/6 of the land cells are drawn
-    cell = float(np.clip(np.sqrt(region.area / (6.0 * max(n_target, 1))), 60.0, 400.0))
+    # (cells shrink below 60 m only when 60 m cells cannot hold the target: 5 M patches)
+    floor = min(60.0, float(np.sqrt(region.area / (1.7 * max(n_target, 1)))))
+    cell = float(np.clip(np.sqrt(region.area / (6.0 * max(n_target, 1))), floor, 400.0))
     nx, ny = int((x1 - x0) / cell), int((y1 - y0) / cell)
     ii, jj = np.meshgrid(np.arange(nx), np.arange(ny))
     cx = x0 + (ii.ravel() + 0.5) * cell

@@ -11,7 +11,7 @@ from pyproj import CRS, Geod
 
 from zoning.crs import reproject, transformer
 
-__all__ = ["GEO", "subdivide", "polygonal", "measure", "to_geo", "densify", "reproject_dense",
+__all__ = ["GEO", "subdivide", "split_lines", "polygonal", "measure", "to_geo", "densify", "reproject_dense",
            "DENSIFY_M", "gk_fixed_crs"]
 
 GEO = CRS.from_epsg(4490)
@@ -90,6 +90,39 @@ def subdivide(geoms, max_vertices: int = 256):
     pieces[:len(small)] = geoms[small]
     pieces[len(small):] = out
     return pieces, np.concatenate([small, np.array(parent, dtype=np.int64)])
+
+
+def split_lines(geoms, max_vertices: int = 256):
+    """Cut lines of more than ``max_vertices`` vertices into runs that share their end
+    vertices (no vertex is added: distances to the runs are those to the line).
+
+    Returns ``(pieces, parent)`` as :func:`subdivide` does; other geometries pass
+    through unchanged.
+
+    >>> import shapely
+    >>> pieces, parent = split_lines([shapely.LineString([(i, 0) for i in range(10)])], 4)
+    >>> [len(p.coords) for p in pieces], parent.tolist()
+    ([4, 4, 4], [0, 0, 0])
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    big = np.flatnonzero((shapely.get_num_coordinates(geoms) > max_vertices) &
+                         (shapely.get_dimensions(geoms) == 1))
+    if not len(big) or max_vertices < 2:
+        return geoms, np.arange(len(geoms))
+    keep = np.ones(len(geoms), dtype=bool)
+    keep[big] = False
+    out: list = list(geoms[keep])
+    parent: list[int] = [int(i) for i in np.flatnonzero(keep)]
+    step = max_vertices - 1
+    for i in big:
+        for part in shapely.get_parts(geoms[i]):
+            xy = shapely.get_coordinates(part)
+            for s in range(0, len(xy) - 1, step):
+                out.append(shapely.linestrings(xy[s:s + max_vertices]))
+                parent.append(int(i))
+    pieces = np.empty(len(out), dtype=object)
+    pieces[:] = out
+    return pieces, np.asarray(parent, dtype=np.int64)
 
 
 def polygonal(g):

@@ -17,12 +17,13 @@ from pyproj import CRS
 
 from zoning.catalog import KINDS, Catalog
 from zoning.crs import gk3_epsg
-from zoning.engine.geometry import GEO, polygonal, reproject_dense, subdivide
+from zoning.engine.geometry import GEO, polygonal, reproject_dense, split_lines, subdivide
 from zoning.options import CheckOptions
 from zoning.rules.access import AccessRules
 from zoning.rules.three_lines import RuleSet
 
-__all__ = ["LayerIndex", "RegionIndex", "LayerSource", "SCREEN_KINDS", "EXTRA_KINDS"]
+__all__ = ["LayerIndex", "RegionIndex", "LayerSource", "PieceSource", "LayerPieces",
+           "SCREEN_KINDS", "EXTRA_KINDS", "prepare_geometries", "work_crs_for"]
 
 SCREEN_KINDS = ("eco_redline", "farmland", "urban_boundary", "protected_area", "control_unit",
                 "shoreline")
@@ -43,6 +44,90 @@ _ATTR_FIELDS = {
 }
 
 
+def work_crs_for(coverage_geo) -> CRS:
+    """The work CRS of a region: the CGCS2000 3° GK zone (prefixed) of its coverage centroid."""
+    return CRS.from_epsg(gk3_epsg(shapely.centroid(coverage_geo).x, prefix=True))
+
+
+#: vertices per run of a long line in the index (see :func:`prepare_geometries`)
+_LINE_RUN = 16
+
+
+def prepare_geometries(kind: str, geoms, max_vertices: int):
+    """Geometries of a layer in work CRS → (geometries, pieces, parent) as the index keeps them.
+
+    Non-polygonal parts of polygon layers are dropped (an empty polygon when nothing is
+    left); polygons above ``max_vertices`` are subdivided (0: never).  The prepared layer
+    store (:mod:`zoning.io.store`) calls this too, so stored pieces equal indexed ones.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    if KINDS[kind].geometry == "polygon":
+        odd = np.flatnonzero(~np.isin(shapely.get_type_id(geoms), (3, 6)))  # not polygonal
+        if len(odd):
+            geoms = geoms.copy()
+            geoms[odd] = [polygonal(g) or shapely.Polygon() for g in geoms[odd]]
+    pieces, parent = subdivide(geoms, max_vertices) if max_vertices else \
+        (geoms, np.arange(len(geoms)))
+    if KINDS[kind].geometry == "line" and max_vertices:
+        # long lines (岸线) in runs: a nearest-distance query then tests a few short runs
+        # instead of every segment of a river
+        pieces, sub = split_lines(pieces, min(max_vertices, _LINE_RUN))
+        parent = parent[sub]
+    return geoms, pieces, parent
+
+
+class _Column:
+    __slots__ = ("values", "name")
+
+    def __init__(self, values: np.ndarray, name: str = ""):
+        self.values = values
+        self.name = name
+
+
+class ArrayFrame:
+    """The few frame operations the engine and the maps use (``frame[col].values``,
+    ``frame.geometry.values``, ``frame.columns``, ``len``), over plain arrays: a chunk's
+    features read from a prepared store need no pandas frame (building one cost more
+    than a warm check's overlay)."""
+
+    def __init__(self, columns: dict, geometry: np.ndarray, crs):
+        self._cols = {c: _Column(np.asarray(v, dtype=object)) for c, v in columns.items()}
+        self.geometry = _Column(np.asarray(geometry, dtype=object), "geometry")
+        self.crs = crs
+        self.columns = [*self._cols, "geometry"]
+
+    def __len__(self) -> int:
+        return len(self.geometry.values)
+
+    def __getitem__(self, column: str) -> _Column:
+        return self._cols[column]
+
+
+@dataclass
+class LayerPieces:
+    """Features near a chunk, read from a prepared store: already in work CRS, subdivided.
+
+    ``frame``: one row per feature (``_id``, canonical fields, geometry), ordered as in the
+    layer; ``pieces``/``parent``: the stored pieces and their row in ``frame``;
+    ``npieces``: how many pieces each feature has in the whole layer; ``areas``: the
+    precomputed area of each whole feature per area method (``ellipsoidal``, ``gk``).
+    """
+
+    frame: ArrayFrame
+    pieces: np.ndarray
+    parent: np.ndarray
+    npieces: np.ndarray
+    areas: dict
+
+
+class PieceSource(Protocol):
+    """A prepared layer store: fetches the pieces near footprints given in its work CRS."""
+
+    work_crs: CRS
+
+    def fetch_pieces(self, footprints_work, radius_m: float) -> LayerPieces:
+        """Pieces within ``radius_m`` of any footprint plus every footprint's nearest."""
+        ...
 
 
 class LayerSource(Protocol):
@@ -63,6 +148,8 @@ class LayerIndex:
     tree: shapely.STRtree
     version: str = ""
     source: str = ""
+    npieces: np.ndarray | None = None  # pieces per feature (None: counted from parent)
+    areas: dict = field(default_factory=dict)  # method -> area per feature (NaN: not yet)
 
     @classmethod
     def build(cls, name: str, kind: str, frame: gpd.GeoDataFrame, work_crs,
@@ -72,26 +159,63 @@ class LayerIndex:
             # edges stay where the data puts them: straight in the layer's own CRS
             f = f.set_geometry(reproject_dense(np.asarray(f.geometry.values, dtype=object),
                                                frame.crs, work_crs), crs=work_crs)
-        geoms = np.asarray(f.geometry.values, dtype=object)
-        if KINDS[kind].geometry == "polygon":
-            odd = np.flatnonzero(~np.isin(shapely.get_type_id(geoms), (3, 6)))  # not polygonal
-            if len(odd):
-                geoms = geoms.copy()
-                geoms[odd] = [polygonal(g) or shapely.Polygon() for g in geoms[odd]]
-                f = f.set_geometry(geoms)
-        pieces, parent = subdivide(geoms, max_vertices) if max_vertices else \
-            (geoms, np.arange(len(geoms)))
+        before = np.asarray(f.geometry.values, dtype=object)
+        geoms, pieces, parent = prepare_geometries(kind, before, max_vertices)
+        if geoms is not before:
+            f = f.set_geometry(geoms)
         return cls(name=name, kind=kind, frame=f, pieces=pieces, parent=parent,
                    tree=shapely.STRtree(pieces), version=version, source=source)
+
+    @classmethod
+    def from_pieces(cls, name: str, kind: str, lp: LayerPieces, version: str = "",
+                    source: str = "") -> LayerIndex:
+        """An index of features fetched from a prepared store (see :class:`LayerPieces`)."""
+        return cls(name=name, kind=kind, frame=lp.frame, pieces=lp.pieces, parent=lp.parent,
+                   tree=shapely.STRtree(lp.pieces), version=version, source=source,
+                   npieces=lp.npieces, areas=dict(lp.areas))
 
     def __post_init__(self):
         # plain arrays: per-feature pandas access is far too slow in the hot loop
         self.ids = np.asarray(self.frame["_id"].values, dtype=object)
+        self.geometries = np.asarray(self.frame.geometry.values, dtype=object)
         cols = _ATTR_FIELDS.get(self.kind) or (
             [c for c in self.frame.columns if c not in ("_id", self.frame.geometry.name)]
             if self.kind == "constraint" else ())
         self.attr_arrays = {c: np.asarray(self.frame[c].values, dtype=object)
                             for c in cols if c in self.frame.columns}
+        if self.npieces is None:
+            self.npieces = np.bincount(np.asarray(self.parent, dtype=np.int64),
+                                       minlength=len(self.frame))
+
+    def nearest(self, fps: np.ndarray, which: np.ndarray) -> dict:
+        """``{k: (feature, distance)}``: the nearest feature of each footprint ``fps[k]``,
+        ``k`` in ``which``; of equally near features the first in layer order, so the
+        answer does not depend on which other features are indexed."""
+        if not len(self.pieces) or not len(which):
+            return {}
+        (a, b), d = self.tree.query_nearest(fps[which], return_distance=True,
+                                            all_matches=True)
+        feat = self.parent[b]
+        order = np.lexsort((feat, a))  # per footprint, lowest feature first
+        a, feat, d = a[order], feat[order], d[order]
+        first = np.flatnonzero(np.r_[True, a[1:] != a[:-1]])
+        return {int(which[a[i]]): (int(feat[i]), float(d[i])) for i in first}
+
+    def feature_areas(self, feats: np.ndarray, crs, method: str) -> np.ndarray:
+        """Area (m²) of whole features by ``method``: precomputed, or measured once and kept.
+
+        Concurrent callers may both measure a feature; they store the same value.
+        """
+        from zoning.engine.geometry import measure
+
+        arr = self.areas.get(method)
+        if arr is None:
+            arr = self.areas[method] = np.full(len(self.frame), np.nan)
+        todo = np.unique(feats[np.isnan(arr[feats])])
+        if len(todo):
+            geoms = self.geometries[todo]
+            arr[todo] = measure(geoms, crs, method)[0]
+        return arr[feats]
 
     def feature_attrs(self, k: int) -> dict:
         out = {}
@@ -124,7 +248,7 @@ class RegionIndex:
         """Distance (m) from a footprint to the shoreline features a rule selects, or None."""
         key = repr(sorted((k, v) for k, v in spatial.items() if k != "within_m"))
         if key not in self._shore_cache:
-            parts = []
+            pieces = []
             for li in self.layers.get("shoreline", []):
                 keep = np.ones(len(li.frame), dtype=bool)
                 for want, col in (("basin", "basin"), ("river", "river"), ("order", "order")):
@@ -134,10 +258,15 @@ class RegionIndex:
                             keep &= False
                         else:
                             keep &= np.isin(vals.astype(str), [str(x) for x in spatial[want]])
-                parts.extend(li.frame.geometry.values[keep])
-            self._shore_cache[key] = shapely.union_all(parts) if parts else None
-        g = self._shore_cache[key]
-        return None if g is None else float(shapely.distance(fp_work, g))
+                pieces.extend(li.pieces[keep[li.parent]])
+            # the selected features' short runs in a tree: the distance to the nearest run
+            # is the distance to the features, without testing every segment of a river
+            self._shore_cache[key] = shapely.STRtree(pieces) if pieces else None
+        tree = self._shore_cache[key]
+        if tree is None:
+            return None
+        _idx, d = tree.query_nearest(fp_work, return_distance=True, all_matches=False)
+        return float(d[0])
 
     remote: dict = field(default_factory=dict)  # kind -> [(spec, PostgisSource)]
     catalog: Catalog | None = None  # the catalog the index was built from
@@ -149,7 +278,8 @@ class RegionIndex:
               constraint_rules: dict | None = None) -> RegionIndex:
         """Index a region.
 
-        ``frames``: layer name → normalised frame (see :func:`zoning.io.layers.read_layer`);
+        ``frames``: layer name → normalised frame (see :func:`zoning.io.layers.read_layer`)
+        or the whole of a prepared store as :class:`LayerPieces` (already in work CRS);
         ``remote``: layer name → a :class:`LayerSource` that fetches features per chunk;
         ``access``: the 三线一单 access rules, or None; ``problems``: messages about
         layers that could not be read (they are reported as data missing);
@@ -164,18 +294,21 @@ class RegionIndex:
             coverage_geo = shapely.union_all(np.concatenate(
                 [reproject_dense(np.asarray(d.geometry.values, dtype=object), d.crs, GEO)
                  for d in districts]))
-            lon0 = shapely.centroid(coverage_geo).x
+            work = work_crs_for(coverage_geo)
         else:
             any_frame = next(iter(frames.values()))
             lon0 = shapely.centroid(shapely.box(*any_frame.to_crs(GEO).total_bounds)).x
-        work = CRS.from_epsg(gk3_epsg(lon0, prefix=True))
+            work = CRS.from_epsg(gk3_epsg(lon0, prefix=True))
         layers: dict[str, list] = {}
         for spec in catalog.layers.values():
             if spec.kind not in SCREEN_KINDS + EXTRA_KINDS or spec.name not in frames:
                 continue
-            layers.setdefault(spec.kind, []).append(LayerIndex.build(
-                spec.name, spec.kind, frames[spec.name], work, opts.subdivide_vertices,
-                spec.version, spec.source))
+            f = frames[spec.name]
+            layers.setdefault(spec.kind, []).append(
+                LayerIndex.from_pieces(spec.name, spec.kind, f, spec.version, spec.source)
+                if isinstance(f, LayerPieces) else  # a whole prepared store
+                LayerIndex.build(spec.name, spec.kind, f, work, opts.subdivide_vertices,
+                                 spec.version, spec.source))
         coverage = None
         if coverage_geo is not None:
             coverage = reproject_dense(coverage_geo, GEO, work)
@@ -199,11 +332,21 @@ class RegionIndex:
                    landuse_layers=[(s.name, s.title) for s in catalog.by_kind("landuse")],
                    catalog=catalog)
 
-    def chunk_layers(self, kind: str, footprints_geo, options: CheckOptions) -> list:
+    def chunk_layers(self, kind: str, footprints_geo, options: CheckOptions,
+                     footprints_work=None) -> list:
         """The layer indexes to check a chunk against: the in-memory ones, plus, for layers
-        kept in a database, an index of the features near this chunk's footprints."""
+        kept in a database or a prepared store, an index of the features near this chunk's
+        footprints (``footprints_work``: the same footprints as checked, in work CRS)."""
         out = list(self.layers.get(kind, []))
         for spec, src in self.remote.get(kind, []):
+            if isinstance(getattr(src, "work_crs", None), CRS):  # a prepared store
+                if footprints_work is None:
+                    footprints_work = reproject_dense(
+                        np.asarray(footprints_geo, dtype=object), GEO, self.work_crs)
+                out.append(LayerIndex.from_pieces(
+                    spec.name, kind, src.fetch_pieces(footprints_work, options.radius_m),
+                    spec.version, spec.source))
+                continue
             # features within the setback radius (touching included), plus the nearest
             # few of every footprint with none there: enough for hits, distances, radius
             frame = src.fetch(footprints_geo, options.radius_m)

@@ -46,6 +46,7 @@ from zoning.engine.constraints import constraint_layer_results, strip_geometry
 from zoning.engine.geometry import GEO, measure, polygonal, reproject_dense, to_geo
 from zoning.engine.index import _OVERLAPPING, _ZONE_FIELD, SCREEN_KINDS, LayerIndex, RegionIndex
 from zoning.engine.landuse import landuse_breakdowns
+from zoning.engine.shortcut import SHORTCUT_METHODS, full_groups, pair_intersections
 from zoning.engine.verdict import apply_access, project_facts
 from zoning.errors import DataError
 from zoning.options import CheckOptions
@@ -242,7 +243,7 @@ def _check_kinds(index: RegionIndex, projects: list[Project], ch: _Chunk, opts: 
                 per_project[k].append(_missing_layer(index, kind))
             continue
         wants_gap = index.rules.uses(kind, "coverage")
-        for li in index.chunk_layers(kind, geo, opts):
+        for li in index.chunk_layers(kind, geo, opts, ch.fps):
             lrs = _check_layer(li, ch, opts, overlaps, projects, wants_gap)
             for k in range(n):
                 lr, zones, gap_ok = lrs[k]
@@ -358,8 +359,9 @@ def _pairs(li: LayerIndex, fps: np.ndarray, kinds: np.ndarray, partition: bool):
             keep = kinds[ii] == "polygon"
             ii, jj = np.r_[ii[keep], small[a]], np.r_[jj[keep], b]
     if not len(ii):
-        return ii, jj, np.array([], dtype=object)
-    inter = shapely.intersection(fps[ii], li.pieces[jj])
+        return ii, jj, np.array([], dtype=object), np.zeros(0, dtype=bool)
+    # a piece inside a polygon footprint is its own intersection (the contains shortcut)
+    inter, covered = pair_intersections(fps, li.pieces, ii, jj, kinds, line_layer)
     sel = np.flatnonzero(kinds[ii] == "line")
     if len(sel) and not line_layer:
         inter = inter.copy()
@@ -369,21 +371,27 @@ def _pairs(li: LayerIndex, fps: np.ndarray, kinds: np.ndarray, partition: bool):
         else:
             edge = shapely.buffer(shapely.boundary(piece), NOISE_M)
             inter[sel] = shapely.difference(inter[sel], edge)
-    return ii, jj, inter
+    return ii, jj, inter, covered
 
 
-def _group(li: LayerIndex, ii, jj, inter):
-    """(footprint, feature, intersection, pieces) per group of pairs."""
+def _group(li: LayerIndex, ii, jj, inter, covered):
+    """(footprint, feature, intersection, pieces, full) per group of pairs; ``full``: the
+    whole feature lies in the footprint (its intersection is the feature itself)."""
     parents = li.parent[jj]
     order = np.lexsort((parents, ii))
     ii, jj, parents, inter = ii[order], jj[order], parents[order], inter[order]
     key = ii.astype(np.int64) * (len(li.frame) + 1) + parents
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     bounds = np.r_[starts, len(key)]
-    geoms = np.array([inter[a] if b - a == 1 else shapely.union_all(inter[a:b])
-                      for a, b in zip(bounds[:-1], bounds[1:])], dtype=object)
+    feat = parents[starts]
+    full = full_groups(covered[order], bounds, feat, np.asarray(li.npieces))
+    whole = li.geometries
+    geoms = np.array([inter[a] if b - a == 1 else whole[f] if ok else
+                      shapely.union_all(inter[a:b])
+                      for a, b, f, ok in zip(bounds[:-1], bounds[1:], feat, full)],
+                     dtype=object)
     pieces = [jj[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
-    return ii[starts], parents[starts], geoms, pieces
+    return ii[starts], feat, geoms, pieces, full
 
 
 def _is_real(geoms, kinds, line_layer: bool, opts: CheckOptions) -> np.ndarray:
@@ -400,31 +408,34 @@ def _is_real(geoms, kinds, line_layer: bool, opts: CheckOptions) -> np.ndarray:
 
 def _groups(li: LayerIndex, ch: _Chunk, opts: CheckOptions) -> _Groups:
     partition = li.kind == "control_unit"
-    ii, jj, inter = _pairs(li, ch.fps, ch.kinds, partition)
+    ii, jj, inter, covered = _pairs(li, ch.fps, ch.kinds, partition)
     if not len(ii):
         z = np.zeros(0, dtype=np.int64)
         e = np.array([], dtype=object)
         return _Groups(z, z, e, np.zeros(0, dtype=bool), np.zeros(0), np.zeros(0), [])
-    proj, feat, geoms, pieces = _group(li, ii, jj, inter)
+    proj, feat, geoms, pieces, full = _group(li, ii, jj, inter, covered)
     line_layer = KINDS[li.kind].geometry == "line"
     real = _is_real(geoms, ch.kinds[proj], line_layer, opts)
     area, length = np.zeros(len(geoms)), np.zeros(len(geoms))
-    sel = np.flatnonzero(real)
-    if len(sel) and not line_layer:
-        area[sel], length[sel] = measure(geoms[sel], ch.work_crs, opts.area_method,
-                                         opts.central_meridian)
+    if not line_layer:
+        if opts.area_method in SHORTCUT_METHODS:  # whole features: their own area
+            whole = np.flatnonzero(real & full)
+            area[whole] = li.feature_areas(feat[whole], ch.work_crs, opts.area_method)
+            real_rest = real & ~full
+        else:
+            real_rest = real
+        sel = np.flatnonzero(real_rest)
+        if len(sel):
+            area[sel], length[sel] = measure(geoms[sel], ch.work_crs, opts.area_method,
+                                             opts.central_meridian)
     return _Groups(proj, feat, geoms, real, area, length, pieces)
 
 
 def _near(li: LayerIndex, fps: np.ndarray, hit: set, opts: CheckOptions):
     """Nearest feature of every footprint without a hit, and features within the radius."""
     n = len(fps)
-    nearest: dict = {}
     no_hit = np.array([k for k in range(n) if k not in hit], dtype=np.int64)
-    if len(li.pieces) and len(no_hit):
-        idx, dist = li.tree.query_nearest(fps[no_hit], return_distance=True, all_matches=False)
-        nearest = {int(no_hit[a]): (int(li.parent[b]), float(d))
-                   for a, b, d in zip(idx[0], idx[1], dist)}
+    nearest = li.nearest(fps, no_hit)
     within: dict = {}
     if opts.radius_m > 0 and len(li.pieces):
         a, b = li.tree.query(fps, predicate="dwithin", distance=opts.radius_m)
@@ -441,18 +452,23 @@ def _check_layer(li: LayerIndex, ch: _Chunk, opts: CheckOptions, overlaps: list,
     nearest, within = _near(li, ch.fps, hit_projects, opts)
     zone_arr = li.attr_arrays.get(_ZONE_FIELD.get(li.kind, "zone"))
     out = []
-    bounds = np.searchsorted(g.proj, np.arange(len(ch.fps) + 1))
+    bounds = np.searchsorted(g.proj, np.arange(len(ch.fps) + 1)).tolist()
+    # plain lists: per-hit numpy scalar access is the slow part of a batch's Python work
+    cols = (g.feat.tolist(), g.area.tolist(), g.length.tolist())
+    is_real = g.real.tolist()
+    kind_zh = KINDS[li.kind].zh
     for k in range(len(ch.fps)):
-        sel = np.arange(bounds[k], bounds[k + 1])
-        lr = LayerResult(layer=li.name, kind=li.kind, kind_zh=KINDS[li.kind].zh,
+        lo, hi = bounds[k], bounds[k + 1]
+        lr = LayerResult(layer=li.name, kind=li.kind, kind_zh=kind_zh,
                          state=State.NOT_INTERSECTING, data_version=li.version,
                          source=li.source)
-        real = sel[g.real[sel]]
-        zones = _hits(lr, li, g, real, k, ch, opts, zone_arr, overlaps, projects)
-        if len(real):
+        real = [gi for gi in range(lo, hi) if is_real[gi]]
+        zones = _hits(lr, li, g, cols, real, k, ch, opts, zone_arr, overlaps, projects) \
+            if real else set()
+        if real:
             _summarise(lr, li, g, real, k, ch, opts)
         else:
-            lr.relation = "touches" if len(sel) else "none"
+            lr.relation = "touches" if hi > lo else "none"
             if k in nearest:
                 f, d = nearest[k]
                 lr.nearest_m, lr.nearest_id = d, str(li.ids[f])
@@ -463,16 +479,19 @@ def _check_layer(li: LayerIndex, ch: _Chunk, opts: CheckOptions, overlaps: list,
     return out
 
 
-def _hits(lr: LayerResult, li: LayerIndex, g: _Groups, real, k: int, ch: _Chunk,
-          opts: CheckOptions, zone_arr, overlaps: list, projects: list[Project]) -> set:
-    """Fill ``lr.hits`` (below-threshold overlaps flagged or, if opted out, dropped)."""
+def _hits(lr: LayerResult, li: LayerIndex, g: _Groups, cols: tuple, real: list, k: int,
+          ch: _Chunk, opts: CheckOptions, zone_arr, overlaps: list,
+          projects: list[Project]) -> set:
+    """Fill ``lr.hits`` (below-threshold overlaps flagged or, if opted out, dropped);
+    ``cols``: the groups' feature, area and length as lists."""
     zones: set = set()
     below = []
+    feat, areas, lengths = cols
+    can_be_small = ch.kinds[k] == "polygon" and KINDS[li.kind].geometry != "line"
     for gi in real:
-        f = int(g.feat[gi])
-        area, length = float(g.area[gi]), float(g.length[gi])
-        small = ch.kinds[k] == "polygon" and KINDS[li.kind].geometry != "line" and \
-            area < opts.min_report_m2
+        f = feat[gi]
+        area, length = areas[gi], lengths[gi]
+        small = can_be_small and area < opts.min_report_m2
         if small:
             below.append((str(li.ids[f]), area))
             if opts.min_area_drops:

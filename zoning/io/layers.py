@@ -20,7 +20,7 @@ from zoning.catalog import LayerSpec
 from zoning.errors import CRSError, DataError
 from zoning.io.vector import layer_read, read_vector
 
-__all__ = ["read_layer", "normalise_layer", "open_layer_source", "is_synthetic"]
+__all__ = ["read_layer", "normalise_layer", "open_layer_source", "is_synthetic", "WindowSource"]
 
 
 def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
@@ -44,6 +44,86 @@ def open_layer_source(spec: LayerSpec):
     from zoning.io.postgis import PostgisSource
 
     return PostgisSource(spec)
+
+
+class WindowSource:
+    """A GeoPackage layer read per chunk through its R-tree: only the features near the
+    footprints (a :class:`~zoning.engine.index.LayerSource`).
+
+    ``fetch`` returns every feature within the search radius of a footprint and every
+    feature that could be a footprint's nearest: the window grows (×2) until it meets a
+    feature, then widens to the nearest distance found, so distances equal a check
+    against the whole layer.  Windows are computed in the region's work CRS and read in
+    the layer's own; features come in file order.
+    """
+
+    def __init__(self, spec: LayerSpec, work_crs):
+        import pyogrio
+        from pyproj import Transformer
+
+        self.spec = spec
+        self.reads = 0
+        where = dict(path=spec.path, layer=spec.name)
+        try:
+            info = pyogrio.read_info(str(spec.path), layer=spec.layer, force_total_bounds=True)
+        except Exception as e:  # GDAL's errors for a missing or unreadable layer
+            raise DataError(f"cannot open layer: {str(e)[:200]}", **where) from None
+        src = info.get("crs") or spec.crs
+        if src is None:
+            raise CRSError("the layer has no CRS and the catalog declares none", **where)
+        work = CRS.from_user_input(work_crs)
+        self._to_src = Transformer.from_crs(work, CRS.from_user_input(src), always_xy=True)
+        b = info.get("total_bounds")
+        self._extent = None if b is None or not np.all(np.isfinite(b)) else \
+            Transformer.from_crs(CRS.from_user_input(src), work, always_xy=True) \
+            .transform_bounds(b[0], b[1], b[2], b[3], densify_pts=21)
+        self._work = work
+
+    def close(self) -> None:
+        """Nothing is kept open between reads."""
+
+    def _read(self, box) -> gpd.GeoDataFrame:
+        from zoning.io.vector import layer_read, read_vector
+
+        bb = None if box is None else tuple(self._to_src.transform_bounds(
+            box[0], box[1], box[2], box[3], densify_pts=21))
+        with layer_read():
+            raw = read_vector(self.spec.path, layer=self.spec.layer, encoding=self.spec.encoding,
+                              where=self.spec.where, bbox=bb, fid_as_index=True)
+        self.reads += 1
+        return normalise_layer(raw.sort_index().reset_index(drop=True), self.spec)
+
+    def _covers_layer(self, box) -> bool:
+        e = self._extent
+        if e is None:  # extent unknown: a window of 10,000 km holds any layer in China
+            return box[2] - box[0] > 2e7
+        return box[0] <= e[0] and box[1] <= e[1] and box[2] >= e[2] and box[3] >= e[3]
+
+    def fetch(self, footprints_geo, radius_m: float) -> gpd.GeoDataFrame:
+        """Normalised features near the footprints (EPSG:4490), in the layer's CRS."""
+        from zoning.engine.geometry import GEO, reproject_dense
+
+        fps = reproject_dense(np.asarray(footprints_geo, dtype=object), GEO, self._work)
+        x0, y0 = shapely.bounds(fps)[:, :2].min(axis=0)
+        x1, y1 = shapely.bounds(fps)[:, 2:].max(axis=0)
+        pad = float(radius_m) + 1.0
+        box = (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
+        frame = self._read(box)
+        grow = max(pad, 1000.0)
+        while not len(frame):  # nothing near: grow the window until a feature is met
+            if self._covers_layer(box):
+                return frame  # the window held the whole layer: it has no feature
+            grow *= 2
+            box = (x0 - grow, y0 - grow, x1 + grow, y1 + grow)
+            frame = self._read(box)
+        geoms = reproject_dense(np.asarray(frame.geometry.values, dtype=object), frame.crs,
+                                self._work)
+        _idx, d = shapely.STRtree(geoms).query_nearest(fps, return_distance=True,
+                                                       all_matches=False)
+        far = float(np.max(d)) + 1.0
+        if far > pad:  # every feature nearer than a footprint's nearest found so far
+            frame = self._read((x0 - far, y0 - far, x1 + far, y1 + far))
+        return frame
 
 
 def normalise_layer(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:

@@ -423,8 +423,11 @@ def read_vector_layers(path, layer: str | None = None, encoding: str | None = No
     return out
 
 
-def _read_gdal(src: str, path: Path, layer, enc, columns, bbox, where, how) -> gpd.GeoDataFrame:
-    kw = {"encoding": enc} if enc else {}
+def _read_gdal(src: str, path: Path, layer, enc, columns, bbox, where, how,
+               fid_as_index: bool = False) -> gpd.GeoDataFrame:
+    kw: dict = {"encoding": enc} if enc else {}
+    if fid_as_index:
+        kw["fid_as_index"] = True
     try:
         gdf = pyogrio.read_dataframe(src, layer=layer, columns=columns, bbox=bbox,
                                      where=where, max_features=_read_cap(), **kw)
@@ -476,7 +479,8 @@ def layer_read() -> Iterator[None]:
 
 
 def read_vector(path, layer: str | None = None, encoding: str | None = None,
-                columns=None, bbox=None, where: str | None = None) -> gpd.GeoDataFrame:
+                columns=None, bbox=None, where: str | None = None, *,
+                fid_as_index: bool = False) -> gpd.GeoDataFrame:
     """Read a vector layer (GeoPackage, Shapefile incl. zipped, GeoJSON, GeoParquet, KML).
 
     The text encoding of a shapefile without ``.cpg`` is detected (GBK is
@@ -485,6 +489,9 @@ def read_vector(path, layer: str | None = None, encoding: str | None = None,
     headers are checked against :data:`~zoning.limits.LIMITS`, ``where`` must
     be a simple filter (:func:`check_where`), and GeoPackage views and filters
     are time-limited.  Only one layer is read: see :func:`read_vector_layers`.
+    ``bbox`` (in the layer's CRS) reads only features whose bounds meet it, through the
+    file's spatial index where it has one (a GeoPackage's R-tree); ``fid_as_index``
+    indexes the frame by the features' ids in the file.
     """
     path = Path(path)
     check_where(where)
@@ -496,4 +503,4 @@ def read_vector(path, layer: str | None = None, encoding: str | None = None,
     enc, how = source_encoding(path, encoding)
     if path.suffix.lower() == ".gpkg":
         _check_gpkg_sql(path, [layer], where)
-    return _read_gdal(src, path, layer, enc, columns, bbox, where, how)
+    return _read_gdal(src, path, layer, enc, columns, bbox, where, how, fid_as_index)

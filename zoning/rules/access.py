@@ -9,7 +9,7 @@ attributes; per unit and dimension the strictest outcome wins.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from zoning.errors import CatalogError, RuleError
@@ -90,10 +90,15 @@ class Finding:
         return OUTCOME_ZH[self.outcome]
 
     def to_dict(self) -> dict:
-        d = asdict(self)
+        # every field is a plain value: a shallow dict equals ``asdict`` (which deep-copies,
+        # and dominated a batch's access checks)
+        d = {name: getattr(self, name) for name in _FINDING_FIELDS}
         d["outcome_zh"] = self.outcome_zh
         d["unit_class_zh"] = UNIT_CLASS_ZH.get(self.unit_class, self.unit_class)
         return d
+
+
+_FINDING_FIELDS = tuple(f.name for f in fields(Finding))
 
 
 @dataclass
