@@ -221,6 +221,22 @@ def test_batch_job_progress_results_and_zip(client):
     assert m["footprint"]["features"][0]["properties"]["project_id"] == "GY-001"
 
 
+def test_batch_list_with_rows_longer_than_the_header_is_refused(client):
+    """Found by the hostile script: pandas took the leading fields of rows longer than the
+    header as an index, and the rewritten list shifted every value one column."""
+    w = SITE.wkt
+    text = f'wkt,项目编号,项目名称\n"{w}",A,甲,x\n"{w}",B,乙,y\n'
+    r = client.post("/api/screen", files={"file": ("l.csv", text.encode("utf-8"))})
+    assert r.status_code == 202, r.text
+    for _ in range(300):
+        st = client.get(f"/api/jobs/{r.json()['id']}").json()
+        if st["state"] in ("done", "failed"):
+            break
+        time.sleep(0.05)
+    assert st["state"] == "failed", st
+    assert "more fields than the header" in json.dumps(st["error"], ensure_ascii=False)
+
+
 def test_parallel_checks_equal_sequential(client, tmp_path):
     sites = [shapely.box(106.60 + 0.011 * i, 26.50 + 0.007 * (i % 5),
                          106.605 + 0.011 * i, 26.505 + 0.007 * (i % 5)) for i in range(20)]
