@@ -189,6 +189,8 @@ def load(base: str, geoms: list[dict], clients: int, duration: float, max_reques
                 except httpx.HTTPError as e:
                     with lock:
                         errors.append(repr(e))
+                    if isinstance(e, httpx.ConnectError):  # the server is gone: stop
+                        return
                     continue
                 dt = (time.perf_counter() - t) * 1000
                 timing = dict(v.split(";dur=") for v in r.headers.get_list("server-timing"))

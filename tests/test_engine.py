@@ -1,5 +1,6 @@
 """Known-answer geometry for the check."""
 
+import json
 import math
 
 import pytest
@@ -300,3 +301,47 @@ def test_measure_empty_geometries(method):
     area, length = measure([shapely.Polygon(), B(0, 0, 10, 10), shapely.LineString()], CRS,
                            method)
     assert area[0] == 0 and length[2] == 0 and area[1] == pytest.approx(100, rel=1e-5)
+
+
+def test_each_thread_checks_with_its_own_prepared_coverage(tmp_path):
+    """Finding: concurrent checks (the web service's thread pool) shared one prepared
+    coverage polygon, and GEOS prepared geometries are not thread-safe: the server died
+    in a segfault under 16 clients.  Every thread now gets its own prepared copy, and
+    checks from eight threads at once give the sequential answers."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.minicat import CRS, B, write_catalog
+    from zoning.catalog import load_catalog
+    from zoning.screen import INDEX_CACHE, check, load_index
+
+    cat = load_catalog(write_catalog(tmp_path))
+    index = load_index(cat)
+    seen: dict[int, object] = {}
+
+    def grab(_):
+        cov = index.coverage
+        assert cov is index.coverage  # stable within a thread
+        seen[threading.get_ident()] = cov
+        return shapely.is_prepared(cov)
+
+    with ThreadPoolExecutor(4) as ex:
+        assert all(ex.map(grab, range(40)))
+    assert len({id(c) for c in seen.values()}) == len(seen) > 1
+    assert all(shapely.equals_exact(c, index.coverage, 0) for c in seen.values())
+    region_cov = [INDEX_CACHE.coverage(cat)]
+    t = threading.Thread(target=lambda: region_cov.append(INDEX_CACHE.coverage(cat)))
+    t.start()
+    t.join()
+    assert region_cov[0] is not region_cov[1] and shapely.is_prepared(region_cov[1])
+
+    sites = [B(-3000 + 400 * i, -9000 + 900 * (i % 7), -2700 + 400 * i, -8600 + 900 * (i % 7))
+             for i in range(24)]
+
+    def one(g):
+        return json.dumps(check(g, cat, crs=CRS, industry="C2614").to_dict(), sort_keys=True)
+
+    sequential = [one(g) for g in sites]
+    for _ in range(3):
+        with ThreadPoolExecutor(8) as ex:
+            assert list(ex.map(one, sites)) == sequential

@@ -503,3 +503,33 @@ def test_an_unreadable_layer_is_reported_and_fails_closed(tmp_path):
         body = r.json()
         assert {lr["kind"]: lr["state"] for lr in body["layers"]}["farmland"] == "data_missing"
         assert body["state"] in ("data_missing", "prohibited")  # never 不涉及
+
+
+def test_job_folders_of_a_killed_server_are_removed_by_the_next(tmp_path):
+    """Finding: a server killed mid-load (SIGKILL, a crash) left its job folder behind for
+    ever; the next server removes folders whose heartbeat stopped, and only those."""
+    import os
+    import time as _time
+
+    from zoning.web.app import ALIVE, DEAD_AFTER_S, remove_dead_roots
+
+    now = _time.time()
+    old = now - DEAD_AFTER_S - 60
+    dead = tmp_path / "zoning-web-dead"
+    (dead / ("0" * 32)).mkdir(parents=True)
+    (dead / ("0" * 32) / "results.json").write_text("[]")
+    (dead / ALIVE).touch()
+    os.utime(dead / ALIVE, (old, old))
+    nobeat = tmp_path / "zoning-web-nobeat"
+    nobeat.mkdir()
+    os.utime(nobeat, (old, old))
+    alive = tmp_path / "zoning-web-alive"  # an old folder of a server still running
+    alive.mkdir()
+    (alive / ALIVE).touch()
+    os.utime(alive, (old, old))
+    other = tmp_path / "not-ours"
+    other.mkdir()
+    os.utime(other, (old, old))
+    assert sorted(p.name for p in remove_dead_roots(tmp_path, now)) == [
+        "zoning-web-dead", "zoning-web-nobeat"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["not-ours", "zoning-web-alive"]

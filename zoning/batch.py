@@ -12,8 +12,6 @@
 
 from __future__ import annotations
 
-import copy
-import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -25,7 +23,7 @@ from zoning.engine.overlay import check_chunk
 from zoning.options import CheckOptions
 from zoning.project import Project
 
-__all__ = ["spatial_order", "run_chunks", "thread_index"]
+__all__ = ["spatial_order", "run_chunks"]
 
 
 def spatial_order(geoms) -> np.ndarray:
@@ -39,15 +37,6 @@ def spatial_order(geoms) -> np.ndarray:
     x, y = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
     ext = (np.nanmin(x), np.nanmin(y), np.nanmax(x), np.nanmax(y))
     return np.argsort(hilbert_keys(x, y, ext), kind="stable")
-
-
-def thread_index(index: RegionIndex) -> RegionIndex:
-    """A shallow copy of a region index with its own prepared coverage polygon."""
-    mine = copy.copy(index)
-    if index.coverage is not None:
-        mine.coverage = shapely.from_wkb(shapely.to_wkb(index.coverage))
-        shapely.prepare(mine.coverage)
-    return mine
 
 
 def run_chunks(index: RegionIndex, projects: list[Project], opts: CheckOptions,
@@ -73,13 +62,8 @@ def run_chunks(index: RegionIndex, projects: list[Project], opts: CheckOptions,
                 progress(len(c))
             yield c, res, ov
         return
-    local = threading.local()
-
-    def work(c):
-        idx = getattr(local, "index", None)
-        if idx is None:
-            idx = local.index = thread_index(index)
-        return c, *check(idx, [projects[i] for i in c])
+    def work(c):  # the index's prepared coverage is per thread (RegionIndex.coverage)
+        return c, *check(index, [projects[i] for i in c])
 
     with ThreadPoolExecutor(max_workers=threads) as ex:
         for c, res, ov in ex.map(work, chunks):

@@ -28,7 +28,7 @@ import shapely
 
 from zoning.batch import run_chunks
 from zoning.catalog import SCREENING_KINDS, Catalog, LayerSpec, resolve_catalogs
-from zoning.engine.geometry import GEO, measure, reproject_dense
+from zoning.engine.geometry import GEO, ThreadPrepared, measure, reproject_dense
 from zoning.engine.index import EXTRA_KINDS, RegionIndex, work_crs_for
 from zoning.engine.landuse import merge_breakdowns
 from zoning.engine.overlay import COVERAGE_KIND, GAP_M, GAP_M2, check_chunk, coverage_row, overall
@@ -132,17 +132,17 @@ class IndexCache:
             return self._districts[key]
 
     def coverage(self, cat: Catalog):
-        """Union of a catalog's district polygons in EPSG:4490, prepared (None if none)."""
+        """Union of a catalog's district polygons in EPSG:4490, prepared for the calling thread
+        (None if none)."""
         frame, _ = self.districts(cat)
         if frame is None:
             return None
         cov = frame.attrs.get("_coverage_geo")
-        if cov is None:
-            cov = shapely.union_all(reproject_dense(
-                np.asarray(frame.geometry.values, dtype=object), frame.crs, GEO))
-            shapely.prepare(cov)
+        if cov is None:  # prepared per thread: the web service checks on several
+            cov = ThreadPrepared(shapely.union_all(reproject_dense(
+                np.asarray(frame.geometry.values, dtype=object), frame.crs, GEO)))
             frame.attrs["_coverage_geo"] = cov
-        return cov
+        return cov.get()
 
     def load(self, catalog: Catalog, options: CheckOptions | None = None) -> RegionIndex:
         """Read and index a catalog's screening layers (see :func:`load_index`)."""

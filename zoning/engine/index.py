@@ -17,7 +17,14 @@ from pyproj import CRS
 
 from zoning.catalog import KINDS, Catalog
 from zoning.crs import gk3_epsg
-from zoning.engine.geometry import GEO, polygonal, reproject_dense, split_lines, subdivide
+from zoning.engine.geometry import (
+    GEO,
+    ThreadPrepared,
+    polygonal,
+    reproject_dense,
+    split_lines,
+    subdivide,
+)
 from zoning.options import CheckOptions
 from zoning.rules.access import AccessRules
 from zoning.rules.three_lines import RuleSet
@@ -231,7 +238,9 @@ class RegionIndex:
     region_name: str
     work_crs: CRS
     layers: dict  # kind -> [LayerIndex]
-    coverage: object  # union of the district polygons in work CRS, or None
+    #: union of the district polygons in work CRS (a ThreadPrepared), or None; read it as
+    #: :attr:`coverage`
+    coverage_shared: ThreadPrepared | None
     coverage_geo: object
     rules: RuleSet
     missing: list = field(default_factory=list)  # screening kinds with no layer
@@ -243,6 +252,12 @@ class RegionIndex:
     statistics_only: set = field(default_factory=set)  # layers whose geometry never leaves
     landuse_layers: list = field(default_factory=list)  # 地类 layers declared: (name, title)
     _shore_cache: dict = field(default_factory=dict)
+
+    @property
+    def coverage(self):
+        """The union of the district polygons in work CRS, prepared for the calling thread
+        (None without a districts layer)."""
+        return None if self.coverage_shared is None else self.coverage_shared.get()
 
     def shoreline_distance(self, fp_work, spatial: dict):
         """Distance (m) from a footprint to the shoreline features a rule selects, or None."""
@@ -311,8 +326,7 @@ class RegionIndex:
                                  spec.version, spec.source))
         coverage = None
         if coverage_geo is not None:
-            coverage = reproject_dense(coverage_geo, GEO, work)
-            shapely.prepare(coverage)
+            coverage = ThreadPrepared(reproject_dense(coverage_geo, GEO, work))
         rem: dict = {}
         for name, src in remote.items():
             spec = catalog.layers[name]
@@ -324,7 +338,7 @@ class RegionIndex:
                                             else s.name))
                        for s in catalog.by_kind("constraint")]
         return cls(region=catalog.region_id, region_name=catalog.region_name, work_crs=work,
-                   layers=layers, coverage=coverage, coverage_geo=coverage_geo, rules=rules,
+                   layers=layers, coverage_shared=coverage, coverage_geo=coverage_geo, rules=rules,
                    missing=missing, remote=rem, access=access, problems=list(problems or []),
                    constraints=constraints, constraint_rules=crules,
                    statistics_only={s.name for s in catalog.layers.values()

@@ -502,7 +502,9 @@ class StoreSource:
         self._open()
 
     def _open(self) -> None:
-        self._pf = pq.ParquetFile(self.path, memory_map=True)
+        # plain reads, not a memory map: a mapped store's pages count as the process's
+        # memory (a batch over a 5 M store grew by the file's size)
+        self._pf = pq.ParquetFile(self.path, memory_map=False)
         md = self._pf.metadata
         names = [md.schema.column(i).path for i in range(md.num_columns)]
         idx = [names.index(f"bbox.{k}") for k in _BOX]
