@@ -114,7 +114,7 @@ def _limits():  # preexec_fn: runs in the child before exec
 def _env() -> dict:
     env = dict(os.environ)
     env.update(COLUMNS="160", NO_COLOR="1", TERM="dumb", PYTHONIOENCODING="utf-8",
-               HOSTILE_CANARY=CANARY_ENV)
+               PYTHONFAULTHANDLER="1", HOSTILE_CANARY=CANARY_ENV)
     if (REPO / "zoning").is_dir() and not env.get("HOSTILE_NO_PYTHONPATH"):
         env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"]
                                          if env.get("PYTHONPATH") else "")
@@ -174,11 +174,9 @@ def tb_signature(text: str) -> str:
     i = text.rfind("Traceback (most recent call last)")
     block = text[i:] if i >= 0 else text
     frames = _FRAME.findall(block)
-    exc = ""
-    for line in block.splitlines():
-        if line and not line[0].isspace() and not line.startswith(("Traceback", "During ",
-                                                                   "The above")):
-            exc = line.strip()
+    lines = block.splitlines()
+    last = max((i for i, ln in enumerate(lines) if ln.lstrip().startswith('File "')), default=-1)
+    exc = next((ln.strip() for ln in lines[last + 1:] if ln and not ln[0].isspace()), "")
     zf = [f for f in frames if "/zoning/" in f[0] and "site-packages" not in f[0]]
     where = ""
     if zf:
@@ -197,14 +195,34 @@ def base_outcome(run: Run):
         return "hang", f"no answer within {run.seconds:.0f} s (killed)"
     if "Traceback (most recent call last)" in run.text:
         return "traceback", tb_signature(run.text)
-    if "Fatal Python error" in run.text:
-        return "traceback", "Fatal Python error: " + run.text.split("Fatal Python error", 1)[1][:150]
-    if run.rc is not None and run.rc < 0:
-        return "traceback", f"crashed: killed by signal {-run.rc} ({signal.Signals(-run.rc).name})"
+    if "Fatal Python error" in run.text or (run.rc is not None and run.rc < 0):
+        what = (f"killed by signal {-run.rc} ({signal.Signals(-run.rc).name})"
+                if run.rc is not None and run.rc < 0 else f"exit {run.rc}")
+        return "traceback", f"crashed: {what}{_fault_where(run.text)}"
     return None
 
 
-_PROGRESS = re.compile(r"[━╸╺─]{3,}|screening|筛查 screening")
+def _fault_where(text: str) -> str:
+    """' in lib.py:N f @ zoning/x.py:M g' from a faulthandler dump (main thread, innermost first)."""
+    i = text.find("Fatal Python error")
+    if i < 0:
+        return ""
+    block = text[i:]
+    j = block.find("Current thread")
+    if j >= 0:
+        block = block[j:].split("\n\n")[0]
+    frames = re.findall(r'File "([^"]+)", line (\d+) in (\S+)', block)
+    if not frames:
+        return ""
+    first = frames[0]
+    out = f" in {first[0].split('site-packages/', 1)[-1]}:{first[1]} {first[2]}"
+    z = next((f for f in frames if "/zoning/" in f[0] and "site-packages" not in f[0]), None)
+    if z:
+        out += f" @ zoning/{z[0].split('/zoning/', 1)[1]}:{z[1]} {z[2]}"
+    return out
+
+
+_PROGRESS = re.compile(r"[━╸╺]{3,}")
 
 
 def error_message(run: Run) -> str:
@@ -241,7 +259,9 @@ def judge_result(d: dict, expect: str):
     """(outcome, reason, note) of one zoning.check/1 object against an expectation.
 
     hit: a red-line site, any state but 不涉及 (data_missing counts: fails closed);
-    clean: 不涉及 everywhere; error: must be refused; X|error: X or a refusal;
+    clean: 不涉及 everywhere; clean_eco: 不涉及 for the red line (attributes may decide the rest),
+    clean_eco+udb=STATE: also STATE for the 城镇开发边界 layer;
+    error: must be refused; X|error: X or a refusal;
     not_clean|error: anything but 不涉及, or a refusal; any: no claim.
     """
     status, state = d.get("status"), d.get("state")
@@ -262,6 +282,14 @@ def judge_result(d: dict, expect: str):
         ok = state == NI and eco == NI
         return ("correct", desc, "") if ok else (
             "silent wrong", f"a site far from every layer read as {desc}", "")
+    if expect.startswith("clean_eco"):  # attributes may decide the verdict
+        if eco != NI:
+            return "silent wrong", f"a site far from the red line read as {desc}", ""
+        m = re.search(r"\+udb=(\w+)", expect)
+        udb = layer_state(d, "urban_boundary")
+        if m and udb != m.group(1):
+            return "silent wrong", f"城镇开发边界 {udb}, by the rules {m.group(1)} ({desc})", ""
+        return "correct", f"{desc}, 城镇开发边界 {udb}", ""
     return "correct", desc, ""
 
 
@@ -529,9 +557,9 @@ def scan_outputs(scan: Scan, run: Run | None, files: list[Path]) -> list[tuple[o
                             ev.append((f, f"{p.name}: field {v[:40]!r} starts with {v[0]!r}: a "
                                           "live formula when opened in a spreadsheet"))
     for name, text, kind in texts:
-        for s in scan.secrets:
-            if kind in ("stdout", "stderr") and s in text:
-                ev.append((s, f"secret {s[:24]!r}… disclosed on {name}"))
+        for s in scan.secrets:  # files were searched as bytes above; xlsx only as cell text
+            if (kind in ("stdout", "stderr") or name.endswith(".xlsx")) and s in text:
+                ev.append((s, f"secret {s[:24]!r}… disclosed in {name}"))
         if scan.markers:
             ev += template_evidence(text, name, kind, scan.markers)
         if kind == "html" and "<script>alert(1)" in text:
@@ -539,9 +567,16 @@ def scan_outputs(scan: Scan, run: Run | None, files: list[Path]) -> list[tuple[o
     for p in scan.not_created:
         if Path(p).exists() or Path(p).is_symlink():
             ev.append((str(p), f"{p} was created outside the output folder"))
-    # de-duplicate, keep order
+    # one line per disclosed secret (naming every file), then de-duplicate, keep order
+    where: dict = {}
+    for k, e in ev:
+        m = re.match(r"secret .*? disclosed (?:in|on) (.*)$", e)
+        if m and k in scan.secrets:
+            where.setdefault(k, []).append(m.group(1))
     seen, out = set(), []
     for k, e in ev:
+        if k in where:
+            e = f"secret {k[:24]!r}… disclosed in {', '.join(dict.fromkeys(where[k]))}"
         if (k, e) not in seen:
             seen.add((k, e))
             out.append((k, e))
@@ -667,6 +702,8 @@ class Known:
     red_id: str
     clean_ll: object
     clean_gk: object
+    outside_ll: object  # 100 m box 1.5 km from every layer, outside the UDB
+    outside_gk: object
     region_ll: object  # guiyang districts (union), EPSG:4490
     region_gk: object
     to_gk: Callable
@@ -726,29 +763,60 @@ def setup_known(seed: int):
     if K.red_gk is None:
         sys.exit("no guiyang red-line feature is large enough for a 100 m test footprint")
     K.red_ll = K.to_ll(K.red_gk)
-    # the clean site: 1.5 km from every statutory layer, 3 km inside the region
-    obstacles = [g.to_crs(4524) for kind in ("eco_redline", "farmland", "urban_boundary",
-                                               "protected_area", "shoreline")
-                 for g in [_read_layer(r) for r in _layer_rows(kind)]]
+    # the clean control site: inside a 城镇集中建设区 part of the 城镇开发边界 (1 km from its edge),
+    # 1.5 km from every other statutory or constraint layer and from the other UDB partitions,
+    # 3 km inside the region.  Outside the UDB a site whose construction kind is not declared
+    # needs review (自然资发〔2023〕193号, fail-closed), so only a site inside the concentrated
+    # zone is 不涉及 whatever the project; the "outside" site (1.5 km from every layer, the UDB
+    # included) is kept for attribute rows whose 项目类型 decides the UDB verdict.
     rng = random.Random(seed)
-    x0, y0, x1, y1 = K.region_gk.bounds
+    obstacles = [_read_layer(r).to_crs(4524)
+                 for kind in ("eco_redline", "farmland", "protected_area", "shoreline", "constraint")
+                 for r in _layer_rows(kind)]
+    udb_row = _layer_rows("urban_boundary")[0]
+    udb = _read_layer(udb_row).to_crs(4524)
+    cat = yaml_load(Path(udb_row["catalog"]))
+    part = ((cat["layers"].get(udb_row["layer"]) or {}).get("fields") or {}).get("partition")
+    conc = udb[part].astype(str).str.contains("集中建设") if part in udb.columns else udb.index == -1
     inner = K.region_gk.buffer(-3000)
-    shapely.prepare(inner)
-    candidates = []
-    for _ in range(20000):
-        p = shapely.Point(rng.uniform(x0, x1), rng.uniform(y0, y1))
-        if not inner.contains(p):
-            continue
-        zone = p.buffer(1500)
-        if all(len(o.sindex.query(zone, predicate="intersects")) == 0 for o in obstacles):
-            candidates.append(p)
-            if len(candidates) >= 8:
-                break
-    if not candidates:
+    K.clean_candidates = _free_boxes(rng, [g.buffer(-1000) for g in udb.geometry[conc]], inner,
+                                     [*obstacles, udb[~conc]])
+    outside = _free_boxes(rng, [inner], inner, [*obstacles, udb])
+    if not K.clean_candidates or not outside:
         sys.exit("found no clean site in guiyang")
-    K.clean_candidates = [shapely.box(p.x - 50, p.y - 50, p.x + 50, p.y + 50) for p in candidates]
     K.clean_gk = K.clean_candidates[0]
     K.clean_ll = K.to_ll(K.clean_gk)
+    K.outside_gk = outside[0]
+    K.outside_ll = K.to_ll(K.outside_gk)
+
+
+def yaml_load(path: Path):
+    import yaml
+
+    return yaml.safe_load(path.read_text("utf-8"))
+
+
+def _free_boxes(rng, areas, inner, obstacles, n=8, clear=1500.0):
+    """Up to n 100 m boxes centred in one of ``areas`` and inside ``inner``, ``clear`` m from
+    every obstacle frame."""
+    import shapely
+
+    shapely.prepare(inner)
+    out = []
+    for area in sorted((a for a in areas if not a.is_empty), key=lambda a: -a.area):
+        shapely.prepare(area)
+        x0, y0, x1, y1 = area.bounds
+        for _ in range(20000 // max(len(areas), 1)):
+            p = shapely.Point(rng.uniform(x0, x1), rng.uniform(y0, y1))
+            if not (area.contains(p) and inner.contains(p)):
+                continue
+            zone = p.buffer(clear)
+            if all(len(o.sindex.query(zone, predicate="intersects")) == 0 for o in obstacles):
+                out.append(shapely.box(p.x - 50, p.y - 50, p.x + 50, p.y + 50))
+                if len(out) >= n:
+                    return out
+                break  # one per area first: spread the candidates
+    return out
 
 
 def calibrate():
@@ -1104,7 +1172,8 @@ def _mut_dup_points(d, rng):
 
 def _mut_ring_no(d, rng):
     tok = rng.choice(["0", "99999999999999999999999", "-1", "a", "1.5", "", "１"])
-    d.text_muts.append(lambda t, r, tok=tok: re.sub(r"(?m)^(J?\d+),1,", rf"\g<1>,{tok},", t, count=1))
+    d.text_muts.append(lambda t, r, tok=tok: re.sub(r"(?m)^(J?\d+),1,", rf"\g<1>,{tok},", t,
+                                                                  count=1))
 
 
 def _mut_kind(d, rng):
@@ -1361,6 +1430,11 @@ def red_row(rng=None, **kw):
 
 def clean_row(rng=None, **kw):
     g = K.to_ll(jitter_box(K.clean_gk, rng)) if rng else K.clean_ll
+    return {"wkt": g.wkt, **kw}
+
+
+def outside_row(rng=None, **kw):
+    g = K.to_ll(jitter_box(K.outside_gk, rng)) if rng else K.outside_ll
     return {"wkt": g.wkt, **kw}
 
 
@@ -1727,9 +1801,11 @@ def gen_geometry(rng):
             if neg.rc != 0:
                 return refusal(neg, "error")
             pos = run_cli(["check", plf, *attrs, "--energy", "62000"])
-            sp = (parse_json(pos.stdout) or {}).get("state")
-            sn = (parse_json(neg.stdout) or {}).get("state")
-            return "silent wrong", (f"accepted --energy -62000: verdict {sn}, against {sp} with "
+            dp, dn = parse_json(pos.stdout) or {}, parse_json(neg.stdout) or {}
+            ap = (dp.get("access") or {}).get("outcome")
+            an = (dn.get("access") or {}).get("outcome")
+            return "silent wrong", (f"accepted --energy -62000: 准入清单 {an} (verdict "
+                                    f"{dn.get('state')}), against {ap} ({dp.get('state')}) with "
                                     "+62000 (甘肃 两高 threshold 10,000 tce, priority unit)")
         add("geometry/energy-negative-pingliang", cat, "--energy -62000, C2614 新建, in a 平凉 "
             "priority control unit (两高 threshold 10,000 tce): must be refused", energy_sign,
@@ -1789,7 +1865,7 @@ def gen_geometry(rng):
 
 
 def pingliang_priority_site(rng):
-    """A 100 m box well inside a 平凉 priority (优先保护) control unit, clear of other layers."""
+    """A 100 m box well inside a 平凉 priority (优先保护) control unit, clear of farmland."""
     import shapely
 
     rows = _layer_rows("control_unit", "pingliang")
@@ -1800,17 +1876,17 @@ def pingliang_priority_site(rng):
     if field_ not in units.columns:
         return None
     pri = units[units[field_].astype(str) == "1"].to_crs(4524)
-    others = [_read_layer(r).to_crs(4524) for kind in ("eco_redline", "farmland", "protected_area",
-                                                       "urban_boundary")
-              for r in _layer_rows(kind, "pingliang")]
-    for geom in sorted(pri.geometry.values, key=lambda g: -g.area)[:10]:
-        core = geom.buffer(-600)
+    # (the synthetic priority units are mostly red line: only keep clear of farmland)
+    others = [_read_layer(r).to_crs(4524) for r in _layer_rows("farmland", "pingliang")]
+    for geom in sorted(pri.geometry.values, key=lambda g: -g.area):
+        core = geom.buffer(-150)
         if core.is_empty:
             continue
+        shapely.prepare(core)
         x0, y0, x1, y1 = core.bounds
         for _ in range(300):
             p = shapely.Point(rng.uniform(x0, x1), rng.uniform(y0, y1))
-            if core.contains(p) and all(len(o.sindex.query(p.buffer(300), predicate="intersects"))
+            if core.contains(p) and all(len(o.sindex.query(p.buffer(80), predicate="intersects"))
                                         == 0 for o in others):
                 return K.to_ll(shapely.box(p.x - 50, p.y - 50, p.x + 50, p.y + 50))
     return None
@@ -2324,6 +2400,12 @@ def issue_rows(rng, L: Path) -> list[tuple]:
       {"wkt": red.wkt, "项目名称": "a\x01\x02\x1b[31mred\x1b[0m\x7f"}, "hit|error")
     o("name-40k", "a 40,000-character project name (over Excel's cell limit)",
       {"wkt": red.wkt, "项目名称": "长" * 40_000}, "hit|error")
+    # found by screening 300 random boxes: the map of this one fails in clip_by_rect
+    o("box-200m-map", "a valid 200 m box in 贵阳 (106.4284, 26.5151) whose map vicinity "
+      "trips GEOS", {"wkt": "POLYGON ((106.42944836415397 26.514185834154542, 106.42942381306423 "
+                            "26.51599027339957, 106.42741807609572 26.515968171162516, "
+                            "106.42744265850745 26.51416373365244, 106.42944836415397 "
+                            "26.514185834154542))"}, "any")
     o("energy-negative", "年综合能耗 -62000 for a 两高 industry (must be refused)",
       {"wkt": red.wkt, "行业代码": "C2614", "建设性质": "新建", "年综合能耗": "-62000"}, "error")
     for v in ("nan", "inf", "1e400"):
@@ -2339,7 +2421,6 @@ def issue_rows(rng, L: Path) -> list[tuple]:
 
 
 def gen_lists(rng):
-
     cat = "lists"
     L = WORK.lists
     red = K.red_ll
@@ -2490,10 +2571,29 @@ ATTRS = {  # column -> (valid values, invalid values)
 }
 
 
+def udb_outside_state(row: dict) -> str:
+    """The 城镇开发边界 state of a site outside the UDB, by layers/rules/three_lines.yaml.
+
+    UDB-outside-urban: 城镇集中建设 / 开发区、产业园区 / 城镇居住用地 are 禁止 outside the UDB
+    (自然资发〔2023〕193号, domain.md §1.4); UDB-outside-industrial: an industrial project (also
+    inferred from a C/D-section 行业代码 when no 项目类型 is given) and UDB-outside-unknown:
+    no declared kind need review; UDB-outside-allowed: anything else is 不涉及.
+    """
+    ptype = (row.get("项目类型") or "").strip()
+    if not ptype and (row.get("行业代码") or "").strip()[:1].upper() in ("C", "D"):
+        ptype = "industrial"
+    if ptype in ("urban_construction", "industrial_park", "urban_residential"):
+        return "prohibited"
+    if ptype in ("industrial", ""):
+        return "needs_review"
+    return NI
+
+
 def gen_attr_rows(rng):
     for i in range(OPTS.n_listrows):
         red = rng.random() < 0.7
-        row = red_row(rng) if red else clean_row(rng)
+        outside = not red and rng.random() < 0.5
+        row = red_row(rng) if red else outside_row(rng) if outside else clean_row(rng)
         base = "hit" if red else "clean"
         expect, tags = base, []
         for col in rng.sample(sorted(ATTRS), rng.randint(1, 3)):
@@ -2525,8 +2625,24 @@ def gen_attr_rows(rng):
                 expect = f"{base}|error"
         if expect == base and expect == "hit" and any(c in row for c in ("坐标系",)):
             expect = "hit|error"
-        add_row(f"lists/attrs-{i:03d}", "lists", f"random attributes ({'red' if red else 'clean'}): "
+        if not red and expect != "error":
+            # 行业代码 etc. may make the site prohibited by a 三线一单 access list: judge the red
+            # line, and the UDB (不涉及 inside the concentrated zone, by 项目类型 outside it)
+            udb = udb_outside_state(row) if outside else NI
+            expect = expect.replace("clean", f"clean_eco+udb={udb}")
+        add_row(f"lists/attrs-{i:03d}", "lists", f"random attributes ({'red' if red else 'outside UDB' if outside else 'clean'}): "
                 + ", ".join(tags), row, expect)
+    # every construction kind outside and inside the UDB: the 城镇开发边界 verdict by the rules
+    kinds = [{"项目类型": t} for t in ("urban_construction", "industrial_park", "urban_residential",
+                                    "industrial", "linear", "special_siting", "rural", "other")]
+    kinds += [{}, {"行业代码": "C2614"}, {"行业代码": "G5951"},
+              {"行业代码": "C2614", "项目类型": "special_siting"}]
+    for j, attrs in enumerate(kinds):
+        tag = ", ".join(f"{k}={v}" for k, v in attrs.items()) or "no 项目类型"
+        add_row(f"lists/udb-outside-{j:02d}", "lists", f"outside the UDB, {tag}",
+                outside_row(rng, **attrs), f"clean_eco+udb={udb_outside_state(attrs)}")
+        add_row(f"lists/udb-inside-{j:02d}", "lists", f"in a 城镇集中建设区, {tag}",
+                clean_row(rng, **attrs), f"clean_eco+udb={NI}")
 
 
 def judge_list_run(run: Run, out: Path, expects: list | None, whole: str, scan=None,
@@ -2550,7 +2666,7 @@ def judge_list_run(run: Run, out: Path, expects: list | None, whole: str, scan=N
     n = rows_in if rows_in is not None else (len(expects) if expects is not None else None)
     if n is not None and len(res) != n:
         return "silent wrong", f"{n} rows in, {len(res)} rows in results.json"
-    for i, (d, e) in enumerate(zip(res, expects or [])):
+    for i, (d, e) in enumerate(zip(res, expects or [], strict=False)):
         o, why, _ = judge_result(d, e)
         if o not in ("correct", "clear error"):
             return o, f"row {i + 1}: {why}"
@@ -2732,8 +2848,9 @@ def base_catalog(region="guiyang") -> dict:
     path = K.catalogs[region]
     c = yaml.safe_load(path.read_text("utf-8"))
     for spec in c["layers"].values():
-        if spec.get("path"):
-            spec["path"] = str((path.parent / spec["path"]).resolve())
+        for k in ("path", "rules"):  # a layer's data and its own rule file (constraints)
+            if isinstance(spec.get(k), str):
+                spec[k] = str((path.parent / spec[k]).resolve())
     for k in ("rules", "access_rules"):
         if c.get(k):
             c[k] = str((path.parent / c[k]).resolve())
@@ -3127,13 +3244,21 @@ def gen_outputs(rng):
     cat = "outputs"
     red = K.red_ll
     # formula injection: in names and ids, of rows that succeed and rows that fail
-    for i, f in enumerate(FORMULAS):
+    tag = iter(range(1, 10 ** 6))
+
+    def uniq(f):  # still a formula, but each row's own (…&"F7"), so evidence is attributable
+        return f'{f}&"F{next(tag)}"'
+
+    for i, f0 in enumerate(FORMULAS):
         for col in ("项目名称", "项目编号"):
+            f = uniq(f0)
             add_row(f"outputs/formula-{col}-ok-{i}", cat, f"{f!r} as {col} of a good row",
                     {col: f, **red_row(rng)}, "hit", formula=f)
+            f = uniq(f0)
             add_row(f"outputs/formula-{col}-failed-{i}", cat,
                     f"{f!r} as {col} of a failing row (failed_rows.csv)",
                     {col: f, "wkt": "POLYGON((106.6 26.5, 106.7"}, "error", formula=f)
+        f = uniq(f0)
         add_row(f"outputs/formula-xlsx-{i}", cat, f"{f!r} as the name in an XLSX list",
                 {"项目名称": f, **red_row(rng)}, "hit", formula=f, fmt="xlsx")
     add_row("outputs/id-path-traversal", cat, "project id ../../../escape-map (map file names)",
@@ -3463,7 +3588,9 @@ def gen_postgis(rng):
             res["postgis/fid-geom-columns"] = judge_cli(run_cli(
                 ["layers", "import", "--catalog", p, "--dsn", dsn, "--schema", schema,
                  "--write-catalog", P / "fidgeom.yaml"]), "any", as_json=False)
+            plain = write_geojson(P / "plain.geojson", [K.red_ll], props=[{"HXBM": "A"}])
             small["region"]["id"] = "markup"
+            small["layers"]["redline"]["path"] = str(plain)
             p = write_catalog("pg-markup", small)
             res["postgis/markup-catalog-path"] = judge_cli(run_cli(
                 ["layers", "import", "--catalog", p, "--dsn", dsn, "--schema", schema,
@@ -3493,22 +3620,47 @@ GENERATORS = {"txt": gen_txt, "geometry": gen_geometry, "archives": gen_archives
               "postgis": gen_postgis}
 
 
+_GROUPS = {
+    "security": [
+        (r"template .* rendered|executed, rendered", "template code runs in map pages"),
+        (r"is a live formula", "live formula in screening.xlsx"),
+        (r"failed_rows\.csv: field .* starts with", "formula-leading field in failed_rows.csv"),
+        (r"secret .* disclosed", "contents of a file outside the list folder disclosed"),
+        (r"outside the list folder", "a file outside the list folder is read"),
+        (r"unescaped|raw <script>|JavaScript|JS ", "raw HTML/JS from user text"),
+        (r"dropped", "a table was dropped"),
+        (r"created outside", "a file was created outside the output folder"),
+        (r"executed", "code executed")],
+    "silent wrong": [
+        (r"must be refused", "an invalid value is accepted (it must be refused)"),
+        (r"only the first part was read", "fail-open: only the first part of a multi-part input "
+                                          "is read"),
+        (r"inside a red line read as", "a footprint inside the red line reads 不涉及 for the red "
+                                       "line"),
+        (r"far from .* read as", "a clean site gets a verdict"),
+        (r"both runs succeeded", "two concurrent runs into one --out both succeed"),
+        (r"mixed output folder|leftovers|holds the old run", "--out holds a mix of two runs"),
+        (r"rows in|row lost|missing from screening", "rows are lost"),
+        (r"deleted the user", "--overwrite deletes unrelated files"),
+        (r"\[integrity\]|32,767|cannot be opened", "a workbook Excel cannot open"),
+        (r"another row came out wrong", "one row changes another row's result")],
+}
+
+
 def _finding_key(c: CaseInfo) -> str:
-    r = c.reason
+    r = re.sub(r"^the whole list fails: ", "", c.reason)
     if c.outcome == "traceback":
-        m = re.match(r"([\w.]+)(?::[^@]*)?(@ \S+ \S+)?", r)
-        exc = m.group(1) if m else r[:40]
+        if r.startswith("crashed"):
+            return f"traceback: {r.split(': ', 1)[-1] if ' in ' in r else r}"
+        m = re.match(r"([\w.]+)", r)
         where = re.search(r"@ (\S+ \S+)", r)
-        return f"traceback {exc} {where.group(1) if where else r[:60]}"
+        return f"traceback {m.group(1) if m else r[:40]} @ {where.group(1) if where else '?'}"
     if c.outcome == "hang":
         return "hang"
-    if c.outcome == "security":
-        r2 = re.sub(r"XQ\d+Q", "XQ…Q", r)
-        r2 = re.sub(r"\d+", "N", r2)
-        return "security " + r2.split(":", 1)[0][:60] + ":" + r2.split(":", 1)[1][:40] \
-            if ":" in r2 else "security " + r2[:80]
-    r2 = re.sub(r"[\d.]+", "N", r)
-    return f"{c.outcome} {r2[:70]}"
+    keys = [label for pat, label in _GROUPS.get(c.outcome, []) if re.search(pat, r)]
+    if keys:
+        return f"{c.outcome}: " + " + ".join(dict.fromkeys(keys))
+    return f"{c.outcome}: " + re.sub(r"[\d.]+", "N", r)[:70]
 
 
 def report(cases: list[CaseInfo], seconds: float):
@@ -3563,13 +3715,21 @@ def main(argv=None):
     ap.add_argument("--mem-gb", type=float, default=3.0, help="RLIMIT_AS per run (default 3)")
     ap.add_argument("--bomb-mb", type=int, default=2048,
                     help="inflated size of the zip bombs (default 2048: ~2 MB zips)")
-    ap.add_argument("--n-txt", type=int, default=110, help="random TXT files")
-    ap.add_argument("--n-wkt", type=int, default=120, help="random WKT rows")
-    ap.add_argument("--n-listrows", type=int, default=80, help="random attribute rows")
-    ap.add_argument("--kill-rows", type=int, default=120, help="rows of the SIGKILL lists")
+    ap.add_argument("--n-txt", type=int, default=90, help="random TXT files")
+    ap.add_argument("--n-wkt", type=int, default=100, help="random WKT rows")
+    ap.add_argument("--n-listrows", type=int, default=60, help="random attribute rows")
+    ap.add_argument("--kill-rows", type=int, default=60, help="rows of the SIGKILL lists")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
     ap.add_argument("--workdir", type=Path, help="use this folder instead of a temporary one")
+    ap.add_argument("--report", type=Path, metavar="JSON",
+                    help="only print the report of an earlier --json file")
     args = ap.parse_args(argv)
+    if args.report:
+        d = json.loads(args.report.read_text("utf-8"))
+        cases = [CaseInfo(c["id"], c["category"], c["description"], c["expect"], c["outcome"],
+                          c["reason"], c["note"], c["seconds"]) for c in d["cases"]]
+        report(cases, d.get("seconds", 0.0))
+        return 1 if any(c.outcome in BAD for c in cases) else 0
     for k in ("timeout", "dos_timeout", "mem_gb", "bomb_mb", "n_txt", "n_wkt", "n_listrows", "kill_rows",
               "seed"):
         setattr(OPTS, k, getattr(args, k))
@@ -3594,8 +3754,10 @@ def main(argv=None):
         setup_known(args.seed)
         ok, why = calibrate()
         print(f"red-line site: feature {K.red_id}, centre {K.red_ll.centroid.x:.5f}, "
-              f"{K.red_ll.centroid.y:.5f}; clean site: {K.clean_ll.centroid.x:.5f}, "
-              f"{K.clean_ll.centroid.y:.5f}" + ("" if ok else f"  (calibration: {why})"))
+              f"{K.red_ll.centroid.y:.5f}; clean site (城镇集中建设区): "
+              f"{K.clean_ll.centroid.x:.5f}, {K.clean_ll.centroid.y:.5f}; outside the UDB: "
+              f"{K.outside_ll.centroid.x:.5f}, {K.outside_ll.centroid.y:.5f}"
+              + ("" if ok else f"  (calibration: {why})"))
         rng_root = random.Random(args.seed)
         seeds = {c: rng_root.randrange(2 ** 32) for c in CATEGORIES}
         tg = time.monotonic()

@@ -298,6 +298,89 @@ def test_bad_rows_become_error_rows_and_the_batch_goes_on(tmp_path):
     assert "curved geometry" in t.error[4]
 
 
+def test_csv_rows_longer_than_the_header(tmp_path):
+    """Found by the hostile script: rows with more fields than the header made pandas use
+    their leading fields as the index: every value shifted one column (silently wrong), or
+    a traceback (int() of a tuple) for two extra fields or an unbalanced quote.  A long
+    row is one error row and the others are read; a delimiter ending every line is
+    dropped."""
+    good = _geo(B(100, 100, 300, 300)).wkt
+    head = "wkt,项目编号,项目名称\n"
+
+    def read(name, body):
+        p = tmp_path / name
+        p.write_text(head + body, encoding="utf-8")
+        return read_projects(p)
+
+    t = read("trailing.csv", f'"{good}",A,甲,\n"{good}",B,乙,\n')
+    assert list(t.project_id) == ["A", "B"] and list(t.name) == ["甲", "乙"]
+    assert list(t.status) == ["ok", "ok"] and list(t.row) == [1, 2]
+    for extra in (",x", ",x,y"):
+        t = read("shifted.csv", f'"{good}",A,甲{extra}\n"{good}",B,乙{extra}\n')
+        assert list(t.status) == ["error", "error"]
+        assert "a comma or quote out of place" in t.error[0]
+    t = read("second.csv", f'"{good}",A,甲\n"{good}",B,乙,x\n"{good}",C,丙\n')
+    assert list(t.status) == ["ok", "error", "ok"] and list(t.project_id[[0, 2]]) == ["A", "C"]
+    assert "this row has 4 fields, the header 3" in t.error[1]
+    t = read("quote.csv", f'"{good}",A,"甲,\n"{good}",B,乙\n"{good}",C,丙\n')
+    # the open quote runs into the next line, as in any CSV reader: one error row, C is read
+    assert list(t.project_id) == ["A", "C"] and list(t.status) == ["error", "ok"]
+
+
+def test_a_path_pyogrio_would_read_as_a_uri_is_refused(tmp_path):
+    """Found by the hostile script: pyogrio parses paths as URIs, so 'a;b.geojson' opened
+    the file 'a' (another footprint, silently) and a '!' in a folder name looked for an
+    archive member."""
+    def geojson(path, g):
+        path.write_text(gpd.GeoDataFrame(geometry=[g], crs="EPSG:4490").to_json(), "utf-8")
+
+    near, far = _geo(B(100, 100, 300, 300)), _geo(B(-1900, 100, -1700, 300))
+    geojson(tmp_path / "a", near)
+    geojson(tmp_path / "a;b.geojson", far)
+    (tmp_path / "d!x").mkdir()
+    geojson(tmp_path / "d!x" / "c.geojson", far)
+    for p in (tmp_path / "a;b.geojson", tmp_path / "d!x" / "c.geojson"):
+        with pytest.raises(InputError, match="part of a URI"):
+            read_footprint(p)
+    (tmp_path / "d;x").mkdir()  # a ';' in a folder name is read as it is
+    geojson(tmp_path / "d;x" / "c.geojson", far)
+    t = read_footprint(tmp_path / "d;x" / "c.geojson")
+    assert t.geometry.iloc[0].equals_exact(far, 1e-9)
+
+
+def test_geopackages_and_shapefiles_are_written_where_pyogrio_would_misread_the_path(tmp_path):
+    """Found on the way: `screen --out 结果!` ended in a pyogrio traceback (it read the '!' as
+    an archive separator and wrote, or failed to write, 'x.tmp…/.overlaps.gpkg…' relative
+    to the working folder); a shapefile named 'a;b.shp' was written as 'a'."""
+    from zoning.io.parcels import read_parcels, write_parcels
+    from zoning.io.write import write_layers
+
+    out = tmp_path / "结果!x"
+    gdf = gpd.GeoDataFrame({"id": ["A"]}, geometry=[_geo(B(100, 100, 300, 300))],
+                           crs="EPSG:4490")
+    write_layers(out / "overlaps.gpkg", {"overlaps": gdf})
+    with sqlite3.connect(out / "overlaps.gpkg") as con:
+        assert con.execute('SELECT count(*) FROM "overlaps"').fetchone() == (1,)
+    txt = tmp_path / "site.txt"
+    txt.write_text(TXT_HEAD.format(zone=36) + SQUARE.replace("371", "36371"), "utf-8")
+    write_parcels(out / "a;b.shp", read_parcels(txt)[0])
+    assert sorted(p.name for p in out.iterdir()) == [
+        "a;b.cpg", "a;b.dbf", "a;b.prj", "a;b.shp", "a;b.shx", "overlaps.gpkg"]
+    assert [p.name for p in tmp_path.iterdir() if p.name != "site.txt"] == ["结果!x"]
+
+
+def test_a_csv_list_has_the_row_limit_of_a_workbook(tmp_path, monkeypatch):
+    """Found on the way: the feature limit applied to XLSX lists and vector files, not to
+    CSV lists (bounded only by their 200 MB text limit: millions of rows)."""
+    good = _geo(B(100, 100, 300, 300)).wkt
+    p = _list(tmp_path, [{"id": str(i), "wkt": good} for i in range(3)])
+    monkeypatch.setattr(LIMITS, "max_features", 2)
+    with pytest.raises(ResourceLimitError, match="list has 3 rows"):
+        read_projects(p)
+    monkeypatch.setattr(LIMITS, "max_features", 3)
+    assert len(read_projects(p)) == 3
+
+
 def test_txt_list_one_bad_parcel_is_one_error_row(tmp_path):
     """Finding: a one-point 线 parcel and 界址点数=1e400 raised out of the parser."""
     text = (TXT_HEAD.format(zone=36).replace("371", "36371") + SQUARE.replace("371", "36371")
@@ -307,6 +390,19 @@ def test_txt_list_one_bad_parcel_is_one_error_row(tmp_path):
     t = read_projects(p)
     assert list(t.status) == ["ok", "error"]
     assert "line parcel L" in t.error[1]
+
+
+@pytest.mark.parametrize("ch", ["\x0b", "\x0c", "\x1c", "\x85", "\u2028"])
+def test_a_control_character_in_a_txt_parcel_name_does_not_split_its_line(ch):
+    """Found by the hostile script: a \\x0b in a parcel name split the header line in two
+    (str.splitlines), and a valid file was refused ("line 13 is not a coordinate line")."""
+    from zoning.io.parcel_txt import parse_txt
+
+    text = TXT_HEAD.format(zone=36) + SQUARE.replace("371", "36371").replace("甲", f"甲{ch}乙")
+    for nl in ("\n", "\r\n", "\r"):
+        [p] = parse_txt(text.replace("\n", nl)).parcels
+        assert not p.error and p.name == f"甲{ch}乙"
+        assert p.area_m2 == pytest.approx(10_000)
 
 
 def test_an_unexpected_exception_in_a_chunk_fails_only_its_row(mini, monkeypatch):
@@ -514,6 +610,75 @@ def test_a_folder_with_other_files_is_not_swapped_away(tmp_path):
     with pytest.raises(OutputExistsError, match="not empty"):
         with run_folder(out, overwrite=True):
             pass
+    assert (out / "thesis.docx").read_text() == "precious"
+
+
+def _mini_results(mini):
+    from zoning.catalog import load_catalog
+    from zoning.screen import screen_projects
+
+    cat = load_catalog(mini)
+    ps = [Project(row=1, project_id="P1", geometry=_geo(B(100, 100, 300, 300)), kind="polygon")]
+    return screen_projects(ps, cat), cat
+
+
+def test_write_outputs_is_one_staged_locked_run(mini, tmp_path):
+    """Found on the way: write_outputs wrote straight into the folder, beside whatever an
+    older run left (its maps), and ignored the lock of a run writing the same folder."""
+    from zoning.outputs import run_folder, write_outputs
+
+    res, cat = _mini_results(mini)
+    out = tmp_path / "run"
+
+    def old_run(stage):  # an older run: tables and maps
+        (stage.tmp / "results.json").write_text("old")
+        (stage.tmp / "maps").mkdir()
+        (stage.tmp / "maps" / "index.html").write_text("old maps")
+
+    with run_folder(out) as stage:
+        old_run(stage)
+    with run_folder(out, overwrite=True) as stage:  # another run holds the folder
+        old_run(stage)
+        with pytest.raises(OutputLockedError, match="another run"):
+            write_outputs(out, res.results, res.overlaps, {}, res.counts, overwrite=True)
+    assert (out / "results.json").read_text() == "old"
+    with pytest.raises(OutputExistsError, match="already holds"):
+        write_outputs(out, res.results, res.overlaps, {}, res.counts)
+    paths = write_outputs(out, res.results, res.overlaps, {}, res.counts, overwrite=True,
+                          catalogs=[cat])
+    assert paths["json"] == out / "results.json"
+    assert json.loads(paths["json"].read_text("utf-8"))["results"][0]["project_id"] == "P1"
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["failed_rows.csv", "overlaps.gpkg", "results.json", "screening.log", "screening.xlsx"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".run.lock", "run"]
+
+
+def test_the_demo_is_written_as_one_staged_locked_run(tmp_path, monkeypatch):
+    """Found on the way: the demo wrote its tables, maps and indicators straight into
+    --out (a killed demo left a mix of two runs, two demos mixed their files)."""
+    import zoning.demo.workflow as wf
+    from zoning.outputs import run_folder
+
+    out = tmp_path / "demo"
+    with run_folder(out, names=("indicators-guiyang.html",)) as old:
+        (old.tmp / "results.json").write_text("old")
+        (old.tmp / "indicators-guiyang.html").write_text("old")
+
+    def killed(folder, *a):
+        (folder / "results.json").write_text("half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(wf, "_run", killed)
+    with pytest.raises(KeyboardInterrupt):
+        wf.run_demo(out)
+    assert sorted(p.name for p in out.iterdir()) == ["indicators-guiyang.html", "results.json"]
+    assert (out / "results.json").read_text() == "old"
+    with run_folder(out, overwrite=True, names=("indicators-guiyang.html",)):
+        with pytest.raises(OutputLockedError, match="another run"):
+            wf.run_demo(out)
+    (out / "thesis.docx").write_text("precious")
+    with pytest.raises(OutputExistsError, match="not empty|other files"):
+        wf.run_demo(out)
     assert (out / "thesis.docx").read_text() == "precious"
 
 

@@ -221,6 +221,22 @@ def test_batch_job_progress_results_and_zip(client):
     assert m["footprint"]["features"][0]["properties"]["project_id"] == "GY-001"
 
 
+def test_batch_list_with_rows_longer_than_the_header_is_refused(client):
+    """Found by the hostile script: pandas took the leading fields of rows longer than the
+    header as an index, and the rewritten list shifted every value one column."""
+    w = SITE.wkt
+    text = f'wkt,项目编号,项目名称\n"{w}",A,甲,x\n"{w}",B,乙,y\n'
+    r = client.post("/api/screen", files={"file": ("l.csv", text.encode("utf-8"))})
+    assert r.status_code == 202, r.text
+    for _ in range(300):
+        st = client.get(f"/api/jobs/{r.json()['id']}").json()
+        if st["state"] in ("done", "failed"):
+            break
+        time.sleep(0.05)
+    assert st["state"] == "failed", st
+    assert "more fields than the header" in json.dumps(st["error"], ensure_ascii=False)
+
+
 def test_parallel_checks_equal_sequential(client, tmp_path):
     sites = [shapely.box(106.60 + 0.011 * i, 26.50 + 0.007 * (i % 5),
                          106.605 + 0.011 * i, 26.505 + 0.007 * (i % 5)) for i in range(20)]
@@ -487,3 +503,33 @@ def test_an_unreadable_layer_is_reported_and_fails_closed(tmp_path):
         body = r.json()
         assert {lr["kind"]: lr["state"] for lr in body["layers"]}["farmland"] == "data_missing"
         assert body["state"] in ("data_missing", "prohibited")  # never 不涉及
+
+
+def test_job_folders_of_a_killed_server_are_removed_by_the_next(tmp_path):
+    """Finding: a server killed mid-load (SIGKILL, a crash) left its job folder behind for
+    ever; the next server removes folders whose heartbeat stopped, and only those."""
+    import os
+    import time as _time
+
+    from zoning.web.app import ALIVE, DEAD_AFTER_S, remove_dead_roots
+
+    now = _time.time()
+    old = now - DEAD_AFTER_S - 60
+    dead = tmp_path / "zoning-web-dead"
+    (dead / ("0" * 32)).mkdir(parents=True)
+    (dead / ("0" * 32) / "results.json").write_text("[]")
+    (dead / ALIVE).touch()
+    os.utime(dead / ALIVE, (old, old))
+    nobeat = tmp_path / "zoning-web-nobeat"
+    nobeat.mkdir()
+    os.utime(nobeat, (old, old))
+    alive = tmp_path / "zoning-web-alive"  # an old folder of a server still running
+    alive.mkdir()
+    (alive / ALIVE).touch()
+    os.utime(alive, (old, old))
+    other = tmp_path / "not-ours"
+    other.mkdir()
+    os.utime(other, (old, old))
+    assert sorted(p.name for p in remove_dead_roots(tmp_path, now)) == [
+        "zoning-web-dead", "zoning-web-nobeat"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["not-ours", "zoning-web-alive"]

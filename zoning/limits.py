@@ -42,7 +42,9 @@ class Limits:
     #: area of one polygon footprint, km² (a site, not a province: 10,000 km² is about
     #: the largest reservoir or mining area a single project claims)
     max_footprint_km2: float = 10_000.0
-    #: seconds a single vector read (or SQL view / where clause) may take
+    #: seconds the SQL of a GeoPackage view or a catalog ``where:`` clause may run (in
+    #: SQLite, before GDAL reads the layer); other reads have no clock: the size and count
+    #: limits above bound them
     read_timeout_s: float = 120.0
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import folium
 
 from zoning.catalog import Catalog
-from zoning.errors import OutputExistsError, ZoningError
+from zoning.errors import ZoningError
 from zoning.io.resources import read_template
 from zoning.io.write import OutputFolder, write_bytes, write_json, write_layers, write_text
 from zoning.options import CheckOptions
@@ -31,8 +31,8 @@ from zoning.report.tables import (
 )
 from zoning.results import CheckResult
 
-__all__ = ["save_map", "index_page", "write_outputs", "write_project_maps", "run_folder",
-           "OUTPUT_FILES", "write_report", "write_batch_reports", "project_report",
+__all__ = ["save_map", "index_page", "write_outputs", "write_tables", "write_project_maps",
+           "run_folder", "OUTPUT_FILES", "write_report", "write_batch_reports", "project_report",
            "report_sources"]
 
 log = logging.getLogger(__name__)
@@ -68,13 +68,15 @@ def index_page(entries: list[dict], path, title: str = "项目筛查地图") -> 
     return len(page.encode("utf-8"))
 
 
-def run_folder(out_dir, overwrite: bool = False) -> OutputFolder:
+def run_folder(out_dir, overwrite: bool = False, names: tuple[str, ...] = ()) -> OutputFolder:
     """The staged, locked output folder of a screening run (see :class:`OutputFolder`).
 
     Write everything into ``stage.tmp``; on leaving the ``with`` block the
     folder replaces ``out_dir`` at once, so ``out_dir`` holds either the whole
     previous run or the whole new one.  A concurrent run into the same folder
-    raises :class:`~zoning.errors.OutputLockedError`.
+    raises :class:`~zoning.errors.OutputLockedError`.  ``names``: files the run
+    writes besides the screening tables (an existing folder holding only such
+    files and the tables is replaced with ``overwrite``; other files refuse it).
 
     Examples
     --------
@@ -86,24 +88,23 @@ def run_folder(out_dir, overwrite: bool = False) -> OutputFolder:
     ['screening.log']
     """
     return OutputFolder(out_dir, overwrite=overwrite,
-                        known=(*OUTPUT_FILES.values(), REPORT_FOLDER))
+                        known=(*OUTPUT_FILES.values(), REPORT_FOLDER, *names))
 
 
-def write_outputs(out_dir, results: list[CheckResult], overlaps: list[dict], meta: dict,
-                  counts: dict, overwrite: bool = False,
-                  catalogs: list[Catalog] | None = None) -> dict:
-    """Write the workbook, overlaps GeoPackage, results JSON, failed rows and log.
+def write_tables(folder, results: list[CheckResult], overlaps: list[dict], meta: dict,
+                 counts: dict, catalogs: list[Catalog] | None = None) -> dict:
+    """Write the workbook, overlaps GeoPackage, results JSON, failed rows and log into ``folder``.
 
+    ``folder`` is the staging folder of a run (``run_folder(...).tmp``): the
+    files are written there as they are, with no lock and no swap.  Use
+    :func:`write_outputs` to write the tables alone as one consistent run.
     ``catalogs`` (those screened against) give the workbook its region names,
-    data sources and, for synthetic layers, the notice.
+    data sources and, for synthetic layers, the notice.  Returns name → path.
     """
-    out_dir = Path(out_dir)
-    existing = [n for n in OUTPUT_FILES.values() if (out_dir / n).exists()]
-    if existing and not overwrite:
-        raise OutputExistsError(f"{out_dir} already holds {', '.join(existing)}")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     meta = run_meta(meta)
-    paths = {k: out_dir / v for k, v in OUTPUT_FILES.items()}
+    paths = {k: folder / v for k, v in OUTPUT_FILES.items()}
     cats = catalogs or []
     sources = [dict(s, region=c.region_name) for c in cats for s in report_sources(c)]
     write_bytes(paths["excel"], workbook_bytes(
@@ -111,8 +112,8 @@ def write_outputs(out_dir, results: list[CheckResult], overlaps: list[dict], met
         sources=sources))
     if meta.get("no_geometry"):  # statistics only: no overlap geometry leaves the run
         paths.pop("gpkg")
-        if (out_dir / OUTPUT_FILES["gpkg"]).exists():  # never leave an older run's geometry
-            (out_dir / OUTPUT_FILES["gpkg"]).unlink()
+        if (folder / OUTPUT_FILES["gpkg"]).exists():  # never leave an older run's geometry
+            (folder / OUTPUT_FILES["gpkg"]).unlink()
     else:
         write_layers(paths["gpkg"], {"overlaps": overlaps_frame(overlaps)},
                      metadata=OVERLAPS_METADATA)
@@ -120,6 +121,28 @@ def write_outputs(out_dir, results: list[CheckResult], overlaps: list[dict], met
     write_text(paths["failed"], failed_csv(results), encoding="utf-8-sig")
     write_text(paths["log"], log_text(results, meta, counts))
     return paths
+
+
+def write_outputs(out_dir, results: list[CheckResult], overlaps: list[dict], meta: dict,
+                  counts: dict, overwrite: bool = False,
+                  catalogs: list[Catalog] | None = None) -> dict:
+    """Write the screening tables (see :func:`write_tables`) into ``out_dir`` as one run.
+
+    The tables are staged and swapped in at once under the folder's lock
+    (:func:`run_folder`): ``out_dir`` ends up holding exactly this run's tables,
+    whatever an earlier run left there (its maps included).  An ``out_dir``
+    holding a run is replaced only with ``overwrite``
+    (:class:`~zoning.errors.OutputExistsError`), one holding other files never,
+    and one being written by another run raises
+    :class:`~zoning.errors.OutputLockedError`.  To write tables, maps and
+    reports together, write them all into one :func:`run_folder`.
+    Returns name → final path.
+    """
+    out_dir = Path(out_dir)
+    with run_folder(out_dir, overwrite=overwrite) as stage:
+        staged = stage.tmp
+        paths = write_tables(staged, results, overlaps, meta, counts, catalogs=catalogs)
+    return {k: out_dir / p.relative_to(staged) for k, p in paths.items()}
 
 
 def write_project_maps(results: list[CheckResult], geometries: dict, catalogs: list[Catalog],

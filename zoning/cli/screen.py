@@ -105,15 +105,14 @@ def _run(table, cats, opts, engine, chunk_size, scheduler, parallel):
 def _write(folder: Path, res, table, cats, opts, meta, out: dict):
     """Write the run into ``folder``; ``out``: no_maps, basemap, tianditu_key,
     shared_assets, reports, template, input."""
-    from zoning.outputs import write_outputs, write_project_maps
+    from zoning.outputs import write_project_maps, write_tables
     from zoning.results import State
 
     counts = res.counts
     meta.update(area_method=opts.area_label, tolerance_m2=opts.tolerance_m2,
                 min_report_m2=opts.min_report_m2, min_area_drops=opts.min_area_drops,
                 radius_m=opts.radius_m, no_geometry=opts.no_geometry)
-    paths = write_outputs(folder, res.results, res.overlaps, meta, counts, overwrite=True,
-                          catalogs=cats)
+    paths = write_tables(folder, res.results, res.overlaps, meta, counts, catalogs=cats)
     console.print(f"{counts['rows']} rows in, {counts['rows']} rows out: {counts['ok']} checked, "
                   f"{counts['error']} failed")
     for s in State:

@@ -32,6 +32,7 @@ import numpy as np
 import shapely
 
 from zoning.errors import DataError, InputError
+from zoning.io.vector import gdal_path
 
 __all__ = ["read_dxf_footprint", "dxf_encoding", "CLOSE_TOLERANCE"]
 
@@ -72,11 +73,12 @@ def _read(path: Path, encoding: str | None):
     if encoding is None:
         with path.open("rb") as f:
             encoding = dxf_encoding(f.read(1 << 16))
+    src = gdal_path(path)
     with _CONFIG_LOCK:  # GDAL config options are process-wide
         old = pyogrio.get_gdal_config_option("DXF_ENCODING")
         pyogrio.set_gdal_config_options({"DXF_ENCODING": encoding})
         try:
-            return pyogrio.read_dataframe(path, columns=["Layer", "EntityHandle", "SubClasses"])
+            return pyogrio.read_dataframe(src, columns=["Layer", "EntityHandle", "SubClasses"])
         except Exception as e:  # pyogrio/GDAL errors: not a readable DXF
             raise DataError(f"cannot read the DXF: {e}", path=path) from None
         finally:

@@ -81,6 +81,9 @@ def decode_txt(data: bytes) -> tuple[str, str]:
     raise DataError("text is neither UTF-8 nor GBK/GB18030")
 
 
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
 def _norm(text: str) -> str:
     table = str.maketrans({"，": ",", "【": "[", "】": "]", "＝": "=", "：": ":", "＠": "@",
                            "\u3000": " "})
@@ -266,7 +269,9 @@ def parse_txt(data, source: str = "", towgs84=None) -> TxtDocument:
         text, _ = decode_txt(data)
     else:
         text = data
-    header, parcels, points, info = _read_sections(_norm(text).splitlines(), source)
+    # lines end at CR/LF only: str.splitlines() would also break a line at a \v, \f,
+    # \x1c–\x1e, \x85 or U+2028/9 inside a parcel name and refuse a valid file
+    header, parcels, points, info = _read_sections(_LINE_END.split(_norm(text)), source)
     if not any(points):
         raise DataError("no parcel has coordinates", path=source or None)
     warnings = _check_header(header, source)

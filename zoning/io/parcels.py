@@ -187,12 +187,13 @@ def write_parcels(path, parcels: gpd.GeoDataFrame, info: dict | None = None, *,
         gdf = gdf.to_crs(to_crs)
     import pyogrio
 
-    from zoning.io.write import atomic_path
+    from zoning.io.write import atomic_path, gdal_target
 
     opts = {"encoding": "UTF-8"} if suffix == ".shp" else {}
     with atomic_path(path, overwrite=overwrite) as tmp:
         layer = "parcels" if suffix in (".gpkg", ".kml") else None
-        pyogrio.write_dataframe(gdf, tmp, driver=_DRIVERS[suffix], layer=layer, **opts)
+        with gdal_target(tmp) as target:
+            pyogrio.write_dataframe(gdf, target, driver=_DRIVERS[suffix], layer=layer, **opts)
         if suffix == ".shp":  # the sidecar files follow the .shp into place
             for side in tmp.parent.glob(tmp.stem + ".*"):
                 if side.suffix.lower() != ".shp":

@@ -37,7 +37,7 @@ from zoning.project import clean as _clean
 
 __all__ = ["unknown_headers", "read_projects", "read_footprint", "read_coordinates",
            "project_table", "txt_info_fields", "COLUMN_ALIASES",
-           "ATTRIBUTES", "parse_bool"]
+           "ATTRIBUTES", "parse_bool", "csv_frame"]
 
 log = logging.getLogger(__name__)
 
@@ -389,7 +389,6 @@ class _row_errors:
 
 
 def _read_csv(path: Path, encoding) -> pd.DataFrame:
-    from io import StringIO
 
     raw = read_input_bytes(path)
     enc = encoding
@@ -401,7 +400,9 @@ def _read_csv(path: Path, encoding) -> pd.DataFrame:
             enc = "gb18030"
     try:
         text = raw.decode(enc)
-        return pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
+        return csv_frame(text, path)
+    except InputError:
+        raise
     except (UnicodeDecodeError, LookupError):
         raise InputError(f"list is not {enc} text", path=path) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as e:
@@ -409,9 +410,67 @@ def _read_csv(path: Path, encoding) -> pd.DataFrame:
                          path=path) from None
 
 
+def csv_frame(text: str, path: Path | str | None = None) -> pd.DataFrame:
+    """The CSV text as a frame of text columns, numbered rows 0…n-1.
+
+    A row with more fields than the header (a comma or quote out of place) is kept
+    with its first fields and listed in ``frame.attrs["long_rows"]`` (row position →
+    number of fields), so that the reader makes it an error row and reads the others;
+    a delimiter at the end of every line (as some exports write: the same number of
+    extra fields, all empty, on every row) is only dropped.  pandas alone would take
+    the leading fields of such rows as an index and shift every value into the wrong
+    column, or stop at the first long row.  Raises :class:`InputError` for text that
+    is not CSV.
+    """
+    import warnings
+    from io import StringIO
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            df = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
+    except pd.errors.ParserError:
+        df = None  # a long row after the first: read row by row
+    if df is not None and isinstance(df.index, pd.RangeIndex):
+        df.attrs["long_rows"] = {}
+        return df
+    return _csv_rows(text, path)
+
+
+def _csv_rows(text: str, path: Path | str | None) -> pd.DataFrame:
+    """:func:`csv_frame` for a text with rows longer than its header."""
+    import csv
+    from io import StringIO
+
+    columns = list(pd.read_csv(StringIO(text), dtype=str, keep_default_na=False,
+                               nrows=0).columns)
+    try:
+        rows = [r for r in csv.reader(StringIO(text, newline=""))
+                if r and (len(r) > 1 or r[0].strip())]  # pandas skips blank lines too
+    except csv.Error as e:
+        raise InputError(f"cannot read as CSV: {str(e)[:120]}", path=path) from None
+    width = len(columns)
+    if not rows or len(rows[0]) != width:
+        raise InputError("cannot read as CSV: the header cannot be split into fields",
+                         path=path)
+    data = rows[1:]
+    lengths = {len(r) for r in data}
+    trailing = len(lengths) == 1 and lengths.pop() > width and \
+        not any(f.strip() for r in data for f in r[width:])
+    df = pd.DataFrame([r[:width] + [""] * (width - len(r)) for r in data], columns=columns,
+                      dtype=str)
+    df.attrs["long_rows"] = {} if trailing else {
+        k: len(r) for k, r in enumerate(data) if len(r) > width}
+    return df
+
+
 def _read_frame(path: Path, encoding, sheet) -> pd.DataFrame:
     if path.suffix.lower() == ".csv":
-        return _read_csv(path, encoding)
+        df = _read_csv(path, encoding)
+        if len(df) > LIMITS.max_features:
+            raise ResourceLimitError(f"list has {len(df):,} rows (limit "
+                                     f"{LIMITS.max_features:,})", path=path)
+        return df
     try:
         df = pd.read_excel(path, sheet_name=sheet or 0, dtype=str, keep_default_na=False)
     except ValueError as e:
@@ -527,11 +586,16 @@ def _read_table(path: Path, crs, coord_sys, encoding, sheet,
                         "(经度/纬度) or a file path (path/文件) column; columns are "
                         f"{shown}", path=path)
     header_warnings = unknown_headers(df.columns, path)
+    long_rows = df.attrs.get("long_rows") or {}
     rows = []
     for i, rec in zip([int(k) + 1 for k in df.index], df.to_dict("records")):
         row = _row_head(rec, cols, i, path)
         row["warnings"] = list(header_warnings)
         with _row_errors(row):
+            if i - 1 in long_rows:
+                raise DataError(f"this row has {long_rows[i - 1]} fields, the header "
+                                f"{len(df.columns)}: a comma or quote out of place? (a field "
+                                "holding a comma must be quoted)")
             row.update(_row_attrs(rec, cols))
             cs = (_clean(rec.get(cols["coord_sys"])) if "coord_sys" in cols else None) \
                 or coord_sys

@@ -32,6 +32,7 @@ __all__ = [
     "list_layers",
     "check_input_file",
     "check_archive",
+    "gdal_path",
     "check_where",
     "read_input_bytes",
 ]
@@ -328,6 +329,23 @@ def source_encoding(path, encoding: str | None = None) -> tuple[str | None, str]
     return None, "format default (UTF-8)"
 
 
+def gdal_path(path) -> str:
+    """The string to hand pyogrio for a local file (unchanged), after refusing names it
+    would misread.
+
+    pyogrio parses a path as a URI: a ``!`` anywhere is taken for an archive
+    separator, and a ``;`` in the file name starts URI parameters (``a.gpkg;b.gpkg``
+    opens ``a.gpkg``).  Such a path would open another file or none, so it is refused
+    (:class:`InputError`).  GDAL virtual paths (``/vsi…``) pass as they are.
+    """
+    text = str(path)
+    if not text.startswith("/vsi") and ("!" in text or ";" in Path(text).name):
+        raise InputError("a path holding '!', or a file name holding ';', is read by GDAL "
+                         "as part of a URI and would open another file: rename it",
+                         path=path)
+    return text
+
+
 def _gdal_source(path: Path) -> str:
     """The GDAL path of an input, after the checks its format needs."""
     suffix = path.suffix.lower()
@@ -342,7 +360,7 @@ def _gdal_source(path: Path) -> str:
         return f"/vsizip/{path}"
     if suffix in (".shp", ".dbf"):
         _check_shapefile(path.with_suffix(".shp"))
-    return str(path)
+    return gdal_path(path)
 
 
 def _sources(path: Path) -> list[str]:

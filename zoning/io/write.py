@@ -18,8 +18,8 @@ import pyogrio
 
 from zoning.errors import OutputExistsError, OutputLockedError
 
-__all__ = ["OutputFolder", "atomic_path", "write_text", "write_bytes", "write_json", "write_layers",
-           "write_cog"]
+__all__ = ["OutputFolder", "atomic_path", "gdal_target", "write_text", "write_bytes", "write_json",
+           "write_layers", "write_cog"]
 
 
 def _make_parent(path: Path) -> None:
@@ -57,6 +57,30 @@ def atomic_path(path, overwrite: bool = True) -> Iterator[Path]:
             tmp.unlink()
 
 
+@contextlib.contextmanager
+def gdal_target(tmp: Path) -> Iterator[str]:
+    """The path to hand pyogrio for writing ``tmp`` (a temporary file of
+    :func:`atomic_path`).
+
+    pyogrio parses paths as URIs: a ``!`` anywhere (an output folder named ``结果!``)
+    or a ``;`` in the file name would make it write another file, or fail.  Such a
+    ``tmp`` is written in a private temporary folder and moved beside its target
+    afterwards (with any sidecar files, e.g. a shapefile's ``.dbf``); the final rename
+    stays atomic.
+    """
+    text = str(tmp)
+    if "!" not in text and ";" not in tmp.name:
+        yield text
+        return
+    folder = Path(tempfile.mkdtemp(prefix="zoning-write-"))
+    try:
+        yield str(folder / f"x{tmp.suffix}")
+        for f in folder.iterdir():
+            shutil.move(str(f), str(tmp.with_suffix(f.suffix)))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def write_layers(
     path,
     layers: Mapping[str, gpd.GeoDataFrame],
@@ -66,12 +90,12 @@ def write_layers(
 ) -> Path:
     """Write several layers into one GeoPackage, atomically."""
     path = Path(path)
-    with atomic_path(path, overwrite=overwrite) as tmp:
+    with atomic_path(path, overwrite=overwrite) as tmp, gdal_target(tmp) as target:
         for i, (name, gdf) in enumerate(layers.items()):
             lm = dict((layer_metadata or {}).get(name, {}))
             pyogrio.write_dataframe(
                 gdf,
-                tmp,
+                target,
                 layer=name,
                 driver="GPKG",
                 append=i > 0,

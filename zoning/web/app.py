@@ -461,11 +461,37 @@ def _pages(app: FastAPI) -> None:
         return FileResponse(STATIC / "docs.html", media_type="text/html; charset=utf-8")
 
 
-async def _sweeper(service: Service) -> None:
+#: a server's own job folder carries this file, touched at every sweep (a heartbeat)
+ALIVE = ".alive"
+#: another server's job folder whose heartbeat is older than this is a dead server's
+DEAD_AFTER_S = 600.0
+
+
+async def _sweeper(service: Service, own_root: bool) -> None:
     period = max(1.0, min(60.0, service.config.job_ttl_s / 4))
     while True:
         await asyncio.sleep(period)
+        if own_root:
+            Path(service.config.job_root, ALIVE).touch()
         await asyncio.to_thread(service.store.sweep)
+
+
+def remove_dead_roots(parent: Path, now: float | None = None) -> list[Path]:
+    """Remove the job folders (``zoning-web-*``) that servers killed before they could
+    clean up left in ``parent``: those whose heartbeat (or, without one, the folder
+    itself) is older than :data:`DEAD_AFTER_S`.  Returns the folders removed."""
+    now = time.time() if now is None else now
+    gone = []
+    for root in Path(parent).glob("zoning-web-*"):
+        try:
+            beat = root / ALIVE
+            last = (beat if beat.exists() else root).stat().st_mtime
+        except OSError:
+            continue
+        if root.is_dir() and not root.is_symlink() and now - last > DEAD_AFTER_S:
+            shutil.rmtree(root, ignore_errors=True)
+            gone.append(root)
+    return gone
 
 
 def create_app(config: WebConfig | None = None) -> FastAPI:
@@ -477,14 +503,18 @@ def create_app(config: WebConfig | None = None) -> FastAPI:
     config = config or WebConfig()
     own_root = not config.job_root
     if own_root:
+        dead = remove_dead_roots(Path(tempfile.gettempdir()))
+        if dead:
+            log.info("removed %d job folder(s) left by servers that were killed", len(dead))
         config.job_root = tempfile.mkdtemp(prefix="zoning-web-")
+        Path(config.job_root, ALIVE).touch()
     service = Service(config)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if config.preload:
             await asyncio.to_thread(service.preload)
-        task = asyncio.create_task(_sweeper(service))
+        task = asyncio.create_task(_sweeper(service, own_root))
         try:
             yield
         finally:

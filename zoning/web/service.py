@@ -261,13 +261,19 @@ class Service:
             return path, {}
         import pandas as pd
 
+        from zoning.io.projects import csv_frame
+
         if path.suffix == ".csv":
             raw = path.read_bytes()
             try:
                 text = raw.decode("utf-8-sig")
             except UnicodeDecodeError:
                 text = raw.decode("gb18030", errors="replace")
-            df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+            df = csv_frame(text)
+            if df.attrs["long_rows"]:  # rewritten below: refuse rather than lose the mark
+                first = min(df.attrs["long_rows"]) + 1
+                raise InputError(f"row {first} of the list has more fields than the header: "
+                                 "a comma or quote out of place?")
         else:
             try:
                 df = pd.read_excel(path, dtype=str, keep_default_na=False)
