@@ -814,6 +814,39 @@ def test_fifos_and_devices_are_refused_not_read(tmp_path):
     assert list(t.status) == ["error", "error"]
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_as_a_catalog_layer_is_refused_not_read(tmp_path):
+    """Found by the hostile script after the prepared-store merge: a catalog layer whose
+    path is a FIFO hung `check` (the GeoPackage window source opened it unchecked)."""
+    import yaml
+
+    from zoning.catalog import load_catalog
+    from zoning.screen import check
+
+    p = write_catalog(tmp_path)
+    os.mkfifo(tmp_path / "pipe.gpkg")
+    doc = yaml.safe_load(p.read_text("utf-8"))
+    doc["layers"]["redline"]["path"] = "pipe.gpkg"
+    p.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    r = _finishes(lambda: check(_geo(B(100, 100, 300, 300)), load_catalog(p)))
+    red = next(lr for lr in r.layers if lr.kind == "eco_redline")
+    assert red.state.value == "data_missing" and r.state.value == "data_missing"
+
+
+def test_markup_in_catalog_names_is_printed_by_layers_validate(tmp_path):
+    """Found by the hostile script after the prepared-store merge: a region or layer named
+    '[/]' raised rich's MarkupError in the stores table of `layers validate`."""
+    import yaml
+
+    p = write_catalog(tmp_path, region_id="[/]")
+    doc = yaml.safe_load(p.read_text("utf-8"))
+    doc["layers"]["[/]"] = doc["layers"].pop("redline")
+    p.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    r = CliRunner().invoke(main, ["layers", "validate", "--catalog", str(p)])
+    assert r.exception is None or isinstance(r.exception, SystemExit), r.output
+    assert "[/]" in r.output
+
+
 def test_forged_dbf_record_count_is_refused(tmp_path):
     """Finding: a 147-byte DBF claiming 4·10⁹ records looped forever."""
     p = tmp_path / "s.shp"

@@ -123,7 +123,8 @@ def _print_stores(stores) -> None:
              is not None else "-")
         why = "; ".join(st.reasons) if st.state == "stale" else (
             "checks read the whole layer" if st.state == "missing" else summary_path(st.path))
-        t.add_row(rid, st.layer, f"[{style[st.state]}]{st.state}[/]", n, why)
+        t.add_row(escape(str(rid)), escape(str(st.layer)), f"[{style[st.state]}]{st.state}[/]",
+                  n, escape(str(why)))
     console.print(t)
 
 

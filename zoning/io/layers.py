@@ -18,7 +18,7 @@ from pyproj import CRS
 
 from zoning.catalog import LayerSpec
 from zoning.errors import CRSError, DataError
-from zoning.io.vector import layer_read, read_vector
+from zoning.io.vector import check_input_file, gdal_path, layer_read, read_vector
 
 __all__ = ["read_layer", "normalise_layer", "open_layer_source", "is_synthetic", "WindowSource"]
 
@@ -64,8 +64,10 @@ class WindowSource:
         self.spec = spec
         self.reads = 0
         where = dict(path=spec.path, layer=spec.name)
+        check_input_file(spec.path)  # a FIFO or device would block the read
         try:
-            info = pyogrio.read_info(str(spec.path), layer=spec.layer, force_total_bounds=True)
+            info = pyogrio.read_info(gdal_path(spec.path), layer=spec.layer,
+                                     force_total_bounds=True)
         except Exception as e:  # GDAL's errors for a missing or unreadable layer
             raise DataError(f"cannot open layer: {str(e)[:200]}", **where) from None
         src = info.get("crs") or spec.crs

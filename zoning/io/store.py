@@ -52,6 +52,7 @@ from pyproj import CRS
 
 from zoning.catalog import LayerSpec
 from zoning.errors import DataError
+from zoning.io.vector import check_input_file, gdal_path
 
 __all__ = ["STORE_VERSION", "ROW_GROUP", "store_paths", "build_store", "store_status",
            "StoreStatus", "StoreSource", "open_store", "hilbert_keys", "iter_source_batches"]
@@ -343,7 +344,8 @@ def _layer_extent(spec: LayerSpec, work_crs, extent) -> tuple:
     import pyogrio
     from pyproj import Transformer
 
-    info = pyogrio.read_info(str(spec.path), layer=spec.layer, force_total_bounds=True)
+    check_input_file(spec.path)  # a FIFO or device would block the read
+    info = pyogrio.read_info(gdal_path(spec.path), layer=spec.layer, force_total_bounds=True)
     b = info.get("total_bounds")
     src_crs = info.get("crs") or spec.crs
     if b is None or src_crs is None:
