@@ -14,7 +14,7 @@ from pyproj import CRS, Geod
 from zoning.crs import reproject, transformer
 
 __all__ = ["GEO", "subdivide", "split_lines", "polygonal", "measure", "to_geo", "densify", "reproject_dense",
-           "DENSIFY_M", "gk_fixed_crs"]
+           "DENSIFY_M", "gk_fixed_crs", "query_dwithin"]
 
 GEO = CRS.from_epsg(4490)
 _GEOD = Geod(ellps="GRS80")  # the CGCS2000 ellipsoid (same a, f to 1e-10)
@@ -35,6 +35,58 @@ def densify(geoms, crs):
     crs = CRS.from_user_input(crs)
     step = DENSIFY_DEG if crs.is_geographic else DENSIFY_M
     return shapely.segmentize(geoms, step)
+
+
+def _segments(geoms) -> tuple[np.ndarray, np.ndarray]:
+    """The straight segments of line geometries (or of polygon boundaries) and the index
+    of the geometry each belongs to."""
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    xy, part = shapely.get_coordinates(parts, return_index=True)
+    same = np.flatnonzero(part[1:] == part[:-1])
+    segs = shapely.linestrings(np.stack([xy[same], xy[same + 1]], axis=1))
+    return segs, owner[part[same]]
+
+
+def query_dwithin(tree: shapely.STRtree, geoms: np.ndarray,
+                  distance: float) -> tuple[np.ndarray, np.ndarray]:
+    """``tree.query(geoms, predicate="dwithin", distance=distance)``, the same unique
+    (input, tree) pairs sorted by input, but a line or polygon is matched by its
+    segments: a diagonal pipeline's bounding box may hold most of a layer, and GEOS
+    would measure the distance to every feature in it.  A polygon is within the
+    distance of a feature when they intersect or when its boundary is within it.
+
+    >>> tree = shapely.STRtree(shapely.points([(0, 0), (5, 5), (10, 10.5)]))
+    >>> a, b = query_dwithin(tree, np.array([shapely.LineString([(0, 0), (10, 10)])]), 0.6)
+    >>> b.tolist()
+    [0, 1, 2]
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    kinds = shapely.get_type_id(geoms)
+    point = ~np.isin(kinds, (1, 2, 3, 5, 6))  # points, collections: as GEOS does it
+    out_a, out_b = [], []
+    idx = np.flatnonzero(point)
+    if len(idx):
+        a, b = tree.query(geoms[idx], predicate="dwithin", distance=distance)
+        out_a.append(idx[a])
+        out_b.append(b)
+    area = np.isin(kinds, (3, 6))
+    idx = np.flatnonzero(area)
+    if len(idx):
+        a, b = tree.query(geoms[idx], predicate="intersects")
+        out_a.append(idx[a])
+        out_b.append(b)
+    idx = np.flatnonzero(~point)
+    if len(idx):
+        edges = np.where(area[idx], shapely.boundary(geoms[idx]), geoms[idx])
+        segs, owner = _segments(edges)
+        a, b = tree.query(segs, predicate="dwithin", distance=distance)
+        out_a.append(idx[owner[a]])
+        out_b.append(b)
+    if not out_a:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    n = np.int64(len(tree.geometries) + 1)
+    key = np.unique(np.concatenate(out_a).astype(np.int64) * n + np.concatenate(out_b))
+    return key // n, key % n
 
 
 def reproject_dense(geoms, src, dst):

@@ -43,7 +43,7 @@ import shapely
 from zoning.catalog import KINDS
 from zoning.crs import reproject
 from zoning.engine.constraints import constraint_layer_results, strip_geometry
-from zoning.engine.geometry import GEO, measure, polygonal, reproject_dense, to_geo
+from zoning.engine.geometry import GEO, measure, polygonal, query_dwithin, reproject_dense, to_geo
 from zoning.engine.index import _OVERLAPPING, _ZONE_FIELD, SCREEN_KINDS, LayerIndex, RegionIndex
 from zoning.engine.landuse import landuse_breakdowns
 from zoning.engine.shortcut import SHORTCUT_METHODS, full_groups, pair_intersections
@@ -355,7 +355,7 @@ def _pairs(li: LayerIndex, fps: np.ndarray, kinds: np.ndarray, partition: bool):
     if not line_layer:
         small = np.flatnonzero(kinds != "polygon")
         if len(small):
-            a, b = li.tree.query(fps[small], predicate="dwithin", distance=NOISE_M)
+            a, b = query_dwithin(li.tree, fps[small], NOISE_M)
             keep = kinds[ii] == "polygon"
             ii, jj = np.r_[ii[keep], small[a]], np.r_[jj[keep], b]
     if not len(ii):
@@ -378,7 +378,7 @@ def _group(li: LayerIndex, ii, jj, inter, covered):
     """(footprint, feature, intersection, pieces, full) per group of pairs; ``full``: the
     whole feature lies in the footprint (its intersection is the feature itself)."""
     parents = li.parent[jj]
-    order = np.lexsort((parents, ii))
+    order = np.lexsort((jj, parents, ii))  # pieces in index order: unions independent of query order
     ii, jj, parents, inter = ii[order], jj[order], parents[order], inter[order]
     key = ii.astype(np.int64) * (len(li.frame) + 1) + parents
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
@@ -438,7 +438,7 @@ def _near(li: LayerIndex, fps: np.ndarray, hit: set, opts: CheckOptions):
     nearest = li.nearest(fps, no_hit)
     within: dict = {}
     if opts.radius_m > 0 and len(li.pieces):
-        a, b = li.tree.query(fps, predicate="dwithin", distance=opts.radius_m)
+        a, b = query_dwithin(li.tree, fps, opts.radius_m)
         for x, y in zip(a, li.parent[b]):
             within.setdefault(int(x), set()).add(int(y))
     return nearest, within

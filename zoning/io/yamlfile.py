@@ -15,16 +15,18 @@ __all__ = ["load_yaml", "check_schema", "yaml_files", "MAX_YAML_BYTES"]
 MAX_YAML_BYTES = 4_000_000
 
 
-class _NoAliasLoader(yaml.SafeLoader):
-    """A safe loader that refuses anchors and aliases (they enable billion-laughs bombs)."""
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it
 
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.composer.ComposerError(
-                None, None, "YAML aliases (*name) are not accepted in zoning files",
-                event.start_mark)
-        return super().compose_node(parent, index)
+
+def _parse(text: str) -> Any:
+    """Safe-load YAML, refusing anchors' aliases (they enable billion-laughs bombs):
+    the events are scanned for an alias before anything is built."""
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.AliasEvent):
+            m = event.start_mark
+            where = f" (line {m.line + 1}, column {m.column + 1})" if m else ""
+            raise yaml.YAMLError(f"YAML aliases (*name) are not accepted in zoning files{where}")
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
 
 
 def _schema(name: str):
@@ -84,7 +86,7 @@ def load_yaml(path, *, error: type[CatalogError] = CatalogError,
     except OSError as e:
         raise error(f"cannot read: {e.strerror}", path=path) from None
     try:
-        doc = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+        doc = _parse(text)
     except yaml.YAMLError as e:
         raise error(f"not valid YAML: {str(e)[:300]}", path=path) from None
     except RecursionError:

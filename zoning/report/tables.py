@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from copy import copy
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -231,14 +232,22 @@ def _sheet(wb, title: str, cols: list[Col], rows, notice: str | None = None) -> 
     ws.append(cells)
     first = 2 if notice else 1
     ws.auto_filter.ref = f"A{first}:{get_column_letter(len(cols))}{first}"
+    # one styled cell per column (and per number format), copied: setting a style on
+    # each of tens of thousands of cells looks it up in the workbook every time
+    plain, numeric = [], []
+    for c in cols:
+        cell = WriteOnlyCell(ws)
+        cell.alignment = wrap if c.wrap else top
+        plain.append(cell._style)
+        if c.fmt:
+            cell.number_format = c.fmt
+        numeric.append(cell._style)
     for row in rows:
         try:
             out = []
-            for c, v in zip(cols, row):
+            for k, (_c, v) in enumerate(zip(cols, row)):
                 cell = WriteOnlyCell(ws, value=_cell_value(v))
-                if c.fmt and isinstance(v, (int, float)):
-                    cell.number_format = c.fmt
-                cell.alignment = wrap if c.wrap else top
+                cell._style = copy((numeric if isinstance(v, (int, float)) else plain)[k])
                 out.append(cell)
             ws.append(out)
         except Exception as e:  # openpyxl refuses some values; report, do not fail the batch
