@@ -240,3 +240,24 @@ def test_cli_validate_user_catalog_exit_codes(tmp_path, gpkg):
 def test_cli_validate_bundled_ok():
     r = CliRunner().invoke(main, ["layers", "validate", "--region", "yunyang"])
     assert r.exit_code == 0, r.output
+
+
+def test_parsed_yaml_is_reused_but_a_changed_file_is_read_again(tmp_path):
+    """load_yaml keeps parsed documents by file identity: a caller's edits never reach the
+    next caller, and a rewritten file (new size or time) is parsed again."""
+    import os
+
+    from zoning.io.yamlfile import load_yaml
+
+    f = tmp_path / "a.yaml"
+    f.write_text("a: {b: 1}\n", "utf-8")
+    first = load_yaml(f)
+    first["a"]["b"] = 99
+    assert load_yaml(f) == {"a": {"b": 1}}
+    st = f.stat()
+    f.write_text("a: {b: 2}\n", "utf-8")  # same size
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    assert load_yaml(f) == {"a": {"b": 2}}
+    f.write_text("a: [unclosed\n", "utf-8")
+    with pytest.raises(CatalogError, match="not valid YAML"):
+        load_yaml(f)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +75,42 @@ def load_yaml(path, *, error: type[CatalogError] = CatalogError,
     its JSON Schema; errors name the file and the key.
     """
     path = Path(path)
+    key = _cache_key(path, schema, error, max_bytes)
+    if key is not None:
+        with _LOCK:
+            doc = _CACHE.get(key)
+            if doc is not None:
+                _CACHE.move_to_end(key)
+                return copy.deepcopy(doc)
+    doc = _load(path, error, max_bytes, schema)
+    if key is not None:
+        with _LOCK:
+            _CACHE[key] = copy.deepcopy(doc)
+            while len(_CACHE) > _CACHE_SIZE:
+                _CACHE.popitem(last=False)
+    return doc
+
+
+#: parsed (and schema-checked) documents by file identity: catalogs, rule and access
+#: files are read again by every index build; a changed file has another key
+_CACHE: OrderedDict[tuple, Any] = OrderedDict()
+_CACHE_SIZE = 256
+_CACHE_MAX_BYTES = 256_000
+_LOCK = threading.Lock()
+
+
+def _cache_key(path: Path, schema, error, max_bytes) -> tuple | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    if st.st_size > _CACHE_MAX_BYTES:
+        return None
+    return (str(path.resolve()), st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns,
+            st.st_size, schema, error, max_bytes)
+
+
+def _load(path: Path, error, max_bytes: int, schema: str | None) -> Any:
     try:
         if not path.is_file():
             raise error("file not found" if not path.exists() else "not a regular file",

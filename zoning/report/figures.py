@@ -86,7 +86,9 @@ def _draw(ax, geom, *, face="none", edge="#000", lw=0.8, alpha=1.0, hatch=None, 
         for p in _patches(geom):
             p.set(facecolor=face, edgecolor=edge, linewidth=lw, alpha=alpha, hatch=hatch,
                   zorder=z, linestyle=ls)
-            ax.add_patch(p)
+            # add_artist, not add_patch: the view is set explicitly (_graticule), and
+            # add_patch walks every Bézier segment to update the data limits (half the time)
+            ax.add_artist(p)
     elif dim == 1:
         for part in shapely.get_parts(geom):
             xy = np.asarray(part.coords)

@@ -90,6 +90,30 @@ def _title(m, text: str):
         f'{esc(text)}</div>'))
 
 
+def _geojson(gdf: gpd.GeoDataFrame) -> dict:
+    """A GeoDataFrame (EPSG:4490) as a GeoJSON FeatureCollection dict for folium.
+
+    folium reads ``__geo_interface__`` twice, reprojects to EPSG:4326 (the same
+    numbers for CGCS2000 at map scale) and round-trips the result through JSON; a dict
+    is embedded as it is, at a fraction of the cost (a batch writes one map per project).
+    """
+    import json
+
+    geoms = shapely.to_geojson(np.asarray(gdf.geometry.values, dtype=object))
+    props = _records(gdf.drop(columns=[gdf.geometry.name]))
+    return {"type": "FeatureCollection", "features": [
+        {"id": str(i), "type": "Feature", "properties": p,
+         "geometry": None if g is None else json.loads(g)}
+        for i, p, g in zip(gdf.index, props, geoms)]}
+
+
+def _records(frame) -> list[dict]:
+    """Rows as dicts of plain Python values; missing values (NaN, None) become None."""
+    import pandas as pd
+
+    return frame.astype(object).where(pd.notna(frame), None).to_dict("records")
+
+
 def _props_escaped(gdf: gpd.GeoDataFrame, cols) -> gpd.GeoDataFrame:
     out = gdf[list(cols) + [gdf.geometry.name]].copy()
     for c in cols:
@@ -200,7 +224,7 @@ def _add_layer(m, kind: str, li, feats, box, simplify_m: float, lr, hit_ids: set
                 "weight": 2.5 if hit else 1,
                 "fillOpacity": 0.12 if big else 0.55 if hit else 0.3}
 
-    folium.GeoJson(gdf, name=f"{esc(title or _kind_zh(kind))}（{esc(li.name)}）",
+    folium.GeoJson(_geojson(gdf), name=f"{esc(title or _kind_zh(kind))}（{esc(li.name)}）",
                    style_function=style,
                    tooltip=folium.GeoJsonTooltip(["图层", "编号", "分区", "结论"]),
                    popup=folium.GeoJsonPopup(cols)).add_to(m)
@@ -246,7 +270,7 @@ def _add_overlaps(m, ov: gpd.GeoDataFrame) -> None:
     cols = ["重叠", "编号", "分区", "结论", "重叠面积"]
     ov = _props_escaped(ov, cols + ["_c"])
     folium.GeoJson(
-        ov, name="重叠部分（按结论着色）",
+        _geojson(ov), name="重叠部分（按结论着色）",
         style_function=lambda f: {"color": f["properties"]["_c"], "weight": 3,
                                   "fillColor": f["properties"]["_c"], "fillOpacity": 0.6},
         marker=folium.CircleMarker(radius=7, fill=True, fill_opacity=0.9),
@@ -280,7 +304,7 @@ def _add_footprint(m, result: CheckResult, footprint) -> None:
                                         f"{esc(result.state.zh if result.state else '')}"]},
                               geometry=[footprint], crs="EPSG:4490")
     folium.GeoJson(
-        fp_gdf, name="项目范围",
+        _geojson(fp_gdf), name="项目范围",
         # a point site is a marker filled in the verdict colour (red in a core zone)
         style_function=lambda f: {"color": "#000", "weight": 2, "fillColor": colour,
                                   "fillOpacity": 0.95} if f["geometry"]["type"] == "Point" else
@@ -404,7 +428,7 @@ def region_map(ind, basemap: str = "osm", tianditu_key: str | None = None,
             "_c": [_gap_colour(g) for g in gaps],
         }, geometry=simple, crs="EPSG:4490")
         folium.GeoJson(
-            gdf, name=f"{label}（按与目标差距着色）", show=shown == 0,
+            _geojson(gdf), name=f"{label}（按与目标差距着色）", show=shown == 0,
             style_function=lambda f: {"color": "#333", "weight": 1,
                                       "fillColor": f["properties"]["_c"], "fillOpacity": 0.7},
             tooltip=folium.GeoJsonTooltip(["区县", "指标", "数值"]),
