@@ -203,15 +203,19 @@ def _pg_oracle(dsn: str, family: str, fps: list) -> dict:
                              for fid, g in zip(ids, gdf.geometry.values)]
                 cur.executemany(f"INSERT INTO {schema}.feat VALUES (%s, %s, %s, "
                                 f"ST_GeomFromText(%s, {srid}))", rows)
+            # edges cut and moved to EPSG:4490 once, the features indexed (a join over
+            # the CTEs compared every pair)
+            c.execute(f"CREATE TABLE {schema}.f AS SELECT i, "
+                      f"ST_Transform(ST_Segmentize(g, {step}), 4490) g FROM {schema}.fp")
+            c.execute(f"CREATE TABLE {schema}.l AS SELECT layer, fid, line, "
+                      f"ST_Transform(ST_Segmentize(g, {step}), 4490) g FROM {schema}.feat")
+            c.execute(f"CREATE INDEX ON {schema}.l USING gist (g)")
+            c.execute(f"ANALYZE {schema}.l")
             q = f"""
-                WITH f AS (SELECT i, ST_Transform(ST_Segmentize(g, {step}), 4490) g
-                           FROM {schema}.fp),
-                     l AS (SELECT layer, fid, line, ST_Transform(ST_Segmentize(g, {step}), 4490) g
-                           FROM {schema}.feat)
-                SELECT f.i, l.layer, l.fid, l.line,
-                       ST_Area(geography(ST_CollectionExtract(ST_Intersection(f.g, l.g), 3))),
-                       ST_Perimeter(geography(ST_CollectionExtract(ST_Intersection(f.g, l.g), 3)))
-                FROM f JOIN l ON ST_Intersects(f.g, l.g)"""
+                SELECT i, layer, fid, line, ST_Area(geography(x)), ST_Perimeter(geography(x))
+                FROM (SELECT f.i, l.layer, l.fid, l.line,
+                             ST_CollectionExtract(ST_Intersection(f.g, l.g), 3) x
+                      FROM {schema}.f f JOIN {schema}.l l ON ST_Intersects(f.g, l.g)) s"""
             for i, layer, fid, line, area, perim in c.execute(q).fetchall():
                 out[(i, layer, fid)] = (float(area or 0), float(perim or 0), bool(line))
         finally:
