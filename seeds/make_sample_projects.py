@@ -5,7 +5,7 @@
 Writes seeds/projects/: sample_projects.csv (UTF-8 with BOM, opens in Excel),
 a 部标 TXT footprint (GBK, as delivered by survey software) that the list
 refers to, and the same TXT on its own for `zoning check`.  Each row is built
-to exercise one case of the rules; the 'expect' column says which.
+to exercise one case of the rules; the 备注 (notes) column says which.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def main():
 
     def add(pid, name, geom, expect, **attrs):
         rows.append(dict(项目编号=pid, 项目名称=name, wkt=geom.wkt if geom is not None else "",
-                         **attrs, expect=expect))
+                         **attrs, 备注=expect))
 
     gy_red = layer("guiyang", "STBHHX")
     gy_farm = layer("guiyang", "YJJBNTBHTB")

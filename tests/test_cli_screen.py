@@ -36,7 +36,7 @@ def test_expected_verdicts_of_the_sample_list(screened):
     out, _ = screened
     res = json.loads((out / "results.json").read_text("utf-8"))
     assert res["schema"] == "zoning.screen/1"
-    expect = {r["项目编号"]: r["expect"] for r in csv.DictReader(SAMPLE.open(encoding="utf-8-sig"))}
+    expect = {r["项目编号"]: r["备注"] for r in csv.DictReader(SAMPLE.open(encoding="utf-8-sig"))}
     got = {r["project_id"]: r for r in res["results"]}
     assert list(got) == list(expect)
     word = {"prohibited": "prohibited", "limited activity": "needs_limited_activity_certification",
@@ -144,7 +144,7 @@ def test_landuse_classes_sum_to_the_footprint_area_on_the_shipped_examples(scree
 
 
 def test_rows_without_a_verdict_word_have_known_verdicts_and_areas(sample_result):
-    """The four sample rows whose 'expect' names no state: their verdicts and areas."""
+    """The four sample rows whose 备注 names no state: their verdicts and areas."""
     got = {r.project_id: r for r in sample_result.results}
     gy9 = got["GY-009"]  # a 高德 point, converted from GCJ-02 and then outside every layer
     assert gy9.geometry_type == "point" and gy9.state.value == "not_intersecting"

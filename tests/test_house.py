@@ -87,15 +87,15 @@ def test_seeds_command_regenerates_a_small_region(tmp_path):
 
 
 def test_demo_command_writes_every_output(tmp_path, monkeypatch):
-    """The demo job end to end, on five rows of the sample list (one per region, one read
-    from a 部标 TXT, one outside every region) to keep the suite fast; the whole list is
+    """The demo job end to end, on six rows of the sample list (one per region, one read
+    from a 部标 TXT, one outside every region, one broken) to keep the suite fast; the whole list is
     screened with every output by the ``sample_run`` fixture."""
     import shutil
 
     import zoning.demo.workflow as workflow
     from zoning.paths import seeds_dir
 
-    keep = ("项目编号", "GY-001", "GY-012", "YY-001", "PL-001", "OUT-001")
+    keep = ("项目编号", "GY-001", "GY-010", "GY-012", "YY-001", "PL-001", "OUT-001")
     src = seeds_dir() / "projects"
     (tmp_path / "projects").mkdir()
     lines = (src / "sample_projects.csv").read_text("utf-8-sig").splitlines(keepends=True)
@@ -109,7 +109,11 @@ def test_demo_command_writes_every_output(tmp_path, monkeypatch):
     for name in ("screening.xlsx", "results.json", "maps/index.html",
                  "indicators-guiyang.html", "indicators-yunyang.json"):
         assert (out / name).exists(), name
-    assert "5 rows in, 5 rows out" in r.output
+    assert "6 rows in, 6 rows out: 5 checked, 1 failed" in r.output
+    # the deliberately broken row is named with its reason; the notes column is no "unknown
+    # header"
+    assert "✗ 第 2 行 GY-010：no footprint" in r.output
+    assert "not a known header" not in r.output
     res = json.loads((out / "results.json").read_text("utf-8"))
     assert res["meta"]["radius_m"] == 1000.0
 

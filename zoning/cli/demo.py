@@ -40,6 +40,11 @@ def demo(out_dir: Path) -> None:
     for s in State:
         if counts[s.value]:
             console.print(f"  {s.zh} ({s.value}): {counts[s.value]}")
+    failed = [r for r in run.screening.results if not r.ok]
+    if failed:  # the sample list holds broken rows on purpose: each is its own error row
+        console.print("  失败行（示例清单有意包含，演示逐行报错；其余各行照常筛查）：")
+        for r in failed:
+            console.print(escape(f"    ✗ 第 {r.row} 行 {r.project_id}：{r.error}"))
     console.rule(_STEPS["indicators"])
     for ind in run.indicators:
         print_indicators(ind)

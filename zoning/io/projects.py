@@ -550,12 +550,18 @@ def _row_footprint(rec: dict, cols: dict, path: Path, row_crs, cs, allow_outside
     raise DataError("no footprint: WKT, lon/lat and path are all empty")
 
 
+#: a reviewer's notes: carried by the list, never read, never warned about
+NOTE_HEADERS = frozenset({"备注", "说明", "note", "notes", "remark", "remarks", "comment",
+                          "comments"})
+
+
 def unknown_headers(columns, path: Path | None = None) -> list[str]:
     """Chinese warnings for headers no reader knows, naming the closest known name.
 
     A header with a close known name (difflib) is probably misspelt, and a misspelt
     optional column silently changes the verdict: it is warned about on every row.
-    Other unknown headers (notes, a reviewer's own columns) are only logged.
+    Other unknown headers (a reviewer's own columns) are only logged; notes columns
+    (备注, 说明, note…) are expected and pass silently.
 
     >>> unknown_headers(["项目编号", "行业代吗", "备注"])
     ['未识别的列“行业代吗”已忽略：是否应为“行业代码”？']
@@ -564,7 +570,7 @@ def unknown_headers(columns, path: Path | None = None) -> list[str]:
     out = []
     for c in columns:
         name = str(c).strip()
-        if name.lower() in known or not name:
+        if name.lower() in known or not name or name.lower() in NOTE_HEADERS:
             continue
         close = difflib.get_close_matches(name.lower(), list(known), n=1, cutoff=0.6)
         if close:
