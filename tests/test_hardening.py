@@ -429,7 +429,7 @@ def test_dask_partition_isolates_a_bad_row(mini):
     """The dask task screens its partition with the same isolation (no KilledWorker)."""
     from zoning.catalog import load_catalog
     from zoning.io.projects import project_table
-    from zoning.scaleout import screen_part
+    from zoning.scaleout import load_part, screen_part
 
     # an EMPTY part used to crash GEOS inside the check (a segfault: KilledWorker under dask)
     empty_part = shapely.multipolygons([_geo(B(100, 100, 300, 300)), shapely.Polygon()])
@@ -438,7 +438,7 @@ def test_dask_partition_isolates_a_bad_row(mini):
                        dict(row=2, project_id="b", geometry=empty_part, kind="polygon"),
                        dict(row=3, project_id="c", geometry=flat, kind="polygon"),
                        dict(row=4, project_id="d", geometry=_geo(B(-300, 100, -100, 300)))])
-    out = screen_part(t.assign(_pos=range(4)), [load_catalog(mini)], None, None)
+    out = load_part(screen_part(t.assign(_pos=range(4)), [load_catalog(mini)], None, None))
     assert [r.project_id for _, r, _ in out] == ["a", "b", "c", "d"]
     assert [r.status for _, r, _ in out] == ["ok", "ok", "error", "ok"]
     b = out[1][1]

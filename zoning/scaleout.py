@@ -13,29 +13,44 @@ retried; every input row appears exactly once in the output.
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
 
 import geopandas as gpd
 import numpy as np
 
+from zoning.batch import results_frozen
 from zoning.errors import ZoningError, require
 from zoning.options import CheckOptions
 from zoning.screen import ScreenResult, screen
 
-__all__ = ["screen_dask", "screen_part", "results_equal", "spatial_partitions"]
+__all__ = ["screen_dask", "screen_part", "load_part", "results_equal", "spatial_partitions"]
 
 
-def screen_part(part: gpd.GeoDataFrame, catalogs, region, options) -> list:
-    """Screen one partition on a worker: [(input position, result, overlaps)]."""
+def screen_part(part: gpd.GeoDataFrame, catalogs, region, options) -> bytes:
+    """Screen one partition on a worker: ``[(input position, result, overlaps)]``, pickled.
+
+    The worker pickles its rows itself, with the collector's full scans of its heap
+    (the layer index, the results) paused, and the client unpickles them the same way
+    (:func:`load_part`): tens of thousands of result objects otherwise cost more in
+    garbage-collector scans than in pickling."""
     if not len(part):
-        return []
+        return pickle.dumps([])
     res = screen(part.drop(columns="_pos"), catalogs, region=region, options=options,
                  chunk_size=len(part))
     by_row: dict = {}
     for o in res.overlaps:
         by_row.setdefault(o["row"], []).append(o)
-    return [(int(pos), r, by_row.get(r.row, []))
+    rows = [(int(pos), r, by_row.get(r.row, []))
             for pos, r in zip(part["_pos"], res.results)]
+    with results_frozen() as freeze:
+        freeze()
+        return pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load_part(blob: bytes) -> list:
+    """The rows of a partition pickled by :func:`screen_part`."""
+    return pickle.loads(blob)  # noqa: S301 - from this batch's own workers, as dask's own
 
 
 def spatial_partitions(projects: gpd.GeoDataFrame, size: int) -> list[gpd.GeoDataFrame]:
@@ -84,15 +99,19 @@ def screen_dask(projects: gpd.GeoDataFrame, catalogs, *, region: str | None = No
     overlaps: list = []
     try:
         futures = client.compute(tasks, retries=retries)
-        for fut in as_completed(futures):
-            rows = fut.result()
-            for pos, r, ov in rows:
-                if out[pos] is not None:
-                    raise ZoningError(f"internal error: row {pos + 1} was returned twice")
-                out[pos] = r
-                overlaps.extend(ov)
-            if progress:
-                progress(len(rows))
+        # results arrive while others are unpickled: those already here are kept out of
+        # the collector's full scans (see zoning.batch.results_frozen)
+        with results_frozen() as freeze:
+            for fut in as_completed(futures):
+                rows = load_part(fut.result())
+                for pos, r, ov in rows:
+                    if out[pos] is not None:
+                        raise ZoningError(f"internal error: row {pos + 1} was returned twice")
+                    out[pos] = r
+                    overlaps.extend(ov)
+                if progress:
+                    progress(len(rows))
+                freeze()
     finally:
         client.close()
         if cluster is not None:
