@@ -113,13 +113,22 @@ def test_upload_bubiao_txt_shows_verdict_and_red_overlap(server, browser, shots,
     assert reds and reds[0].get_attribute("fill") == "#e53935"
     rows = d.find_elements(*_by("#layer-table tbody tr"))
     farm = [r for r in rows if r.get_attribute("data-layer") == "farmland"]
-    assert farm and "禁止" in farm[0].text
+    assert farm and "禁止" in farm[0].text and "部分重叠" in farm[0].text
+    basis = d.find_element(*_by('#layer-table tr[data-basis-of="farmland"]'))
+    assert "依据：" in basis.text and "第三十五条" in basis.text
+    # the table fits its panel and layer names read across, not a letter a line
+    fits = d.execute_script(
+        "var t = document.getElementById('layer-table'), p = document.getElementById('panel');"
+        "return [t.scrollWidth, p.clientWidth, t.querySelector('tbody td').offsetWidth];")
+    assert fits[0] <= fits[1] and fits[2] >= 60, fits
     acc = d.find_element(*_by("#access"))
     assert acc.get_attribute("open") is None  # the 符合性分析表 starts folded
     d.find_element(*_by("#unit")).send_keys("公顷")
     assert "公顷" in d.find_element(*_by("#area-head")).text
     time.sleep(0.3)  # let the map finish its zoom animation
     d.save_screenshot(str(shots / "web_check.png"))
+    d.execute_script("document.getElementById('verdict').scrollIntoView()")
+    d.save_screenshot(str(shots / "web_result.png"))  # the README's docs/web.png
     d.execute_script("document.getElementById('downloads').scrollIntoView()")
     d.save_screenshot(str(shots / "web_downloads.png"))
     d.find_element(*_by('#downloads a[data-file="screening.xlsx"]')).click()

@@ -283,6 +283,9 @@
     renderDownloads($("downloads"), jobId, false);
   }
 
+  var RELATION = { none: "不相交", touches: "相接", overlaps: "部分重叠", within: "位于其内",
+    crosses: "穿越", contains_point: "点位于其内" };
+
   function renderLayers(res, unit) {
     $("area-head").textContent = "重叠（" + UNIT[unit][0] + "）";
     var tb = $("layer-table").tBodies[0];
@@ -292,11 +295,15 @@
       var basis = lr.basis + (lr.notes && lr.notes.length ? "；" + lr.notes.join("；") : "");
       var tr = el("tr", { "data-layer": lr.layer },
         el("td", null, lr.kind_zh, el("br"), el("small", null, lr.layer)), el("td", null, st),
-        el("td", null, lr.relation), el("td", null, areaText(lr.overlap, unit)),
+        el("td", { title: lr.relation }, RELATION[lr.relation] || lr.relation),
+        el("td", null, areaText(lr.overlap, unit)),
         el("td", null, lr.share ? (lr.share * 100).toFixed(2) + "%" : "-"),
-        el("td", null, lr.nearest_m === null ? "-" : fmt(lr.nearest_m, 0) + " m"),
-        el("td", null, basis));
+        el("td", null, lr.nearest_m === null ? "-" : fmt(lr.nearest_m, 0) + " m"));
       tb.appendChild(tr);
+      // the legal basis on a full-width line under its layer: a narrow column of it
+      // squeezed the layer names to a letter a line
+      tb.appendChild(el("tr", { class: "basis-row", "data-basis-of": lr.layer },
+        el("td", { colspan: "6" }, "依据：" + basis)));
     });
   }
 
