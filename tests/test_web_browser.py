@@ -184,8 +184,10 @@ def test_batch_list_progress_reaches_100(server, browser, shots):
     assert len(rows) == 17
     d.find_element(*_by('#batch-table th[data-key="state"]')).click()
     first = d.find_element(*_by("#batch-table tbody tr")).text
+    assert "禁止" in first  # by severity, most severe first (not by the verdicts' text)
     d.find_element(*_by('#batch-table th[data-key="state"]')).click()
-    assert d.find_element(*_by("#batch-table tbody tr")).text != first  # sorted both ways
+    last = d.find_element(*_by("#batch-table tbody tr")).text
+    assert last != first and "禁止" not in last  # and the other way
     row1 = d.find_element(*_by('#batch-table tbody tr[data-row="1"]'))
     row1.click()
     _wait(d, lambda d: d.find_elements(*_by("path.zoning-footprint")))

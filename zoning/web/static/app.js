@@ -390,9 +390,15 @@
     });
   }
 
+  // verdicts sort by severity (zoning.results.State), not by their Chinese text; a failed
+  // row ranks just below 禁止: it must be fixed before anything is known about it
+  var SEVERITY = ["not_intersecting", "crossing_no_land_use",
+    "needs_limited_activity_certification", "needs_major_project_approval", "needs_review",
+    "data_missing", "prohibited"];
+
   function sortValue(r, key) {
     if (key === "area") { return r.area ? r.area.mu : 0; }
-    if (key === "state") { return r.state_zh || r.error || ""; }
+    if (key === "state") { return r.status === "ok" ? SEVERITY.indexOf(r.state) : 5.5; }
     return r[key] === null || r[key] === undefined ? "" : r[key];
   }
 
@@ -426,7 +432,8 @@
     document.querySelectorAll("#batch-table th").forEach(function (th) {
       th.addEventListener("click", function () {
         var key = th.dataset.key;
-        sortDir = sortKey === key ? -sortDir : 1;
+        // the first click on 结论 puts the most severe first
+        sortDir = sortKey === key ? -sortDir : (key === "state" ? -1 : 1);
         sortKey = key;
         document.querySelectorAll("#batch-table th").forEach(function (h) { h.classList.remove("asc", "desc"); });
         th.classList.add(sortDir > 0 ? "asc" : "desc");
