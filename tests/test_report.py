@@ -273,3 +273,19 @@ def reproject_geo(g, crs):
     from zoning.crs import reproject
 
     return reproject(g, crs, "EPSG:4490")
+
+
+def test_number_columns_are_wide_enough_never_to_wrap():
+    """A number wrapped in its cell ("39.682" over "6") misreads; text columns give way."""
+    from zoning.report.filing import _auto_widths
+
+    headers = ["图层", "结论", "空间关系", "重叠 m²", "公顷", "亩", "占项目比例", "最近距离 m"]
+    rows = [("环境管控单元", "需补充信息（需人工核查）", "完全位于其内", "396,825.58", "39.6826",
+             "595.238", "100.00%", "0.0"), ("压覆重要矿产资源", "不涉及", "不相交", "0.00",
+                                            "0.0000", "0.000", "0.00%", "1,004.7")]
+    w = _auto_widths(headers, rows, font=8)
+    assert abs(sum(w) - 16.0) < 1e-9
+    half = 0.0353 * 8 * 0.56
+    for i, longest in ((3, 10), (4, 7), (5, 7), (6, 7), (7, 7)):
+        assert w[i] >= longest * half + 0.4, (i, w)
+    assert w[1] > w[4]  # the verdict text still gets the most room of the two

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -355,7 +356,7 @@ class _Doc:
             for cell, v in zip(cells, row):
                 run = cell.paragraphs[0].add_run("" if v is None else str(v))
                 run.font.size = Pt(font)
-        _widths(t, widths or _auto_widths(headers, rows))
+        _widths(t, widths or _auto_widths(headers, rows, font=font))
         self._place(t._tbl)
         return t
 
@@ -382,19 +383,34 @@ class _Doc:
         return buf.getvalue()
 
 
-def _auto_widths(headers: Sequence[str], rows: Sequence[Sequence], total: float = 16.0):
-    """Column widths (cm) in proportion to the longest text of each column, bounded."""
+_NUMBER = re.compile(r"^[-+0-9.,%\s]*$")
+
+
+def _auto_widths(headers: Sequence[str], rows: Sequence[Sequence], total: float = 16.0,
+                 font: float = 9) -> list[float]:
+    """Column widths (cm): number columns as wide as their longest number (a number
+    wrapped inside its cell, "39.682" over "6", misreads), the rest in proportion to
+    their longest text, bounded (Chinese text wraps between characters)."""
     import unicodedata
 
     def width(v) -> float:
         return sum(2.0 if unicodedata.east_asian_width(ch) in "WF" else 1.0 for ch in str(v))
 
+    half = 0.0353 * font * 0.56  # cm per half-width character at this size
+    pad = 0.45  # the cell's margins and a little air
+    fixed: dict[int, float] = {}
     need = []
     for i, h in enumerate(headers):
-        longest = max([width(h)] + [width(r[i]) for r in rows if i < len(r)])
+        body = [r[i] for r in rows if i < len(r) and r[i] is not None and str(r[i]) != ""]
+        longest = max([width(h)] + [width(v) for v in body])
         need.append(min(max(longest, 4.0), 40.0))
-    k = total / sum(need)
-    return [n * k for n in need]
+        if body and all(_NUMBER.match(str(v)) for v in body):
+            fixed[i] = max(width(v) for v in body) * half + pad
+    if sum(fixed.values()) > total * 0.7:  # mostly numbers: proportional after all
+        fixed = {}
+    rest = total - sum(fixed.values())
+    k = rest / (sum(n for i, n in enumerate(need) if i not in fixed) or 1.0)
+    return [fixed[i] if i in fixed else n * k for i, n in enumerate(need)]
 
 
 def _widths(t, widths: Sequence[float]) -> None:
