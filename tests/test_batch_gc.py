@@ -38,8 +38,10 @@ def test_a_process_that_froze_objects_itself_is_left_alone():
     try:
         before = gc.get_freeze_count()
         with results_frozen() as freeze:
+            assert freeze is not gc.freeze
             freeze()
-        assert gc.get_freeze_count() == before
+        # not handed back (objects may die meanwhile, so the count may drop a little)
+        assert 0 < before - 1000 < gc.get_freeze_count() <= before
     finally:
         gc.unfreeze()
     assert gc.get_freeze_count() == 0
