@@ -129,6 +129,17 @@ def test_upload_bubiao_txt_shows_verdict_and_red_overlap(server, browser, shots,
     d.save_screenshot(str(shots / "web_check.png"))
     d.execute_script("document.getElementById('verdict').scrollIntoView()")
     d.save_screenshot(str(shots / "web_result.png"))  # the README's docs/web.png
+    d.find_element(*_by("#access summary")).click()
+    d.execute_script("document.getElementById('access').scrollIntoView()")
+    cells = d.execute_script(  # short columns read across (a letter a line before)
+        "return Array.from(document.querySelectorAll('#access-table tbody tr:first-child td'))"
+        ".map(function (c) { return c.offsetWidth; });")
+    assert len(cells) == 3 and cells[0] >= 90 and cells[1] >= 200 and cells[2] >= 40, cells
+    fits = d.execute_script("return [document.getElementById('access-table').scrollWidth,"
+                            " document.getElementById('panel').clientWidth];")
+    assert fits[0] <= fits[1], fits
+    d.save_screenshot(str(shots / "web_access.png"))
+    d.find_element(*_by("#access summary")).click()
     d.execute_script("document.getElementById('downloads').scrollIntoView()")
     d.save_screenshot(str(shots / "web_downloads.png"))
     d.find_element(*_by('#downloads a[data-file="screening.xlsx"]')).click()
@@ -195,3 +206,37 @@ def test_batch_list_progress_reaches_100(server, browser, shots):
     assert "outputs.zip" in links and "screening.xlsx" in links
     time.sleep(0.3)
     d.save_screenshot(str(shots / "web_batch.png"))
+
+
+def test_a_failed_check_leaves_no_earlier_verdict_on_screen(server, browser):
+    """A verdict on screen belongs to the input on screen: after a good check, a bad one
+    shows its error and no longer the previous 结论 and map."""
+    d = browser
+    d.get(server + "/")
+    _wait(d, lambda d: d.find_elements(*_by("#coord-sys option")))
+    d.find_element(*_by("#site-file")).send_keys(str(PROJECTS / "GY-012_勘测定界.txt"))
+    d.find_element(*_by("#run-check")).click()
+    _wait(d, lambda d: d.find_element(*_by("#verdict")).text)
+    _wait(d, lambda d: d.find_elements(*_by("path.zoning-footprint")))
+    d.find_element(*_by("#mode-paste")).click()
+    d.find_element(*_by("#coords")).send_keys("106.70 26.55\n106.71 26.55")  # 2 points
+    d.find_element(*_by("#run-check")).click()
+    err = _wait(d, lambda d: d.find_element(*_by("#check-error")).is_displayed() and
+                d.find_element(*_by("#check-error")))
+    assert "3" in err.text  # a polygon needs at least 3 points
+    assert not d.find_element(*_by("#result")).is_displayed()
+    assert not d.find_elements(*_by("path.zoning-footprint"))
+    # a point site: the default marker images load (they were looked for under images/)
+    from selenium.webdriver.support.ui import Select
+
+    d.find_element(*_by("#coords")).clear()
+    d.find_element(*_by("#coords")).send_keys("106.3184 26.8415")  # in a red-line feature
+    Select(d.find_element(*_by("#shape"))).select_by_value("point")
+    d.find_element(*_by("#run-check")).click()
+    _wait(d, lambda d: d.find_element(*_by("#result")).is_displayed())
+    _wait(d, lambda d: d.find_elements(*_by("path.zoning-footprint")))
+    icons = _wait(d, lambda d: d.execute_script(
+        "var i = Array.from(document.querySelectorAll('img.leaflet-marker-icon'));"
+        "return i.length && i.every(function (x) { return x.complete; }) && "
+        "i.map(function (x) { return x.naturalWidth; });"), 10)
+    assert icons and min(icons) > 0, icons  # the point overlap's marker shows its image

@@ -22,7 +22,7 @@
 
   var OPTIONS = { access_outcome: {} };
   var map, baseLayers = [], siteLayers = null, drawTool;
-  var mode = "upload", lastResult = null, batchRows = [], batchJob = null, sortKey = null, sortDir = 1;
+  var DRAW_HINT = "", mode = "upload", lastResult = null, batchRows = [], batchJob = null, sortKey = null, sortDir = 1;
 
   function $(id) { return document.getElementById(id); }
 
@@ -63,7 +63,9 @@
   /* ------------------------------------------------------------------ map */
 
   function initMap() {
+    L.Icon.Default.imagePath = "/static/leaflet/";  // the vendored images are not in images/
     map = L.map("map", { preferCanvas: false }).setView([26.6, 106.7], 9);
+    DRAW_HINT = $("draw-hint").textContent;
     L.control.scale({ imperial: false }).addTo(map);
     drawTool = new window.ZoningDraw(map, function (geom) {
       $("draw-hint").textContent = "已绘制" + { Polygon: "多边形", LineString: "线", Point: "点" }[geom.type] + "，可点“检 查”。";
@@ -235,9 +237,22 @@
     return { body: fd };
   }
 
+  function clearSite() {
+    if (siteLayers) { map.removeLayer(siteLayers); siteLayers = null; }
+  }
+
+  function clearResult() {
+    // a verdict on screen always belongs to the input on screen: the previous one goes
+    // before the next check runs, whether that check succeeds or fails
+    $("result").classList.add("hidden");
+    lastResult = null;
+    clearSite();
+  }
+
   function runCheck() {
     var box = $("check-error");
     box.classList.add("hidden");
+    clearResult();
     var req = buildRequest();
     if (req.error) { showError(box, { message: req.error }); return; }
     $("run-check").disabled = true;
@@ -296,7 +311,8 @@
       var tr = el("tr", { "data-layer": lr.layer },
         el("td", null, lr.kind_zh, el("br"), el("small", null, lr.layer)), el("td", null, st),
         el("td", { title: lr.relation }, RELATION[lr.relation] || lr.relation),
-        el("td", null, areaText(lr.overlap, unit)),
+        el("td", null, lr.overlap_length_m && !(lr.overlap && lr.overlap.m2) ?
+          fmt(lr.overlap_length_m, 1) + " m" : areaText(lr.overlap, unit)),
         el("td", null, lr.share ? (lr.share * 100).toFixed(2) + "%" : "-"),
         el("td", null, lr.nearest_m === null ? "-" : fmt(lr.nearest_m, 0) + " m"));
       tb.appendChild(tr);
@@ -321,9 +337,13 @@
     }).join("；");
     (acc.findings || []).forEach(function (f) {
       if (f.outcome === "not_applicable") { return; }
-      tb.appendChild(el("tr", null, el("td", null, f.unit_code), el("td", null, f.dimension),
-        el("td", null, f.jurisdiction + " " + f.rule_id),
-        el("td", null, (f.real ? "" : "〔示例〕") + f.clause), el("td", null, f.finding),
+      // three columns fit the panel: where and which clause | the clause and the analysis |
+      // the outcome (six squeezed every short column to a letter a line)
+      tb.appendChild(el("tr", null,
+        el("td", null, f.unit_code, el("br"), f.dimension, el("br"),
+          el("small", null, f.jurisdiction + " " + f.rule_id)),
+        el("td", null, (f.real ? "" : "〔示例〕") + f.clause,
+          el("div", { class: "finding" }, "分析：" + f.finding)),
         el("td", null, f.outcome_zh)));
     });
   }
@@ -421,7 +441,7 @@
       tr.addEventListener("click", function () {
         tb.querySelectorAll("tr.sel").forEach(function (x) { x.classList.remove("sel"); });
         tr.classList.add("sel");
-        if (r.status === "ok") { loadMap(batchJob, r.row, r.state); }
+        if (r.status === "ok") { loadMap(batchJob, r.row, r.state); } else { clearSite(); }
       });
       tb.appendChild(tr);
     });
@@ -467,6 +487,9 @@
         document.querySelectorAll(".tab").forEach(function (x) { x.classList.toggle("active", x === b); });
         $("pane-single").classList.toggle("hidden", b.dataset.tab !== "single");
         $("pane-batch").classList.toggle("hidden", b.dataset.tab !== "batch");
+        clearSite();  // the map shows the site of the pane on screen, or none
+        document.querySelectorAll("#batch-table tr.sel").forEach(function (x) { x.classList.remove("sel"); });
+        if (b.dataset.tab === "single" && lastResult) { loadMap(currentJob(), lastResult.row || 1, lastResult.state); }
       });
     });
     document.querySelectorAll(".mode").forEach(function (b) {
@@ -479,11 +502,20 @@
       });
     });
     $("draw-finish").addEventListener("click", function () { drawTool.finish(); });
-    $("draw-clear").addEventListener("click", function () { drawTool.cancel(); drawTool.clear(); });
+    $("draw-clear").addEventListener("click", function () {
+      drawTool.cancel();
+      drawTool.clear();
+      $("draw-hint").textContent = DRAW_HINT;
+    });
     $("industry").addEventListener("input", searchIndustry);
     $("run-check").addEventListener("click", runCheck);
     $("run-batch").addEventListener("click", runBatch);
-    $("unit").addEventListener("change", function () { if (lastResult) { renderResult(lastResult, currentJob()); } });
+    $("unit").addEventListener("change", function () {
+      if (!lastResult) { return; }
+      var open = $("access").open;
+      renderResult(lastResult, currentJob());
+      $("access").open = open;
+    });
     searchIndustry();
   }
 
