@@ -109,6 +109,7 @@ def test_upload_bubiao_txt_shows_verdict_and_red_overlap(server, browser, shots,
     d.find_element(*_by("#run-check")).click()
     _wait(d, lambda d: d.find_element(*_by("#verdict")).text)
     assert d.find_element(*_by("#verdict")).text == "禁止"
+    assert "区域 贵阳市" in d.find_element(*_by("#site-info")).text  # the name, not the id
     reds = _wait(d, lambda d: d.find_elements(*_by("path.zoning-overlap")))
     assert reds and reds[0].get_attribute("fill") == "#e53935"
     rows = d.find_elements(*_by("#layer-table tbody tr"))

@@ -22,7 +22,7 @@
 
   var OPTIONS = { access_outcome: {} };
   var map, baseLayers = [], siteLayers = null, drawTool;
-  var DRAW_HINT = "", mode = "upload", lastResult = null, batchRows = [], batchJob = null, sortKey = null, sortDir = 1;
+  var REGION_NAME = {}, DRAW_HINT = "", mode = "upload", lastResult = null, batchRows = [], batchJob = null, sortKey = null, sortDir = 1;
 
   function $(id) { return document.getElementById(id); }
 
@@ -237,6 +237,11 @@
     return { body: fd };
   }
 
+  function regionName(id) {
+    if (!id) { return "-"; }  // a footprint in two regions: "a+b"
+    return id.split("+").map(function (x) { return REGION_NAME[x] || x; }).join("、");
+  }
+
   function clearSite() {
     if (siteLayers) { map.removeLayer(siteLayers); siteLayers = null; }
   }
@@ -264,6 +269,7 @@
       var jobId = r.headers.get("X-Zoning-Job");
       lastResult = r.body;
       renderResult(r.body, jobId);
+      $("result").scrollIntoView({ block: "start" });  // the answer first, not the form
       if (jobId) { loadMap(jobId, r.body.row || 1, r.body.state); }
     });
   }
@@ -283,7 +289,7 @@
     v.dataset.state = res.state || "";
     var unit = $("unit").value;
     var info = "项目 " + (res.project_id || "") + (res.name && res.name !== res.project_id ? " " + res.name : "") +
-      "　区域 " + (res.region || "-");
+      "　区域 " + regionName(res.region);
     if (res.geometry_type === "polygon") { info += "　面积 " + areaText(res.area, unit) + " " + UNIT[unit][0]; }
     if (res.geometry_type === "line") { info += "　长度 " + fmt(res.length_m, 1) + " m"; }
     $("site-info").textContent = info;
@@ -437,7 +443,7 @@
       var st = r.status === "ok" ? el("span", { class: "state s-" + r.state }, r.state_zh) : el("span", { class: "err-text" }, "失败：" + r.error);
       var tr = el("tr", { "data-row": r.row }, el("td", null, r.row), el("td", null, r.project_id),
         el("td", null, r.name), el("td", null, st), el("td", null, r.area && r.area.m2 ? fmt(r.area.mu, 3) : "-"),
-        el("td", null, r.region || "-"));
+        el("td", null, regionName(r.region)));
       tr.addEventListener("click", function () {
         tb.querySelectorAll("tr.sel").forEach(function (x) { x.classList.remove("sel"); });
         tr.classList.add("sel");
@@ -468,7 +474,10 @@
     api("/api/layers").then(function (r) {
       if (!r.ok) { return; }
       var probs = [];
-      r.body.forEach(function (c) { (c.problems || []).forEach(function (p) { probs.push(c.name + "：" + p); }); });
+      r.body.forEach(function (c) {
+        REGION_NAME[c.region] = c.name;  // results carry the region's id: show its name
+        (c.problems || []).forEach(function (p) { probs.push(c.name + "：" + p); });
+      });
       if (probs.length) {
         var box = $("data-warnings");
         box.textContent = "注意：以下图层未能读取，涉及这些图层的结论为“数据缺失”——\n" + probs.join("\n");
