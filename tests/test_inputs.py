@@ -205,3 +205,26 @@ def test_screen_rows_in_equal_rows_out(tmp_path):
     assert by["3"].status == "error" and "unknown activity '99'" in by["3"].error
     assert sum(r.ok for r in res.results) == 5
     assert res.counts["rows"] == 7
+
+
+def test_a_single_feature_names_its_project(tmp_path):
+    """A KML Placemark's <name> or a GeoJSON feature's 名称 names the project; the file
+    name stays its id. Several features keep the file name."""
+    import json
+
+    from zoning.io.projects import read_footprint
+    from zoning.paths import seeds_dir
+
+    t = read_footprint(seeds_dir() / "examples" / "site.kml")
+    assert (t.project_id.iloc[0], t.name.iloc[0]) == ("site", "跨河大桥（示例）")
+    sq = [[[106.60, 26.60], [106.601, 26.60], [106.601, 26.601], [106.60, 26.601],
+           [106.60, 26.60]]]
+    feat = {"type": "Feature", "properties": {"名称": " 变电站 "},
+            "geometry": {"type": "Polygon", "coordinates": sq}}
+    one = tmp_path / "a.geojson"
+    one.write_text(json.dumps({"type": "FeatureCollection", "features": [feat]}), "utf-8")
+    assert read_footprint(one).name.iloc[0] == "变电站"
+    two = tmp_path / "b.geojson"
+    two.write_text(json.dumps({"type": "FeatureCollection", "features": [feat, feat]}),
+                   "utf-8")
+    assert read_footprint(two).name.iloc[0] == "b"

@@ -209,8 +209,25 @@ def _footprint_from_file(path: Path, crs=None, coord_sys=None, encoding=None, la
         geoms.extend(gdf.geometry.values)
     if not geoms:
         raise DataError("file has no features", path=path)
+    if info is not None and len(geoms) == 1:  # one feature: its own name names the project
+        name = _feature_name(frames[0][1])
+        if name:
+            info["name"] = name
     g = _union(geoms) if len(geoms) > 1 else geoms[0]
     return g, _with_towgs84(target, towgs84), w
+
+
+#: columns that carry a feature's name (a KML Placemark's <name>, a GeoJSON 名称)
+_NAME_COLUMNS = ("项目名称", "名称", "name", "Name", "NAME", "title")
+
+
+def _feature_name(gdf) -> str | None:
+    for c in _NAME_COLUMNS:
+        if c in gdf.columns:
+            v = gdf[c].iloc[0]
+            if isinstance(v, str) and v.strip():
+                return v.strip()[:200]
+    return None
 
 
 def read_footprint(path, crs=None, coord_sys=None, encoding=None, layer=None,
