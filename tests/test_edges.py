@@ -323,7 +323,7 @@ def test_coordinate_type_words(tmp_path, word, key):
     t = read_projects(p)
     assert t.status.iloc[0] == "ok"
     if key in ("gcj02", "bd09"):
-        assert any("converted" in w for w in t.warnings.iloc[0])
+        assert any("坐标转换为" in w for w in t.warnings.iloc[0])
     else:
         assert not t.lonlat_undeclared.iloc[0]
 

@@ -170,7 +170,7 @@ def test_outside_coverage_fails_closed(cat):
     assert out.state is State.DATA_MISSING and out.overlap_m2 == pytest.approx(50_000)
     assert out.share == pytest.approx(0.5)
     assert r.layer("farmland").state is State.NOT_INTERSECTING  # the covered half is known
-    assert any("outside" in w for w in r.warnings)
+    assert any("覆盖范围外" in w for w in r.warnings)
 
 
 def test_missing_layer_fails_closed(tmp_path):

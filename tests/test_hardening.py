@@ -209,12 +209,12 @@ SITE = "POLYGON ((106.6 26.5, 106.61 26.5, 106.61 26.51, 106.6 26.51, 106.6 26.5
 
 
 @pytest.mark.parametrize("wkt,warning", [
-    (f"MULTIPOLYGON ({SITE[8:]}, EMPTY)", "1 empty part(s) dropped"),
-    (f"GEOMETRYCOLLECTION ({SITE}, POLYGON EMPTY)", "1 empty part(s) dropped"),
+    (f"MULTIPOLYGON ({SITE[8:]}, EMPTY)", "已去除 1 个空的组成部分"),
+    (f"GEOMETRYCOLLECTION ({SITE}, POLYGON EMPTY)", "已去除 1 个空的组成部分"),
     ("POLYGON ZM ((106.6 26.5 1 2, 106.61 26.5 1 2, 106.61 26.51 1 2, 106.6 26.5 1 2))",
-     "Z/M values dropped"),
+     "已去除 Z/M 值"),
     ("POLYGON M ((106.6 26.5 2, 106.61 26.5 2, 106.61 26.51 2, 106.6 26.5 2))",
-     "Z/M values dropped"),
+     "已去除 Z/M 值"),
 ])
 def test_repairable_geometry_is_repaired_with_a_warning(wkt, warning):
     """Finding: a polygon with an EMPTY part crashed GEOS (KilledWorker under dask)."""
@@ -442,7 +442,7 @@ def test_dask_partition_isolates_a_bad_row(mini):
     assert [r.project_id for _, r, _ in out] == ["a", "b", "c", "d"]
     assert [r.status for _, r, _ in out] == ["ok", "ok", "error", "ok"]
     b = out[1][1]
-    assert "empty part" in " ".join(b.warnings) and b.state == out[0][1].state
+    assert "个空的组成部分" in " ".join(b.warnings) and b.state == out[0][1].state
     assert "fewer than 3 distinct points" in out[2][1].error
 
 

@@ -112,7 +112,7 @@ def test_demo_command_writes_every_output(tmp_path, monkeypatch):
     assert "6 rows in, 6 rows out: 5 checked, 1 failed" in r.output
     # the deliberately broken row is named with its reason; the notes column is no "unknown
     # header"
-    assert "✗ 第 2 行 GY-010：no footprint" in r.output
+    assert "✗ 第 2 行 GY-010：缺少项目范围" in r.output
     assert "not a known header" not in r.output
     res = json.loads((out / "results.json").read_text("utf-8"))
     assert res["meta"]["radius_m"] == 1000.0

@@ -35,7 +35,7 @@ def test_lonlat_default_and_swapped():
     assert kind == "polygon" and g.equals(GUIYANG) and w == []
     swapped = shapely.transform(GUIYANG, lambda xy: xy[:, ::-1])
     g, _, w = normalise(swapped, "EPSG:4490")
-    assert same(g, 1e-12) and "swapped" in w[0]
+    assert same(g, 1e-12) and "已交换" in w[0]
 
 
 def test_prefixed_gk_inferred_without_crs():
@@ -169,7 +169,7 @@ def test_csv_list_keeps_every_row(tmp_path):
     assert "nope.shp" in err["G"] and "file not found" in err["G"]
     assert "'也许' is not yes/no" in err["H"]
     w = dict(zip(t.project_id, t.warnings))
-    assert any("swapped" in x for x in w["F"]) and any("GCJ-02" in x for x in w["I"])
+    assert any("已交换" in x for x in w["F"]) and any("GCJ-02" in x for x in w["I"])
     assert t.set_index("project_id").kind["C"] == "polygon"
 
 

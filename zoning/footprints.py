@@ -124,7 +124,7 @@ def validate_geometry(geom) -> tuple[object, list[str]]:
     --------
     >>> g, w = validate_geometry(shapely.from_wkt("MULTIPOINT Z ((1 2 3), EMPTY)"))
     >>> g.wkt, w
-    ('POINT (1 2)', ['Z/M values dropped (2D only)', '1 empty part(s) dropped'])
+    ('POINT (1 2)', ['已去除 Z/M 值（只按二维检查）', '已去除 1 个空的组成部分'])
     """
     if geom is None or not isinstance(geom, shapely.Geometry):
         raise DataError("empty or missing geometry")
@@ -141,7 +141,7 @@ def validate_geometry(geom) -> tuple[object, list[str]]:
     warnings: list[str] = []
     if shapely.has_z(geom) or shapely.has_m(geom):
         geom = shapely.force_2d(geom)
-        warnings.append("Z/M values dropped (2D only)")
+        warnings.append("已去除 Z/M 值（只按二维检查）")
     if not np.isfinite(shapely.get_coordinates(geom)).all():
         raise DataError("geometry has NaN or infinite coordinates")
     parts = _flat_parts(geom)
@@ -153,7 +153,7 @@ def validate_geometry(geom) -> tuple[object, list[str]]:
     for k, p in enumerate(keep, start=1):
         _check_part(p, k)
     if len(keep) < len(parts):
-        warnings.append(f"{len(parts) - len(keep)} empty part(s) dropped")
+        warnings.append(f"已去除 {len(parts) - len(keep)} 个空的组成部分")
         geom = _rebuild(keep)
     elif tid == 7:
         geom = _rebuild(keep)
@@ -311,7 +311,7 @@ def _to_geo(geom, crs: CRS, coord_sys: str | None, warnings: list[str]):
     if crs.is_geographic:
         if not _in_china(x0, y0, x1, y1) and _in_china(y0, x0, y1, x1):
             geom = _swap(geom)
-            warnings.append("coordinates were (lat, lon): swapped to (lon, lat)")
+            warnings.append("坐标为（纬度，经度）顺序：已交换为（经度，纬度）")
         if not crs.equals(GEO, ignore_axis_order=True):
             geom = reproject(geom, crs, _target(crs))
         return geom
@@ -359,11 +359,11 @@ def _check_in_china(geom, crs: CRS) -> None:
 
 def _web_datum(geom, coord_sys: str | None, warnings: list[str]):
     if coord_sys == "gcj02":
-        warnings.append("converted from GCJ-02 (高德/腾讯) to WGS84/CGCS2000")
+        warnings.append("已按 GCJ-02（高德/腾讯）坐标转换为 WGS84/CGCS2000")
         return shapely.transform(geom, lambda xy: np.column_stack(
             gcj02_to_wgs84(xy[:, 0], xy[:, 1])))
     if coord_sys == "bd09":
-        warnings.append("converted from BD-09 (百度) to WGS84/CGCS2000")
+        warnings.append("已按 BD-09（百度）坐标转换为 WGS84/CGCS2000")
         return shapely.transform(geom, lambda xy: np.column_stack(
             bd09_to_wgs84(xy[:, 0], xy[:, 1])))
     return geom

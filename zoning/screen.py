@@ -362,13 +362,13 @@ def _merge_regions(p: Project, results: list[CheckResult], cats: list[Catalog],
     outside = (a > GAP_M2 if p.kind == "polygon" else ln > GAP_M if p.kind == "line"
                else not shapely.is_empty(rest))
     warnings = list(dict.fromkeys(w for r in results for w in r.warnings
-                                  if "catalog coverage" not in w))
-    warnings.append("footprint spans several regions: checked in " + "、".join(names))
+                                  if "图层数据覆盖范围外" not in w))
+    warnings.append("项目范围跨越多个区域：已分别在" + "、".join(names) + "检查")
     if outside:
         full = first.area_m2 if p.kind == "polygon" else first.length_m
         layers.append(coverage_row(a, ln, (a if p.kind == "polygon" else ln) / full
                                    if full > 0 else 1.0, "、".join(names)))
-        warnings.append("footprint extends outside the catalog coverage of every region")
+        warnings.append("项目范围有部分位于所有区域的图层数据覆盖范围外")
     state, basis = overall(layers)
     return replace(first, region="+".join(c.region_id for c in cats), layers=layers,
                    warnings=warnings, state=state, basis=basis,

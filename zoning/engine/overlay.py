@@ -298,7 +298,7 @@ def _finish(r: CheckResult, layers: list[LayerResult], ch: _Chunk, k: int,
         part = out[0] if ch.kinds[k] == "polygon" else out[1]
         layers.append(coverage_row(out[0], out[1], part / full if full > 0 else 1.0,
                                    index.region_name))
-        r.warnings.append(f"footprint extends outside the {index.region_name} catalog coverage")
+        r.warnings.append(f"项目范围有部分位于{index.region_name}图层数据覆盖范围外")
     r.layers = layers
     r.state, r.basis = overall(layers)
 

@@ -554,7 +554,7 @@ def _row_footprint(rec: dict, cols: dict, path: Path, row_crs, cs, allow_outside
             raise DataError("curved geometry (CIRCULARSTRING, CURVEPOLYGON …) is not "
                             "supported: linearise it first") from None
         except (shapely.errors.GEOSException, ValueError, TypeError):
-            raise DataError("WKT cannot be parsed") from None
+            raise DataError("WKT 无法解析（WKT cannot be parsed）") from None
         return g, row_crs, []  # None: inferred (lon/lat or prefixed GK), with a warning
     if fpath:
         fp = _confined(str(fpath), path.parent, allow_outside)
@@ -564,7 +564,7 @@ def _row_footprint(rec: dict, cols: dict, path: Path, row_crs, cs, allow_outside
         return g, src, w0
     if lon is not None and lat is not None:
         return _lonlat_point(lon, lat), row_crs or "EPSG:4490", []
-    raise DataError("no footprint: WKT, lon/lat and path are all empty")
+    raise DataError("缺少项目范围：WKT、经纬度和文件列均为空（no footprint）")
 
 
 #: a reviewer's notes: carried by the list, never read, never warned about
