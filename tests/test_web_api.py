@@ -187,6 +187,12 @@ def test_downloads_of_a_check(client):
     assert st["state"] == "done" and st["percent"] == 100.0 and len(st["results"]) == 1
     x = client.get(f"/api/jobs/{job}/files/screening.xlsx")
     assert x.status_code == 200 and x.content[:2] == b"PK"
+    # saved under the project's name (RFC 6266: an ASCII fallback, then UTF-8)
+    from urllib.parse import quote
+
+    cd = x.headers["content-disposition"]
+    assert 'filename="screening.xlsx"' in cd
+    assert cd.endswith("filename*=UTF-8''" + quote(f"{TXT.stem}_筛查结果.xlsx", safe=""))
     from openpyxl import load_workbook
 
     wb = load_workbook(io.BytesIO(x.content))
@@ -213,7 +219,9 @@ def test_batch_job_progress_results_and_zip(client):
     rows = {x["project_id"]: x for x in st["results"]}
     assert len(rows) == 17 and rows["GY-001"]["state"] == "prohibited"
     assert "WKT" in rows["GY-012"]["error"]  # a file reference is never followed
-    z = zipfile.ZipFile(io.BytesIO(client.get(f"/api/jobs/{job}/files/outputs.zip").content))
+    zr = client.get(f"/api/jobs/{job}/files/outputs.zip")
+    assert zr.headers["content-disposition"].endswith("UTF-8''outputs.zip")  # a batch's own
+    z = zipfile.ZipFile(io.BytesIO(zr.content))
     assert {"screening.xlsx", "results.json", "overlaps.geojson", "failed_rows.csv"} <= set(
         z.namelist())
     assert len(json.loads(z.read("results.json"))["results"]) == 17

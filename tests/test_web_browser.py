@@ -144,7 +144,7 @@ def test_upload_bubiao_txt_shows_verdict_and_red_overlap(server, browser, shots,
     d.execute_script("document.getElementById('downloads').scrollIntoView()")
     d.save_screenshot(str(shots / "web_downloads.png"))
     d.find_element(*_by('#downloads a[data-file="screening.xlsx"]')).click()
-    xlsx = downloads / "screening.xlsx"
+    xlsx = downloads / "GY-012_勘测定界_筛查结果.xlsx"  # saved under the project's name
     _wait(d, lambda d: xlsx.exists() and xlsx.stat().st_size > 0, 20)
     from openpyxl import load_workbook
 
@@ -153,7 +153,7 @@ def test_upload_bubiao_txt_shows_verdict_and_red_overlap(server, browser, shots,
     report = d.find_elements(*_by('#downloads a[data-file="report.docx"]'))
     if report:  # the Word report, where this version renders it
         report[0].click()
-        docx = downloads / "report.docx"
+        docx = downloads / "GY-012_勘测定界_选址合规性分析报告.docx"
         _wait(d, lambda d: docx.exists() and docx.stat().st_size > 0, 60)
         import zipfile
 

@@ -21,6 +21,7 @@ from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from zoning import __version__
 from zoning.errors import ZoningError, require
@@ -432,10 +433,13 @@ def _routes(app: FastAPI) -> None:
     async def job_file(job_id: str, name: str, request: Request):
         """Download: report.docx / report.pdf (a single check), screening.xlsx,
         overlaps.geojson, footprints.geojson, results.json, outputs.zip."""
-        data = await _in_thread(request, request.app.state.service.download, job_id, name)
+        service = request.app.state.service
+        data = await _in_thread(request, service.download, job_id, name)
         media = DOWNLOADS[name][0]
-        return Response(data, media_type=media, headers={
-            "Content-Disposition": f'attachment; filename="{name}"'})
+        save = await _in_thread(request, service.save_name, job_id, name)
+        return Response(data, media_type=media, headers={  # RFC 6266: ASCII, then UTF-8
+            "Content-Disposition": f'attachment; filename="{name}"; '
+                                   f"filename*=UTF-8''{quote(save, safe='')}"})
 
     meta.add_routes(app)
     _pages(app)

@@ -13,6 +13,7 @@ import io
 import json
 import logging
 import math
+import re
 import time
 import zipfile
 from collections.abc import Mapping
@@ -68,6 +69,12 @@ class UnsupportedFormat(InputError):
 
     code = "unsupported_format"
     title_zh = "不支持的文件格式"
+
+
+#: a single check's downloads, saved under its project's name (see Service.save_name)
+SAVE_AS = {"report.docx": "选址合规性分析报告.docx", "report.pdf": "选址合规性分析报告.pdf",
+           "screening.xlsx": "筛查结果.xlsx", "overlaps.geojson": "重叠范围.geojson",
+           "results.json": "结果.json"}
 
 
 def _dumps(obj: Any) -> bytes:
@@ -237,6 +244,19 @@ class Service:
             "overlap_mu": round(float(o["overlap_m2"]) / (10000 / 15), 3),
             "overlap_length_m": round(float(o["overlap_length_m"]), 2)}) for o in overlaps]
         write_bytes(folder / "overlaps.geojson", _dumps(_fc(ovs)))
+
+    def save_name(self, job_id: str, name: str) -> str:
+        """The file name a download is saved under: a single check's files are named after
+        its project (``GY-012_选址合规性分析报告.docx``), a batch's keep their names."""
+        stem = ""
+        try:
+            if self.store.status(job_id).get("kind") == "check":
+                rows = self.results(job_id)
+                stem = str(rows[0].get("project_id") or "") if len(rows) == 1 else ""
+        except (ZoningError, OSError, ValueError, IndexError, AttributeError):
+            stem = ""
+        stem = re.sub(r'[\\/:*?"<>|\x00-\x1f\x7f]', "_", stem).strip(" .")[:60]
+        return f"{stem}_{SAVE_AS[name]}" if stem and name in SAVE_AS else name
 
     def results(self, job_id: str) -> list[dict]:
         folder = self.store.folder(job_id)

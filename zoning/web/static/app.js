@@ -364,7 +364,9 @@
     }
     files = files.concat(batch ? [["outputs.zip", "全部输出 (zip)"]] : [["results.json", "结果 JSON"]]);
     files.forEach(function (f) {
-      box.appendChild(el("a", { href: "/api/jobs/" + jobId + "/files/" + f[0], download: f[0], "data-file": f[0] }, f[1]));
+      // saved under the name the server gives (a single check's files: its project's)
+      box.appendChild(el("a", { href: "/api/jobs/" + jobId + "/files/" + f[0], download: "",
+        "data-file": f[0] }, f[1]));
     });
   }
 
