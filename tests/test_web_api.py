@@ -175,6 +175,13 @@ def test_attributes_change_the_verdict(client):
     farm = {lr["kind"]: lr["state"] for lr in bridge["layers"]}["farmland"]
     assert farm == "crossing_no_land_use"
     assert {lr["kind"]: lr["state"] for lr in land["layers"]}["farmland"] == "prohibited"
+    # the 准入清单's questions (尾矿库, 建设目的) can be answered from the page and the API
+    both = client.post("/api/check", json={"geometry": line, "attributes": {
+        "tailings": "否", "purpose": "safety_eco"}}).json()
+    assert both["attributes"]["tailings"] is False
+    assert both["attributes"]["purpose"] == "safety_eco"
+    form = client.post("/api/check", data={"geojson": json.dumps(line), "tailings": "是"}).json()
+    assert form["attributes"]["tailings"] is True
 
 
 # --------------------------------------------------------------------------- jobs

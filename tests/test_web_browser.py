@@ -106,6 +106,9 @@ def test_upload_bubiao_txt_shows_verdict_and_red_overlap(server, browser, shots,
     _wait(d, lambda d: d.find_elements(*_by("#coord-sys option")))
     d.find_element(*_by("#site-file")).send_keys(str(PROJECTS / "GY-012_勘测定界.txt"))
     d.find_element(*_by("#industry")).send_keys("C2614")
+    from selenium.webdriver.support.ui import Select
+
+    Select(d.find_element(*_by("#tailings"))).select_by_value("否")  # asked by the 准入清单
     d.find_element(*_by("#run-check")).click()
     _wait(d, lambda d: d.find_element(*_by("#verdict")).text)
     assert d.find_element(*_by("#verdict")).text == "禁止"

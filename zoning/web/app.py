@@ -64,7 +64,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
 _HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
             (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY")]
 _ATTR_FIELDS = ("industry", "nature", "takes_land", "activity", "major_project",
-                "project_type", "energy_tce")
+                "project_type", "energy_tce", "tailings", "purpose")
 _OPTION_FIELDS = ("radius_m", "min_report_m2", "area_method")
 
 

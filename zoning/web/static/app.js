@@ -201,7 +201,8 @@
     return {
       industry: $("industry").value.trim(), nature: $("nature").value, takes_land: $("takes-land").value,
       activity: $("activity").value, major_project: $("major-project").value,
-      project_type: $("project-type").value, energy_tce: $("energy").value
+      project_type: $("project-type").value, energy_tce: $("energy").value,
+      tailings: $("tailings").value, purpose: $("purpose").value  // asked by the 准入清单
     };
   }
 
