@@ -31,7 +31,15 @@ from zoning.catalog import SCREENING_KINDS, Catalog, LayerSpec, resolve_catalogs
 from zoning.engine.geometry import GEO, ThreadPrepared, measure, reproject_dense
 from zoning.engine.index import EXTRA_KINDS, RegionIndex, work_crs_for
 from zoning.engine.landuse import merge_breakdowns
-from zoning.engine.overlay import COVERAGE_KIND, GAP_M, GAP_M2, check_chunk, coverage_row, overall
+from zoning.engine.overlay import (
+    COVERAGE_KIND,
+    GAP_M,
+    GAP_M2,
+    OUTSIDE_COVERAGE,
+    check_chunk,
+    coverage_row,
+    overall,
+)
 from zoning.errors import DatabaseError, DataError, InputError, ZoningError
 from zoning.footprints import edge_crs, lonlat_undeclared, normalise
 from zoning.gcj02 import gcj02_to_wgs84
@@ -362,13 +370,13 @@ def _merge_regions(p: Project, results: list[CheckResult], cats: list[Catalog],
     outside = (a > GAP_M2 if p.kind == "polygon" else ln > GAP_M if p.kind == "line"
                else not shapely.is_empty(rest))
     warnings = list(dict.fromkeys(w for r in results for w in r.warnings
-                                  if "图层数据覆盖范围外" not in w))
+                                  if OUTSIDE_COVERAGE not in w))
     warnings.append("项目范围跨越多个区域：已分别在" + "、".join(names) + "检查")
     if outside:
         full = first.area_m2 if p.kind == "polygon" else first.length_m
         layers.append(coverage_row(a, ln, (a if p.kind == "polygon" else ln) / full
                                    if full > 0 else 1.0, "、".join(names)))
-        warnings.append("项目范围有部分位于所有区域的图层数据覆盖范围外")
+        warnings.append(f"项目范围有部分位于所有区域的{OUTSIDE_COVERAGE}")
     state, basis = overall(layers)
     return replace(first, region="+".join(c.region_id for c in cats), layers=layers,
                    warnings=warnings, state=state, basis=basis,

@@ -65,6 +65,9 @@ GAP_M = 1.0
 #: the kind of the row that reports the part of a footprint outside the data coverage
 COVERAGE_KIND = "coverage"
 COVERAGE_ZH = "数据覆盖范围"
+#: the words of the warning on a footprint partly outside a region's data (merged results
+#: of a footprint in several regions drop it for one of their own)
+OUTSIDE_COVERAGE = "图层数据覆盖范围外"
 
 
 def uncovered(fp, cover, kind: str) -> tuple[float, float, bool]:
@@ -298,7 +301,7 @@ def _finish(r: CheckResult, layers: list[LayerResult], ch: _Chunk, k: int,
         part = out[0] if ch.kinds[k] == "polygon" else out[1]
         layers.append(coverage_row(out[0], out[1], part / full if full > 0 else 1.0,
                                    index.region_name))
-        r.warnings.append(f"项目范围有部分位于{index.region_name}图层数据覆盖范围外")
+        r.warnings.append(f"项目范围有部分位于{index.region_name}{OUTSIDE_COVERAGE}")
     r.layers = layers
     r.state, r.basis = overall(layers)
 

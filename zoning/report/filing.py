@@ -30,6 +30,7 @@ from zoning import __version__
 from zoning.crs import gk3_epsg, gk3_zone, reproject
 from zoning.errors import DataError
 from zoning.report import figures
+from zoning.report.tables import RELATION_ZH
 from zoning.results import M2_PER_HA, M2_PER_MU, SEVERITY, CheckResult, State
 
 __all__ = ["ReportData", "report_data", "report_docx", "batch_docx", "boundary_points",
@@ -51,9 +52,6 @@ ATTR_ZH = {"industry": "行业代码（GB/T 4754-2017）", "nature": "建设性�
            "major_project": "国家重大项目类别", "project_type": "项目类型",
            "energy_tce": "年综合能耗（吨标准煤）"}
 GEOM_ZH = {"polygon": "面（用地范围）", "line": "线（线性工程）", "point": "点（点位）"}
-RELATION_ZH = {"none": "不相交", "touches": "仅边界相接", "overlaps": "部分重叠",
-               "within": "完全位于其内", "crosses": "穿越", "contains_point": "点位于其内",
-               "contains": "完全包含"}
 ORDER = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二"]
 
 

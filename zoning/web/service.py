@@ -253,7 +253,7 @@ class Service:
             if self.store.status(job_id).get("kind") == "check":
                 rows = self.results(job_id)
                 stem = str(rows[0].get("project_id") or "") if len(rows) == 1 else ""
-        except (ZoningError, OSError, ValueError, IndexError, AttributeError):
+        except (ZoningError, OSError, ValueError, AttributeError):
             stem = ""
         stem = re.sub(r'[\\/:*?"<>|\x00-\x1f\x7f]', "_", stem).strip(" .")[:60]
         return f"{stem}_{SAVE_AS[name]}" if stem and name in SAVE_AS else name

@@ -305,9 +305,6 @@
     renderDownloads($("downloads"), jobId, false);
   }
 
-  var RELATION = { none: "不相交", touches: "相接", overlaps: "部分重叠", within: "位于其内",
-    crosses: "穿越", contains_point: "点位于其内" };
-
   function renderLayers(res, unit) {
     $("area-head").textContent = "重叠（" + UNIT[unit][0] + "）";
     var tb = $("layer-table").tBodies[0];
@@ -317,7 +314,7 @@
       var basis = lr.basis + (lr.notes && lr.notes.length ? "；" + lr.notes.join("；") : "");
       var tr = el("tr", { "data-layer": lr.layer },
         el("td", null, lr.kind_zh, el("br"), el("small", null, lr.layer)), el("td", null, st),
-        el("td", { title: lr.relation }, RELATION[lr.relation] || lr.relation),
+        el("td", { title: lr.relation }, (OPTIONS.relation || {})[lr.relation] || lr.relation),
         el("td", null, lr.overlap_length_m && !(lr.overlap && lr.overlap.m2) ?
           fmt(lr.overlap_length_m, 1) + " m" : areaText(lr.overlap, unit)),
         el("td", null, lr.share ? (lr.share * 100).toFixed(2) + "%" : "-"),
@@ -419,15 +416,15 @@
     });
   }
 
-  // verdicts sort by severity (zoning.results.State), not by their Chinese text; a failed
-  // row ranks just below 禁止: it must be fixed before anything is known about it
-  var SEVERITY = ["not_intersecting", "crossing_no_land_use",
-    "needs_limited_activity_certification", "needs_major_project_approval", "needs_review",
-    "data_missing", "prohibited"];
-
+  // verdicts sort by severity (OPTIONS.states: zoning.results.State, least severe first),
+  // not by their Chinese text; a failed row ranks just below the most severe (禁止): it
+  // must be fixed before anything is known about it
   function sortValue(r, key) {
     if (key === "area") { return r.area ? r.area.mu : 0; }
-    if (key === "state") { return r.status === "ok" ? SEVERITY.indexOf(r.state) : 5.5; }
+    if (key === "state") {
+      var states = OPTIONS.states || [];
+      return r.status === "ok" ? states.indexOf(r.state) : states.length - 1.5;
+    }
     return r[key] === null || r[key] === undefined ? "" : r[key];
   }
 
