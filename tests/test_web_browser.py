@@ -180,7 +180,10 @@ def test_draw_a_polygon_and_check(server, browser, shots):
     assert "已绘制多边形" in d.find_element(*_by("#draw-hint")).text
     old = d.find_element(*_by("#site-info")).text
     d.find_element(*_by("#run-check")).click()
-    _wait(d, lambda d: d.find_element(*_by("#site-info")).text != old)
+    # the previous result is hidden while the check runs (a hidden element's text reads
+    # ""): wait for the new one on screen
+    _wait(d, lambda d: d.find_element(*_by("#result")).is_displayed() and
+          d.find_element(*_by("#site-info")).text not in ("", old))
     assert d.find_element(*_by("#verdict")).get_attribute("data-state")
     assert "面积" in d.find_element(*_by("#site-info")).text
     time.sleep(0.3)
