@@ -318,8 +318,13 @@ def test_each_thread_checks_with_its_own_prepared_coverage(tmp_path):
     cat = load_catalog(write_catalog(tmp_path))
     index = load_index(cat)
     seen: dict[int, object] = {}
+    # the first four calls meet at a barrier, so four threads take part even when one
+    # thread alone could drain the queue (it did on a loaded machine)
+    meet = threading.Barrier(4, timeout=60)
 
-    def grab(_):
+    def grab(i):
+        if i < 4:
+            meet.wait()
         cov = index.coverage
         assert cov is index.coverage  # stable within a thread
         seen[threading.get_ident()] = cov
