@@ -22,3 +22,30 @@ class _DieOnce:
                 marker.write_text("failed once")
                 os._exit(1)  # a worker dying mid-batch
         return screen_part(part, catalogs, region, options)
+
+
+def cli_process(args: list[str]):
+    """A started process running ``zoning <args>``, forked from a server that has already
+    imported the CLI, so a test can kill many runs without paying Python's start-up for
+    each: the same code path as ``python -m zoning``, in a fresh process."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["zoning.cli", "zoning.outputs", "zoning.report.maps"])
+    proc = ctx.Process(target=_cli_main, args=(list(args),), daemon=True)
+    proc.start()
+    return proc
+
+
+def _cli_main(args: list[str]) -> None:
+    import sys
+
+    from zoning.cli import main
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    try:
+        main(args, prog_name="zoning")
+    except SystemExit as e:
+        sys.exit(e.code)

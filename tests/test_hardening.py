@@ -689,18 +689,22 @@ def _snapshot(folder: Path) -> dict:
 
 def test_sigkill_at_any_moment_leaves_the_old_or_the_new_run(mini, tmp_path):
     """Finding: a SIGKILL mid-run left new tables beside an old results.json and index.html."""
-    import signal
-    import subprocess
-    import sys
     import time
+
+    from .faults import cli_process
 
     lst = _list(tmp_path, [{"id": str(i), "wkt": _geo(_square(100 + 50 * i, 100)).wkt}
                            for i in range(6)])
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "zoning", "screen", str(lst), "--catalog", str(mini),
-           "--out", str(out), "--basemap", "none", "--overwrite"]
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
-    assert subprocess.run(cmd, env=env, capture_output=True).returncode == 0
+    args = ["screen", str(lst), "--catalog", str(mini), "--out", str(out), "--basemap", "none",
+            "--overwrite"]
+
+    def run():
+        proc = cli_process(args)
+        proc.join(120)
+        return proc.exitcode
+
+    assert run() == 0
     old = _snapshot(out)
     assert "results.json" in old and "maps/index.html" in old
 
@@ -710,24 +714,19 @@ def test_sigkill_at_any_moment_leaves_the_old_or_the_new_run(mini, tmp_path):
     moments = [lambda: bool(list(tmp_path.glob(".out.tmp-*"))),  # staging folder made
                staged("screening.xlsx"), staged("results.json"), staged("maps")]
     for when in moments:
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        proc = cli_process(args)
         deadline = time.monotonic() + 120
-        while proc.poll() is None and not when() and time.monotonic() < deadline:
+        while proc.is_alive() and not when() and time.monotonic() < deadline:
             time.sleep(0.002)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
+        proc.kill()
+        proc.join()
         now = _snapshot(out)
         assert set(now) == set(old), "the folder mixes two runs"
         if now != old:  # the new run got to its swap first: it must be whole
             assert len(json.loads(now["results.json"])["results"]) == 6
             assert now["maps/index.html"].count(b"<tr>") == 7
-    r = subprocess.run(cmd, env=env, capture_output=True)
-    assert r.returncode == 0, r.stderr
+    assert run() == 0
     assert not list(tmp_path.glob(".out.tmp-*")) and not list(tmp_path.glob(".out.old-*"))
-
-
-# --------------------------------------------------------------------------- resource limits
 
 
 def _finishes(fn, seconds=30):

@@ -484,7 +484,8 @@ def test_serve_command_end_to_end_and_cleans_up(tmp_path):
                 if httpx.get(base + "/api/health", timeout=1).json()["warm"]:
                     break
             except (httpx.HTTPError, ValueError):
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)  # up, not warm yet: let it warm instead of asking in a tight loop
         r = httpx.post(base + "/api/check", files={"file": (TXT.name, TXT.read_bytes())},
                        timeout=60)
         assert r.status_code == 200 and r.json()["state"] == "prohibited"
