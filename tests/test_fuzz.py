@@ -127,6 +127,63 @@ def test_normalise_never_raises_anything_else(wkt, crs, cs):
         assert geom.area > 0
 
 
+def _per_row(g):
+    """What the per-footprint checks make of ``g``: (geometry, warnings, kind) or None."""
+    from zoning.footprints import check_measure, geometry_kind, validate_geometry
+
+    try:
+        geom, warnings = validate_geometry(g)
+        kind = geometry_kind(geom)
+        if not shapely.is_valid(geom):
+            return None
+        check_measure(geom, kind)
+    except ZoningError:
+        return None
+    return geom, warnings, kind
+
+
+def _plain_agrees(geoms):
+    from zoning.footprints import plain_footprints
+
+    for g, plain in zip(geoms, plain_footprints(geoms)):
+        if plain:  # the batch skips the per-row checks only where they change nothing
+            got = _per_row(g)
+            assert got is not None and got[0] is g and got[1] == [], g
+            assert got[2] == ("point" if g.geom_type == "Point" else "polygon")
+
+
+def test_batch_precheck_passes_only_what_the_row_checks_pass_unchanged():
+    from zoning.footprints import plain_footprints
+
+    wkts = ["POLYGON ((106.6 26.5, 106.61 26.5, 106.61 26.51, 106.6 26.5))",
+            "POINT (106.6 26.5)",
+            "POLYGON ((0 0, 1 0, 0 0, 1 0, 0 0))",  # two distinct points, alternating
+            "POLYGON ((0 0, 1 1, 1 0, 0 1, 0 0))",  # bow-tie
+            "POLYGON ((106.6 26.5, 106.6000000001 26.5, 106.6 26.5000000001, 106.6 26.5))",
+            "POLYGON ((0 0, 60 0, 60 60, 0 60, 0 0))",  # over the area limit
+            "POLYGON Z ((106.6 26.5 1, 106.61 26.5 1, 106.61 26.51 1, 106.6 26.5 1))",
+            "POLYGON ((106.6 26.5, 106.7 26.5, 106.7 26.6, 106.6 26.6, 106.6 26.5), "
+            "(106.61 26.51, 106.62 26.51, 106.61 26.51, 106.61 26.51))",  # flat hole
+            "POINT EMPTY", "POLYGON EMPTY", "POINT (nan 26.5)", "POINT Z (106.6 26.5 1)",
+            "MULTIPOLYGON (((106.6 26.5, 106.61 26.5, 106.61 26.51, 106.6 26.5)))",
+            "LINESTRING (106.6 26.5, 106.7 26.6)"]
+    geoms = [shapely.from_wkt(w) for w in wkts] + [None, "POINT (1 2)"]
+    assert plain_footprints(geoms).tolist() == [True, True] + [False] * (len(geoms) - 2)
+    _plain_agrees(geoms)
+
+
+@FUZZ
+@given(st.lists(WKT, min_size=1, max_size=8))
+def test_batch_precheck_agrees_with_the_row_checks(wkts):
+    geoms = []
+    for w in wkts:
+        try:
+            geoms.append(shapely.from_wkt(w))
+        except shapely.errors.GEOSException:
+            geoms.append(None)
+    _plain_agrees(geoms)
+
+
 # --------------------------------------------------------------------------- project lists
 
 HEADERS = st.sampled_from(["id", "name", "wkt", "经度", "纬度", "文件", "crs", "行业代码",

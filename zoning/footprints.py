@@ -160,6 +160,55 @@ def validate_geometry(geom) -> tuple[object, list[str]]:
     return geom, warnings
 
 
+def plain_footprints(geoms) -> np.ndarray:
+    """Which footprints :func:`validate_geometry` and :func:`check_measure` would pass
+    unchanged, with no warning, as a point or a polygon: one vectorised pass for a batch.
+
+    A True row is a non-empty 2-D POINT with finite coordinates, or a valid 2-D POLYGON
+    with finite coordinates, at most the vertex limit, every ring of non-zero area (so
+    at least 3 distinct points) and an approximate area inside the limits.  Every other
+    row (False) takes the per-footprint checks, which say what is wrong.
+
+    Examples
+    --------
+    >>> g = [shapely.box(106.6, 26.5, 106.61, 26.51), shapely.Point(106.6, 26.5),
+    ...      shapely.from_wkt("POLYGON ((0 0, 1 1, 1 0, 0 1, 0 0))"), None]
+    >>> plain_footprints(g).tolist()
+    [True, True, False, False]
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    ok = np.zeros(len(geoms), dtype=bool)
+    if not len(geoms):
+        return ok
+    is_geom = np.fromiter((isinstance(g, shapely.Geometry) for g in geoms), bool, len(geoms))
+    tid = np.where(is_geom, shapely.get_type_id(np.where(is_geom, geoms, None)), -1)
+    cand = np.flatnonzero(((tid == 0) | (tid == 3)) & is_geom)
+    if not len(cand):
+        return ok
+    g = geoms[cand]
+    good = ~shapely.is_empty(g) & ~shapely.has_z(g) & ~shapely.has_m(g) & \
+        (shapely.get_num_coordinates(g) <= LIMITS.max_vertices)
+    xy, which = shapely.get_coordinates(g, return_index=True)
+    bad_xy = np.zeros(len(g), dtype=bool)
+    bad_xy[which[~np.isfinite(xy).all(axis=1)]] = True
+    good &= ~bad_xy
+    poly = good & (tid[cand] == 3)
+    pi = np.flatnonzero(poly)
+    if len(pi):
+        pg = g[pi]
+        fine = shapely.is_valid(pg)
+        rings, owner = shapely.get_rings(pg, return_index=True)
+        flat = np.zeros(len(pg), dtype=bool)
+        flat[owner[~(shapely.area(shapely.polygons(rings)) > 0)]] = True
+        b = shapely.bounds(pg)
+        lat = np.radians(b[:, [1, 3]].mean(axis=1))
+        m2 = shapely.area(pg) * 111_320.0 ** 2 * np.maximum(np.cos(lat), 1e-6)
+        fine &= ~flat & (m2 > _MIN_AREA_M2) & ~(m2 > LIMITS.max_footprint_km2 * 1e6)
+        good[pi] = fine
+    ok[cand] = good
+    return ok
+
+
 def geometry_kind(geom) -> str:
     """point | line | polygon; raises for empty or mixed-dimension geometry."""
     dims = {shapely.get_dimensions(p) for p in shapely.get_parts(geom) if not p.is_empty}

@@ -521,18 +521,23 @@ def screen(projects: gpd.GeoDataFrame, catalog=None, *, region: str | None = Non
                            threads=threads)
 
 
-def _prevalidated(p: Project) -> Project:
+def _prevalidated(p: Project, plain: bool = False) -> Project:
     """The project with its footprint checked before any GEOS operation runs on it.
 
     Footprints from the readers are already normalised; a table built by hand
     may hold anything, and some broken geometries (an EMPTY part of a
     multipolygon) crash GEOS outright, killing the process or a dask worker.
-    Raises :class:`DataError` for a footprint that cannot be checked.
+    Raises :class:`DataError` for a footprint that cannot be checked.  ``plain``:
+    :func:`~zoning.footprints.plain_footprints` found it a plain point or polygon that
+    passes every check unchanged (a batch's common case, checked for all rows at once).
     """
     from dataclasses import replace
 
     from zoning.footprints import check_measure, geometry_kind, validate_geometry
 
+    if plain:
+        kind = "point" if shapely.get_type_id(p.geometry) == 0 else "polygon"
+        return p if kind == p.kind else replace(p, kind=kind)
     geom, warnings = validate_geometry(p.geometry)
     kind = geometry_kind(geom)
     if not shapely.is_valid(geom):
@@ -611,14 +616,21 @@ def screen_projects(projects: Iterable[Project], catalog=None, *, region: str | 
 def _route(projects: list[Project], cats: list[Catalog], cache: IndexCache,
            out: list, progress) -> tuple[dict[str, list[int]], dict[int, list[Catalog]]]:
     """Positions per region, and the footprints that span several regions."""
+    from zoning.footprints import plain_footprints
+
     by_region: dict[str, list[int]] = {}
     several: dict[int, list[Catalog]] = {}
+    try:
+        plain = plain_footprints([p.geometry if p.ok else None for p in projects])
+    except Exception:  # noqa: BLE001 - every row then takes the per-footprint checks
+        log.debug("batch pre-check failed; checking footprints one by one", exc_info=True)
+        plain = np.zeros(len(projects), dtype=bool)
     for pos, p in enumerate(projects):
         if not p.ok:
             out[pos] = _error_result(p, p.error or "no footprint")
             continue
         try:
-            projects[pos] = p = _prevalidated(p)
+            projects[pos] = p = _prevalidated(p, bool(plain[pos]))
             touched = _regions_of(p.geometry, cats, cache)
         except Exception as e:  # a footprint GEOS cannot handle: this row only
             out[pos] = _error_result(p, _reason(e))
