@@ -1,4 +1,5 @@
 import zipfile
+from types import SimpleNamespace
 
 import geopandas as gpd
 import pytest
@@ -59,3 +60,25 @@ def test_utf8_dbf_detected(tmp_path):
 def test_missing_file_named(tmp_path):
     with pytest.raises(DataError, match="nope.gpkg: file not found"):
         read_vector(tmp_path / "nope.gpkg")
+
+
+def test_reading_layers_writes_nothing_beside_them(tmp_path):
+    """GDAL wrote a .aux.xml next to every GeoPackage it read (seen in users' data folders)."""
+    from zoning.io.layers import is_synthetic
+    from zoning.io.vector import read_vector_layers
+
+    path = tmp_path / "data" / "layers.gpkg"
+    path.parent.mkdir()
+    import pyogrio
+
+    # metadata on the file and its layers, as the bundled layers and many exports carry
+    pyogrio.write_dataframe(_gdf(), path, layer="XM", dataset_metadata={"SYNTHETIC": "yes"},
+                            layer_metadata={"SYNTHETIC": "yes"})
+    pyogrio.write_dataframe(_gdf(), path, layer="YY", layer_metadata={"A": "b"}, append=True)
+    before = sorted(p.name for p in path.parent.iterdir())
+    assert len(read_vector(path, layer="XM")) == 2
+    assert [n for n, _ in read_vector_layers(path)] == ["XM", "YY"]
+
+    spec = SimpleNamespace(path=str(path), layer="XM", is_raster=False, source="")
+    assert is_synthetic(spec)  # the file's own metadata is still read
+    assert sorted(p.name for p in path.parent.iterdir()) == before

@@ -25,6 +25,11 @@ import pyogrio
 from zoning.errors import DataError, InputError, ResourceLimitError
 from zoning.limits import LIMITS
 
+# Reading never writes beside the data: GDAL's GeoPackage driver otherwise leaves a
+# ``.aux.xml`` (its persistent auxiliary metadata) next to a layer it read, in the user's
+# data folder.  Only pyogrio's GDAL is configured; metadata inside the files is still read.
+pyogrio.set_gdal_config_options({"GDAL_PAM_ENABLED": "NO"})
+
 __all__ = [
     "read_vector",
     "read_vector_layers",
