@@ -15,6 +15,15 @@ SHARED = ROOT.parent / "shared"
 
 SAMPLE = seeds_dir() / "projects" / "sample_projects.csv"
 
+
+def pytest_configure(config):
+    """Each test process keeps the bundled regions' indexes warm across test files: the
+    product's cache holds 3, and the tests' many small catalogs evicted the bundled ones
+    again and again (each rebuilt in about 0.5 s)."""
+    from zoning.screen import INDEX_CACHE
+
+    INDEX_CACHE.size = 16
+
 #: session fixtures worth computing once: the test files that take one run in one worker
 SHARED_FIXTURES = ("sample_table", "sample_result", "sample_run", "small_yunyang",
                    "small_pingliang")
