@@ -148,8 +148,41 @@ def test_urban_boundary(cat):
     assert "193号" in outside.layer("urban_boundary").basis
     road = run(cat, B(-3000, -8000, -2000, -7000), project_type="linear")
     assert road.layer("urban_boundary").state is State.NOT_INTERSECTING
-    unknown = run(cat, B(-3000, -8000, -2000, -7000))
-    assert unknown.layer("urban_boundary").rule == "UDB-outside-unknown"
+
+
+def test_a_site_inside_the_urban_boundary_reads_compliant_not_uninvolved(cat):
+    """A reviewer read 城镇开发边界：不涉及 beside 完全位于其内 as a contradiction."""
+    import io
+
+    from docx import Document
+    from openpyxl import load_workbook
+
+    from zoning.crs import reproject
+    from zoning.report.filing import report_data, report_docx
+    from zoning.report.tables import workbook_bytes
+    from zoning.web.restore import result_from_dict
+
+    fp = B(-8000, -8000, -7000, -7000)
+    inside = run(cat, fp, project_type="industrial_park")
+    udb = inside.layer("urban_boundary")
+    assert (udb.state, udb.rule, udb.state_zh) == (State.NOT_INTERSECTING, "UDB-within", "符合")
+    assert [x["state_zh"] for x in inside.to_dict()["layers"]
+            if x["kind"] == "urban_boundary"] == ["符合"]
+    assert inside.layer("farmland").state_zh == "不涉及"  # other layers keep their words
+    again = result_from_dict(json.loads(json.dumps(inside.to_dict())))
+    assert again.layer("urban_boundary").state_zh == "符合"
+    assert again.layer("farmland").state_label is None
+    # the workbook's layer rows and the filed report say it too
+    wb = load_workbook(io.BytesIO(workbook_bytes([inside], {}, {})))
+    rows = [[c.value for c in row] for row in wb["图层明细"].iter_rows()]
+    assert any("城镇开发边界" in r and "符合" in r for r in rows), rows
+    doc = Document(io.BytesIO(report_docx(report_data(inside, reproject(fp, CRS, "EPSG:4490"),
+                                                      None))))
+    cells = [[c.text for c in row.cells] for t in doc.tables for row in t.rows]
+    assert any("城镇开发边界" in r and "符合" in r for r in cells), cells
+    # a label never speaks for a state that restricts: the access list may raise a layer
+    udb.state = State.PROHIBITED
+    assert udb.state_zh == "禁止"
 
 
 def test_control_units_and_shoreline_distance(cat):
@@ -350,3 +383,27 @@ def test_each_thread_checks_with_its_own_prepared_coverage(tmp_path):
     for _ in range(3):
         with ThreadPoolExecutor(8) as ex:
             assert list(ex.map(one, sites)) == sequential
+
+
+@pytest.mark.parametrize("rule,msg", [
+    ({"state": "prohibited", "label": "符合"}, "only for state not_intersecting"),
+    ({"state": "needs_review", "label": "无需核查"}, "only for state not_intersecting"),
+    ({"state": "not_intersecting", "label": "禁止"}, "not another state's words"),
+    ({"state": "not_intersecting", "label": "符合" * 7}, "label.*too long"),
+])
+def test_a_label_cannot_soften_a_verdict(tmp_path, rule, msg):
+    import yaml
+
+    from zoning.errors import CatalogError
+    from zoning.rules.three_lines import load_rules
+
+    p = tmp_path / "r.yaml"
+    p.write_text(yaml.safe_dump({"rules_version": 1, "layers": {"urban_boundary": [
+        dict(id="X", basis="依据", **rule)]}}, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(CatalogError, match=msg):
+        load_rules(p)
+    rule["label"] = "符合"
+    rule["state"] = "not_intersecting"
+    p.write_text(yaml.safe_dump({"rules_version": 1, "layers": {"urban_boundary": [
+        dict(id="X", basis="依据", **rule)]}}, allow_unicode=True), encoding="utf-8")
+    assert load_rules(p).layers["urban_boundary"][0].label == "符合"

@@ -378,6 +378,30 @@ def test_meta_routes(client):
     assert {"eco_redline", "farmland", "control_unit"} <= kinds and cat["problems"] == []
 
 
+def test_districts_for_the_first_view(client):
+    """The page's orientation without a basemap: the served region's districts, named."""
+    import shapely
+    from shapely.geometry import shape
+
+    r = client.get("/api/districts")
+    assert r.status_code == 200 and len(r.content) < 400_000
+    fc = r.json()
+    names = sorted(f["properties"]["name"] for f in fc["features"])
+    assert len(names) == 10 and "南明区" in names and "花溪区" in names
+    assert {f["properties"]["region"] for f in fc["features"]} == {"贵阳市"}
+    geoms = [shape(f["geometry"]) for f in fc["features"]]
+    x0, y0, x1, y1 = shapely.total_bounds(geoms)
+    assert 106 < x0 < x1 < 108 and 26 < y0 < y1 < 27.5  # lon/lat (EPSG:4490), not metres
+    # simplified for the eye, yet the whole region still within ~50 m of its outline
+    from zoning.screen import INDEX_CACHE
+
+    service = client.app.state.service
+    frame, _ = INDEX_CACHE.districts(service.catalogs[0])
+    exact = dict(zip(frame["name"], frame.to_crs(4490).geometry.values))
+    for f, g in zip(fc["features"], geoms):
+        assert shapely.hausdorff_distance(g, exact[f["properties"]["name"]]) < 5e-4
+
+
 def test_job_folders_expire(tmp_path):
     from zoning.web.jobs import JobStore
 

@@ -104,6 +104,11 @@ def test_upload_bubiao_txt_shows_verdict_and_red_overlap(server, browser, shots,
     d = browser
     d.get(server + "/")
     _wait(d, lambda d: d.find_elements(*_by("#coord-sys option")))
+    # no basemap by default (an intranet): the districts, outlined and named, orient the user
+    outlines = _wait(d, lambda d: d.find_elements(*_by("path.zoning-district")))
+    assert len(outlines) == 10
+    labels = [x.text for x in d.find_elements(*_by(".district-label"))]
+    assert "南明区" in labels and "花溪区" in labels
     d.find_element(*_by("#site-file")).send_keys(str(PROJECTS / "GY-012_勘测定界.txt"))
     d.find_element(*_by("#industry")).send_keys("C2614")
     from selenium.webdriver.support.ui import Select

@@ -99,11 +99,22 @@ class LayerResult:
     notes: list[str] = field(default_factory=list)
     data_version: str = ""
     source: str = ""
+    #: the deciding rule's own words for a state with no restriction (城镇开发边界内:
+    #: 符合), shown instead of 不涉及; never for any other state
+    state_label: str | None = None
+
+    @property
+    def state_zh(self) -> str:
+        """The layer's verdict in Chinese: the rule's label where it has one, else the
+        state's (a label never stands for a state that restricts, fails or lacks data)."""
+        if self.state_label and self.state is State.NOT_INTERSECTING:
+            return self.state_label
+        return self.state.zh
 
     def to_dict(self) -> dict:
         return {
             "layer": self.layer, "kind": self.kind, "kind_zh": self.kind_zh,
-            "state": self.state.value, "state_zh": self.state.zh, "basis": self.basis,
+            "state": self.state.value, "state_zh": self.state_zh, "basis": self.basis,
             "rule": self.rule, "relation": self.relation,
             "overlap": area_units(self.overlap_m2),
             "overlap_length_m": round(self.overlap_length_m, 2),

@@ -85,7 +85,7 @@ def _hit_line(lr) -> str:
         f" 等 {len(lr.hits)} 个" if len(lr.hits) > 3 else "")
     mark = MARK.get(lr.state.value, "!")
     parts = [p for p in (what, feats) if p]
-    return (f"  {mark} {escape(lr.kind_zh)}：[{_style(lr.state)}]{escape(lr.state.zh)}[/]"
+    return (f"  {mark} {escape(lr.kind_zh)}：[{_style(lr.state)}]{escape(lr.state_zh)}[/]"
             + (f"  {escape('；'.join(parts))}" if parts else ""))
 
 
@@ -166,7 +166,7 @@ def _access_line(acc) -> None:
 def _open_items(r) -> None:
     decided = {"not_intersecting", "crossing_no_land_use", "prohibited",
                "needs_limited_activity_certification", "needs_major_project_approval"}
-    items = [f"{lr.kind_zh}：{lr.state.zh}" for lr in r.layers if lr.state.value not in decided]
+    items = [f"{lr.kind_zh}：{lr.state_zh}" for lr in r.layers if lr.state.value not in decided]
     items += [n for lr in r.layers for n in lr.notes]
     if items:
         _line("需补充/不能判定：")
@@ -195,7 +195,7 @@ def _print_detail(r) -> None:
         area = "-" if not lr.overlap_m2 else (f"{fmt(lr.overlap_m2)} / "
                                               f"{fmt(lr.overlap_m2 / M2_PER_HA, 4)} / "
                                               f"{fmt(lr.overlap_m2 / M2_PER_MU, 3)}")
-        t.add_row(escape(f"{lr.kind_zh}\n{lr.layer}"), lr.state.zh, area, f"{lr.share:.2%}",
+        t.add_row(escape(f"{lr.kind_zh}\n{lr.layer}"), lr.state_zh, area, f"{lr.share:.2%}",
                   fmt(lr.nearest_m), escape(ids) or "-",
                   escape(lr.basis + ("\n" + "；".join(lr.notes) if lr.notes else "")))
     console.print(t)
@@ -235,7 +235,7 @@ def _print_list(results) -> None:
         if not r.ok:
             _line(f"{escape(head)}：[bold red]失败[/] {escape(r.error)}")
             continue
-        hit = "、".join(f"{lr.kind_zh}:{lr.state.zh}" for lr in r.layers
+        hit = "、".join(f"{lr.kind_zh}:{lr.state_zh}" for lr in r.layers
                        if lr.hits and lr.state.value != "not_intersecting")
         _line(f"{escape(head)}：[{_style(r.state)}]{escape(r.state.zh)}[/]"
               + (f"（{escape(hit)}）" if hit else ""))

@@ -258,6 +258,7 @@ def _check_kinds(index: RegionIndex, projects: list[Project], ch: _Chunk, opts: 
                                   geometry=ch.kinds[k], **(facts_base[k] or {}))
                     rule = index.rules.evaluate(kind, facts)
                     lr.state, lr.rule, lr.basis = rule.state, rule.id, rule.basis
+                    lr.state_label = rule.label
                 per_project[k].append(lr)
     return per_project
 

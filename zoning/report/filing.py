@@ -248,7 +248,7 @@ def open_items(data: ReportData) -> list[tuple[str, str]]:
                                  "各图层均不能判定（不能视为不涉及）"))
     for lr in r.layers:
         if lr.state not in _DECIDED:
-            out.append((f"{lr.kind_zh}（{lr.layer}）", f"{lr.state.zh}：{lr.basis}"))
+            out.append((f"{lr.kind_zh}（{lr.layer}）", f"{lr.state_zh}：{lr.basis}"))
         for note in lr.notes:
             out.append((f"{lr.kind_zh}（{lr.layer}）", note))
     for p in data.problems:
@@ -538,7 +538,7 @@ def _sec_verdict(d: _Doc, data: ReportData, n: str) -> None:
     for lr in hit:
         area = (f"，重叠 {_f(lr.overlap_m2)} m²（{_f(ha(lr.overlap_m2), 4)} 公顷，"
                 f"{_f(mu(lr.overlap_m2), 3)} 亩）" if lr.overlap_m2 else "")
-        d.para(f"· {lr.kind_zh}：{lr.state.zh}{area}")
+        d.para(f"· {lr.kind_zh}：{lr.state_zh}{area}")
     if not hit:
         d.para("· 各图层均不涉及。")
 
@@ -588,13 +588,13 @@ def _sec_points(d: _Doc, data: ReportData, n: str, pts: list[dict]) -> None:
 def _sec_layers(d: _Doc, data: ReportData, n: str) -> None:
     r = data.result
     d.heading(f"{n}、各管控图层分析", 1)
-    rows = [(lr.kind_zh, lr.state.zh, RELATION_ZH.get(lr.relation, lr.relation),
+    rows = [(lr.kind_zh, lr.state_zh, RELATION_ZH.get(lr.relation, lr.relation),
              _f(lr.overlap_m2), _f(ha(lr.overlap_m2), 4), _f(mu(lr.overlap_m2), 3),
              f"{lr.share:.2%}", _f(lr.nearest_m, 1)) for lr in r.layers]
     d.table(["图层", "结论", "空间关系", "重叠 m²", "公顷", "亩", "占项目比例", "最近距离 m"], rows,
             "各图层分析结果汇总", font=8)
     for k, lr in enumerate(r.layers, start=1):
-        d.heading(f"（{k}）{lr.kind_zh}：{lr.state.zh}", 2)
+        d.heading(f"（{k}）{lr.kind_zh}：{lr.state_zh}", 2)
         d.para(f"图层：{lr.layer}；数据版本：{lr.data_version or '-'}；空间关系："
                f"{RELATION_ZH.get(lr.relation, lr.relation)}；最近要素：{lr.nearest_id or '-'}"
                f"（{_f(lr.nearest_m, 1)} m）。")
@@ -651,7 +651,7 @@ def _sec_access(d: _Doc, data: ReportData, n: str) -> None:
 
 def _sec_basis(d: _Doc, data: ReportData, n: str) -> None:
     d.heading(f"{n}、结论的法律依据", 1)
-    rows = [(lr.kind_zh, lr.state.zh, lr.rule or "-", lr.basis or "-", lr.source or "-")
+    rows = [(lr.kind_zh, lr.state_zh, lr.rule or "-", lr.basis or "-", lr.source or "-")
             for lr in data.result.layers]
     d.table(["图层", "结论", "规则编号", "依据", "数据来源说明"], rows, "各图层结论及依据", font=8,
             widths=[2.2, 2.2, 2.2, 6.6, 3.4])
@@ -733,7 +733,7 @@ def batch_docx(results: Sequence[CheckResult], *, synthetic: bool, title: str = 
     d.heading("二、项目汇总表", 1)
     rows = []
     for r in results:
-        involved = "；".join(f"{lr.kind_zh}:{lr.state.zh}" for lr in r.layers
+        involved = "；".join(f"{lr.kind_zh}:{lr.state_zh}" for lr in r.layers
                             if lr.hits or lr.state != State.NOT_INTERSECTING)
         rows.append((r.row, r.project_id, r.name, r.state.zh if r.state else f"失败：{r.error}",
                      _f(mu(r.area_m2), 3) if r.geometry_type == "polygon" else "-",

@@ -210,7 +210,7 @@ def _add_layer(m, kind: str, li, feats, box, simplify_m: float, lr, hit_ids: set
     gdf = gpd.GeoDataFrame({
         "图层": [title or _kind_zh(kind)] * len(ids), "编号": ids, "名称": names,
         "分区": _zone_text(kind, li, feats), "涉及": ["是" if h else "否" for h in hit],
-        "结论": [lr.state.zh if (lr is not None and h) else "不涉及" for h in hit],
+        "结论": [lr.state_zh if (lr is not None and h) else "不涉及" for h in hit],
     }, geometry=to_geo(geoms, work_crs), crs="EPSG:4490")
     cols = ["图层", "编号", "名称", "分区", "涉及", "结论"]
     gdf = _props_escaped(gdf, cols)
@@ -257,7 +257,7 @@ def _overlaps(result: CheckResult, index, fp_work) -> gpd.GeoDataFrame:
                 size = (_fmt_area(h.overlap_m2) if h.overlap_m2 else
                         f"{h.overlap_length_m:,.1f} m" if h.overlap_length_m else "点位于其内")
                 rows.append({"重叠": f"{lr.kind_zh or _kind_zh(kind)} × 项目", "编号": h.feature_id,
-                             "分区": zone, "结论": lr.state.zh, "重叠面积": size,
+                             "分区": zone, "结论": lr.state_zh, "重叠面积": size,
                              "_c": state_colour(lr.state)})
                 geoms.append(ov)
     geo = to_geo(np.array(geoms, dtype=object), index.work_crs) if geoms else []
@@ -281,7 +281,7 @@ def _add_overlaps(m, ov: gpd.GeoDataFrame) -> None:
 def _summary_popup(result: CheckResult) -> str:
     colour = state_colour(result.state)
     rows = "".join(
-        f"<tr><td>{esc(lr.kind_zh)}</td><td>{esc(lr.state.zh)}</td>"
+        f"<tr><td>{esc(lr.kind_zh)}</td><td>{esc(lr.state_zh)}</td>"
         f"<td>{esc(_fmt_area(lr.overlap_m2)) if lr.overlap_m2 else ''}"
         f"{esc(f'{lr.overlap_length_m:,.1f} m') if lr.overlap_length_m else ''}</td>"
         f"<td>{'' if lr.nearest_m is None else esc(f'{lr.nearest_m:,.0f} m')}</td></tr>"

@@ -133,7 +133,7 @@ SYNTHETIC_NOTICE = ("【合成演示数据】本工作簿所用图层含合成�
 
 
 def _summary_row(r: CheckResult, names: dict) -> list:
-    involved = [f"{lr.kind_zh}:{lr.state.zh}" for lr in r.layers
+    involved = [f"{lr.kind_zh}:{lr.state_zh}" for lr in r.layers
                 if lr.state.value != "not_intersecting" or lr.hits]
     return [r.row, r.project_id, r.name, "成功" if r.ok else "失败", r.error,
             names.get(r.region, r.region), GEOM_ZH.get(r.geometry_type, r.geometry_type),
@@ -145,7 +145,7 @@ def _summary_row(r: CheckResult, names: dict) -> list:
 
 def _detail_rows(r: CheckResult):
     for lr in r.layers:
-        yield [r.row, r.project_id, r.name, lr.layer, lr.kind_zh, lr.state.zh, lr.rule, lr.basis,
+        yield [r.row, r.project_id, r.name, lr.layer, lr.kind_zh, lr.state_zh, lr.rule, lr.basis,
                RELATION_ZH.get(lr.relation, lr.relation), round(lr.overlap_m2, 2),
                round(lr.overlap_m2 / M2_PER_HA, 4), round(lr.overlap_m2 / M2_PER_MU, 3),
                round(lr.overlap_length_m, 2), round(lr.share, 6),
@@ -165,7 +165,7 @@ def _zone(h) -> str:
 def _hit_rows(r: CheckResult):
     for lr in r.layers:
         for h in lr.hits:
-            yield [r.row, r.project_id, r.name, lr.kind_zh, lr.layer, lr.state.zh, h.feature_id,
+            yield [r.row, r.project_id, r.name, lr.kind_zh, lr.layer, lr.state_zh, h.feature_id,
                    str(h.attributes.get("name") or h.attributes.get("river") or ""), _zone(h),
                    round(h.overlap_m2, 2), round(h.overlap_m2 / M2_PER_HA, 4),
                    round(h.overlap_m2 / M2_PER_MU, 3), round(h.overlap_length_m, 2),

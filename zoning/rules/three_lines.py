@@ -59,6 +59,7 @@ class Rule:
     basis: str
     when: dict
     source: str = ""  # the sentence of the domain notes the rule's scope rests on
+    label: str | None = None  # words shown for a not_intersecting verdict (e.g. 符合)
 
 
 @dataclass
@@ -142,11 +143,20 @@ def _parse_rule(r: dict, i: int, kind: str, vocab: dict, path: Path) -> Rule:
             when[key] = [str(x) for x in when[key]]
     if not r.get("basis"):
         raise err("every rule needs its legal 'basis' text")
-    unknown_keys = set(r) - {"id", "when", "state", "basis", "source"}
+    unknown_keys = set(r) - {"id", "when", "state", "basis", "source", "label"}
     if unknown_keys:
         raise err(f"unknown key(s) {sorted(unknown_keys)}")
+    label = r.get("label")
+    if label is not None:
+        label = str(label).strip()
+        # a label words a clear verdict; it must never dress up one that restricts
+        if state is not State.NOT_INTERSECTING:
+            raise err(f"a label is only for state not_intersecting, not {state.value}")
+        if not label or len(label) > 12 or label in {s.zh for s in State} - {state.zh}:
+            raise err(f"label {label!r} must be 1–12 characters and not another state's "
+                      "words")
     return Rule(id=rid, state=state, basis=str(r["basis"]).strip(), when=when,
-                source=str(r.get("source") or ""))
+                source=str(r.get("source") or ""), label=label)
 
 
 def _read(path: Path) -> dict:

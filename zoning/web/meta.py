@@ -78,6 +78,14 @@ def add_routes(app) -> None:
 
         return await asyncio.to_thread(request.app.state.service.layers)
 
+    @app.get("/api/districts", tags=["meta"])
+    async def districts(request: Request):
+        """GeoJSON of the served regions' districts (names, simplified outlines): where
+        the page draws its first view and, without a basemap, what the user orients by."""
+        import asyncio
+
+        return await asyncio.to_thread(request.app.state.service.districts)
+
     @app.get("/api/options", tags=["meta"])
     async def options(request: Request):
         """Vocabularies for the project attributes, coordinate types and the 天地图 key."""

@@ -31,7 +31,8 @@ def _layer(d: dict[str, Any]) -> LayerResult:
         share=float(d.get("share") or 0.0), nearest_m=d.get("nearest_m"),
         nearest_id=d.get("nearest_id"), within_radius=list(d.get("within_radius") or []),
         notes=list(d.get("notes") or []), data_version=d.get("data_version", ""),
-        source=d.get("source", ""))
+        source=d.get("source", ""),
+        state_label=d.get("state_zh") if d.get("state_zh") != State(d["state"]).zh else None)
 
 
 def result_from_dict(d: dict[str, Any]) -> CheckResult:

@@ -26,6 +26,7 @@ import shapely
 from shapely.geometry import mapping, shape
 
 from zoning.catalog import KINDS, Catalog, resolve_catalogs
+from zoning.engine.geometry import reproject_dense
 from zoning.errors import InputError, ResourceLimitError, ZoningError
 from zoning.footprints import normalise
 from zoning.io.write import write_bytes, write_text
@@ -142,6 +143,7 @@ class Service:
         self.queue = JobQueue(config.max_queued_jobs)
         self.started = time.time()
         self.warm = False
+        self._districts: dict | None = None
 
     # ------------------------------------------------------------------ catalogs
 
@@ -171,6 +173,29 @@ class Service:
             out.append({"region": cat.region_id, "name": cat.region_name, "layers": layers,
                         "missing": cat.missing_kinds(), "problems": list(problems)})
         return out
+
+    def districts(self) -> dict:
+        """The served regions' districts as a GeoJSON FeatureCollection (EPSG:4490, outlines
+        simplified to about 30 m) with their names: the page's orientation when it has no
+        basemap (an intranet), and its first view.  Computed once."""
+        if self._districts is None:
+            features = []
+            for cat in self.catalogs:
+                frame, _problems = self.cache.districts(cat)
+                if frame is None or not len(frame):
+                    continue
+                geoms = np.asarray(frame.geometry.values, dtype=object)
+                if frame.crs is not None:
+                    geoms = reproject_dense(geoms, frame.crs, "EPSG:4490")
+                names = _district_names(frame)
+                # for the eye only: ~30 m outlines, coordinates to 1e-5° (~1 m); ~200 KB
+                simple = shapely.set_precision(
+                    shapely.simplify(geoms, 3e-4, preserve_topology=True), 1e-5)
+                for name, g in zip(names, simple):
+                    if g is not None and not g.is_empty:
+                        features.append(_feature(g, {"name": name, "region": cat.region_name}))
+            self._districts = _fc(features)
+        return self._districts
 
     # ------------------------------------------------------------------ sites
 
@@ -449,6 +474,14 @@ class Service:
             out["nearby"] = _fc(_nearby(index, shape(fp["geometry"]), dicts[row], vicinity_m,
                                         max_features))
         return out
+
+
+def _district_names(frame) -> list[str]:
+    """Each district's name (its 名称 field), else its code, else its row number."""
+    for col in ("name", "_id"):
+        if col in frame.columns:
+            return ["" if v is None else str(v) for v in frame[col]]
+    return [str(i + 1) for i in range(len(frame))]
 
 
 def _counts(results: list[CheckResult]) -> dict:

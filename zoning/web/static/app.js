@@ -84,6 +84,26 @@
     setBasemap();
   }
 
+  // the served regions' districts, outlined and named under everything else: the page's
+  // first view, and what one orients by where there is no basemap (an intranet)
+  function loadDistricts() {
+    return api("/api/districts").then(function (r) {
+      if (!r.ok || !r.body || !(r.body.features || []).length) { return; }
+      var layer = L.geoJSON(r.body, {
+        interactive: false,
+        style: function () {
+          return { color: "#6d4c41", weight: 1.2, dashArray: "4 3", fill: false, className: "zoning-district" };
+        },
+        onEachFeature: function (f, l) {  // a DOM node, never HTML: names come from data
+          l.bindTooltip(el("span", null, f.properties.name || ""),
+            { permanent: true, direction: "center", className: "district-label", interactive: false });
+        }
+      }).addTo(map);
+      layer.bringToBack();
+      if (!siteLayers) { map.fitBounds(layer.getBounds()); }
+    });
+  }
+
   function legendItem(colour, text) {
     var i = el("i");
     i.style.background = colour;
@@ -488,6 +508,7 @@
 
   function init() {
     initMap();
+    loadDistricts();
     loadOptions();
     loadLayers();
     initSort();
