@@ -113,7 +113,7 @@ def test_check_bad_inputs_are_messages(tmp_path):
     bad = tmp_path / "bad.txt"
     bad.write_text("[属性描述]\n[地块坐标]\n5,1,1,a,面,,,,@\nJ1,1,oops\n", encoding="utf-8")
     r = CliRunner().invoke(main, ["check", str(bad)])
-    assert r.exit_code == 1 and "bad.txt" in r.output and "row 4" in r.output
+    assert r.exit_code == 1 and "bad.txt" in r.output and "第 4 行" in r.output
     assert "Traceback" not in r.output
     txt = seeds_dir() / "projects" / "GY-012_勘测定界.txt"
     r = CliRunner().invoke(main, ["check", str(txt), "--activity", "99"])

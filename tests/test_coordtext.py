@@ -101,7 +101,7 @@ def test_dms_in_a_project_list(tmp_path):
 def test_width_buffers_on_the_ellipsoid(a, b):
     line = shapely.LineString([a, b])
     g, kind, w = widen(line, 20.0)
-    assert kind == "polygon" and "20 m corridor" in w[0]
+    assert kind == "polygon" and "按 20 m 宽度加宽" in w[0]
     length = GEOD.line_length([a[0], b[0]], [a[1], b[1]])
     area = measure([g], "EPSG:4490", "ellipsoidal")[0][0]
     assert area == pytest.approx(length * 20.0, rel=1e-4)  # flat ends: length × width
@@ -120,8 +120,8 @@ def test_width_of_a_point_and_a_polygon():
     assert kind == "polygon" and area == pytest.approx(np.pi * 100, rel=2e-3)
     poly = shapely.box(108, 30, 108.01, 30.01)
     same, _, w = widen(poly, 20)
-    assert same is poly and "used as drawn" in w[0]
-    with pytest.raises(DataError, match="positive"):
+    assert same is poly and "按原样使用" in w[0]
+    with pytest.raises(DataError, match="宽度应为正数"):
         widen(poly, -1)
 
 
@@ -141,4 +141,4 @@ def test_width_on_the_command_line(cat, tmp_path):
     assert d["geometry_type"] == "polygon"
     assert d["area"]["m2"] == pytest.approx(2000 * 30, rel=1e-4)
     assert red["overlap"]["m2"] == pytest.approx(1000 * 30, rel=1e-4)
-    assert any("30 m corridor" in w for w in d["warnings"])
+    assert any("按 30 m 宽度加宽" in w for w in d["warnings"])

@@ -67,7 +67,7 @@ def test_closed_polyline_is_the_footprint_and_text_is_ignored(tmp_path):
     t = read_footprint(f)  # no CRS in a DXF: zone prefix 36 in the eastings says EPSG:4524
     assert t.kind.iloc[0] == "polygon"
     assert gk_area(t.geometry.iloc[0]) == pytest.approx(5000, rel=1e-9)
-    assert any("zone prefix 36" in m for m in t.warnings.iloc[0])
+    assert any("带号前缀 36" in m for m in t.warnings.iloc[0])
 
 
 def test_layer_filter_hatch_and_several_layers(tmp_path):

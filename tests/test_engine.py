@@ -287,7 +287,7 @@ def test_point_on_line_footprint_dimension_error():
     from zoning.errors import DataError
 
     mixed = shapely.GeometryCollection([Point(106.7, 26.5), shapely.box(106, 26, 106.1, 26.1)])
-    with pytest.raises(DataError, match="mixed geometry types"):
+    with pytest.raises(DataError, match="几何类型混杂"):
         check(mixed)
 
 

@@ -225,10 +225,10 @@ def test_repairable_geometry_is_repaired_with_a_warning(wkt, warning):
 
 
 @pytest.mark.parametrize("wkt,msg", [
-    ("POLYGON ((106.6 26.5, 106.61 26.51, 106.62 26.52, 106.6 26.5))", "zero area"),
-    ("POLYGON ((106.6 26.5, 106.6 26.5, 106.6 26.5, 106.6 26.5))", "fewer than 3 distinct"),
-    ("LINESTRING (106.6 26.5, 106.6 26.5)", "fewer than 2 distinct"),
-    ("MULTIPOLYGON (EMPTY, EMPTY)", "empty"),
+    ("POLYGON ((106.6 26.5, 106.61 26.51, 106.62 26.52, 106.6 26.5))", "面积为零"),
+    ("POLYGON ((106.6 26.5, 106.6 26.5, 106.6 26.5, 106.6 26.5))", "外环上不同的点不足 3 个"),
+    ("LINESTRING (106.6 26.5, 106.6 26.5)", "上不同的点不足 2 个"),
+    ("MULTIPOLYGON (EMPTY, EMPTY)", "几何为空"),
     ("POINT (106.6 NaN)", "NaN"),
 ])
 def test_degenerate_geometry_is_an_error(wkt, msg):
@@ -239,7 +239,7 @@ def test_degenerate_geometry_is_an_error(wkt, msg):
 
 def test_vertex_limit(monkeypatch):
     monkeypatch.setattr(LIMITS, "max_vertices", 4)
-    with pytest.raises(ResourceLimitError, match="vertices"):
+    with pytest.raises(ResourceLimitError, match="个顶点"):
         validate_geometry(shapely.from_wkt(SITE))
 
 
@@ -389,13 +389,13 @@ def test_txt_list_one_bad_parcel_is_one_error_row(tmp_path):
     p.write_text(text, encoding="utf-8")
     t = read_projects(p)
     assert list(t.status) == ["ok", "error"]
-    assert "line parcel L" in t.error[1]
+    assert "线状地块 L" in t.error[1]
 
 
 @pytest.mark.parametrize("ch", ["\x0b", "\x0c", "\x1c", "\x85", "\u2028"])
 def test_a_control_character_in_a_txt_parcel_name_does_not_split_its_line(ch):
     """Found by the hostile script: a \\x0b in a parcel name split the header line in two
-    (str.splitlines), and a valid file was refused ("line 13 is not a coordinate line")."""
+    (str.splitlines), and a valid file was refused ("第 13 行不是坐标行")."""
     from zoning.io.parcel_txt import parse_txt
 
     text = TXT_HEAD.format(zone=36) + SQUARE.replace("371", "36371").replace("甲", f"甲{ch}乙")
@@ -443,7 +443,7 @@ def test_dask_partition_isolates_a_bad_row(mini):
     assert [r.status for _, r, _ in out] == ["ok", "ok", "error", "ok"]
     b = out[1][1]
     assert "个空的组成部分" in " ".join(b.warnings) and b.state == out[0][1].state
-    assert "fewer than 3 distinct points" in out[2][1].error
+    assert "不同的点不足 3 个" in out[2][1].error
 
 
 def test_a_map_that_fails_is_reported_and_the_others_are_written(mini, tmp_path, monkeypatch):
@@ -955,7 +955,7 @@ def test_errors_never_quote_file_contents(tmp_path):
     t = read_projects(_list(tmp_path, [{"id": "a", "文件": "creds.txt"},
                                        {"id": "b", "文件": "creds2.txt"}]))
     assert list(t.status) == ["error", "error"]
-    assert "line 1 is not a 部标 header" in t.error[0]
+    assert "第 1 行: 既不是部标文件的属性行" in t.error[0]
     assert "SECRET" not in " ".join(t.error)
 
 
@@ -1192,7 +1192,7 @@ def test_validate_reports_bad_encodings_and_unresolved_parameters(tmp_path):
 
 def test_a_province_sized_footprint_is_refused(monkeypatch):
     """Found by the hostile sweep: a China-sized footprint ran for minutes."""
-    with pytest.raises(ResourceLimitError, match="not a project site"):
+    with pytest.raises(ResourceLimitError, match="不是一个项目的用地范围"):
         normalise(box(100, 25, 110, 35), "EPSG:4490")
     monkeypatch.setattr(LIMITS, "max_footprint_km2", 2e6)
     assert normalise(box(100, 25, 110, 35), "EPSG:4490")[1] == "polygon"

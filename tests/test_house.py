@@ -158,4 +158,4 @@ def test_every_error_class_has_one_chinese_title_used_by_cli_and_web(tmp_path):
     (tmp_path / "bad.txt").write_text("not a 部标 file\n", "utf-8")
     r = CliRunner().invoke(main, ["check", str(tmp_path / "bad.txt")])
     assert r.exit_code == 1
-    assert "数据无法读取 (data_error)：" in r.output and "line 1 is not a 部标" in r.output
+    assert "数据无法读取 (data_error)：" in r.output and "第 1 行: 既不是部标文件的属性行" in r.output

@@ -42,16 +42,16 @@ def test_prefixed_gk_inferred_without_crs():
     gk = gpd.GeoSeries([GUIYANG], crs="EPSG:4490").to_crs("EPSG:4524").iloc[0]
     g, _, w = normalise(gk, None)
     # vertices moved one by one (the engine cuts the edges in GK, see Project.edge_crs)
-    assert same(g, 1e-8) and "zone prefix 36" in w[0]
+    assert same(g, 1e-8) and "带号前缀 36" in w[0]
     assert shapely.get_num_coordinates(g) == 5
     # northing-first columns too
     g, _, w = normalise(shapely.transform(gk, lambda xy: xy[:, ::-1]), None)
-    assert same(g, 1e-8) and any("reversed" in x for x in w)
+    assert same(g, 1e-8) and any("（北坐标，东坐标）" in x for x in w)
 
 
 def test_gk_without_prefix_needs_a_crs():
     gk = gpd.GeoSeries([GUIYANG], crs="EPSG:4490").to_crs("EPSG:4545").iloc[0]
-    with pytest.raises(CRSError, match="without a zone prefix need a declared CRS"):
+    with pytest.raises(CRSError, match="不带带号前缀时须指定坐标系"):
         normalise(gk, None)
     g, _, _ = normalise(gk, "EPSG:4545")
     assert same(g, 1e-8)
@@ -59,9 +59,9 @@ def test_gk_without_prefix_needs_a_crs():
 
 def test_wrong_crs_gives_outside_china():
     gk = gpd.GeoSeries([GUIYANG], crs="EPSG:4490").to_crs("EPSG:4545").iloc[0]
-    with pytest.raises(CRSError, match="outside China"):
+    with pytest.raises(CRSError, match="坐标落在中国境外"):
         normalise(gk, "EPSG:4524")  # metres read in the wrong zone family
-    with pytest.raises(CRSError, match="outside China"):
+    with pytest.raises(CRSError, match="坐标落在中国境外"):
         normalise(box(2.3, 48.8, 2.4, 48.9), "EPSG:4326")
 
 
@@ -72,7 +72,7 @@ def test_gcj02_only_when_asked():
     assert untouched.distance(w) > 0.001 and warn == []  # never converted silently
     fixed, _, warn = normalise(g, "EPSG:4490", coord_sys="gcj02")
     assert fixed.distance(w) < 1e-7 and "GCJ-02" in warn[0]
-    with pytest.raises(DataError, match="unknown coordinate system"):
+    with pytest.raises(DataError, match="无法识别的坐标类型"):
         normalise(g, "EPSG:4490", coord_sys="mars")
 
 
@@ -85,7 +85,7 @@ def test_self_intersecting_footprint_repaired_with_warning():
 
 
 @pytest.mark.parametrize("geom,msg", [
-    (None, "empty or missing"), (Polygon(), "empty or missing"),
+    (None, "几何为空或缺失"), (Polygon(), "几何为空或缺失"),
     (Point(float("nan"), 26.5), "NaN"),
 ])
 def test_empty_and_nan(geom, msg):
@@ -111,7 +111,7 @@ def test_shapefile_without_prj_and_without_crs_is_an_error(tmp_path):
                           crs="EPSG:4545")
     gk.to_file(p)
     p.with_suffix(".prj").unlink()
-    with pytest.raises(DataError, match="noprj.shp.*zone prefix need a declared CRS"):
+    with pytest.raises(DataError, match="noprj.shp.*不带带号前缀时须指定坐标系"):
         read_footprint(p)
     t = read_footprint(p, crs="EPSG:4545")
     assert t.status.iloc[0] == "ok"

@@ -43,5 +43,5 @@ def test_bad_target_file(tmp_path):
     p = Path(tmp_path) / "t.yaml"
     p.write_text("targets:\n  - {region: x, indicator: happiness, value: 1, unit: '%', "
                  "year: 2025, source: a.txt, quote: q}\n", encoding="utf-8")
-    with pytest.raises(DataError, match="row 1: unknown indicator 'happiness'"):
+    with pytest.raises(DataError, match="第 1 行: unknown indicator 'happiness'"):
         load_targets(p)

@@ -44,7 +44,7 @@ def test_swapped_columns_detected():
     lines = [f"{a},{b},{c},{dd}" for a, b, dd, c in (line.split(",") for line in
                                                        square(N0, E0, 100))]
     d = parse_txt(doc(lines))
-    assert d.swapped and "swapped" in d.warnings[0]
+    assert d.swapped and "已交换" in d.warnings[0]
     assert d.parcels[0].geometry.bounds == pytest.approx((E0, N0, E0 + 100, N0 + 100))
 
 
@@ -55,7 +55,7 @@ def test_no_prefix_uses_header_zone():
 
 def test_no_prefix_no_zone_is_an_error():
     header = HEADER.replace("带号=36\n", "")
-    with pytest.raises(DataError, match="no zone prefix and the header has no 带号"):
+    with pytest.raises(DataError, match=r"东坐标没有带号前缀，\[属性描述\]中也没有带号"):
         parse_txt(doc(square(N0, E0 - 36_000_000, 100), header=header))
 
 
@@ -81,11 +81,11 @@ def test_rings_by_containment_not_ring_number():
 
 def test_area_unit_mistakes_warned():
     m2 = parse_txt(doc(square(N0, E0, 100), area="10000")).parcels[0]
-    assert any("looks like m²" in w for w in m2.warnings)
+    assert any("像是以 m² 填写的" in w for w in m2.warnings)
     mu = parse_txt(doc(square(N0, E0, 100), area="15")).parcels[0]
-    assert any("looks like 亩" in w for w in mu.warnings)
+    assert any("像是以亩填写的" in w for w in mu.warnings)
     off = parse_txt(doc(square(N0, E0, 100), area="2")).parcels[0]
-    assert any("differs" in w for w in off.warnings)
+    assert any("公顷相差" in w for w in off.warnings)
 
 
 def test_point_count_mismatch_warned():
@@ -103,13 +103,13 @@ def test_multiple_parcels():
 
 
 @pytest.mark.parametrize("text,msg,row", [
-    (HEADER + "5,1.0,1,地块1,面,,,,@\nJ1,1,2940000.0\n", "line 12 is not a coordinate line", 12),
-    (HEADER + "J1,1,2940000.0,36371000.0\n", "before any parcel header", 11),
-    (HEADER, r"no \[地块坐标\] parcels", None),
+    (HEADER + "5,1.0,1,地块1,面,,,,@\nJ1,1,2940000.0\n", "第 12 行: 不是坐标行", 12),
+    (HEADER + "J1,1,2940000.0,36371000.0\n", "坐标出现在第一个地块头行", 11),
+    (HEADER, r"\[地块坐标\] 中没有找到地块", None),
     (HEADER.replace("2000国家大地坐标系", "1980西安坐标系") + "5,1,1,a,面,,,,@\n" +
-     "\n".join(square(N0, E0, 100)), "cannot be converted to CGCS2000", None),
+     "\n".join(square(N0, E0, 100)), "无法转换为 CGCS2000", None),
     (HEADER + "5,1,1,a,面,,,,@\nJ1,1,5.0,6.0\nJ2,1,5.0,7.0\nJ3,1,6.0,7.0\n",
-     "cannot tell northing from easting", None),
+     "无法分辨北坐标与东坐标", None),
 ])
 def test_malformed_files_name_the_line(text, msg, row):
     """Whole-file problems raise, naming the line by number (never quoting it)."""
@@ -117,7 +117,7 @@ def test_malformed_files_name_the_line(text, msg, row):
         parse_txt(text, source="x.txt")
     assert "x.txt" in str(e.value)
     if row:
-        assert e.value.row == row and f"row {row}" in str(e.value)
+        assert e.value.row == row and f"第 {row} 行: " in str(e.value)
 
 
 def test_a_bad_parcel_keeps_its_reason_and_the_others_are_read():
@@ -126,5 +126,5 @@ def test_a_bad_parcel_keeps_its_reason_and_the_others_are_read():
             + "\n")
     d = parse_txt(text, source="x.txt")
     bad, good = d.parcels
-    assert bad.geometry is None and "fewer than 3 distinct points" in bad.error
+    assert bad.geometry is None and "第 1 圈上不同的点不足 3 个" in bad.error
     assert good.error == "" and round(good.area_m2) == 10_000

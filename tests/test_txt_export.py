@@ -211,7 +211,7 @@ def test_old_datum_txt_with_parameters(datum, name, ellps, zone, epsg):
         assert np.hypot(*(got - np.array(c)).T).min() < 1e-8, c
     # without parameters: refused, with the reason; --towgs84 supplies them
     bare = text.replace("转换参数=" + ",".join(str(v) for v in PARAMS), "转换参数=,,,,,,")
-    with pytest.raises(CRSError, match="no exact public transformation"):
+    with pytest.raises(CRSError, match="没有精确的公开转换方法"):
         parse_txt(bare)
     g = read_projects_text(bare, towgs84=",".join(str(v) for v in PARAMS))
     assert shapely.hausdorff_distance(g, t) < 1e-9
@@ -227,7 +227,7 @@ def read_projects_text(text, towgs84=None):
 
     doc = parse_txt(text, towgs84=towgs84)
     g, _, w = normalise(doc.parcels[0].geometry, doc.crs)
-    assert any("7 parameters" in m for m in doc.warnings)
+    assert any("已用 7 参数" in m for m in doc.warnings)
     return g
 
 
@@ -237,14 +237,14 @@ def test_old_datum_vector_input_needs_parameters(tmp_path):
     f = tmp_path / "x80.gpkg"
     gpd.GeoDataFrame(geometry=[shapely.box(36_371_000, 2_940_000, 36_371_100, 2_940_100)],
                      crs="EPSG:2360").to_file(f)
-    with pytest.raises(CRSError, match="1980西安坐标系.*no exact public transformation"):
+    with pytest.raises(CRSError, match="1980西安坐标系.*没有精确的公开转换方法"):
         read_footprint(f)
     t = read_footprint(f, towgs84=",".join(str(v) for v in PARAMS))
     assert t.status.iloc[0] == "ok"
     with pytest.raises(CRSError, match="apply to 西安80/北京54"):
         read_footprint(f, crs="EPSG:4524", towgs84="1,2,3")
     res = CliRunner().invoke(main, ["check", str(f), "--region", "guiyang", "--json"])
-    assert res.exit_code == 1 and "no exact public transformation" in res.output
+    assert res.exit_code == 1 and "没有精确的公开转换方法" in res.output
     parcels, _, _ = read_parcels(f, towgs84="1,2,3,0,0,0,0")
     assert len(parcels) == 1
     out = tmp_path / "x.txt"

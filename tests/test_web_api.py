@@ -285,7 +285,7 @@ def test_error_classes_are_clear_json(client):
                                                   "radius_m": "-1"}), 400, "option_error")
     gj = json.dumps({"type": "Point", "coordinates": [106.7, 26.5]}).encode()
     body = _assert_error(_post_file(client, "p.geojson", gj, crs="EPSG:99999"), 400, "crs_error")
-    assert "p.geojson: invalid CRS" in body["message"]
+    assert "p.geojson: 无效的坐标系" in body["message"]
     _assert_error(client.post("/api/check", data={"name": "x"}), 400, "bad_request")
     _assert_error(client.post("/api/check", content=b"{", headers={
         "content-type": "application/json"}), 400, "bad_request")

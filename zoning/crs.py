@@ -53,7 +53,7 @@ def gk3_epsg(lon: float, prefix: bool = True) -> int:
     """
     zone = gk3_zone(lon)
     if not 25 <= zone <= 45:
-        raise CRSError(f"longitude {lon} is outside the CGCS2000 3° zones 25–45")
+        raise CRSError(f"经度 {lon} 不在 CGCS2000 3° 带 25–45 的范围内")
     return (4513 if prefix else 4534) + zone - 25
 
 
@@ -106,12 +106,10 @@ _GK_FAMILIES = {4513: {"xian80": 2349, "beijing54": 2401},
                 4502: {"xian80": 2338, "beijing54": 21453}}
 
 NO_TRANSFORMATION = (
-    "{name} cannot be converted to CGCS2000 without parameters: there is no exact public "
-    "transformation between them (the national grids are not published, and the datum "
-    "shift varies by tens of metres across China), so a guess would silently move the red "
-    "line.  Give the 7 parameters of the project area (ΔX, ΔY, ΔZ in m, rotations in "
-    "arc-seconds, scale in ppm), as the 转换参数 of a 部标 TXT carry them, or convert the "
-    "file to 2000国家大地坐标系 first")
+    "{name} 没有转换参数，无法转换为 CGCS2000：两者之间没有精确的公开转换方法（国家格网未公开，"
+    "各地的基准差异可达数十米），凭猜测转换会让红线位置悄然偏移。请提供项目所在区域的 7 参数"
+    "（ΔX、ΔY、ΔZ 以米计，旋转以角秒计，尺度以 ppm 计，与部标 TXT 中转换参数的写法相同），"
+    "或先将文件转换为 2000国家大地坐标系")
 
 
 def old_datum(crs) -> str | None:
@@ -144,10 +142,10 @@ def parse_towgs84(value) -> tuple[float, ...]:
     try:
         nums = tuple(float(p) for p in parts)
     except ValueError:
-        raise CRSError(f"transformation parameters {value!r} are not numbers") from None
+        raise CRSError(f"转换参数 {value!r} 含有非数字的值") from None
     if len(nums) not in (3, 7) or not all(math.isfinite(v) for v in nums):
-        raise CRSError(f"transformation parameters {value!r}: need 3 (ΔX,ΔY,ΔZ) or 7 "
-                       "(ΔX,ΔY,ΔZ,rX,rY,rZ,scale) numbers")
+        raise CRSError(f"转换参数 {value!r} 应为 3 个（ΔX,ΔY,ΔZ）或 7 个"
+                       "（ΔX,ΔY,ΔZ,rX,rY,rZ,尺度）有限数值")
     if len(nums) == 7 and 0.99 < nums[6] < 1.01:
         nums = nums[:6] + ((nums[6] - 1.0) * 1e6,)
     return nums

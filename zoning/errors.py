@@ -45,11 +45,11 @@ class DataError(ZoningError, ValueError):
         if self.path:
             where.append(self.path)
         if layer:
-            where.append(f"layer {layer!r}")
+            where.append(f"图层 {layer!r}")
         if row is not None:
-            where.append(f"row {row}")
+            where.append(f"第 {row} 行")
         if feature is not None:
-            where.append(f"feature {feature}")
+            where.append(f"要素 {feature}")
         self.message = message
         super().__init__(f"{': '.join([', '.join(where), message]) if where else message}")
 

@@ -52,8 +52,8 @@ def parse_coord_sys(value) -> str | None:
     for key, words in _COORD_WORDS.items():
         if any(w in s for w in words if not w.isascii()):
             return key
-    raise DataError(f"unknown coordinate system (坐标类型) {value!r}; use 高德/腾讯 (GCJ-02), "
-                    "百度 (BD-09), WGS84 or CGCS2000")
+    raise DataError(f"无法识别的坐标类型 {value!r}：应为高德/腾讯（GCJ-02）、百度（BD-09）、"
+                    "WGS84 或 CGCS2000")
 
 
 
@@ -89,13 +89,13 @@ def _check_part(p, k: int) -> None:
     """Raise for a line with < 2 or a polygon ring with < 3 distinct points."""
     tid = shapely.get_type_id(p)
     if tid in (1, 2) and not _has_distinct(shapely.get_coordinates(p), 2):
-        raise DataError(f"line (part {k}) has fewer than 2 distinct points")
+        raise DataError(f"线（第 {k} 部分）上不同的点不足 2 个")
     if tid == 3:
         rings = [p.exterior, *p.interiors]
         for j, ring in enumerate(rings):
             if not _has_distinct(shapely.get_coordinates(ring), 3):
-                what = "outer ring" if j == 0 else f"inner ring {j}"
-                raise DataError(f"polygon (part {k}) {what} has fewer than 3 distinct points")
+                what = "外环" if j == 0 else f"第 {j} 个内环"
+                raise DataError(f"多边形（第 {k} 部分）的{what}上不同的点不足 3 个")
 
 
 def _rebuild(parts: list):
@@ -127,29 +127,29 @@ def validate_geometry(geom) -> tuple[object, list[str]]:
     ('POINT (1 2)', ['已去除 Z/M 值（只按二维检查）', '已去除 1 个空的组成部分'])
     """
     if geom is None or not isinstance(geom, shapely.Geometry):
-        raise DataError("empty or missing geometry")
+        raise DataError("几何为空或缺失")
     tid = int(shapely.get_type_id(geom))
     if tid in _CURVED:
-        raise DataError(f"curved geometry ({_CURVED[tid]}) is not supported: linearise it "
-                        "(e.g. ST_CurveToLine) first")
+        raise DataError(f"不支持曲线几何（{_CURVED[tid]}）：请先转为折线"
+                        "（例如用 ST_CurveToLine）")
     if tid not in range(8) or shapely.is_empty(geom):
-        raise DataError("empty or missing geometry")
+        raise DataError("几何为空或缺失")
     n = int(shapely.get_num_coordinates(geom))
     if n > LIMITS.max_vertices:
-        raise ResourceLimitError(f"footprint has {n:,} vertices (limit "
-                                 f"{LIMITS.max_vertices:,})")
+        raise ResourceLimitError(f"项目范围有 {n:,} 个顶点（上限 "
+                                 f"{LIMITS.max_vertices:,}）")
     warnings: list[str] = []
     if shapely.has_z(geom) or shapely.has_m(geom):
         geom = shapely.force_2d(geom)
         warnings.append("已去除 Z/M 值（只按二维检查）")
     if not np.isfinite(shapely.get_coordinates(geom)).all():
-        raise DataError("geometry has NaN or infinite coordinates")
+        raise DataError("几何含有 NaN 或无穷大的坐标")
     parts = _flat_parts(geom)
     if any(shapely.get_type_id(p) in _CURVED for p in parts):
-        raise DataError("curved geometry parts are not supported: linearise them first")
+        raise DataError("不支持曲线几何的组成部分：请先转为折线")
     keep = [p for p in parts if not shapely.is_empty(p)]
     if not keep:
-        raise DataError("empty or missing geometry")
+        raise DataError("几何为空或缺失")
     for k, p in enumerate(keep, start=1):
         _check_part(p, k)
     if len(keep) < len(parts):
@@ -213,10 +213,9 @@ def geometry_kind(geom) -> str:
     """point | line | polygon; raises for empty or mixed-dimension geometry."""
     dims = {shapely.get_dimensions(p) for p in shapely.get_parts(geom) if not p.is_empty}
     if not dims:
-        raise DataError("empty geometry")
+        raise DataError("几何为空")
     if len(dims) > 1:
-        raise DataError("mixed geometry types (points, lines and polygons together); "
-                        "split the footprint by type")
+        raise DataError("几何类型混杂（点、线、面混在一起）：请按类型拆分项目范围")
     return {0: "point", 1: "line", 2: "polygon"}[dims.pop()]
 
 
@@ -242,8 +241,8 @@ def guess_crs(geom) -> tuple[CRS, list[str], bool]:
     if _in_china(x0, y0, x1, y1):
         return GEO, [], False  # documented default: CGCS2000 longitude/latitude
     if _in_china(y0, x0, y1, x1):
-        return GEO, ["no CRS given: coordinates read as CGCS2000 latitude/longitude and "
-                     "swapped to (lon, lat)"], True
+        return GEO, ["未指定坐标系：坐标按 CGCS2000（纬度，经度）读取，"
+                     "已交换为（经度，纬度）"], True
     for east_lo, east_hi, north_lo, north_hi, swapped in ((x0, x1, y0, y1, False),
                                                           (y0, y1, x0, x1, True)):
         zone = zone_from_easting(east_lo)
@@ -255,14 +254,14 @@ def guess_crs(geom) -> tuple[CRS, list[str], bool]:
                 epsg, width = 4491 + zone - 13, 6
             else:
                 break
-            w = [f"no CRS given: eastings carry zone prefix {zone}; read as CGCS2000 "
-                 f"{width}° Gauss–Krüger zone {zone} (EPSG:{epsg})"]
+            w = [f"未指定坐标系：东坐标带有带号前缀 {zone}，按 CGCS2000 {width}° "
+                 f"高斯-克吕格投影第 {zone} 带（EPSG:{epsg}）读取"]
             if swapped:
-                w.append("columns were (easting, northing) reversed: swapped")
+                w.append("坐标列为（北坐标，东坐标）顺序：已交换为（东坐标，北坐标）")
             return CRS.from_epsg(epsg), w, swapped
-    raise CRSError(f"no CRS given and coordinates x [{x0:.6g}, {x1:.6g}], y [{y0:.6g}, "
-                   f"{y1:.6g}] do not identify one (eastings without a zone prefix need "
-                   "a declared CRS, e.g. EPSG:4545)")
+    raise CRSError(f"未指定坐标系，且从坐标 x [{x0:.6g}, {x1:.6g}]、y [{y0:.6g}, "
+                   f"{y1:.6g}] 无法判断坐标系（东坐标不带带号前缀时须指定坐标系，"
+                   "例如 EPSG:4545）")
 
 
 def lonlat_undeclared(geom, crs, coord_sys) -> bool:
@@ -326,7 +325,7 @@ def normalise(geom, crs=None, coord_sys: str | None = None, where: str = ""):
     except (ProjError, ValueError, shapely.errors.GEOSException) as e:
         if isinstance(e, DataError):
             raise
-        raise CRSError(f"coordinates cannot be converted from {_crs_label(crs)}: "
+        raise CRSError(f"坐标无法从 {_crs_label(crs)} 转换："
                        f"{str(e)[:200]}") from None
     _check_in_china(geom, crs)
     geom = _web_datum(geom, coord_sys, warnings)
@@ -341,17 +340,17 @@ def _crs_label(crs) -> str:
     try:
         return str(crs.name)[:80]
     except Exception:  # pragma: no cover - a CRS without a name
-        return "the given CRS"
+        return "所给坐标系"
 
 
 def _parse_crs(crs) -> CRS:
     if isinstance(crs, str) and len(crs) > 20_000:
-        raise CRSError("CRS text is longer than 20,000 characters")
+        raise CRSError("坐标系文本超过 20,000 个字符")
     try:
         return CRS.from_user_input(crs)
     except Exception as e:
         label = str(crs) if len(str(crs)) <= 60 else str(crs)[:60] + "…"
-        raise CRSError(f"invalid CRS {label!r}: {str(e)[:200]}") from None
+        raise CRSError(f"无效的坐标系 {label!r}：{str(e)[:200]}") from None
 
 
 def _to_geo(geom, crs: CRS, coord_sys: str | None, warnings: list[str]):
@@ -365,15 +364,15 @@ def _to_geo(geom, crs: CRS, coord_sys: str | None, warnings: list[str]):
             geom = reproject(geom, crs, _target(crs))
         return geom
     if coord_sys in ("gcj02", "bd09"):
-        raise DataError(f"{coord_sys} applies to longitude/latitude, not to projected "
-                        f"coordinates in {_crs_label(crs)}")
+        raise DataError(f"{coord_sys} 只适用于经纬度，不适用于 {_crs_label(crs)} "
+                        "的投影坐标")
     # CGCS2000 GK coordinates given as (northing, easting): recognisable by magnitude
     epsg = crs.to_epsg() or 0
     prefixed = 4491 <= epsg <= 4501 or 4513 <= epsg <= 4533
     plain = 4502 <= epsg <= 4512 or 4534 <= epsg <= 4554
     if (prefixed and y0 >= 1e7 and x1 < 1e7) or (plain and x0 >= 1e6 and y1 < 1e6):
         geom = _swap(geom)
-        warnings.append("columns were (northing, easting): swapped")
+        warnings.append("坐标列为（北坐标，东坐标）顺序：已交换为（东坐标，北坐标）")
     # vertices one by one (the surveyed 界址点 stay); the engine cuts the edges in
     # the source CRS (edge_crs) before any reprojection
     return reproject(geom, crs, _target(crs))
@@ -394,16 +393,16 @@ def _refuse_old_datum(crs: CRS) -> None:
 
     name = old_datum(crs)
     if name is not None:
-        raise CRSError(NO_TRANSFORMATION.format(name=f"{name} ({crs.name})"))
+        raise CRSError(NO_TRANSFORMATION.format(name=f"{name}（{crs.name}）"))
 
 
 def _check_in_china(geom, crs: CRS) -> None:
     lon0, lat0, lon1, lat1 = shapely.bounds(geom)
     finite = np.isfinite(shapely.get_coordinates(geom)).all()
     if not finite or not _in_china(lon0, lat0, lon1, lat1):
-        raise CRSError(f"coordinates fall outside China (lon [{lon0:.4f}, {lon1:.4f}], lat "
-                       f"[{lat0:.4f}, {lat1:.4f}] after reading as {_crs_label(crs)}): wrong "
-                       "CRS, a missing zone prefix or swapped axes?")
+        raise CRSError(f"坐标落在中国境外（按 {_crs_label(crs)} 读取后经度 [{lon0:.4f}, "
+                       f"{lon1:.4f}]，纬度 [{lat0:.4f}, {lat1:.4f}]）：坐标系是否有误、"
+                       "是否缺少带号前缀或坐标轴颠倒？")
 
 
 def _web_datum(geom, coord_sys: str | None, warnings: list[str]):
@@ -424,8 +423,8 @@ def _repair(geom, kind: str, warnings: list[str]):
     dim = {"point": 0, "line": 1, "polygon": 2}[kind]
     parts = [p for p in _flat_parts(fixed) if shapely.get_dimensions(p) == dim]
     if not parts:
-        raise DataError(f"invalid geometry ({reason}) could not be repaired")
-    warnings.append(f"invalid geometry ({reason}) repaired with make_valid")
+        raise DataError(f"几何无效（{reason}），无法修复")
+    warnings.append(f"几何无效（{reason}），已用 make_valid 修复")
     return shapely.union_all(parts) if kind != "point" else shapely.multipoints(parts)
 
 
@@ -442,15 +441,14 @@ def _approx_m2(geom) -> float:
 def check_measure(geom, kind: str) -> None:
     """A polygon of zero area or a line of zero length is not what it claims to be."""
     if kind == "polygon" and _approx_m2(geom) > LIMITS.max_footprint_km2 * 1e6:
-        raise ResourceLimitError(f"footprint covers about {_approx_m2(geom) / 1e6:,.0f} km² "
-                                 f"(limit {LIMITS.max_footprint_km2:,.0f} km²): not a project "
-                                 "site")
+        raise ResourceLimitError(f"项目范围面积约 {_approx_m2(geom) / 1e6:,.0f} km²"
+                                 f"（上限 {LIMITS.max_footprint_km2:,.0f} km²）："
+                                 "不是一个项目的用地范围")
     if kind == "polygon" and not _approx_m2(geom) > _MIN_AREA_M2:
-        raise DataError("polygon has zero area (its points are collinear or repeated, or it "
-                        "is under 0.01 m²): give the footprint as a line or a point if that is "
-                        "what it is")
+        raise DataError("多边形面积为零（各点共线或重复，或面积不足 0.01 m²）："
+                        "如果项目范围实际是线或点，请按线或点提供")
     if kind == "line" and not shapely.length(geom) > 0:
-        raise DataError("line has zero length: give the footprint as a point")
+        raise DataError("线的长度为零：请按点提供项目范围")
 
 
 def widen(geom, width_m: float) -> tuple:
@@ -486,13 +484,12 @@ def widen(geom, width_m: float) -> tuple:
     try:
         w = float(width_m)
     except (TypeError, ValueError):
-        raise DataError(f"width {width_m!r} is not a number") from None
+        raise DataError(f"宽度 {width_m!r} 不是数字") from None
     if not np.isfinite(w) or w <= 0:
-        raise DataError(f"width must be a positive number of metres, not {width_m!r}")
+        raise DataError(f"宽度应为正数（单位：米），而不是 {width_m!r}")
     kind = geometry_kind(geom)
     if kind == "polygon":
-        return geom, kind, [f"a width of {w:g} m applies to centrelines and points; the "
-                            "polygon footprint is used as drawn"]
+        return geom, kind, [f"{w:g} m 的宽度只适用于中心线和点；面状项目范围按原样使用"]
     c = shapely.centroid(geom)
     local = (f"+proj=tmerc +lat_0={c.y:.8f} +lon_0={c.x:.8f} +k=1 +x_0=0 +y_0=0 "
              "+ellps=GRS80 +units=m +no_defs")
@@ -501,10 +498,9 @@ def widen(geom, width_m: float) -> tuple:
                          cap_style="flat" if kind == "line" else "round", join_style="round")
     out = reproject(shapely.segmentize(buf, 100.0), local, GEO)
     x0, _, x1, _ = shapely.bounds(g)
-    warnings = [f"{'centreline' if kind == 'line' else 'point'} widened to a {w:g} m corridor "
-                f"({w / 2:g} m each side, on the CGCS2000 ellipsoid)"]
+    warnings = [f"{'中心线' if kind == 'line' else '点'}已按 {w:g} m 宽度加宽"
+                f"（每侧 {w / 2:g} m，按 CGCS2000 椭球计算）"]
     if max(abs(x0), abs(x1)) > 150_000:
-        warnings.append("the line reaches more than 150 km east or west of its centre: widths "
-                        "at its ends are up to "
-                        f"{(max(abs(x0), abs(x1)) / 6_371_000) ** 2 / 2:.2%} too wide")
+        warnings.append("线路向东或向西延伸到距中心 150 km 以外：两端的宽度最多偏大 "
+                        f"{(max(abs(x0), abs(x1)) / 6_371_000) ** 2 / 2:.2%}")
     return out, "polygon", warnings

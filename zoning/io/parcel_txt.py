@@ -78,7 +78,7 @@ def decode_txt(data: bytes) -> tuple[str, str]:
             return data.decode(enc), enc
         except UnicodeDecodeError:
             continue
-    raise DataError("text is neither UTF-8 nor GBK/GB18030")
+    raise DataError("文本编码既不是 UTF-8，也不是 GBK/GB18030")
 
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
@@ -107,7 +107,7 @@ def _int_header(header: dict, key: str, source: str, lo: int, hi: int) -> int | 
         return None
     x = _num(raw)
     if x is None or x != int(x) or not lo <= x <= hi:
-        raise DataError(f"header {key} is not a whole number in {lo}–{hi}", path=source or None)
+        raise DataError(f"[属性描述]中的{key}不是 {lo}–{hi} 之间的整数", path=source or None)
     return int(x)
 
 
@@ -143,26 +143,27 @@ def _read_sections(lines: list[str], source: str):
                 k, v = line.split("=", 1)
                 (header if section == "属性描述" else info)[k.strip()] = v.strip()
         elif section != "地块坐标":
-            raise DataError(f"line {no} is not a 部标 header, section or coordinate line "
-                            "(expected [属性描述] and [地块坐标] sections)", path=source or None)
+            raise DataError("既不是部标文件的属性行、节名，也不是坐标行"
+                            "（文件应包含 [属性描述] 和 [地块坐标] 两节）", path=source or None,
+                            row=no)
         elif line.endswith("@"):
             parcels.append(_parcel_header(line, no, len(parcels)))
             points.append([])
         else:
             m = _POINT.match(line)
             if not m:
-                raise DataError(f"line {no} is not a coordinate line (expected 点号,圈号,X,Y)",
+                raise DataError("不是坐标行（应为“点号,圈号,X,Y”）",
                                 path=source or None, row=no)
             if not parcels:
-                raise DataError(f"line {no}: coordinates before any parcel header (a line "
-                                "ending in '@')", path=source or None, row=no)
+                raise DataError("坐标出现在第一个地块头行（以“@”结尾的行）之前",
+                                path=source or None, row=no)
             pt = (int(m.group(2)), float(m.group(3)), float(m.group(4)), no)
             if not (math.isfinite(pt[1]) and math.isfinite(pt[2])):
-                raise DataError(f"line {no}: coordinate is not a finite number",
+                raise DataError("坐标不是有限数值",
                                 path=source or None, row=no)
             points[-1].append(pt)
     if not parcels:
-        raise DataError("no [地块坐标] parcels found", path=source or None)
+        raise DataError("[地块坐标] 中没有找到地块", path=source or None)
     return header, parcels, points, info
 
 
@@ -170,10 +171,10 @@ def _check_header(header: dict, source: str) -> list[str]:
     crs_name = header.get("坐标系", "")
     warnings = []
     if not crs_name:
-        warnings.append("header has no 坐标系: read as 2000国家大地坐标系")
+        warnings.append("[属性描述]中没有坐标系：按 2000国家大地坐标系 读取")
     unit = header.get("计量单位", "米")
     if unit and unit not in ("米", "m", "M"):
-        raise DataError("计量单位 is not metres (米)", path=source or None)
+        raise DataError("计量单位不是米（只能读取以米为单位的坐标）", path=source or None)
     return warnings
 
 
@@ -188,8 +189,9 @@ def _axes(allpts: np.ndarray, source: str) -> tuple[bool, bool]:
         return False, False
     if 1.0e6 <= b_mean <= 6.5e6 and 1e5 <= a_mean < 1e6:
         return True, False
-    raise DataError(f"cannot tell northing from easting (column means {a_mean:.1f}, "
-                    f"{b_mean:.1f}); not Gauss–Krüger metres?", path=source or None)
+    raise DataError(f"无法分辨北坐标与东坐标（第 3 列均值 {a_mean:.1f}，第 4 列均值 "
+                    f"{b_mean:.1f}）：坐标可能不是以米为单位的高斯-克吕格坐标",
+                    path=source or None)
 
 
 def _zone_epsg(header: dict, east: np.ndarray, prefixed: bool, source: str,
@@ -200,29 +202,29 @@ def _zone_epsg(header: dict, east: np.ndarray, prefixed: bool, source: str,
     if prefixed:
         zones = np.unique(np.floor(east / 1e6).astype(np.int64))
         if len(zones) > 1:
-            raise DataError(f"eastings carry several zone prefixes {zones[:5].tolist()}",
+            raise DataError(f"东坐标带有多个不同的带号前缀 {zones[:5].tolist()}",
                             path=source or None)
         zone = int(zones[0])
         if zone_hdr is not None and zone_hdr != zone:
-            warnings.append(f"带号={zone_hdr} in the header but the eastings carry zone "
-                            f"{zone}: the coordinates win")
+            warnings.append(f"[属性描述]中带号={zone_hdr}，但东坐标的带号前缀为 {zone}："
+                            "以坐标为准")
         width = 3 if 25 <= zone <= 45 else 6 if 13 <= zone <= 23 else None
         if width is None:
-            raise DataError(f"zone prefix {zone} is not a CGCS2000 3° (25–45) or 6° (13–23) "
-                            "zone", path=source or None)
+            raise DataError(f"带号前缀 {zone} 不是 CGCS2000 的 3° 带（25–45）或 6° 带（13–23）",
+                            path=source or None)
         if width_hdr is not None and width_hdr != width:
-            warnings.append(f"几度分带={width_hdr} but zone {zone} is a {width}° zone")
+            warnings.append(f"几度分带={width_hdr}，但带号 {zone} 属于 {width}° 带")
         return zone, 4513 + zone - 25 if width == 3 else 4491 + zone - 13
     if zone_hdr is None:
-        raise DataError("eastings have no zone prefix and the header has no 带号: the "
-                        "central meridian is unknown", path=source or None)
+        raise DataError("东坐标没有带号前缀，[属性描述]中也没有带号：无法确定中央子午线",
+                        path=source or None)
     zone = zone_hdr
     width = width_hdr if width_hdr is not None else (3 if zone >= 24 else 6)
     if width == 3 and 25 <= zone <= 45:
         return zone, 4534 + zone - 25
     if width == 6 and 13 <= zone <= 23:
         return zone, 4502 + zone - 13
-    raise DataError(f"带号={zone} with 几度分带={width} is not a CGCS2000 zone",
+    raise DataError(f"带号={zone}、几度分带={width} 不对应 CGCS2000 的任何投影带",
                     path=source or None)
 
 
@@ -230,7 +232,7 @@ def _fill_parcel(p: TxtParcel, pts: list, swapped: bool, source: str) -> None:
     """Build one parcel's geometry; a parcel that cannot be built keeps its reason in
     ``p.error`` (the other parcels of the file are still read)."""
     if not pts:
-        p.error = f"parcel {p.number} (line {p.line}) has no coordinates"
+        p.error = f"地块 {p.number}（第 {p.line} 行）没有坐标"
         return
     rings: dict[int, list] = {}
     for ring_no, a, b, _ in pts:
@@ -242,14 +244,14 @@ def _fill_parcel(p: TxtParcel, pts: list, swapped: bool, source: str) -> None:
         p.error = e.message
         return
     except shapely.errors.GEOSException:
-        p.error = f"parcel {p.number} (line {p.line}): its rings do not form a polygon"
+        p.error = f"地块 {p.number}（第 {p.line} 行）：各圈无法构成多边形"
         return
     if shapely.get_dimensions(p.geometry) == 2:
         p.area_m2 = float(shapely.area(p.geometry))
         _check_area(p)
     n = len(pts)
     if p.n_points_declared is not None and p.n_points_declared not in (n, n - len(rings)):
-        p.warnings.append(f"界址点数={p.n_points_declared} but {n} points are listed")
+        p.warnings.append(f"界址点数={p.n_points_declared}，但实际列出 {n} 个点")
 
 
 def parse_txt(data, source: str = "", towgs84=None) -> TxtDocument:
@@ -273,14 +275,14 @@ def parse_txt(data, source: str = "", towgs84=None) -> TxtDocument:
     # \x1c–\x1e, \x85 or U+2028/9 inside a parcel name and refuse a valid file
     header, parcels, points, info = _read_sections(_LINE_END.split(_norm(text)), source)
     if not any(points):
-        raise DataError("no parcel has coordinates", path=source or None)
+        raise DataError("所有地块都没有坐标", path=source or None)
     warnings = _check_header(header, source)
     datum, params = txt_datum(header, towgs84, source)
     allpts = np.array([(a, b) for ps in points for _, a, b, _ in ps])
     swapped, prefixed = _axes(allpts, source)
     if swapped:
-        warnings.append("columns 3/4 are (easting, northing), not the standard "
-                        "(X=northing, Y=easting): swapped")
+        warnings.append("第 3、4 列为（东坐标，北坐标），与标准的（X=北坐标，Y=东坐标）相反："
+                        "已交换")
     east = allpts[:, 0] if swapped else allpts[:, 1]
     zone, epsg = _zone_epsg(header, east, prefixed, source, warnings)
     for p, pts in zip(parcels, points):
@@ -288,8 +290,8 @@ def parse_txt(data, source: str = "", towgs84=None) -> TxtDocument:
     crs = f"EPSG:{epsg}"
     if datum != "cgcs2000":
         epsg, crs = _old_datum_crs(epsg, datum, params)
-        warnings.append(f"坐标系={header.get('坐标系', '')}: converted to CGCS2000 with the 7 "
-                        f"parameters {','.join(f'{v:g}' for v in params)}")
+        warnings.append(f"坐标系={header.get('坐标系', '')}：已用 {len(params)} 参数 "
+                        f"{','.join(f'{v:g}' for v in params)} 转换为 CGCS2000")
     return TxtDocument(header=header, epsg=epsg, zone=zone, swapped=swapped, parcels=parcels,
                        warnings=warnings, crs=crs, datum=datum, project_info=info)
 
@@ -338,7 +340,7 @@ def txt_datum(header: dict, towgs84=None, source: str = "") -> tuple[str, tuple]
         try:
             return datum, parse_towgs84(raw)
         except CRSError as e:
-            raise CRSError(f"转换参数: {e.message}", path=source or None) from None
+            raise CRSError(f"[属性描述]中的{e.message}", path=source or None) from None
     raise CRSError(NO_TRANSFORMATION.format(name=f"坐标系={name}"), path=source or None)
 
 
@@ -348,16 +350,16 @@ def _build(p: TxtParcel, rings: dict, source: str):
     if p.kind.startswith("线"):
         lines = [shapely.LineString(r) for r in rings.values() if len(set(r)) >= 2]
         if not lines:
-            raise DataError(f"line parcel {p.number} (line {p.line}) has no part with 2 "
-                            "distinct points", path=source or None, row=p.line)
+            raise DataError(f"线状地块 {p.number} 没有任何一段含 2 个不同的点",
+                            path=source or None, row=p.line)
         return shapely.multilinestrings(lines) if len(lines) > 1 else lines[0]
     lrs = []
     for ring_no, pts in sorted(rings.items()):
         if len(pts) > 1 and pts[0] == pts[-1]:
             pts = pts[:-1]
         if len(set(pts)) < 3:
-            raise DataError(f"parcel {p.number} ring {ring_no} has fewer than 3 distinct "
-                            "points", path=source or None, row=p.line)
+            raise DataError(f"地块 {p.number} 第 {ring_no} 圈上不同的点不足 3 个",
+                            path=source or None, row=p.line)
         lrs.append(shapely.Polygon(pts))
     # shells and holes by containment depth (even = shell, odd = hole)
     lrs.sort(key=lambda g: -abs(g.area))
@@ -378,8 +380,7 @@ def _build(p: TxtParcel, rings: dict, source: str):
             holes = [lrs[h].exterior for h in range(len(lrs)) if parents[h] == k]
             polys.append(shapely.Polygon(g.exterior, holes))
     if len(lrs) > 1 and any(d % 2 for d in depth):
-        p.warnings.append(f"{sum(d % 2 for d in depth)} inner ring(s) are holes "
-                          "(assigned by containment)")
+        p.warnings.append(f"{sum(d % 2 for d in depth)} 个圈按包含关系判定为内环（洞）")
     return polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)
 
 
@@ -392,9 +393,11 @@ def _check_area(p: TxtParcel) -> None:
     if rel <= 0.01:
         return
     if abs(h - p.area_m2) / p.area_m2 <= 0.01:
-        p.warnings.append(f"地块面积={h:g} looks like m², not 公顷 (computed {computed_ha:.4f} ha)")
+        p.warnings.append(f"地块面积={h:g} 像是以 m² 填写的，而不是公顷"
+                          f"（按坐标计算为 {computed_ha:.4f} 公顷）")
     elif abs(h * _M2_PER_MU - p.area_m2) / p.area_m2 <= 0.01:
-        p.warnings.append(f"地块面积={h:g} looks like 亩, not 公顷 (computed {computed_ha:.4f} ha)")
+        p.warnings.append(f"地块面积={h:g} 像是以亩填写的，而不是公顷"
+                          f"（按坐标计算为 {computed_ha:.4f} 公顷）")
     else:
-        p.warnings.append(f"地块面积={h:g} 公顷 differs from the computed {computed_ha:.4f} ha "
-                          f"by {rel:.1%}")
+        p.warnings.append(f"地块面积={h:g} 公顷与按坐标计算的 {computed_ha:.4f} 公顷"
+                          f"相差 {rel:.1%}")

@@ -79,7 +79,7 @@ def _from_vector(path: Path, crs, coord_sys, encoding, layer, towgs84) -> list[d
             try:
                 geom, kind, w = normalise(g, src, coord_sys)
             except DataError as e:
-                raise type(e)(f"feature {i}: {e.message}", path=path) from None
+                raise type(e)(f"要素 {i}：{e.message}", path=path) from None
             rows.append(dict(number=_pick(rec, lower, "number") or str(i),
                              name=_pick(rec, lower, "name"), use=_pick(rec, lower, "use"),
                              land_class=_pick(rec, lower, "land_class"),
