@@ -185,6 +185,22 @@ def test_a_site_inside_the_urban_boundary_reads_compliant_not_uninvolved(cat):
     assert udb.state_zh == "禁止"
 
 
+def test_the_overall_basis_says_a_layer_in_its_rules_words():
+    """The 结论依据 said 城镇开发边界：不涉及 where the layer itself read 符合."""
+    from zoning.engine.overlay import overall
+    from zoning.results import LayerResult
+
+    lrs = [LayerResult(layer="udb", kind="urban_boundary", kind_zh="城镇开发边界",
+                       state=State.NOT_INTERSECTING, basis="项目位于城镇开发边界内。",
+                       state_label="符合"),
+           LayerResult(layer="farm", kind="farmland", kind_zh="永久基本农田",
+                       state=State.NOT_INTERSECTING, basis="不涉及占用永久基本农田。")]
+    state, basis = overall(lrs)
+    assert state is State.NOT_INTERSECTING
+    assert basis == ["城镇开发边界（udb）：符合。项目位于城镇开发边界内。",
+                     "永久基本农田（farm）：不涉及。不涉及占用永久基本农田。"]
+
+
 def test_control_units_and_shoreline_distance(cat):
     # (with an industry code: without one the access lists would ask for it)
     r = run(cat, B(-100, -2000, 100, -1500), industry="E4812", nature="新建")

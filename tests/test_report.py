@@ -190,6 +190,9 @@ def test_check_answers_first_in_few_lines():
     assert len(lines) <= 30
     assert lines[1].startswith("总体结论：禁止 (prohibited)")
     assert any("永久基本农田：禁止" in x and "亩" in x and "公顷" in x for x in lines)
+    # layers without a conflict are listed under their verdict's words
+    assert any(x.startswith("见准入清单：河流岸线") for x in lines)
+    assert not any(x.startswith("不涉及：") and "河流岸线" in x for x in lines)
     assert "\x1b[" not in r.output and "┃" not in r.output  # plain when not a terminal
     detail = CliRunner().invoke(main, ["check", str(TXT), "--detail"])
     assert len(_lines(detail.output)) > len(lines) and "符合性分析表" in detail.output

@@ -119,11 +119,14 @@ def _print_summary(r, region_name: str, region_names: list[str]) -> None:
         _line("涉及图层：")
         for lr in hit:
             _line(_hit_line(lr))
-    clear = [lr for lr in r.layers if lr not in hit]
-    if clear:
-        _line("不涉及：" + "、".join(
+    clear: dict[str, list] = {}  # by the words of their verdict: 不涉及, or a rule's label
+    for lr in r.layers:
+        if lr not in hit:
+            clear.setdefault(lr.state_zh, []).append(lr)
+    for words, lrs in sorted(clear.items(), key=lambda kv: kv[0] != "不涉及"):
+        _line(f"{escape(words)}：" + "、".join(
             escape(lr.kind_zh) + (f"（最近 {_dist(lr.nearest_m)}）" if lr.nearest_m else "")
-            for lr in clear))
+            for lr in lrs))
     if r.access:
         _access_line(r.access)
     if r.landuse:

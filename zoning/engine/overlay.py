@@ -325,7 +325,7 @@ def overall(layers: list[LayerResult]) -> tuple[State, list[str]]:
     """(overall state, basis lines): the most severe state; the shoreline only informs."""
     judged = [lr for lr in layers if lr.kind != "shoreline"]
     state = most_severe(lr.state for lr in judged)
-    basis = [f"{lr.kind_zh}（{lr.layer}）：{lr.state.zh}。{lr.basis}" for lr in judged
+    basis = [f"{lr.kind_zh}（{lr.layer}）：{lr.state_zh}。{lr.basis}" for lr in judged
              if lr.state == state]
     return state, basis
 

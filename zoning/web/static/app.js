@@ -100,7 +100,20 @@
         }
       }).addTo(map);
       layer.bringToBack();
+      // far out (several regions at once) the district names pile up: one name per region
+      var regions = {};
+      layer.eachLayer(function (l) {
+        var name = l.feature.properties.region || "";
+        regions[name] = regions[name] ? regions[name].extend(l.getBounds()) : L.latLngBounds(l.getBounds().getSouthWest(), l.getBounds().getNorthEast());
+      });
+      Object.keys(regions).forEach(function (name) {
+        L.tooltip({ permanent: true, direction: "center", className: "region-label", interactive: false })
+          .setLatLng(regions[name].getCenter()).setContent(el("span", null, name)).addTo(map);
+      });
+      var sizeLabels = function () { $("map").classList.toggle("far-out", map.getZoom() < 8); };
+      map.on("zoomend", sizeLabels);
       if (!siteLayers) { map.fitBounds(layer.getBounds()); }
+      sizeLabels();
     });
   }
 
