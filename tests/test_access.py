@@ -42,9 +42,9 @@ def test_industry_normalised(raw, norm):
     assert normalize_industry(raw) == norm
 
 
-@pytest.mark.parametrize("raw,msg", [("X12", "not a GB/T 4754-2017 code"),
-                                     ("C98", "does not exist"), ("A26", "belongs to section C"),
-                                     ("化工", "not a GB/T 4754-2017 code"), ("C2", "not a GB")])
+@pytest.mark.parametrize("raw,msg", [("X12", "不是 GB/T 4754-2017 代码"),
+                                     ("C98", "大类 98 不存在"), ("A26", "属于门类 C"),
+                                     ("化工", "不是 GB/T 4754-2017 代码"), ("C2", "不是 GB")])
 def test_industry_rejected(raw, msg):
     with pytest.raises(ValueError, match=msg):
         normalize_industry(raw)
@@ -197,7 +197,7 @@ def test_thresholds_are_parameters(tmp_path):
     (_rule("R1", "prohibit", units=["ZH5201211000"]), "rule R1: malformed unit code"),
     (_rule("R2", "forbid"), "rule R2: effect 'forbid'"),
     (_rule("R3", "prohibit", dimension="布局"), "rule R3: dimension '布局'"),
-    (_rule("R4", "prohibit", industry=["C98"]), "rule R4: industry code 'C98'"),
+    (_rule("R4", "prohibit", industry=["C98"]), "rule R4: 行业代码 'C98'"),
     (_rule("R5", "prohibit", energy_tce={"gte": "fifty"}), "rule R5: energy_tce threshold"),
     (_rule("R6", "prohibit", spatial={"layer": "roads", "within_m": 5}), "rule R6: spatial"),
     ({"id": "R7", "dimension": "空间布局约束", "effect": "prohibit", "text": "x"},
@@ -248,7 +248,7 @@ def test_unknown_industry_code_is_a_row_error(mini):
     assert res.results[0].status == "error" and "Q9999" in res.results[0].error
     r = CliRunner().invoke(main, ["check", str(seeds_dir() / "projects" / "GY-012_勘测定界.txt"),
                                   "--industry", "化工"])
-    assert r.exit_code == 1 and "'化工' is not a GB/T 4754-2017 code" in r.output
+    assert r.exit_code == 1 and "'化工' 不是 GB/T 4754-2017 代码" in r.output
 
 
 def test_check_prints_compliance_table(monkeypatch):

@@ -198,7 +198,7 @@ def test_broken_yaml(tmp_path):
 def test_region_filter(tmp_path):
     assert [c.region_id for c in resolve_catalogs(region="520100")] == ["guiyang"]
     assert [c.region_id for c in resolve_catalogs(region="云阳县")] == ["yunyang"]
-    with pytest.raises(CatalogError, match="no catalog for region 'beijing'"):
+    with pytest.raises(CatalogError, match="没有区域 'beijing' 的图层目录"):
         resolve_catalogs(region="beijing")
 
 

@@ -29,7 +29,7 @@ def test_screen_writes_every_output(screened):
                  "screening.log"):
         assert (out / name).exists(), name
     n_in = sum(1 for _ in csv.DictReader(SAMPLE.open(encoding="utf-8-sig")))
-    assert f"{n_in} rows in, {n_in} rows out" in text
+    assert f"输入 {n_in} 行，输出 {n_in} 行" in text
 
 
 def test_expected_verdicts_of_the_sample_list(screened):
@@ -117,7 +117,7 @@ def test_check_bad_inputs_are_messages(tmp_path):
     assert "Traceback" not in r.output
     txt = seeds_dir() / "projects" / "GY-012_勘测定界.txt"
     r = CliRunner().invoke(main, ["check", str(txt), "--activity", "99"])
-    assert r.exit_code == 1 and "unknown activity '99'" in r.output
+    assert r.exit_code == 1 and "无法识别的有限人为活动类别 '99'" in r.output
 
 
 def test_landuse_classes_sum_to_the_footprint_area_on_the_shipped_examples(screened):

@@ -83,7 +83,7 @@ def test_bare_pair_and_dms_on_the_command_line(cat):
         assert d["geometry_type"] == "point" and [f["feature_id"] for f in red["features"]] \
             == ["R1"]
     res = runner.invoke(main, ["check", "no-such-file.geojson", "--catalog", str(cat)])
-    assert res.exit_code == 1 and "not found" in res.output
+    assert res.exit_code == 1 and "文件不存在" in res.output
 
 
 def test_dms_in_a_project_list(tmp_path):

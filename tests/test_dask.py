@@ -60,4 +60,4 @@ def test_cli_engine_dask(tmp_path, cluster):
                                   "--out", str(tmp_path), "--engine", "dask", "--no-maps",
                                   "--chunk-size", "5", "--scheduler", cluster])
     assert r.exit_code == 0, r.output
-    assert "17 rows in, 17 rows out" in r.output
+    assert "输入 17 行，输出 17 行" in r.output

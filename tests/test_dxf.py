@@ -73,12 +73,12 @@ def test_closed_polyline_is_the_footprint_and_text_is_ignored(tmp_path):
 def test_layer_filter_hatch_and_several_layers(tmp_path):
     f = dxf(tmp_path / "b.dxf", lwpolyline("建筑", rect(10, 10, 20, 20)),
             hatch("YDHX", rect(0, 0, 200, 100)))
-    with pytest.raises(InputError, match="several CAD layers") as e:
+    with pytest.raises(InputError, match="多个 CAD 图层上都有闭合轮廓线") as e:
         read_dxf_footprint(f)
-    assert "'建筑' (1)" in str(e.value) and "'YDHX' (1)" in str(e.value)
+    assert "'建筑'（1 条）" in str(e.value) and "'YDHX'（1 条）" in str(e.value)
     g, _ = read_dxf_footprint(f, layer="ydhx")  # case-insensitive fallback
     assert g.area == pytest.approx(20_000)
-    with pytest.raises(InputError, match="no CAD layer '红线'.*'YDHX'"):
+    with pytest.raises(InputError, match="没有 CAD 图层 '红线'.*'YDHX'"):
         read_dxf_footprint(f, layer="红线")
 
 
@@ -95,8 +95,8 @@ def test_holes_by_nesting_and_duplicate_hatch_counted_once(tmp_path):
 def test_open_outline_is_a_clear_error(tmp_path):
     pts = rect(0, 0, 100, 50)
     f = dxf(tmp_path / "d.dxf", lwpolyline("红线", pts, closed=False, handle="2F"))
-    with pytest.raises(InputError, match=r"open polylines.*handle 2F on layer '红线'.*"
-                                         r"ends 50\.000 apart"):
+    with pytest.raises(InputError, match=r"未闭合的多段线.*图层 '红线' 上的句柄 2F.*"
+                                         r"首尾相距 50\.000"):
         read_dxf_footprint(f)
     # vertices closing on themselves within a millimetre count as closed, with a warning
     near = pts + [(pts[0][0] + 0.0005, pts[0][1])]
@@ -104,8 +104,8 @@ def test_open_outline_is_a_clear_error(tmp_path):
              lwpolyline("标注", rect(0, -10, 100, -10)[:2], closed=False))
     g, w = read_dxf_footprint(f2)
     assert g.area == pytest.approx(5000, abs=0.02)  # the 0.5 mm sliver: 0.0125 m²
-    assert any("closed across" in m for m in w) and any("open line(s) ignored" in m for m in w)
-    with pytest.raises(InputError, match="open"):
+    assert any("已自动闭合" in m for m in w) and any("条未闭合的线" in m for m in w)
+    with pytest.raises(InputError, match="未闭合"):
         read_dxf_footprint(f2, layer="标注")
 
 
@@ -114,7 +114,7 @@ def test_self_intersecting_outline_repaired_with_warning(tmp_path):
     f = dxf(tmp_path / "f.dxf", lwpolyline("红线", bowtie, handle="9A"))
     g, w = read_dxf_footprint(f)
     assert g.is_valid and g.area == pytest.approx(5000)  # two triangles of 2 500 m²
-    assert any("handle 9A" in m and "make_valid" in m and "Self-intersection" in m for m in w)
+    assert any("句柄为 9A" in m and "make_valid" in m and "Self-intersection" in m for m in w)
 
 
 @pytest.mark.parametrize("header,encoding", [
@@ -149,4 +149,4 @@ def test_check_a_dxf_against_the_mini_catalog(tmp_path):
     assert d["area"]["m2"] == pytest.approx(1e6, rel=1e-6)
     assert red["overlap"]["m2"] == pytest.approx(5e5, rel=1e-6)
     res = CliRunner().invoke(main, ["check", str(f), "--catalog", str(cat)])
-    assert res.exit_code == 1 and "several CAD layers" in res.output
+    assert res.exit_code == 1 and "多个 CAD 图层上都有闭合轮廓线" in res.output

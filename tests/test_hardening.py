@@ -144,7 +144,7 @@ def test_screen_with_hostile_names_writes_every_output(evil_run):
     in a path raised MarkupError."""
     out, r = evil_run
     assert r.exit_code == 0, r.output
-    assert "3 rows in, 3 rows out" in r.output and "out[/x]" in r.output
+    assert "输入 3 行，输出 3 行" in r.output and "out[/x]" in r.output
     for name in ("screening.xlsx", "results.json", "failed_rows.csv", "maps/index.html"):
         assert (out / name).exists(), name
     pages = list((out / "maps").glob("*.html"))
@@ -294,8 +294,8 @@ def test_bad_rows_become_error_rows_and_the_batch_goes_on(tmp_path):
     assert list(t.project_id) == ["nan", "inf", "zip", "pq", "curve", "ok", "zm"]
     assert list(t.status) == ["error"] * 5 + ["ok", "ok"]
     assert "带号" in t.error[0] and "带号" in t.error[1]
-    assert "not a valid zip" in t.error[2] and "GeoParquet" in t.error[3]
-    assert "curved geometry" in t.error[4]
+    assert "不是有效的 zip 压缩包" in t.error[2] and "无法读取 GeoParquet" in t.error[3]
+    assert "不支持曲线几何" in t.error[4]
 
 
 def test_csv_rows_longer_than_the_header(tmp_path):
@@ -318,10 +318,10 @@ def test_csv_rows_longer_than_the_header(tmp_path):
     for extra in (",x", ",x,y"):
         t = read("shifted.csv", f'"{good}",A,甲{extra}\n"{good}",B,乙{extra}\n')
         assert list(t.status) == ["error", "error"]
-        assert "a comma or quote out of place" in t.error[0]
+        assert "是否有逗号或引号放错了位置" in t.error[0]
     t = read("second.csv", f'"{good}",A,甲\n"{good}",B,乙,x\n"{good}",C,丙\n')
     assert list(t.status) == ["ok", "error", "ok"] and list(t.project_id[[0, 2]]) == ["A", "C"]
-    assert "this row has 4 fields, the header 3" in t.error[1]
+    assert "这一行有 4 个字段，而表头有 3 个" in t.error[1]
     t = read("quote.csv", f'"{good}",A,"甲,\n"{good}",B,乙\n"{good}",C,丙\n')
     # the open quote runs into the next line, as in any CSV reader: one error row, C is read
     assert list(t.project_id) == ["A", "C"] and list(t.status) == ["error", "ok"]
@@ -340,7 +340,7 @@ def test_a_path_pyogrio_would_read_as_a_uri_is_refused(tmp_path):
     (tmp_path / "d!x").mkdir()
     geojson(tmp_path / "d!x" / "c.geojson", far)
     for p in (tmp_path / "a;b.geojson", tmp_path / "d!x" / "c.geojson"):
-        with pytest.raises(InputError, match="part of a URI"):
+        with pytest.raises(InputError, match="URI 的一部分"):
             read_footprint(p)
     (tmp_path / "d;x").mkdir()  # a ';' in a folder name is read as it is
     geojson(tmp_path / "d;x" / "c.geojson", far)
@@ -375,7 +375,7 @@ def test_a_csv_list_has_the_row_limit_of_a_workbook(tmp_path, monkeypatch):
     good = _geo(B(100, 100, 300, 300)).wkt
     p = _list(tmp_path, [{"id": str(i), "wkt": good} for i in range(3)])
     monkeypatch.setattr(LIMITS, "max_features", 2)
-    with pytest.raises(ResourceLimitError, match="list has 3 rows"):
+    with pytest.raises(ResourceLimitError, match="清单有 3 行"):
         read_projects(p)
     monkeypatch.setattr(LIMITS, "max_features", 3)
     assert len(read_projects(p)) == 3
@@ -515,7 +515,7 @@ def test_every_layer_of_a_geopackage_is_read(tmp_path):
     gpd.GeoDataFrame({"name": ["b"]}, geometry=[_square(100, 100)], crs=CRS).to_file(
         p, layer="in_redline")
     t = read_footprint(p)
-    assert "2 layers (outside, in_redline) read as one footprint" in t.warnings[0][0]
+    assert "2 个图层（outside, in_redline）合为一个项目范围读取" in t.warnings[0][0]
     assert t.geometry[0].area == pytest.approx(
         shapely.union_all([_geo(_square(-1000, 5000)), _geo(_square(100, 100))]).area)
     rows = read_projects(p)
@@ -539,7 +539,7 @@ def test_every_folder_of_a_kml_and_every_kml_of_a_kmz_is_read(tmp_path):
     k = tmp_path / "two.kml"
     k.write_text(_kml({"A": _square(-1000, 5000), "B": _square(100, 100)}), encoding="utf-8")
     t = read_footprint(k)
-    assert "2 layers (A, B)" in t.warnings[0][0]
+    assert "2 个图层（A, B）" in t.warnings[0][0]
     assert t.geometry[0].area == pytest.approx(2 * _geo(_square(100, 100)).area, rel=1e-3)
     z = tmp_path / "two.kmz"
     with zipfile.ZipFile(z, "w") as zf:
@@ -560,7 +560,7 @@ def test_a_second_run_into_the_same_folder_is_refused(tmp_path):
     out = tmp_path / "run"
     with run_folder(out) as a:
         (a.tmp / "screening.log").write_text("first")
-        with pytest.raises(OutputLockedError, match="another run"):
+        with pytest.raises(OutputLockedError, match="正由另一次运行写入"):
             with run_folder(out, overwrite=True):
                 pass
     assert (out / "screening.log").read_text() == "first"
@@ -607,7 +607,7 @@ def test_a_folder_with_other_files_is_not_swapped_away(tmp_path):
     out = tmp_path / "mine"
     out.mkdir()
     (out / "thesis.docx").write_text("precious")
-    with pytest.raises(OutputExistsError, match="not empty"):
+    with pytest.raises(OutputExistsError, match="不是空文件夹"):
         with run_folder(out, overwrite=True):
             pass
     assert (out / "thesis.docx").read_text() == "precious"
@@ -639,10 +639,10 @@ def test_write_outputs_is_one_staged_locked_run(mini, tmp_path):
         old_run(stage)
     with run_folder(out, overwrite=True) as stage:  # another run holds the folder
         old_run(stage)
-        with pytest.raises(OutputLockedError, match="another run"):
+        with pytest.raises(OutputLockedError, match="正由另一次运行写入"):
             write_outputs(out, res.results, res.overlaps, {}, res.counts, overwrite=True)
     assert (out / "results.json").read_text() == "old"
-    with pytest.raises(OutputExistsError, match="already holds"):
+    with pytest.raises(OutputExistsError, match="已有上次的结果"):
         write_outputs(out, res.results, res.overlaps, {}, res.counts)
     paths = write_outputs(out, res.results, res.overlaps, {}, res.counts, overwrite=True,
                           catalogs=[cat])
@@ -674,10 +674,10 @@ def test_the_demo_is_written_as_one_staged_locked_run(tmp_path, monkeypatch):
     assert sorted(p.name for p in out.iterdir()) == ["indicators-guiyang.html", "results.json"]
     assert (out / "results.json").read_text() == "old"
     with run_folder(out, overwrite=True, names=("indicators-guiyang.html",)):
-        with pytest.raises(OutputLockedError, match="another run"):
+        with pytest.raises(OutputLockedError, match="正由另一次运行写入"):
             wf.run_demo(out)
     (out / "thesis.docx").write_text("precious")
-    with pytest.raises(OutputExistsError, match="not empty|other files"):
+    with pytest.raises(OutputExistsError, match="不是空文件夹|还有其他文件"):
         wf.run_demo(out)
     assert (out / "thesis.docx").read_text() == "precious"
 
@@ -754,7 +754,7 @@ def test_zip_bomb_is_refused_before_expansion(tmp_path):
     with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("a.shp", b"\0" * 30_000_000)
     assert z.stat().st_size < 100_000
-    with pytest.raises(ResourceLimitError, match="zip bomb"):
+    with pytest.raises(ResourceLimitError, match="zip 炸弹"):
         read_footprint(z)
 
 
@@ -764,17 +764,17 @@ def test_archive_total_and_member_limits(tmp_path, monkeypatch):
         for i in range(5):
             zf.writestr(f"{i}.kml", "x" * 1000)
     monkeypatch.setattr(LIMITS, "max_archive_members", 4)
-    with pytest.raises(ResourceLimitError, match="5 members"):
+    with pytest.raises(ResourceLimitError, match="压缩包内有 5 个文件"):
         read_footprint(z)
     monkeypatch.setattr(LIMITS, "max_archive_members", 100)
     monkeypatch.setattr(LIMITS, "max_archive_bytes", 4000)
-    with pytest.raises(ResourceLimitError, match="expands to 5,000 bytes"):
+    with pytest.raises(ResourceLimitError, match="解压后为 5,000 字节"):
         read_footprint(z)
 
 
 @pytest.mark.parametrize("member,attr,msg", [
-    ("../../etc/x.kml", 0, "'..' path"), ("/abs/x.kml", 0, "absolute"),
-    ("link.kml", (0o120777 << 16), "symbolic link"),
+    ("../../etc/x.kml", 0, "“..”路径"), ("/abs/x.kml", 0, "绝对路径"),
+    ("link.kml", (0o120777 << 16), "符号链接"),
 ])
 def test_archive_members_that_point_elsewhere_are_refused(tmp_path, member, attr, msg):
     z = tmp_path / "odd.kmz"
@@ -791,10 +791,10 @@ def test_file_size_and_feature_limits(tmp_path, monkeypatch):
     gpd.GeoDataFrame({"name": list("abc")}, geometry=[_square(0, 0), _square(500, 0),
                                                       _square(1000, 0)], crs=CRS).to_file(p)
     monkeypatch.setattr(LIMITS, "max_features", 2)
-    with pytest.raises(ResourceLimitError, match="more than 2 features"):
+    with pytest.raises(ResourceLimitError, match="要素超过 2 个"):
         read_projects(p)
     monkeypatch.setattr(LIMITS, "max_file_bytes", 100)
-    with pytest.raises(ResourceLimitError, match="limit 100"):
+    with pytest.raises(ResourceLimitError, match="上限 100"):
         read_projects(p)
 
 
@@ -803,10 +803,10 @@ def test_fifos_and_devices_are_refused_not_read(tmp_path):
     """Finding: a FIFO or /dev/zero as a footprint, or in the 文件 column, hung."""
     fifo = tmp_path / "pipe.geojson"
     os.mkfifo(fifo)
-    with pytest.raises(InputError, match="not a regular file"):
+    with pytest.raises(InputError, match="不是普通文件"):
         _finishes(lambda: read_footprint(fifo))
     (tmp_path / "zero.txt").symlink_to("/dev/zero")
-    with pytest.raises(InputError, match="not a regular file"):
+    with pytest.raises(InputError, match="不是普通文件"):
         _finishes(lambda: read_footprint(tmp_path / "zero.txt"))
     lst = _list(tmp_path, [{"id": "f", "文件": "pipe.geojson"}, {"id": "z", "文件": "zero.txt"}])
     t = _finishes(lambda: read_projects(lst))
@@ -855,7 +855,7 @@ def test_forged_dbf_record_count_is_refused(tmp_path):
     raw[4:8] = (4_000_000_000).to_bytes(4, "little")
     dbf.write_bytes(bytes(raw))
     p.with_suffix(".cpg").unlink(missing_ok=True)
-    with pytest.raises(ResourceLimitError, match="claims 4,000,000,000 records"):
+    with pytest.raises(ResourceLimitError, match="声明有 4,000,000,000 条记录"):
         _finishes(lambda: read_footprint(p))
 
 
@@ -883,10 +883,10 @@ def _gpkg_with_views(tmp_path) -> Path:
 def test_gpkg_views_are_refused_or_time_limited(tmp_path, monkeypatch):
     """Finding: a GeoPackage view over a recursive CTE never returned."""
     p = _gpkg_with_views(tmp_path)
-    with pytest.raises(ResourceLimitError, match="recursive"):
+    with pytest.raises(ResourceLimitError, match="递归查询"):
         _finishes(lambda: read_vector(p, layer="loop"))
     monkeypatch.setattr(LIMITS, "read_timeout_s", 0.2)
-    with pytest.raises(ResourceLimitError, match="longer than 0.2 s"):
+    with pytest.raises(ResourceLimitError, match="超过 0.2 s 仍未完成"):
         _finishes(lambda: read_vector(p, layer="slow"))
     assert len(read_vector(p, layer="pts")) == 60
 
@@ -944,7 +944,7 @@ def test_list_paths_are_confined_to_the_list_folder(tmp_path):
                          {"id": "abs", "文件": str(outside)}])
     t = read_projects(lst)
     assert list(t.status) == ["error", "error"]
-    assert all("outside the list's folder" in e for e in t.error)
+    assert all("清单所在文件夹以外" in e for e in t.error)
     assert list(read_projects(lst, allow_outside=True).status) == ["ok", "ok"]
 
 
@@ -966,9 +966,9 @@ def test_cli_flag_allows_outside_paths(mini, tmp_path):
     lst = _list(inside, [{"id": "rel", "文件": "../s.geojson"}])
     args = ["screen", str(lst), "--catalog", str(mini), "--no-maps"]
     r = CliRunner().invoke(main, args + ["--out", str(tmp_path / "o1")])
-    assert r.exit_code == 0 and "0 checked, 1 failed" in r.output
+    assert r.exit_code == 0 and "检查 0 行，失败 1 行" in r.output
     r = CliRunner().invoke(main, args + ["--out", str(tmp_path / "o2"), "--allow-outside-paths"])
-    assert r.exit_code == 0 and "1 checked, 0 failed" in r.output
+    assert r.exit_code == 0 and "检查 1 行，失败 0 行" in r.output
 
 
 # --------------------------------------------------------------------------- validation
@@ -1044,11 +1044,11 @@ def test_negative_energy_and_infinite_tolerance_are_messages(mini, tmp_path):
     gpd.GeoDataFrame(geometry=[_square(-9000, -9000)], crs=CRS).to_file(fp)
     r = CliRunner().invoke(main, ["check", str(fp), "--catalog", str(mini), "--industry",
                                   "C2511", "--energy", "-5"])
-    assert r.exit_code == 2 and "must be a finite number ≥ 0" in r.output
+    assert r.exit_code == 2 and "年综合能耗应为不小于 0 的有限数值" in r.output
     assert "Traceback" not in r.output
     r = CliRunner().invoke(main, ["check", str(fp), "--catalog", str(mini), "--tolerance",
                                   "inf"])
-    assert r.exit_code == 2 and "--tolerance" in r.output and "finite" in r.output
+    assert r.exit_code == 2 and "--tolerance" in r.output and "有限数值" in r.output
 
 
 def test_deeply_nested_wkt_is_refused_before_geos_parses_it(tmp_path):
@@ -1057,7 +1057,7 @@ def test_deeply_nested_wkt_is_refused_before_geos_parses_it(tmp_path):
     deep = "GEOMETRYCOLLECTION (" * 100_000 + "POINT (106.6 26.5)" + ")" * 100_000
     t = read_projects(_list(tmp_path, [{"id": "deep", "wkt": deep},
                                        {"id": "ok", "wkt": "POINT (106.6 26.5)"}]))
-    assert list(t.status) == ["error", "ok"] and "nested" in t.error[0]
+    assert list(t.status) == ["error", "ok"] and "WKT 嵌套了" in t.error[0]
 
 
 @pytest.mark.parametrize("col,value", [("有限人为活动类别", "11"), ("有限人为活动类别", "abc"),
@@ -1066,15 +1066,15 @@ def test_made_up_categories_are_errors(tmp_path, col, value):
     """A category outside the national vocabulary must not pass for a legal one."""
     t = read_projects(_list(tmp_path, [{"id": "a", "wkt": "POINT (106.6 26.5)", col: value},
                                        {"id": "b", "wkt": "POINT (106.6 26.5)", col: ""}]))
-    assert list(t.status) == ["error", "ok"] and "unknown" in t.error[0]
+    assert list(t.status) == ["error", "ok"] and "无法识别的" in t.error[0]
 
 
 def test_a_folder_is_not_a_list_or_a_footprint(tmp_path):
     """Found by the hostile sweep: a folder given as the list was read (GDAL opens folders)."""
     _list(tmp_path, [{"id": "a", "wkt": "POINT (106.6 26.5)"}])
-    with pytest.raises(InputError, match="is a folder"):
+    with pytest.raises(InputError, match="是文件夹，不是文件"):
         read_projects(tmp_path)
-    with pytest.raises(InputError, match="is a folder"):
+    with pytest.raises(InputError, match="是文件夹，不是文件"):
         read_footprint(tmp_path)
 
 
@@ -1116,7 +1116,7 @@ def test_more_refusals_found_by_the_sweep(mini, tmp_path):
 
     empty = tmp_path / "empty.geojson"
     empty.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
-    with pytest.raises(DataError, match="no features"):
+    with pytest.raises(DataError, match="文件中没有要素"):
         read_footprint(empty)
     z = tmp_path / "locked.zip"
     with zipfile.ZipFile(z, "w") as zf:
@@ -1126,7 +1126,7 @@ def test_more_refusals_found_by_the_sweep(mini, tmp_path):
     cd = raw.index(b"PK\x01\x02")
     raw[cd + 8] |= 1  # … and of the central directory entry
     z.write_bytes(bytes(raw))
-    with pytest.raises(InputError, match="encrypted"):
+    with pytest.raises(InputError, match="已加密"):
         read_footprint(z)
     doc = yaml.safe_load(mini.read_text("utf-8"))
     doc["layers"]["farmland"]["crs"] = "EPSG:99999"
@@ -1143,7 +1143,7 @@ def test_more_refusals_found_by_the_sweep(mini, tmp_path):
     fp = tmp_path / "s.geojson"
     gpd.GeoDataFrame(geometry=[_square(-9000, -9000)], crs=CRS).to_file(fp)
     r = CliRunner().invoke(main, ["check", str(fp), "--catalog", str(mini), "--energy", "nan"])
-    assert r.exit_code == 2 and "finite" in r.output
+    assert r.exit_code == 2 and "有限数值" in r.output
 
 
 def test_outputs_where_a_folder_or_file_is_in_the_way_are_messages(mini, tmp_path):
@@ -1153,12 +1153,12 @@ def test_outputs_where_a_folder_or_file_is_in_the_way_are_messages(mini, tmp_pat
     (tmp_path / "dir").mkdir()
     r = CliRunner().invoke(main, ["check", str(fp), "--catalog", str(mini), "--map",
                                   str(tmp_path / "dir"), "--basemap", "none"])
-    assert r.exit_code == 1 and "is a folder" in r.output, r.output
+    assert r.exit_code == 1 and "是文件夹，不是文件" in r.output, r.output
     (tmp_path / "a-file").write_text("x")
     lst = _list(tmp_path, [{"id": "a", "wkt": _geo(_square(-9000, -9000)).wkt}])
     r = CliRunner().invoke(main, ["screen", str(lst), "--catalog", str(mini), "--no-maps",
                                   "--out", str(tmp_path / "a-file" / "out")])
-    assert r.exit_code == 1 and "a file is in the way" in r.output, r.output
+    assert r.exit_code == 1 and "该位置已有同名文件" in r.output, r.output
 
 
 def test_validate_reports_bad_encodings_and_unresolved_parameters(tmp_path):

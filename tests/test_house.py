@@ -109,7 +109,7 @@ def test_demo_command_writes_every_output(tmp_path, monkeypatch):
     for name in ("screening.xlsx", "results.json", "maps/index.html",
                  "indicators-guiyang.html", "indicators-yunyang.json"):
         assert (out / name).exists(), name
-    assert "6 rows in, 6 rows out: 5 checked, 1 failed" in r.output
+    assert "输入 6 行，输出 6 行：检查 5 行，失败 1 行" in r.output
     # the deliberately broken row is named with its reason; the notes column is no "unknown
     # header"
     assert "✗ 第 2 行 GY-010：缺少项目范围" in r.output
@@ -130,7 +130,7 @@ def test_input_feature_limit_does_not_apply_to_catalog_layers(tmp_path, monkeypa
     farmland = read_layer(cat.layers["farmland"])  # 3 features
     assert len(farmland) == 3
     LAYERS["farmland"].to_file(tmp_path / "three.gpkg", driver="GPKG")
-    with pytest.raises(ResourceLimitError, match="more than 2 features"):
+    with pytest.raises(ResourceLimitError, match="要素超过 2 个"):
         read_projects(tmp_path / "three.gpkg")
 
 

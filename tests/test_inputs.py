@@ -63,6 +63,9 @@ def test_wrong_crs_gives_outside_china():
         normalise(gk, "EPSG:4524")  # metres read in the wrong zone family
     with pytest.raises(CRSError, match="坐标落在中国境外"):
         normalise(box(2.3, 48.8, 2.4, 48.9), "EPSG:4326")
+    # metres declared (or defaulted, as GeoJSON is) as lon/lat: said as such, not 境外
+    with pytest.raises(CRSError, match="坐标值不是经纬度.*超出 ±180°/±90°.*WGS 84"):
+        normalise(gk, "EPSG:4326")
 
 
 def test_gcj02_only_when_asked():
@@ -164,10 +167,10 @@ def test_csv_list_keeps_every_row(tmp_path):
     assert st == {"A": "ok", "B": "ok", "C": "ok", "D": "error", "E": "error", "F": "ok",
                   "G": "error", "H": "error", "I": "ok"}
     err = dict(zip(t.project_id, t.error))
-    assert "WKT cannot be parsed" in err["D"]
-    assert "no footprint" in err["E"]
-    assert "nope.shp" in err["G"] and "file not found" in err["G"]
-    assert "'也许' is not yes/no" in err["H"]
+    assert "WKT 无法解析" in err["D"]
+    assert "缺少项目范围" in err["E"]
+    assert "nope.shp" in err["G"] and "文件不存在" in err["G"]
+    assert "是否占地（takes_land）应为“是”或“否”" in err["H"] and "'也许'" in err["H"]
     w = dict(zip(t.project_id, t.warnings))
     assert any("已交换" in x for x in w["F"]) and any("GCJ-02" in x for x in w["I"])
     assert t.set_index("project_id").kind["C"] == "polygon"
@@ -181,7 +184,7 @@ def test_xlsx_list_and_missing_geometry_column(tmp_path):
     assert t.industry.iloc[0] == "C2614" and t.nature.iloc[0] == "新建"
     bad = tmp_path / "bad.xlsx"
     pd.DataFrame([{"项目名称": "甲", "地址": "贵阳"}]).to_excel(bad, index=False)
-    with pytest.raises(DataError, match="bad.xlsx: the list has no footprint column"):
+    with pytest.raises(DataError, match="bad.xlsx: 清单中没有项目范围列"):
         read_projects(bad)
 
 
@@ -202,7 +205,7 @@ def test_screen_rows_in_equal_rows_out(tmp_path):
     assert [r.project_id for r in res.results] == [r["项目编号"] for r in rows]
     by = {r.project_id: r for r in res.results}
     assert by["bad"].status == "error" and "WKT" in by["bad"].error
-    assert by["3"].status == "error" and "unknown activity '99'" in by["3"].error
+    assert by["3"].status == "error" and "无法识别的有限人为活动类别 '99'" in by["3"].error
     assert sum(r.ok for r in res.results) == 5
     assert res.counts["rows"] == 7
 

@@ -25,7 +25,7 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path):
     assert list(tmp_path.iterdir()) == []
     write_json(target, {"a": "中文"})
     assert '"中文"' in target.read_text("utf-8")
-    with pytest.raises(FileExistsError, match="exists"):
+    with pytest.raises(FileExistsError, match="已存在"):
         write_json(target, {}, overwrite=False)
 
 
@@ -58,7 +58,7 @@ def test_utf8_dbf_detected(tmp_path):
 
 
 def test_missing_file_named(tmp_path):
-    with pytest.raises(DataError, match="nope.gpkg: file not found"):
+    with pytest.raises(DataError, match="nope.gpkg: 文件不存在"):
         read_vector(tmp_path / "nope.gpkg")
 
 

@@ -139,7 +139,7 @@ def test_failed_import_leaves_no_table(dsn, tmp_path):
     broken.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     from zoning.io.postgis import import_catalog
 
-    with pytest.raises(DataError, match="mini.gpkg: file not found"):
+    with pytest.raises(DataError, match="mini.gpkg: 文件不存在"):
         import_catalog(load_catalog(broken), dsn, schema="broken")
     with psycopg.connect(dsn) as c:
         tables = c.execute("SELECT table_name FROM information_schema.tables WHERE "

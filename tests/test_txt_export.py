@@ -113,7 +113,7 @@ def test_convert_txt_to_vectors_and_back(tmp_path):
     doc = parse_txt((tmp_path / "p.txt").read_bytes())
     assert doc.project_info == {"项目名称": "某某公路"} and doc.epsg == 4496
     res = r.invoke(main, ["convert", str(src), str(tmp_path / "p.txt")])
-    assert res.exit_code == 1 and "exists" in res.output
+    assert res.exit_code == 1 and "p.txt 已存在" in res.output
 
 
 def test_check_export_txt_and_project_info(tmp_path):
@@ -241,7 +241,7 @@ def test_old_datum_vector_input_needs_parameters(tmp_path):
         read_footprint(f)
     t = read_footprint(f, towgs84=",".join(str(v) for v in PARAMS))
     assert t.status.iloc[0] == "ok"
-    with pytest.raises(CRSError, match="apply to 西安80/北京54"):
+    with pytest.raises(CRSError, match="只适用于西安80/北京54"):
         read_footprint(f, crs="EPSG:4524", towgs84="1,2,3")
     res = CliRunner().invoke(main, ["check", str(f), "--region", "guiyang", "--json"])
     assert res.exit_code == 1 and "没有精确的公开转换方法" in res.output

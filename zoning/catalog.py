@@ -408,6 +408,6 @@ def resolve_catalogs(paths=(), region: str | None = None) -> list[Catalog]:
         keep = match_region(cats, region)
         if not keep:
             known = ", ".join(f"{c.region_id} ({c.region_name})" for c in cats)
-            raise CatalogError(f"no catalog for region {region!r}; known: {known}")
+            raise CatalogError(f"没有区域 {region!r} 的图层目录；已有：{known}")
         cats = keep
     return cats

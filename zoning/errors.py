@@ -161,9 +161,9 @@ def finite_nonnegative(value, what: str,
     try:
         x = float(value)
     except (TypeError, ValueError):
-        raise error(f"{what} must be a number, not {value!r}") from None
+        raise error(f"{what} 应为数字，而不是 {value!r}") from None
     if not math.isfinite(x) or x < 0:
-        raise error(f"{what} must be a finite number ≥ 0, not {value!r}")
+        raise error(f"{what} 应为不小于 0 的有限数值，而不是 {value!r}")
     return x
 
 

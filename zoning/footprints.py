@@ -399,6 +399,11 @@ def _refuse_old_datum(crs: CRS) -> None:
 def _check_in_china(geom, crs: CRS) -> None:
     lon0, lat0, lon1, lat1 = shapely.bounds(geom)
     finite = np.isfinite(shapely.get_coordinates(geom)).all()
+    if finite and crs.is_geographic and not (-180 <= lon0 <= lon1 <= 180 and
+                                             -90 <= lat0 <= lat1 <= 90):
+        raise CRSError(f"坐标值不是经纬度（x [{lon0:.6g}, {lon1:.6g}]，y [{lat0:.6g}, {lat1:.6g}]，"
+                       f"超出 ±180°/±90°），却按 {_crs_label(crs)} 读取：这多半是以米为单位的"
+                       "投影坐标（如高斯-克吕格），请声明其坐标系（GeoJSON 按规范总是经纬度）")
     if not finite or not _in_china(lon0, lat0, lon1, lat1):
         raise CRSError(f"坐标落在中国境外（按 {_crs_label(crs)} 读取后经度 [{lon0:.4f}, "
                        f"{lon1:.4f}]，纬度 [{lat0:.4f}, {lat1:.4f}]）：坐标系是否有误、"

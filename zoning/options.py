@@ -63,7 +63,7 @@ class CheckOptions:
     >>> CheckOptions(tolerance_m2=float("inf"))
     Traceback (most recent call last):
     ...
-    zoning.errors.OptionError: tolerance_m2 must be a finite number ≥ 0, not inf
+    zoning.errors.OptionError: tolerance_m2 应为不小于 0 的有限数值，而不是 inf
     """
 
     area_method: str = "ellipsoidal"  # ellipsoidal | gk | gk-fixed

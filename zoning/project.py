@@ -57,7 +57,7 @@ def clean(v: Any) -> Any:
     return v
 
 
-def parse_bool(v: Any, what: str = "value") -> bool | None:
+def parse_bool(v: Any, what: str = "取值") -> bool | None:
     """是/否, yes/no, 1/0, 占地/不占地 … as a bool; None when empty."""
     if v is None or (isinstance(v, float) and math.isnan(v)) or v == "":
         return None
@@ -68,7 +68,7 @@ def parse_bool(v: Any, what: str = "value") -> bool | None:
         return True
     if s in _FALSE:
         return False
-    raise InputError(f"{what} {v!r} is not yes/no (是/否)")
+    raise InputError(f"{what}应为“是”或“否”（也可写 yes/no、1/0），而不是 {v!r}")
 
 
 def parse_energy(v: Any) -> float | None:
@@ -76,7 +76,7 @@ def parse_energy(v: Any) -> float | None:
     v = clean(v)
     if v is None:
         return None
-    return finite_nonnegative(v, "energy_tce (年综合能耗)", InputError)
+    return finite_nonnegative(v, "年综合能耗（energy_tce）", InputError)
 
 
 def parse_attributes(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -97,9 +97,9 @@ def parse_attributes(raw: Mapping[str, Any]) -> dict[str, Any]:
     for a in ATTRIBUTES:
         v = clean(raw.get(a))
         if a == "takes_land":
-            v = parse_bool(v, "takes_land (是否占地)")
+            v = parse_bool(v, "是否占地（takes_land）")
         elif a == "tailings":
-            v = parse_bool(v, "tailings (是否涉及尾矿库)")
+            v = parse_bool(v, "是否涉及尾矿库（tailings）")
         elif a == "purpose":
             v = parse_purpose(v)
         elif a == "energy_tce":
@@ -132,7 +132,7 @@ def parse_choice(attr: str, v: str) -> str:
     known = NATURES if attr == "nature" else _vocabulary(attr)
     if known and v not in known:
         shown = v if len(v) <= 30 else v[:30] + "…"
-        raise InputError(f"unknown {attr} {shown!r} ({_ZH[attr]}); known: "
+        raise InputError(f"无法识别的{_ZH[attr]} {shown!r}（{attr}）：可选值为 "
                          f"{', '.join(sorted(known, key=lambda k: (len(k), k)))}")
     return v
 
@@ -193,7 +193,7 @@ class Project:
                 try:
                     kind = geometry_kind(geom)
                 except (DataError, TypeError, AttributeError):
-                    status, error = "error", "empty, missing or mixed footprint geometry"
+                    status, error = "error", "项目范围的几何为空、缺失或类型混杂"
         return cls(row=rec.get("row"), project_id=str(clean(rec.get("project_id")) or ""),
                    name=str(clean(rec.get("name")) or ""), geometry=geom, kind=str(kind or ""),
                    attrs=attrs, warnings=list(rec.get("warnings") or []), status=status,

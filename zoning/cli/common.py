@@ -17,10 +17,10 @@ err_console = Console(stderr=True)
 
 #: hints the command line adds to library messages (the library names no flags)
 _HINTS = {
-    "output_exists": "加 --overwrite 以替换 (use --overwrite to replace)",
-    "output_locked": "另一个 zoning 进程正在写入该目录 (another run is writing this folder)",
+    "output_exists": "加 --overwrite 以替换",
+    "output_locked": "另一个 zoning 进程正在写入该目录",
     "missing_extra": "",
-    "crs_error": "用 --crs 声明坐标系，例如 --crs EPSG:4545 (declare the CRS with --crs)",
+    "crs_error": "用 --crs 声明坐标系，例如 --crs EPSG:4545",
 }
 
 
@@ -82,7 +82,7 @@ def _energy(ctx, param, v):
     import math
 
     if v is not None and (not math.isfinite(v) or v < 0):
-        raise click.BadParameter(f"{v!r}: 年综合能耗 must be a finite number ≥ 0 (tce/year)")
+        raise click.BadParameter(f"{v!r}：年综合能耗应为不小于 0 的有限数值（吨标准煤/年）")
     return v
 
 

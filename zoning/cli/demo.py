@@ -35,8 +35,8 @@ def demo(out_dir: Path) -> None:
         console.print(f"[red]{escape(f'{r.region}/{r.name}: ' + '; '.join(r.errors))}[/]")
     console.rule(_STEPS["screen"])
     counts = run.screening.counts
-    console.print(f"{counts['rows']} rows in, {counts['rows']} rows out: {counts['ok']} "
-                  f"checked, {counts['error']} failed")
+    console.print(f"输入 {counts['rows']} 行，输出 {counts['rows']} 行：检查 {counts['ok']} 行，"
+                  f"失败 {counts['error']} 行")
     for s in State:
         if counts[s.value]:
             console.print(f"  {s.zh} ({s.value}): {counts[s.value]}")

@@ -113,8 +113,8 @@ def _write(folder: Path, res, table, cats, opts, meta, out: dict):
                 min_report_m2=opts.min_report_m2, min_area_drops=opts.min_area_drops,
                 radius_m=opts.radius_m, no_geometry=opts.no_geometry)
     paths = write_tables(folder, res.results, res.overlaps, meta, counts, catalogs=cats)
-    console.print(f"{counts['rows']} rows in, {counts['rows']} rows out: {counts['ok']} checked, "
-                  f"{counts['error']} failed")
+    console.print(f"输入 {counts['rows']} 行，输出 {counts['rows']} 行：检查 {counts['ok']} 行，"
+                  f"失败 {counts['error']} 行")
     for s in State:
         if counts[s.value]:
             console.print(f"  {s.zh} ({s.value}): {counts[s.value]}")

@@ -80,7 +80,7 @@ def _read(path: Path, encoding: str | None):
         try:
             return pyogrio.read_dataframe(src, columns=["Layer", "EntityHandle", "SubClasses"])
         except Exception as e:  # pyogrio/GDAL errors: not a readable DXF
-            raise DataError(f"cannot read the DXF: {e}", path=path) from None
+            raise DataError(f"无法读取 DXF：{e}", path=path) from None
         finally:
             pyogrio.set_gdal_config_options({"DXF_ENCODING": old})
 
@@ -92,8 +92,8 @@ def _valid(poly, handle, layer, warnings: list[str]) -> list:
     reason = shapely.is_valid_reason(poly)
     fixed = [q for q in shapely.get_parts(shapely.get_parts(shapely.make_valid(poly)))
              if q.geom_type == "Polygon" and q.area > 0]
-    warnings.append(f"outline handle {handle} on layer {layer!r} is invalid ({reason}): "
-                    f"repaired with make_valid into {len(fixed)} part(s)")
+    warnings.append(f"图层 {layer!r} 上句柄为 {handle} 的轮廓线无效（{reason}）："
+                    f"已用 make_valid 修复为 {len(fixed)} 个部分")
     return fixed
 
 
@@ -113,11 +113,11 @@ def _outlines(geoms, handles, layers, path: Path) -> tuple[list, list[str], list
                 xy = np.asarray(part.coords)
                 gap = float(np.hypot(*(xy[-1] - xy[0])))
                 if gap > CLOSE_TOLERANCE or len(xy) < 4:
-                    open_.append(f"handle {h} on layer {lay!r} (ends {gap:.3f} apart)")
+                    open_.append(f"图层 {lay!r} 上的句柄 {h}（首尾相距 {gap:.3f}）")
                     continue
                 if gap > 0:
-                    warnings.append(f"outline handle {h} on layer {lay!r} closed across a "
-                                    f"{gap:.4f} gap")
+                    warnings.append(f"图层 {lay!r} 上句柄为 {h} 的轮廓线首尾相距 "
+                                    f"{gap:.4f}，已自动闭合")
                 polys += _valid(shapely.Polygon(xy), h, lay, warnings)
     return polys, warnings, open_
 
@@ -169,7 +169,7 @@ def read_dxf_footprint(path, layer: str | None = None,
     """
     path = Path(path)
     if not path.exists():
-        raise DataError("file not found", path=path)
+        raise DataError("文件不存在", path=path)
     gdf = _read(path, encoding)
     names = gdf["Layer"].fillna("").astype(str)
     if layer is not None:
@@ -177,7 +177,7 @@ def read_dxf_footprint(path, layer: str | None = None,
         if not want.any():
             want = names.str.lower() == layer.lower()
         if not want.any():
-            raise InputError(f"the drawing has no CAD layer {layer!r}; its layers are "
+            raise InputError(f"图中没有 CAD 图层 {layer!r}；现有图层为 "
                              f"{sorted(set(names))}", path=path)
         gdf, names = gdf[want.values], names[want.values]
     polys, warnings, open_ = [], [], []
@@ -192,20 +192,20 @@ def read_dxf_footprint(path, layer: str | None = None,
         warnings += w
         open_ += o
     if len(by_layer) > 1 and layer is None:
-        raise InputError("several CAD layers hold closed outlines: "
-                         + ", ".join(f"{k!r} ({v})" for k, v in by_layer.items())
-                         + "; choose the red-line layer", path=path)
+        raise InputError("多个 CAD 图层上都有闭合轮廓线："
+                         + ", ".join(f"{k!r}（{v} 条）" for k, v in by_layer.items())
+                         + "；请指定红线所在的图层", path=path)
     if open_ and (layer is not None or not polys):
-        raise InputError(f"{len(open_)} outline(s) are open polylines, not closed areas: "
-                         + "; ".join(open_[:5]) + ". Close them in CAD (PEDIT → Close) "
-                         "or draw the red line as a closed polyline", path=path)
+        raise InputError(f"{len(open_)} 条轮廓线是未闭合的多段线，不是闭合区域："
+                         + "；".join(open_[:5]) + "。请在 CAD 中将其闭合（PEDIT → 闭合/Close），"
+                         "或将红线画成闭合多段线", path=path)
     if not polys:
-        raise InputError("the drawing holds no closed polyline or hatch: nothing to read "
-                         "as a footprint", path=path)
+        raise InputError("图中没有闭合多段线或填充（HATCH）：没有可作为项目范围读取的"
+                         "内容", path=path)
     if open_:
-        warnings.append(f"{len(open_)} open line(s) ignored (not outlines): "
-                        + "; ".join(open_[:3]))
+        warnings.append(f"已忽略 {len(open_)} 条未闭合的线（不是轮廓线）："
+                        + "；".join(open_[:3]))
     lay = next(iter(by_layer))
-    warnings.insert(0, f"DXF: {sum(by_layer.values())} outline(s) on CAD layer {lay!r}")
+    warnings.insert(0, f"DXF：从 CAD 图层 {lay!r} 读取了 {sum(by_layer.values())} 条轮廓线")
     log.info("%s: %s", path, warnings[0])
     return _nest(polys), warnings

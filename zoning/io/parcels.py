@@ -113,7 +113,7 @@ def read_parcels(source, crs=None, coord_sys=None, encoding=None, layer=None, to
         from zoning.dms import looks_like_coordinates
 
         if not looks_like_coordinates(str(source)):
-            raise DataError("file not found", path=path)
+            raise DataError("文件不存在", path=path)
         from zoning.io.projects import read_coordinates
 
         t = read_coordinates(str(source), crs=crs, coord_sys=coord_sys)
@@ -168,7 +168,7 @@ def write_parcels(path, parcels: gpd.GeoDataFrame, info: dict | None = None, *,
 
     path = Path(path)
     if path.exists() and not overwrite:
-        raise OutputExistsError(f"{path} exists")
+        raise OutputExistsError(f"{path} 已存在")
     suffix = path.suffix.lower()
     if suffix == ".txt":
         from zoning.io.txt_write import TxtParcelOut, write_txt
@@ -180,7 +180,7 @@ def write_parcels(path, parcels: gpd.GeoDataFrame, info: dict | None = None, *,
                   overwrite=overwrite, **txt_options)
         return path
     if suffix not in _DRIVERS:
-        raise DataError(f"cannot write {suffix or 'a file without extension'}: use .txt, "
+        raise DataError(f"不支持写出 {suffix or '无扩展名的文件'}：请使用 .txt, "
                         f"{', '.join(_DRIVERS)}", path=path)
     gdf = _vector_frame(parcels, suffix == ".shp")
     if to_crs is not None:

@@ -136,10 +136,10 @@ def _with_towgs84(crs, towgs84):
     from zoning.errors import CRSError
 
     if crs is None:
-        raise CRSError("transformation parameters were given but the input has no CRS: "
-                       "say which 西安80/北京54 CRS it is in (e.g. EPSG:2364)")
+        raise CRSError("给出了转换参数，但输入没有坐标系：请指明它所用的西安80/北京54 坐标系"
+                       "（例如 EPSG:2364）")
     if old_datum(crs) is None:
-        raise CRSError(f"transformation parameters apply to 西安80/北京54 inputs, not to "
+        raise CRSError(f"转换参数只适用于西安80/北京54 的输入，不适用于 "
                        f"{CRS.from_user_input(crs).name}")
     return bind_towgs84(crs, towgs84)
 
@@ -156,8 +156,8 @@ def _txt_footprint(path: Path, towgs84=None, info: dict | None = None):
     geoms = [p.geometry for p in doc.parcels]
     w = list(doc.warnings) + [f"地块 {p.number}: {m}" for p in doc.parcels for m in p.warnings]
     if len(geoms) > 1:
-        w.append(f"{len(geoms)} parcels ({', '.join(p.number for p in doc.parcels[:10])}) "
-                 "read as one footprint")
+        w.append(f"{len(geoms)} 个地块（{', '.join(p.number for p in doc.parcels[:10])}）"
+                 "合为一个项目范围读取")
     g = _union(geoms) if len(geoms) > 1 else geoms[0]
     return g, doc.crs, w
 
@@ -194,8 +194,8 @@ def _footprint_from_file(path: Path, crs=None, coord_sys=None, encoding=None, la
     frames = read_vector_layers(path, layer=layer, encoding=encoding)
     w: list[str] = []
     if len(frames) > 1:
-        w.append(f"{len(frames)} layers ({', '.join(str(n) for n, _ in frames)}) read as "
-                 "one footprint")
+        w.append(f"{len(frames)} 个图层（{', '.join(str(n) for n, _ in frames)}）合为"
+                 "一个项目范围读取")
     target = crs or frames[0][1].crs
     geoms = []
     for name, gdf in frames:
@@ -203,12 +203,12 @@ def _footprint_from_file(path: Path, crs=None, coord_sys=None, encoding=None, la
         bad = shapely.is_missing(vals) | shapely.is_empty(vals)
         if bad.any():
             rows = ", ".join(str(i + 1) for i in np.flatnonzero(bad)[:5])
-            raise DataError(f"features {rows} have empty geometry", path=path, layer=name)
+            raise DataError(f"要素 {rows} 的几何为空", path=path, layer=name)
         if crs is None and gdf.crs is not None and target is not None and gdf.crs != target:
             gdf = gdf.to_crs(target)
         geoms.extend(gdf.geometry.values)
     if not geoms:
-        raise DataError("file has no features", path=path)
+        raise DataError("文件中没有要素", path=path)
     if info is not None and len(geoms) == 1:  # one feature: its own name names the project
         name = _feature_name(frames[0][1])
         if name:
@@ -400,7 +400,7 @@ class _row_errors:
             msg = str(exc)
         else:
             log.debug("row %s failed", self.row.get("row"), exc_info=(exc_type, exc, tb))
-            msg = f"cannot read this row ({exc_type.__name__}: {str(exc)[:200]})"
+            msg = f"无法读取这一行（{exc_type.__name__}: {str(exc)[:200]}）"
         self.row.update(geometry=None, status="error", error=msg)
         return True
 
@@ -421,9 +421,9 @@ def _read_csv(path: Path, encoding) -> pd.DataFrame:
     except InputError:
         raise
     except (UnicodeDecodeError, LookupError):
-        raise InputError(f"list is not {enc} text", path=path) from None
+        raise InputError(f"清单不是 {enc} 编码的文本", path=path) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as e:
-        raise InputError(f"cannot read as CSV: {str(e).splitlines()[0][:120]}",
+        raise InputError(f"无法按 CSV 读取：{str(e).splitlines()[0][:120]}",
                          path=path) from None
 
 
@@ -465,10 +465,10 @@ def _csv_rows(text: str, path: Path | str | None) -> pd.DataFrame:
         rows = [r for r in csv.reader(StringIO(text, newline=""))
                 if r and (len(r) > 1 or r[0].strip())]  # pandas skips blank lines too
     except csv.Error as e:
-        raise InputError(f"cannot read as CSV: {str(e)[:120]}", path=path) from None
+        raise InputError(f"无法按 CSV 读取：{str(e)[:120]}", path=path) from None
     width = len(columns)
     if not rows or len(rows[0]) != width:
-        raise InputError("cannot read as CSV: the header cannot be split into fields",
+        raise InputError("无法按 CSV 读取：表头无法拆分为字段",
                          path=path)
     data = rows[1:]
     lengths = {len(r) for r in data}
@@ -485,17 +485,17 @@ def _read_frame(path: Path, encoding, sheet) -> pd.DataFrame:
     if path.suffix.lower() == ".csv":
         df = _read_csv(path, encoding)
         if len(df) > LIMITS.max_features:
-            raise ResourceLimitError(f"list has {len(df):,} rows (limit "
-                                     f"{LIMITS.max_features:,})", path=path)
+            raise ResourceLimitError(f"清单有 {len(df):,} 行（上限 "
+                                     f"{LIMITS.max_features:,}）", path=path)
         return df
     try:
         df = pd.read_excel(path, sheet_name=sheet or 0, dtype=str, keep_default_na=False)
     except ValueError as e:
-        raise DataError(f"cannot read sheet: {str(e)[:120]}", path=path) from None
+        raise DataError(f"无法读取工作表：{str(e)[:120]}", path=path) from None
     except Exception as e:  # openpyxl/xlrd raise many kinds for a broken workbook
-        raise InputError(f"cannot read the workbook ({type(e).__name__})", path=path) from None
+        raise InputError(f"无法读取工作簿（{type(e).__name__}）", path=path) from None
     if len(df) > LIMITS.max_features:
-        raise ResourceLimitError(f"list has {len(df):,} rows (limit {LIMITS.max_features:,})",
+        raise ResourceLimitError(f"清单有 {len(df):,} 行（上限 {LIMITS.max_features:,}）",
                                  path=path)
     # a wholly blank line is no project (read_csv skips them too); rows keep their numbers
     blank = df.apply(lambda col: col.astype(str).str.strip() == "").all(axis=1)
@@ -511,8 +511,8 @@ def _confined(fpath: str, folder: Path, allow_outside: bool) -> Path:
         try:
             fp.resolve().relative_to(folder.resolve())
         except ValueError:
-            raise InputError("the file column names a file outside the list's folder: "
-                             "refused (allow it explicitly to read such files)") from None
+            raise InputError("文件列指向清单所在文件夹以外的文件，拒绝读取"
+                             "（如需读取此类文件，请明确允许）") from None
     return fp
 
 
@@ -531,13 +531,13 @@ MAX_WKT_DEPTH = 32
 def _check_wkt(text: str) -> None:
     """Refuse WKT that is too long or nested too deeply before GEOS parses it."""
     if len(text) > LIMITS.max_text_bytes // 10:
-        raise ResourceLimitError(f"WKT is {len(text):,} characters (limit "
-                                 f"{LIMITS.max_text_bytes // 10:,})")
+        raise ResourceLimitError(f"WKT 长 {len(text):,} 个字符（上限 "
+                                 f"{LIMITS.max_text_bytes // 10:,}）")
     b = np.frombuffer(text.encode("utf-8", "replace"), dtype=np.uint8)
     depth = np.cumsum((b == 40).astype(np.int64) - (b == 41))
     if len(depth) and depth.max() > MAX_WKT_DEPTH:
-        raise DataError(f"WKT is nested {int(depth.max())} levels deep (limit "
-                        f"{MAX_WKT_DEPTH})")
+        raise DataError(f"WKT 嵌套了 {int(depth.max())} 层（上限 "
+                        f"{MAX_WKT_DEPTH} 层）")
 
 
 def _row_footprint(rec: dict, cols: dict, path: Path, row_crs, cs, allow_outside: bool):
@@ -551,20 +551,20 @@ def _row_footprint(rec: dict, cols: dict, path: Path, row_crs, cs, allow_outside
         try:
             g = shapely.from_wkt(str(wkt))
         except NotImplementedError:
-            raise DataError("curved geometry (CIRCULARSTRING, CURVEPOLYGON …) is not "
-                            "supported: linearise it first") from None
+            raise DataError("不支持曲线几何（CIRCULARSTRING、CURVEPOLYGON …）："
+                            "请先转为折线") from None
         except (shapely.errors.GEOSException, ValueError, TypeError):
-            raise DataError("WKT 无法解析（WKT cannot be parsed）") from None
+            raise DataError("WKT 无法解析") from None
         return g, row_crs, []  # None: inferred (lon/lat or prefixed GK), with a warning
     if fpath:
         fp = _confined(str(fpath), path.parent, allow_outside)
         g, src, w0 = _footprint_from_file(fp, row_crs, cs, None, None)
         if src is None:
-            raise DataError(f"footprint file {fp.name} has no CRS; give a crs column")
+            raise DataError(f"范围文件 {fp.name} 没有坐标系：请在清单的 crs 列中填写其坐标系")
         return g, src, w0
     if lon is not None and lat is not None:
         return _lonlat_point(lon, lat), row_crs or "EPSG:4490", []
-    raise DataError("缺少项目范围：WKT、经纬度和文件列均为空（no footprint）")
+    raise DataError("缺少项目范围：WKT、经纬度和文件列均为空")
 
 
 #: a reviewer's notes: carried by the list, never read, never warned about
@@ -605,8 +605,8 @@ def _read_table(path: Path, crs, coord_sys, encoding, sheet,
     has_geom = {"wkt", "path"} & set(cols) or {"lon", "lat"} <= set(cols)
     if not has_geom:
         shown = [str(c)[:40] for c in df.columns[:20]]
-        raise DataError("the list has no footprint column: give WKT (wkt/几何), lon+lat "
-                        "(经度/纬度) or a file path (path/文件) column; columns are "
+        raise DataError("清单中没有项目范围列：请提供 WKT 列（wkt/几何）、经纬度列"
+                        "（经度/纬度）或文件路径列（path/文件）；现有的列为 "
                         f"{shown}", path=path)
     header_warnings = unknown_headers(df.columns, path)
     long_rows = df.attrs.get("long_rows") or {}
@@ -616,9 +616,9 @@ def _read_table(path: Path, crs, coord_sys, encoding, sheet,
         row["warnings"] = list(header_warnings)
         with _row_errors(row):
             if i - 1 in long_rows:
-                raise DataError(f"this row has {long_rows[i - 1]} fields, the header "
-                                f"{len(df.columns)}: a comma or quote out of place? (a field "
-                                "holding a comma must be quoted)")
+                raise DataError(f"这一行有 {long_rows[i - 1]} 个字段，而表头有 "
+                                f"{len(df.columns)} 个：是否有逗号或引号放错了位置？"
+                                "（含逗号的字段须用引号括起来）")
             row.update(_row_attrs(rec, cols))
             cs = (_clean(rec.get(cols["coord_sys"])) if "coord_sys" in cols else None) \
                 or coord_sys
@@ -643,11 +643,11 @@ def _lonlat_point(lon, lat):
     try:
         (x, ax), (y, ay) = parse_angle(str(lon)[:60]), parse_angle(str(lat)[:60])
     except DataError:
-        raise DataError(f"lon/lat {str(lon)[:30]!r}, {str(lat)[:30]!r} are not numbers or "
-                        "度分秒") from None
+        raise DataError(f"经纬度 {str(lon)[:30]!r}, {str(lat)[:30]!r} 既不是数字，"
+                        "也不是度分秒") from None
     if ax == "lat" or ay == "lon":
-        raise DataError(f"lon/lat {str(lon)[:30]!r}, {str(lat)[:30]!r}: the 经度 cell holds a "
-                        "latitude")
+        raise DataError(f"经纬度 {str(lon)[:30]!r}, {str(lat)[:30]!r}：经度单元格中填的是"
+                        "纬度")
     return shapely.Point(x, y)
 
 

@@ -55,19 +55,19 @@ def check_input_file(path, max_bytes: int | None = None) -> os.stat_result:
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise DataError("file not found", path=path) from None
+        raise DataError("文件不存在", path=path) from None
     except OSError as e:
-        raise DataError(f"cannot open: {e.strerror}", path=path) from None
+        raise DataError(f"无法打开：{e.strerror}", path=path) from None
     if stat.S_ISDIR(st.st_mode):
         if path.suffix.lower() != ".gdb":
-            raise InputError("is a folder, not a file (only a FileGDB .gdb folder is read)",
+            raise InputError("是文件夹，不是文件（只能读取 FileGDB 的 .gdb 文件夹）",
                              path=path)
         return st
     if not stat.S_ISREG(st.st_mode):
-        raise InputError("not a regular file (a FIFO, device or socket): refused", path=path)
+        raise InputError("不是普通文件（而是 FIFO、设备或套接字），拒绝读取", path=path)
     limit = LIMITS.max_file_bytes if max_bytes is None else max_bytes
     if st.st_size > limit:
-        raise ResourceLimitError(f"file is {st.st_size:,} bytes (limit {limit:,})", path=path)
+        raise ResourceLimitError(f"文件大小为 {st.st_size:,} 字节（上限 {limit:,}）", path=path)
     return st
 
 
@@ -76,7 +76,7 @@ def read_input_bytes(path, max_bytes: int | None = None) -> bytes:
     path = Path(path)
     st = check_input_file(path, LIMITS.max_text_bytes if max_bytes is None else max_bytes)
     if stat.S_ISDIR(st.st_mode):
-        raise InputError("is a folder, not a file", path=path)
+        raise InputError("是文件夹，不是文件", path=path)
     return path.read_bytes()
 
 
@@ -93,45 +93,45 @@ def check_archive(path) -> list[str]:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError):
-        raise InputError("not a valid zip archive", path=path) from None
+        raise InputError("不是有效的 zip 压缩包", path=path) from None
     if len(infos) > LIMITS.max_archive_members:
-        raise ResourceLimitError(f"archive has {len(infos):,} members (limit "
-                                 f"{LIMITS.max_archive_members:,})", path=path)
+        raise ResourceLimitError(f"压缩包内有 {len(infos):,} 个文件（上限 "
+                                 f"{LIMITS.max_archive_members:,}）", path=path)
     total = sum(i.file_size for i in infos)
     if total > LIMITS.max_archive_bytes:
-        raise ResourceLimitError(f"archive expands to {total:,} bytes (limit "
-                                 f"{LIMITS.max_archive_bytes:,})", path=path)
+        raise ResourceLimitError(f"压缩包解压后为 {total:,} 字节（上限 "
+                                 f"{LIMITS.max_archive_bytes:,}）", path=path)
     if total > 10_000_000 and total > LIMITS.max_archive_ratio * max(st.st_size, 1):
-        raise ResourceLimitError(f"archive expands {total / max(st.st_size, 1):,.0f}× (limit "
-                                 f"{LIMITS.max_archive_ratio:,.0f}×): refused as a zip bomb",
+        raise ResourceLimitError(f"压缩包解压后膨胀 {total / max(st.st_size, 1):,.0f}×（上限 "
+                                 f"{LIMITS.max_archive_ratio:,.0f}×）：疑为 zip 炸弹，拒绝读取",
                                  path=path)
     names = [i.filename for i in infos]
     for n in names:
         parts = n.replace("\\", "/").split("/")
         if n.startswith(("/", "\\")) or ".." in parts or re.match(r"^[A-Za-z]:", n):
-            raise InputError("archive member with an absolute or '..' path: refused", path=path)
+            raise InputError("压缩包内有使用绝对路径或“..”路径的文件，拒绝读取", path=path)
     if any(i.flag_bits & 0x1 for i in infos):
-        raise InputError("archive is encrypted (password protected): unzip it first", path=path)
+        raise InputError("压缩包已加密（有密码保护）：请先解压", path=path)
     if any(stat.S_ISLNK(i.external_attr >> 16) for i in infos):
-        raise InputError("archive holds a symbolic link: refused", path=path)
+        raise InputError("压缩包内含符号链接，拒绝读取", path=path)
     return names
 
 
 def _check_dbf_header(head: bytes, size: int, where) -> None:
     """Refuse a DBF whose header claims more records than the file can hold."""
     if len(head) < 12:
-        raise DataError("DBF file is truncated", path=where)
+        raise DataError("DBF 文件不完整（已被截断）", path=where)
     nrec = int.from_bytes(head[4:8], "little")
     hlen = int.from_bytes(head[8:10], "little")
     rlen = int.from_bytes(head[10:12], "little")
     if nrec and rlen == 0:
-        raise DataError("DBF header has a record length of 0", path=where)
+        raise DataError("DBF 文件头中的记录长度为 0", path=where)
     if hlen + nrec * rlen > size + rlen:
         fits = max(0, (size - hlen) // max(rlen, 1))
-        raise ResourceLimitError(f"DBF header claims {nrec:,} records but the file holds at "
-                                 f"most {fits:,}: truncated or forged", path=where)
+        raise ResourceLimitError(f"DBF 文件头声明有 {nrec:,} 条记录，但文件最多只能容纳 "
+                                 f"{fits:,} 条：文件不完整或被篡改", path=where)
     if nrec > _max_features():
-        raise ResourceLimitError(f"DBF has {nrec:,} records (limit {_max_features():,})",
+        raise ResourceLimitError(f"DBF 有 {nrec:,} 条记录（上限 {_max_features():,}）",
                                  path=where)
 
 
@@ -159,7 +159,7 @@ _WHERE_FORBIDDEN = re.compile(
     r"writefile|printf|format|char|hex|like_escape|sqlite_\w*|ogr_\w*|st_\w*)\b", re.I)
 
 
-def check_where(where: str | None, what: str = "where clause") -> str | None:
+def check_where(where: str | None, what: str = "where 条件") -> str | None:
     """A ``where`` filter limited to a simple attribute condition.
 
     Comparisons, ``AND``/``OR``/``NOT``, ``IN (…)``, ``LIKE``, ``IS NULL`` and
@@ -171,17 +171,16 @@ def check_where(where: str | None, what: str = "where clause") -> str | None:
     if where is None:
         return None
     if not isinstance(where, str):
-        raise DataError(f"{what} must be text")
+        raise DataError(f"{what}必须是文本")
     if len(where) > 2000:
-        raise DataError(f"{what} is longer than 2000 characters")
+        raise DataError(f"{what}超过 2000 个字符")
     bare = re.sub(r"'(?:[^']|'')*'", "''", where)  # string literals may say anything
     if ";" in bare or "--" in bare or "/*" in bare or "\x00" in where:
-        raise DataError(f"{what} may not hold ';', comments or NUL")
+        raise DataError(f"{what}不能含有“;”、注释或 NUL 字符")
     bad = _WHERE_FORBIDDEN.search(bare)
     if bad:
-        raise DataError(f"{what} may only be a simple attribute filter; "
-                        f"{bad.group(0).upper()} is not allowed (no subqueries, CTEs or SQL "
-                        "functions)")
+        raise DataError(f"{what}只能是简单的属性筛选条件，不允许使用 "
+                        f"{bad.group(0).upper()}（不能用子查询、CTE 或 SQL 函数）")
     return where
 
 
@@ -216,7 +215,7 @@ def _check_gpkg_sql(path: Path, layers: list[str | None], where: str | None) -> 
             if sql is None and not where:
                 continue
             if sql is not None and re.search(r"\brecursive\b", sql, re.I):
-                raise ResourceLimitError("layer is a view over a recursive query: refused",
+                raise ResourceLimitError("图层是基于递归查询（recursive）的视图，拒绝读取",
                                          path=path, layer=name)
             q = 'SELECT count(*) FROM "' + str(name).replace('"', '""') + '"'
             if where:
@@ -226,11 +225,11 @@ def _check_gpkg_sql(path: Path, layers: list[str | None], where: str | None) -> 
             except sqlite3.OperationalError as e:
                 if "interrupt" in str(e):
                     raise ResourceLimitError(
-                        f"reading the layer{' with its where clause' if where else ''} took "
-                        f"longer than {LIMITS.read_timeout_s:g} s: refused",
+                        f"读取图层{'（含 where 条件）' if where else ''}超过 "
+                        f"{LIMITS.read_timeout_s:g} s 仍未完成，拒绝读取",
                         path=path, layer=name) from None
                 if where:
-                    raise DataError(f"where clause cannot be evaluated: {str(e)[:120]}",
+                    raise DataError(f"where 条件无法执行：{str(e)[:120]}",
                                     path=path, layer=name) from None
     finally:
         con.close()
@@ -250,7 +249,7 @@ def detect_dbf_encoding(dbf_path) -> str:
     check_input_file(dbf_path)
     raw = dbf_path.read_bytes()
     if len(raw) < 32:
-        raise DataError("DBF file is truncated", path=dbf_path)
+        raise DataError("DBF 文件不完整（已被截断）", path=dbf_path)
     nrec = int.from_bytes(raw[4:8], "little")
     hlen = int.from_bytes(raw[8:10], "little")
     rlen = int.from_bytes(raw[10:12], "little")
@@ -277,7 +276,7 @@ def detect_dbf_encoding(dbf_path) -> str:
         text.decode("gb18030")
         return "GB18030"
     except UnicodeDecodeError:
-        raise DataError("DBF text is neither UTF-8 nor GBK/GB18030; declare its encoding",
+        raise DataError("DBF 中的文本编码既不是 UTF-8，也不是 GBK/GB18030：请指定其编码",
                         path=dbf_path) from None
 
 
@@ -293,7 +292,7 @@ def _shapefile_encoding(shp: Path) -> tuple[str, str]:
     if not dbf.exists():
         dbf = shp.with_suffix(".DBF")
     if not dbf.exists():
-        raise DataError("shapefile has no .dbf", path=shp)
+        raise DataError("Shapefile 缺少 .dbf 文件", path=shp)
     return detect_dbf_encoding(dbf), "detected (no .cpg)"
 
 
@@ -305,8 +304,8 @@ def _resolve_zip(path: Path) -> tuple[str, Path | None]:
     if not shps:
         return f"/vsizip/{path}", None
     if len(shps) > 1:
-        raise DataError(f"zip holds {len(shps)} shapefiles ({', '.join(shps)}); unzip it and "
-                        "pick one", path=path)
+        raise DataError(f"zip 中有 {len(shps)} 个 Shapefile（{', '.join(shps)}）："
+                        "请解压后选用其中一个", path=path)
     return f"/vsizip/{path}/{shps[0]}", Path(shps[0])
 
 
@@ -345,8 +344,8 @@ def gdal_path(path) -> str:
     """
     text = str(path)
     if not text.startswith("/vsi") and ("!" in text or ";" in Path(text).name):
-        raise InputError("a path holding '!', or a file name holding ';', is read by GDAL "
-                         "as part of a URI and would open another file: rename it",
+        raise InputError("路径中含有“!”或文件名中含有“;”时，GDAL 会把它当作 URI 的一部分，"
+                         "打开的将是另一个文件：请重命名",
                          path=path)
     return text
 
@@ -361,7 +360,7 @@ def _gdal_source(path: Path) -> str:
     if suffix == ".kmz":
         kmls = [n for n in check_archive(path) if n.lower().endswith(".kml")]
         if not kmls:
-            raise InputError("KMZ holds no .kml", path=path)
+            raise InputError("KMZ 中没有 .kml 文件", path=path)
         return f"/vsizip/{path}"
     if suffix in (".shp", ".dbf"):
         _check_shapefile(path.with_suffix(".shp"))
@@ -373,7 +372,7 @@ def _sources(path: Path) -> list[str]:
     if path.suffix.lower() == ".kmz":
         kmls = [n for n in check_archive(path) if n.lower().endswith(".kml")]
         if not kmls:
-            raise InputError("KMZ holds no .kml", path=path)
+            raise InputError("KMZ 中没有 .kml 文件", path=path)
         return [f"/vsizip/{path}/{n}" for n in kmls]
     return [_gdal_source(path)]
 
@@ -386,7 +385,7 @@ def list_layers(path) -> list[str]:
         try:
             info = pyogrio.list_layers(src)
         except Exception as e:
-            raise DataError(f"cannot open: {_short(e)}", path=path) from None
+            raise DataError(f"无法打开：{_short(e)}", path=path) from None
         out += [str(n) for n, g in info if g is not None]
     return out
 
@@ -416,7 +415,7 @@ def read_vector_layers(path, layer: str | None = None, encoding: str | None = No
         try:
             names = [str(n) for n, g in pyogrio.list_layers(src) if g is not None]
         except Exception as e:
-            raise DataError(f"cannot open: {_short(e)}", path=path) from None
+            raise DataError(f"无法打开：{_short(e)}", path=path) from None
         multi = len(sources) > 1
         for n in names:
             gdf = _read_gdal(src, path, n, encoding, None, None, None, None)
@@ -424,7 +423,7 @@ def read_vector_layers(path, layer: str | None = None, encoding: str | None = No
                 label = f"{src.rsplit('/', 1)[-1]}:{n}" if multi else n
                 out.append((label, gdf))
     if not out:
-        raise DataError("file has no features", path=path)
+        raise DataError("文件中没有要素", path=path)
     return out
 
 
@@ -439,11 +438,11 @@ def _read_gdal(src: str, path: Path, layer, enc, columns, bbox, where, how,
         gdf = pyogrio.read_dataframe(src, layer=layer, columns=columns, bbox=bbox,
                                      where=where, max_features=_read_cap(), **kw)
     except pyogrio.errors.DataLayerError as e:
-        raise DataError(f"cannot read layer: {_short(e)}", path=path, layer=layer) from None
+        raise DataError(f"无法读取图层：{_short(e)}", path=path, layer=layer) from None
     except Exception as e:  # GDAL, encoding and geometry errors all end as a clear message
-        raise DataError(f"cannot open: {_short(e)}", path=path) from None
+        raise DataError(f"无法打开：{_short(e)}", path=path) from None
     if len(gdf) > _max_features():
-        raise ResourceLimitError(f"more than {_max_features():,} features", path=path,
+        raise ResourceLimitError(f"要素超过 {_max_features():,} 个", path=path,
                                  layer=layer)
     gdf.attrs.update(source=str(path), layer=layer, encoding=enc or "UTF-8", encoding_how=how)
     return gdf
@@ -454,9 +453,9 @@ def _read_parquet(path: Path, columns) -> gpd.GeoDataFrame:
     try:
         gdf = gpd.read_parquet(path, columns=columns)
     except Exception as e:  # pyarrow raises many kinds for a corrupt file
-        raise DataError(f"cannot read GeoParquet: {_short(e)}", path=path) from None
+        raise DataError(f"无法读取 GeoParquet：{_short(e)}", path=path) from None
     if len(gdf) > _max_features():
-        raise ResourceLimitError(f"more than {_max_features():,} features", path=path)
+        raise ResourceLimitError(f"要素超过 {_max_features():,} 个", path=path)
     gdf.attrs.update(source=str(path), encoding="n/a")
     return gdf
 

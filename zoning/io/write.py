@@ -26,11 +26,9 @@ def _make_parent(path: Path) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
-        raise OutputExistsError(f"cannot create the folder {path.parent}: a file is in the "
-                                "way") from None
+        raise OutputExistsError(f"无法创建文件夹 {path.parent}：该位置已有同名文件") from None
     except PermissionError:
-        raise OutputExistsError(f"cannot create the folder {path.parent}: permission "
-                                "denied") from None
+        raise OutputExistsError(f"无法创建文件夹 {path.parent}：没有权限") from None
 
 
 @contextlib.contextmanager
@@ -41,9 +39,9 @@ def atomic_path(path, overwrite: bool = True) -> Iterator[Path]:
     """
     path = Path(path)
     if path.is_dir():
-        raise OutputExistsError(f"{path} is a folder, not a file")
+        raise OutputExistsError(f"{path} 是文件夹，不是文件")
     if path.exists() and not overwrite:
-        raise OutputExistsError(f"{path} exists")
+        raise OutputExistsError(f"{path} 已存在")
     _make_parent(path)
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
@@ -249,19 +247,19 @@ class OutputFolder:
         if not self.path.exists():
             return
         if not self.path.is_dir():
-            raise OutputExistsError(f"{self.path} exists and is not a folder")
+            raise OutputExistsError(f"{self.path} 已存在且不是文件夹")
         names = {p.name for p in self.path.iterdir()}
         ours = names & self.known
         if ours and not self.overwrite:
-            raise OutputExistsError(f"{self.path} already holds {', '.join(sorted(ours))}")
+            raise OutputExistsError(f"{self.path} 中已有上次的结果（{', '.join(sorted(ours))}）")
         foreign = {n for n in names - self.known - {"maps"}
                    if not any(n.startswith(k + ".") for k in self.known)}  # e.g. .aux.xml
         if foreign and ours:
-            raise OutputExistsError(f"{self.path} holds other files ({', '.join(sorted(foreign)[:5])}"
-                                    "); it is not replaced: choose a new folder")
+            raise OutputExistsError(f"{self.path} 中还有其他文件（{', '.join(sorted(foreign)[:5])}）"
+                                    "，不会被替换：请换一个新文件夹")
         if foreign:
-            raise OutputExistsError(f"{self.path} is not empty ({', '.join(sorted(foreign)[:5])}"
-                                    "): choose a new or empty folder")
+            raise OutputExistsError(f"{self.path} 不是空文件夹（{', '.join(sorted(foreign)[:5])}）"
+                                    "：请换一个新的或空的文件夹")
 
     def __enter__(self) -> OutputFolder:
         _make_parent(self.path)
@@ -269,7 +267,7 @@ class OutputFolder:
         if not _lock(self._fd):
             os.close(self._fd)
             self._fd = None
-            raise OutputLockedError(f"{self.path} is being written by another run")
+            raise OutputLockedError(f"{self.path} 正由另一次运行写入")
         try:
             os.ftruncate(self._fd, 0)
             os.write(self._fd, str(os.getpid()).encode())

@@ -151,7 +151,7 @@ def _text_list(v, what: str, err) -> list[str]:
 
 def _parse_condition(key: str, want: Any, vocab: dict, err) -> Any:
     if key == "within_m":
-        return finite_nonnegative(want, "within_m (a distance in metres)", err)
+        return finite_nonnegative(want, "within_m（以米计的距离）", err)
     if key == "coverage":
         if want not in ("full", "partial"):
             raise err("coverage must be full or partial")

@@ -32,18 +32,16 @@ def normalize_industry(code) -> str:
     s = re.sub(r"[\s\-_.]", "", raw).upper()
     m = re.fullmatch(r"([A-T])?(\d{2,4})?", s)
     if not s or not m or (m.group(1) is None and m.group(2) is None):
-        raise InputError(f"industry code {raw!r} is not a GB/T 4754-2017 code (e.g. C2614)")
+        raise InputError(f"行业代码 {raw!r} 不是 GB/T 4754-2017 代码（例如 C2614）")
     letter, digits = m.group(1), m.group(2)
     if digits is None:
         return letter
     div = int(digits[:2])
     sec = section_of(div)
     if sec is None:
-        raise InputError(f"industry code {raw!r}: division {digits[:2]} does not exist "
-                         "(01–97)")
+        raise InputError(f"行业代码 {raw!r}：大类 {digits[:2]} 不存在（应为 01–97）")
     if letter and letter != sec:
-        raise InputError(f"industry code {raw!r}: division {digits[:2]} belongs to section "
-                         f"{sec}, not {letter}")
+        raise InputError(f"行业代码 {raw!r}：大类 {digits[:2]} 属于门类 {sec}，不属于 {letter}")
     return sec + digits
 
 
