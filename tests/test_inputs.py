@@ -231,3 +231,31 @@ def test_a_single_feature_names_its_project(tmp_path):
     two.write_text(json.dumps({"type": "FeatureCollection", "features": [feat, feat]}),
                    "utf-8")
     assert read_footprint(two).name.iloc[0] == "b"
+
+
+def test_geojson_in_projected_metres_is_read_by_its_zone_prefix_or_refused(tmp_path):
+    """GeoJSON is lon/lat by definition; CAD exports write Gauss–Krüger metres into it. A
+    newcomer found such a file refused as 境外 while the same Shapefile was read."""
+    import json
+
+    gk = gpd.GeoSeries([GUIYANG], crs="EPSG:4490").to_crs("EPSG:4524").iloc[0]  # zone 36
+    p = tmp_path / "gk.geojson"
+    p.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(gk)}]}))
+    t = read_footprint(p)
+    assert t.status.iloc[0] == "ok", t.error.iloc[0]
+    assert same(t.geometry.iloc[0], 1e-7)
+    assert any("不是经纬度" in w for w in t.warnings.iloc[0])
+    assert any("带号前缀 36" in w for w in t.warnings.iloc[0])
+    bare = gpd.GeoSeries([GUIYANG], crs="EPSG:4490").to_crs("EPSG:4545").iloc[0]  # no prefix
+    q = tmp_path / "bare.geojson"
+    q.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(bare)}]}))
+    with pytest.raises(CRSError, match="未指定坐标系"):
+        read_footprint(q)
+    # lon/lat GeoJSON is read as it always was, without the warning
+    r = tmp_path / "ll.geojson"
+    gpd.GeoDataFrame(geometry=[GUIYANG], crs="EPSG:4326").to_file(r)
+    t = read_footprint(r)
+    assert same(t.geometry.iloc[0], 1e-9) and not any("不是经纬度" in w
+                                                      for w in t.warnings.iloc[0])

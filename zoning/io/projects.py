@@ -197,6 +197,14 @@ def _footprint_from_file(path: Path, crs=None, coord_sys=None, encoding=None, la
         w.append(f"{len(frames)} 个图层（{', '.join(str(n) for n, _ in frames)}）合为"
                  "一个项目范围读取")
     target = crs or frames[0][1].crs
+    if crs is None and path.suffix.lower() in (".geojson", ".json") and target is not None \
+            and _not_degrees(frames):
+        # GeoJSON is lon/lat by definition, but CAD and GIS exports write projected metres
+        # into it: its WGS 84 cannot be right, so the coordinates say what they are (a zone
+        # prefix) or the file is refused as having no CRS
+        target = None
+        w.append("GeoJSON 中的坐标不是经纬度（GeoJSON 按规范应为 WGS 84 经纬度）："
+                 "不按 WGS 84 读取，改由坐标本身推断坐标系")
     geoms = []
     for name, gdf in frames:
         vals = gdf.geometry.values
@@ -215,6 +223,16 @@ def _footprint_from_file(path: Path, crs=None, coord_sys=None, encoding=None, la
             info["name"] = name
     g = _union(geoms) if len(geoms) > 1 else geoms[0]
     return g, _with_towgs84(target, towgs84), w
+
+
+def _not_degrees(frames) -> bool:
+    """Whether any coordinate of the frames lies outside ±180° / ±90°."""
+    for _name, gdf in frames:
+        x0, y0, x1, y1 = gdf.total_bounds
+        if np.isfinite([x0, y0, x1, y1]).all() and not (-180 <= x0 <= x1 <= 180 and
+                                                        -90 <= y0 <= y1 <= 90):
+            return True
+    return False
 
 
 #: columns that carry a feature's name (a KML Placemark's <name>, a GeoJSON 名称)
