@@ -117,6 +117,15 @@
     });
   }
 
+  // a verdict badge for a narrow column: it breaks before its bracketed part
+  // (需补充信息 / （需人工核查）), never inside a word
+  function stateBadge(state, text) {
+    var i = (text || "").indexOf("（");
+    if (i <= 0) { return el("span", { class: "state s-" + state }, text || ""); }
+    return el("span", { class: "state s-" + state },
+      el("span", { class: "nobr" }, text.slice(0, i)), el("span", { class: "nobr" }, text.slice(i)));
+  }
+
   function legendItem(colour, text) {
     var i = el("i");
     i.style.background = colour;
@@ -343,7 +352,7 @@
     var tb = $("layer-table").tBodies[0];
     clear(tb);
     (res.layers || []).forEach(function (lr) {
-      var st = el("span", { class: "state s-" + lr.state }, lr.state_zh);
+      var st = stateBadge(lr.state, lr.state_zh);
       var basis = lr.basis + (lr.notes && lr.notes.length ? "；" + lr.notes.join("；") : "");
       var tr = el("tr", { "data-layer": lr.layer },
         el("td", null, lr.kind_zh, el("br"), el("small", null, lr.layer)), el("td", null, st),
