@@ -123,7 +123,7 @@ def test_upload_bubiao_txt_shows_verdict_and_red_overlap(server, browser, shots,
     rows = d.find_elements(*_by("#layer-table tbody tr"))
     farm = [r for r in rows if r.get_attribute("data-layer") == "farmland"]
     assert farm and "禁止" in farm[0].text and "部分重叠" in farm[0].text
-    udb = [r for r in rows if r.get_attribute("data-layer") == "urban_boundary"][0]
+    udb = [r for r in rows if r.get_attribute("data-layer") == "udb"][0]
     parts = [x.text for x in udb.find_elements(*_by(".state .nobr"))]
     assert parts == ["需补充信息", "（需人工核查）"]  # breaks before the bracket, not in a word
     basis = d.find_element(*_by('#layer-table tr[data-basis-of="farmland"]'))
