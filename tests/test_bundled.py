@@ -28,7 +28,7 @@ def test_bundled_catalogs_validate_clean(catalogs):
         for rep in validate_catalog(cat):
             assert rep.status == "ok", (rep.region, rep.name, rep.errors, rep.warnings)
             if rep.kind not in ("districts", "rules", "access_rules"):
-                assert any("synthetic" in n for n in rep.notes)
+                assert any("合成的演示数据" in n for n in rep.notes)
 
 
 def test_guiyang_farmland_is_large_with_realistic_ids(catalogs):

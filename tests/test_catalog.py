@@ -72,21 +72,21 @@ def test_missing_file(tmp_path):
 def test_missing_layer_and_field(tmp_path, gpkg):
     rep = validate_layer(load_catalog(_catalog(tmp_path, _farmland(gpkg, layer="X")))
                          .layers["farmland"])
-    assert "layer 'X' not in file" in rep.errors[0]
+    assert "文件中没有图层 'X'" in rep.errors[0]
     lay = _farmland(gpkg, layer="YJJBNT", id_field="YJJBNTTBBH")
     rep = validate_layer(load_catalog(_catalog(tmp_path, lay)).layers["farmland"])
     assert rep.status == "error"
-    assert any("YJJBNTTBBH" in e and "not found" in e for e in rep.errors)
+    assert any("YJJBNTTBBH" in e and "图层中没有字段" in e for e in rep.errors)
     lay = _farmland(gpkg, layer="YJJBNT", fields={"county": "SZXJXZQDM"})
     rep = validate_layer(load_catalog(_catalog(tmp_path, lay)).layers["farmland"])
-    assert any("SZXJXZQDM (for county) not found" in e for e in rep.errors)
+    assert any("图层中没有字段 SZXJXZQDM（用于 county）" in e for e in rep.errors)
 
 
 def test_wrong_crs(tmp_path, gpkg):
     lay = _farmland(gpkg, layer="YJJBNT", crs="EPSG:4490")
     rep = validate_layer(load_catalog(_catalog(tmp_path, lay)).layers["farmland"])
     assert rep.status == "error"
-    assert any("CRS mismatch: the file is EPSG:4524, the catalog declares EPSG:4490" in e
+    assert any("坐标系不一致：文件为 EPSG:4524，图层目录声明为 EPSG:4490" in e
                for e in rep.errors)
 
 
@@ -96,7 +96,7 @@ def test_geojson_without_crs_is_read_as_wgs84_and_mismatch_reported(tmp_path):
     rep = validate_layer(load_catalog(_catalog(tmp_path, _farmland(p))).layers["farmland"])
     # GeoJSON without crs member is read as WGS84 by GDAL: the mismatch is reported
     assert rep.status == "error"
-    assert any("CRS mismatch" in e or "outside China" in e for e in rep.errors)
+    assert any("坐标系不一致" in e or "中国境外" in e for e in rep.errors)
 
 
 def test_shapefile_without_prj_uses_declared_crs(tmp_path):
@@ -105,7 +105,7 @@ def test_shapefile_without_prj_uses_declared_crs(tmp_path):
     p.with_suffix(".prj").unlink()
     rep = validate_layer(load_catalog(_catalog(tmp_path, _farmland(p))).layers["farmland"])
     assert rep.status == "warning", rep.errors
-    assert any("no CRS" in w for w in rep.warnings)
+    assert any("文件没有坐标系" in w for w in rep.warnings)
 
 
 def test_swapped_axes_and_outside_china(tmp_path):
@@ -115,14 +115,14 @@ def test_swapped_axes_and_outside_china(tmp_path):
     swapped.to_file(p)
     rep = validate_layer(load_catalog(_catalog(tmp_path, _farmland(p, crs="EPSG:4490")))
                          .layers["farmland"])
-    assert any("axes are swapped" in e for e in rep.errors)
+    assert any("坐标轴颠倒" in e for e in rep.errors)
     # eastings without the zone prefix declared as the prefixed zone CRS
     noprefix = _squares()
     noprefix["geometry"] = noprefix.translate(-36_000_000)
     p = tmp_path / "noprefix.gpkg"
     noprefix.to_file(p)
     rep = validate_layer(load_catalog(_catalog(tmp_path, _farmland(p))).layers["farmland"])
-    assert any("outside China" in e for e in rep.errors)
+    assert any("中国境外" in e for e in rep.errors)
 
 
 def test_invalid_geometries_counted(tmp_path):
@@ -152,7 +152,7 @@ def test_duplicate_ids_warned(tmp_path):
     p = tmp_path / "dup.gpkg"
     g.to_file(p)
     rep = validate_layer(load_catalog(_catalog(tmp_path, _farmland(p))).layers["farmland"])
-    assert any("1 duplicate TBBH" in w for w in rep.warnings)
+    assert any("1 个 TBBH 值重复" in w for w in rep.warnings)
 
 
 def test_gbk_shapefile_without_cpg(tmp_path):
@@ -162,7 +162,7 @@ def test_gbk_shapefile_without_cpg(tmp_path):
     lay = _farmland(p)
     rep = validate_layer(load_catalog(_catalog(tmp_path, lay)).layers["farmland"])
     assert rep.encoding == "GB18030"
-    assert any("no .cpg" in w for w in rep.warnings)
+    assert any("没有 .cpg 文件" in w for w in rep.warnings)
     # declared explicitly: no warning
     rep = validate_layer(load_catalog(_catalog(tmp_path, _farmland(p, encoding="GBK")))
                          .layers["farmland"])
@@ -170,15 +170,15 @@ def test_gbk_shapefile_without_cpg(tmp_path):
 
 
 @pytest.mark.parametrize("layer,msg", [
-    ({"kind": "redlines", "path": "x.gpkg", "id_field": "BSM"}, "kind 'redlines' is not one of"),
-    ({"kind": "farmland", "path": "x.gpkg"}, "'id_field' is required"),
-    ({"kind": "farmland", "id_field": "BSM"}, "'path' (or 'postgis') is required"),
+    ({"kind": "redlines", "path": "x.gpkg", "id_field": "BSM"}, "kind 'redlines' 不在"),
+    ({"kind": "farmland", "path": "x.gpkg"}, "必须给出 id_field:"),
+    ({"kind": "farmland", "id_field": "BSM"}, "缺少 path:（或 postgis:）"),
     ({"kind": "farmland", "path": "x.gpkg", "id_field": "BSM", "fields": {"colour": "YS"}},
-     "not canonical fields of kind farmland"),
+     "不是 kind farmland 的标准字段"),
     ({"kind": "protected_area", "path": "x.gpkg", "id_field": "BSM", "fields": {"name": "MC"}},
-     "must map the canonical field(s) ['zone']"),
-    ({"kind": "farmland", "path": "x.gpkg", "id_field": "BSM", "colour": 1}, "unknown key"),
-    ({"kind": "landcover", "path": "x.tif"}, "needs 'classes'"),
+     "必须映射标准字段 ['zone']"),
+    ({"kind": "farmland", "path": "x.gpkg", "id_field": "BSM", "colour": 1}, "未知的键"),
+    ({"kind": "landcover", "path": "x.tif"}, "需要 classes:"),
 ])
 def test_schema_errors_name_file_and_layer(tmp_path, layer, msg):
     p = _catalog(tmp_path, layer, name="bad_layer")
@@ -234,7 +234,7 @@ def test_cli_validate_user_catalog_exit_codes(tmp_path, gpkg):
     assert r.exit_code == 1  # the other screening kinds are missing: fails closed
     r = CliRunner().invoke(main, ["layers", "validate", "--catalog", str(tmp_path / "none.yaml")])
     assert r.exit_code == 1  # a data error: exit 1 (click keeps 2 for usage errors)
-    assert "catalog file not found" in r.output and "Traceback" not in r.output
+    assert "图层目录文件不存在" in r.output and "Traceback" not in r.output
 
 
 def test_cli_validate_bundled_ok():

@@ -121,7 +121,7 @@ def test_inline_rules_and_unknown_kind_without_rules(tmp_path):
     assert lr.kind_zh == "湿地" and lr.state == State.PROHIBITED  # title from the rules
     doc["layers"]["odd"] = dict(kind="ancient_trees", path="water.gpkg", id_field="BSM")
     p.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(CatalogError, match="needs 'rules'"):
+    with pytest.raises(CatalogError, match="需要 rules:"):
         load_catalog(p)
 
 

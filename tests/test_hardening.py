@@ -1033,7 +1033,7 @@ def test_postgis_identifiers_are_clear_messages(tmp_path, table):
     lay.pop("layer")
     lay["postgis"] = {"dsn": "postgresql://nowhere/x", "table": table}
     p.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(CatalogError, match="postgis table .* must be"):
+    with pytest.raises(CatalogError, match="postgis: 中的 table .* 应为"):
         load_catalog(p)
 
 
@@ -1133,7 +1133,7 @@ def test_more_refusals_found_by_the_sweep(mini, tmp_path):
     bad = tmp_path / "bad.yaml"
     (tmp_path / "mini.gpkg").write_bytes((mini.parent / "mini.gpkg").read_bytes())
     bad.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(CRSError, match="not a valid CRS"):
+    with pytest.raises(CRSError, match="不是有效的坐标系"):
         read_layer(load_catalog(bad).layers["farmland"])
     with pytest.raises(OptionError, match="at most 1"):
         CheckOptions(tolerance_m2=1e9)
@@ -1172,7 +1172,7 @@ def test_validate_reports_bad_encodings_and_unresolved_parameters(tmp_path):
     doc = yaml.safe_load(p.read_text("utf-8"))
     doc["layers"]["farmland"]["encoding"] = "no-such-codec"
     p.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(CatalogError, match="not a known text encoding"):
+    with pytest.raises(CatalogError, match="不是已知的文本编码"):
         load_catalog(p)
     acc = tmp_path / "acc"
     acc.mkdir()

@@ -253,6 +253,12 @@ def test_geojson_in_projected_metres_is_read_by_its_zone_prefix_or_refused(tmp_p
         {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(bare)}]}))
     with pytest.raises(CRSError, match="未指定坐标系"):
         read_footprint(q)
+    # a GeoJSON that declares its projected CRS (as geopandas writes one) keeps it
+    declared = tmp_path / "declared.geojson"
+    gpd.GeoDataFrame(geometry=[gk], crs="EPSG:4524").to_file(declared)
+    t = read_footprint(declared)
+    assert same(t.geometry.iloc[0], 1e-7) and not any("不是经纬度" in w
+                                                      for w in t.warnings.iloc[0])
     # lon/lat GeoJSON is read as it always was, without the warning
     r = tmp_path / "ll.geojson"
     gpd.GeoDataFrame(geometry=[GUIYANG], crs="EPSG:4326").to_file(r)

@@ -182,7 +182,7 @@ def test_env_dsn_and_bad_dsn(tmp_path, monkeypatch):
     monkeypatch.delenv("ZONING_NO_SUCH_DSN", raising=False)
     with pytest.raises(CatalogError, match="ZONING_NO_SUCH_DSN"):
         resolve_dsn("env:ZONING_NO_SUCH_DSN")
-    with pytest.raises(DataError, match="cannot connect to PostGIS"):
+    with pytest.raises(DataError, match="无法连接 PostGIS"):
         connect("postgresql://nobody@127.0.0.1:1/none")
 
 
@@ -249,5 +249,5 @@ def test_tables_that_are_not_layers_are_messages(dsn, tmp_path, table, geometry)
     lay.pop("layer")
     lay["postgis"] = {"dsn": dsn, "table": table, "geometry": geometry}
     p.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
-    with pytest.raises(ZoningError, match="cannot be read as a layer"):
+    with pytest.raises(ZoningError, match="无法作为图层读取"):
         read_layer(load_catalog(p).layers["districts"])

@@ -135,7 +135,7 @@ def test_bad_template_is_a_clear_error(tmp_path):
     p.write_bytes(b"\xd0\xcf\x11\xe0 not a docx")
     r = CliRunner().invoke(main, ["report", str(TXT), "--template", str(p), "--out",
                                   str(tmp_path / "o"), "--no-pdf"])
-    assert r.exit_code == 1 and "not a Word .docx" in r.output and "Traceback" not in r.output
+    assert r.exit_code == 1 and "不是 Word .docx 文件" in r.output and "Traceback" not in r.output
 
 
 def test_report_cli_writes_docx_and_pdf(tmp_path):

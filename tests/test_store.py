@@ -163,7 +163,7 @@ def test_stale_store_is_detected_and_not_used(cat_path):
     with open(spec.path, "ab") as f:
         f.write(b"\0" * 10)
     st = store_status(spec)
-    assert st.state == "stale" and "changed size" in st.reasons[0]
+    assert st.state == "stale" and "的大小已改变" in st.reasons[0]
     assert open_store(spec) is None
     cache = IndexCache()
     cache.load(cat)
@@ -177,7 +177,7 @@ def test_changed_catalog_entry_makes_store_stale(cat_path):
     text = cat_path.read_text("utf-8").replace("id_field: TBBH", "id_field: fid")
     cat_path.write_text(text, encoding="utf-8")
     st = store_status(load_catalog(cat_path).layers["farmland"])
-    assert st.state == "stale" and "catalog entry" in st.reasons[0]
+    assert st.state == "stale" and "图层目录中该图层的条目" in st.reasons[0]
 
 
 def test_threaded_batch_gives_the_same_results(cat_path):

@@ -249,7 +249,7 @@ def test_batch_list_with_rows_longer_than_the_header_is_refused(client):
             break
         time.sleep(0.05)
     assert st["state"] == "failed", st
-    assert "more fields than the header" in json.dumps(st["error"], ensure_ascii=False)
+    assert "字段比表头多" in json.dumps(st["error"], ensure_ascii=False)
 
 
 def test_parallel_checks_equal_sequential(client, tmp_path):

@@ -135,7 +135,7 @@ def _as_list(v) -> list[str]:
         return [v]
     if isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v):
         return list(v)
-    raise CatalogError(f"expected a field name or a list of names, got {v!r}")
+    raise CatalogError(f"应为一个字段名或字段名列表，而不是 {v!r}")
 
 
 def _layer_kind(name: str, raw: dict, err) -> str:
@@ -143,23 +143,24 @@ def _layer_kind(name: str, raw: dict, err) -> str:
     kind = raw.get("kind")
     if kind in KINDS:
         if kind == "constraint" and not raw.get("rules"):
-            raise err("a constraint layer needs 'rules': a rule file or inline rules")
+            raise err("constraint 图层需要 rules:（规则文件或内嵌规则）")
         if kind != "constraint" and raw.get("rules"):
-            raise err(f"'rules' is only for constraint layers; kind {kind} uses the catalog's "
-                      "rule file")
+            raise err(f"rules: 只用于 constraint 图层；kind {kind} 使用图层目录的判定规则"
+                      "文件")
         return str(kind)
     if isinstance(kind, str) and kind.strip() and raw.get("rules"):
         return "constraint"
-    raise err(f"kind {kind!r} is not one of {sorted(KINDS)}; a layer of any other kind needs "
-              "'rules' (a rule file or inline rules), which makes it a constraint layer")
+    raise err(f"kind {kind!r} 不在 {sorted(KINDS)} 之中；其他类型的图层需要 rules:"
+              "（规则文件或内嵌规则），即作为 constraint 图层")
 
 
 def _check_pg_names(pg: dict, err) -> None:
     from zoning.io.postgis import check_identifier
 
     try:
-        check_identifier(pg["table"], "postgis table")
-        check_identifier(pg.get("geometry", "geom"), "postgis geometry column", qualified=False)
+        check_identifier(pg["table"], "postgis: 中的 table")
+        check_identifier(pg.get("geometry", "geom"), "postgis: 中的 geometry 列",
+                         qualified=False)
     except CatalogError as e:
         raise err(e.message) from None
 
@@ -172,18 +173,18 @@ def _check_source(raw: dict, kind: str, err) -> None:
     pg = raw.get("postgis")
     if pg is not None:
         if not isinstance(pg, dict) or not pg.get("dsn") or not pg.get("table"):
-            raise err("'postgis' needs dsn and table (and optionally geometry)")
+            raise err("postgis: 需要 dsn 和 table（geometry 可选）")
         if set(pg) - {"dsn", "table", "geometry"}:
-            raise err(f"unknown postgis key(s) {sorted(set(pg) - {'dsn', 'table', 'geometry'})}")
+            raise err(f"postgis: 中有未知的键 {sorted(set(pg) - {'dsn', 'table', 'geometry'})}")
         if raw.get("path"):
-            raise err("give either 'path' or 'postgis', not both")
+            raise err("path: 和 postgis: 只能给出其中一个")
         if KINDS[kind].geometry == "raster":
-            raise err("raster layers cannot come from PostGIS")
+            raise err("栅格图层不能来自 PostGIS")
         _check_pg_names(pg, err)
     elif not raw.get("path"):
-        raise err("'path' (or 'postgis') is required")
+        raise err("缺少 path:（或 postgis:）")
     try:
-        check_where(raw.get("where"), "'where'")
+        check_where(raw.get("where"), "where: 条件")
     except CatalogError:
         raise
     except DataError as e:
@@ -193,26 +194,26 @@ def _check_source(raw: dict, kind: str, err) -> None:
 def _check_fields(raw: dict, kind: str, err) -> dict[str, list[str]]:
     info = KINDS[kind]
     if info.geometry != "raster" and not raw.get("id_field"):
-        raise err("'id_field' is required for vector layers")
+        raise err("矢量图层必须给出 id_field:")
     fields_raw = raw.get("fields") or {}
     if not isinstance(fields_raw, dict):
-        raise err("fields: must be a mapping of canonical name → field name(s)")
+        raise err("fields: 应为“标准字段名 → 字段名（或字段名列表）”的映射")
     try:
         fields = {str(k): _as_list(v) for k, v in fields_raw.items()}
     except CatalogError as e:
         raise err(f"fields: {e.message}") from None
     unknown_fields = set(fields) - set(info.required) - set(info.optional)
     if unknown_fields and kind not in OPEN_FIELD_KINDS:
-        raise err(f"fields {sorted(unknown_fields)} are not canonical fields of kind {kind} "
-                  f"(allowed: {sorted(info.required + info.optional)})")
+        raise err(f"fields: 中的 {sorted(unknown_fields)} 不是 kind {kind} 的标准字段"
+                  f"（可用：{sorted(info.required + info.optional)}）")
     missing = [f for f in info.required if f not in fields]
     if missing:
-        raise err(f"fields must map the canonical field(s) {missing} for kind {kind}")
+        raise err(f"kind {kind} 的 fields: 必须映射标准字段 {missing}")
     classes = raw.get("classes") or {}
     if kind == "landcover":
         if not isinstance(classes, dict) or not classes or \
                 not all(isinstance(v, list) for v in classes.values()):
-            raise err("a landcover layer needs 'classes', e.g. {forest: [20], grass: [30]}")
+            raise err("landcover 图层需要 classes:，例如 {forest: [20], grass: [30]}")
     return fields
 
 
@@ -221,10 +222,10 @@ def _parse_layer(name: str, raw: Any, manifest: Path) -> LayerSpec:
         return CatalogError(msg, path=manifest, layer=name)
 
     if not isinstance(raw, dict):
-        raise err("a layer entry must be a mapping")
+        raise err("图层条目应为映射（键: 值）")
     unknown = set(raw) - _LAYER_KEYS
     if unknown:
-        raise err(f"unknown key(s) {sorted(unknown)}; allowed: {sorted(_LAYER_KEYS)}")
+        raise err(f"未知的键 {sorted(unknown)}；可用的键：{sorted(_LAYER_KEYS)}")
     kind = _layer_kind(name, raw, err)
     _check_source(raw, kind, err)
     fields = _check_fields(raw, kind, err)
@@ -234,15 +235,15 @@ def _parse_layer(name: str, raw: Any, manifest: Path) -> LayerSpec:
         try:
             codecs.lookup(str(raw["encoding"]))
         except LookupError:
-            raise err(f"encoding {str(raw['encoding'])[:40]!r} is not a known text encoding "
-                      "(e.g. UTF-8, GBK, GB18030)") from None
+            raise err(f"encoding: {str(raw['encoding'])[:40]!r} 不是已知的文本编码"
+                      "（如 UTF-8、GBK、GB18030）") from None
     classes = raw.get("classes") or {}
     pg = raw.get("postgis")
     rules = raw.get("rules")
     if rules is not None and not isinstance(rules, (str, dict)):
-        raise err("'rules' must be a rule file path or a mapping of inline rules")
+        raise err("rules: 应为规则文件路径或内嵌规则的映射")
     if not isinstance(raw.get("statistics_only", False), bool):
-        raise err("'statistics_only' must be true or false")
+        raise err("statistics_only: 应为 true 或 false")
     return LayerSpec(
         name=name, kind=kind, path=_rel_path(raw["path"], manifest) if raw.get("path") else None,
         crs=raw.get("crs"), id_field=raw.get("id_field"),
@@ -274,7 +275,7 @@ def _parse_layers(raw: dict, path: Path) -> dict[str, LayerSpec]:
         if isinstance(e, CatalogError):
             raise
         check_schema(raw, "catalog", path)
-        raise CatalogError(f"a layer entry has a value of the wrong type ({e})",
+        raise CatalogError(f"图层条目中有类型不对的值（{e}）",
                            path=path) from None
     check_schema(raw, "catalog", path)
     return layers
@@ -306,7 +307,7 @@ def load_catalog(path) -> Catalog:
     try:
         st = path.stat()
     except OSError:
-        raise CatalogError("catalog file not found", path=path) from None
+        raise CatalogError("图层目录文件不存在", path=path) from None
     key, stamp = str(path.resolve()), (st.st_mtime_ns, st.st_size)
     with _PARSED_LOCK:
         hit = _PARSED.get(key)
@@ -332,15 +333,15 @@ def _parse_catalog(path: Path) -> Catalog:
 
     raw = load_yaml(path)
     if not isinstance(raw, dict) or "layers" not in raw or "region" not in raw:
-        raise CatalogError("a catalog needs top-level 'region' and 'layers'", path=path)
+        raise CatalogError("图层目录的顶层需要 region: 和 layers:", path=path)
     if raw.get("catalog_version", 1) != 1:
-        raise CatalogError(f"catalog_version {raw.get('catalog_version')} is not supported "
-                           "(this zoning reads version 1)", path=path)
+        raise CatalogError(f"不支持 catalog_version {raw.get('catalog_version')}"
+                           "（本版 zoning 只能读取版本 1）", path=path)
     region = raw["region"]
     if not isinstance(region, dict) or "id" not in region:
-        raise CatalogError("'region' needs at least an 'id'", path=path)
+        raise CatalogError("region: 中至少需要 id:", path=path)
     if not isinstance(raw["layers"], dict) or not raw["layers"]:
-        raise CatalogError("'layers' must be a non-empty mapping of name → layer", path=path)
+        raise CatalogError("layers: 应为非空的“图层名 → 图层条目”映射", path=path)
     layers = _parse_layers(raw, path)
 
     def _rel(v):

@@ -12,6 +12,17 @@ from rich.table import Table
 
 from zoning.cli.common import Group, catalog_option, console, json_option, region_option, resolve
 
+#: the status codes of a layer report and of a prepared store (kept in JSON) as printed
+_STATUS_ZH = {"ok": "通过", "warning": "警告", "error": "错误"}
+_STORE_ZH = {"fresh": "最新", "stale": "已过期", "missing": "未生成"}
+_REPORT_KIND_ZH = {"rules": "判定规则", "access_rules": "准入清单"}
+
+
+def _kind_zh(kind: str) -> str:
+    from zoning.catalog import KINDS
+
+    return KINDS[kind].zh if kind in KINDS else _REPORT_KIND_ZH.get(kind, kind)
+
 
 @click.group(cls=Group)
 def layers():
@@ -42,7 +53,7 @@ def layers_list(catalogs, region, as_json):
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    t = Table(title="图层目录 layer catalog", show_lines=False)
+    t = Table(title="图层目录", show_lines=False)
     for col in ("区域", "图层", "类型", "文件", "CRS", "标识字段", "版本"):
         t.add_column(col, overflow="fold", no_wrap=col in ("区域", "类型"))
     for r in rows:
@@ -55,7 +66,7 @@ def layers_list(catalogs, region, as_json):
 def _print_reports(reports):
     from zoning.io.validate import summary_path
 
-    t = Table(title="图层校验 layer validation")
+    t = Table(title="图层校验")
     for col in ("区域", "图层", "类型", "状态", "要素数", "CRS", "编码", "无效/空几何", "问题"):
         t.add_column(col, overflow="fold")
     style = {"ok": "green", "warning": "yellow", "error": "bold red"}
@@ -63,8 +74,8 @@ def _print_reports(reports):
         msgs = [f"✗ {m}" for m in r.errors] + [f"! {m}" for m in r.warnings] + \
                [f"· {m}" for m in r.notes]
         geo = "-" if r.invalid is None else f"{r.invalid}/{r.empty}"
-        t.add_row(escape(str(r.region)), escape(str(r.name)), r.kind,
-                  f"[{style[r.status]}]{r.status}[/]",
+        t.add_row(escape(str(r.region)), escape(str(r.name)), escape(_kind_zh(r.kind)),
+                  f"[{style[r.status]}]{_STATUS_ZH[r.status]}[/]",
                   "-" if r.features is None else f"{r.features:,}", escape(str(r.crs or "-")),
                   escape(str(r.encoding or "-")), geo,
                   escape("\n".join(msgs) or str(summary_path(r.path))))
@@ -98,9 +109,9 @@ def layers_validate(catalogs, region, as_json):
         _print_stores(stores)
     n_err = sum(r.status == "error" for r in reports)
     if not as_json:
-        console.print(f"{len(reports)} layers checked, {n_err} with errors, "
-                      f"{sum(r.status == 'warning' for r in reports)} with warnings; "
-                      f"{sum(st.state == 'stale' for _, st in stores)} stale prepared stores")
+        console.print(f"共校验 {len(reports)} 项：{n_err} 项有错误，"
+                      f"{sum(r.status == 'warning' for r in reports)} 项有警告；"
+                      f"{sum(st.state == 'stale' for _, st in stores)} 个预处理图层库已过期")
     if n_err:
         sys.exit(1)
 
@@ -114,16 +125,17 @@ def _store_dict(region: str, st) -> dict:
 def _print_stores(stores) -> None:
     from zoning.io.validate import summary_path
 
-    t = Table(title="预处理图层库 prepared stores (zoning layers build)")
+    t = Table(title="预处理图层库（由 zoning layers build 生成）")
     for col in ("区域", "图层", "状态", "要素/分块", "说明"):
         t.add_column(col, overflow="fold")
     style = {"fresh": "green", "stale": "bold yellow", "missing": "dim"}
     for rid, st in stores:
         n = (f"{st.meta['features']:,}/{st.meta['pieces']:,}" if st.meta.get("features")
              is not None else "-")
-        why = "; ".join(st.reasons) if st.state == "stale" else (
-            "checks read the whole layer" if st.state == "missing" else summary_path(st.path))
-        t.add_row(escape(str(rid)), escape(str(st.layer)), f"[{style[st.state]}]{st.state}[/]",
+        why = "；".join(st.reasons) if st.state == "stale" else (
+            "检查时读取整个图层" if st.state == "missing" else summary_path(st.path))
+        t.add_row(escape(str(rid)), escape(str(st.layer)),
+                  f"[{style[st.state]}]{_STORE_ZH[st.state]}[/]",
                   n, escape(str(why)))
     console.print(t)
 
@@ -150,10 +162,10 @@ def layers_build(names, force, subdivide_vertices, catalogs, region):
             out = build_stores(cat, opts, names=list(names) or None, force=force,
                                progress=lambda m: st.update(m))
         for o in out:
-            what = "built" if o["state"] == "built" else "fresh, kept"
-            took = f" in {o['build_s']:.1f} s" if o["state"] == "built" else ""
-            console.print(f"  {cat.region_id}/{o['layer']}: {o['features']:,} features, "
-                          f"{o['pieces']:,} pieces — {what}{took}")
+            what = "已生成" if o["state"] == "built" else "仍是最新，保留"
+            took = f"，用时 {o['build_s']:.1f} s" if o["state"] == "built" else ""
+            console.print(f"  {cat.region_id}/{o['layer']}：{o['features']:,} 个要素，"
+                          f"{o['pieces']:,} 个分块 — {what}{took}")
 
 
 @layers.command("import")
@@ -171,13 +183,13 @@ def layers_import(dsn, schema, out_catalog, catalog_dsn, catalogs, region):
 
     cats = resolve(catalogs, region)
     if len(cats) != 1:
-        raise click.UsageError("import one region at a time: give --region or one --catalog")
-    with console.status("importing …") as st:
+        raise click.UsageError("一次只能导入一个区域：请用 --region 指定区域，或只给一个 --catalog")
+    with console.status("正在导入 …") as st:
         text, info = import_catalog(cats[0], dsn, schema=schema, catalog_dsn=catalog_dsn,
                                     log=lambda m: st.update(escape(m)))
     write_text(out_catalog, text)
     for table, i in info.items():
-        console.print(f"  {table}: {i['features']:,} features"
-                      + (" (+ subdivided helper table)" if i["subdivided"] else ""))
-    console.print(f"catalog: {escape(str(out_catalog))}")
+        console.print(f"  {table}：{i['features']:,} 个要素"
+                      + ("（另有切分后的辅助表）" if i["subdivided"] else ""))
+    console.print(f"图层目录：{escape(str(out_catalog))}")
 

@@ -25,7 +25,7 @@ __all__ = ["read_layer", "normalise_layer", "open_layer_source", "is_synthetic",
 
 def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
     if spec.is_raster:
-        raise DataError("raster layers are not read as vectors", path=spec.path,
+        raise DataError("栅格图层不能按矢量读取", path=spec.path,
                         layer=spec.name)
     if spec.postgis:
         from zoning.io.postgis import read_table
@@ -39,7 +39,7 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
 def open_layer_source(spec: LayerSpec):
     """A :class:`~zoning.engine.index.LayerSource` for a layer kept in a database."""
     if not spec.postgis:
-        raise DataError("only PostGIS layers are read per chunk", path=spec.path,
+        raise DataError("只有 PostGIS 图层可以分块读取", path=spec.path,
                         layer=spec.name)
     from zoning.io.postgis import PostgisSource
 
@@ -69,10 +69,10 @@ class WindowSource:
             info = pyogrio.read_info(gdal_path(spec.path), layer=spec.layer,
                                      force_total_bounds=True)
         except Exception as e:  # GDAL's errors for a missing or unreadable layer
-            raise DataError(f"cannot open layer: {str(e)[:200]}", **where) from None
+            raise DataError(f"无法打开图层：{str(e)[:200]}", **where) from None
         src = info.get("crs") or spec.crs
         if src is None:
-            raise CRSError("the layer has no CRS and the catalog declares none", **where)
+            raise CRSError("图层没有坐标系，图层目录中也没有用 crs: 声明", **where)
         work = CRS.from_user_input(work_crs)
         self._to_src = Transformer.from_crs(work, CRS.from_user_input(src), always_xy=True)
         b = info.get("total_bounds")
@@ -133,24 +133,24 @@ def normalise_layer(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
     try:
         declared = CRS.from_user_input(spec.crs) if spec.crs else None
     except Exception as e:  # pyproj's CRSError for an unknown or malformed CRS
-        raise CRSError(f"declared crs {str(spec.crs)[:60]!r} is not a valid CRS "
-                       f"({str(e)[:120]})", **where) from None
+        raise CRSError(f"图层目录中声明的 crs: {str(spec.crs)[:60]!r} 不是有效的坐标系"
+                       f"（{str(e)[:120]}）", **where) from None
     if gdf.crs is None:
         if declared is None:
-            raise CRSError("the layer has no CRS and the catalog declares none", **where)
+            raise CRSError("图层没有坐标系，图层目录中也没有用 crs: 声明", **where)
         gdf = gdf.set_crs(declared)
     elif declared is not None and not CRS(gdf.crs).equals(declared, ignore_axis_order=True):
-        raise CRSError(f"CRS mismatch: the file is {gdf.crs.to_string()}, the catalog declares "
+        raise CRSError(f"坐标系不一致：文件为 {gdf.crs.to_string()}，图层目录声明为 "
                        f"{spec.crs}", **where)
     cols = set(gdf.columns)
     out = {}
     if spec.id_field not in cols:
-        raise DataError(f"id field {spec.id_field!r} not found", **where)
+        raise DataError(f"图层中没有 id_field: 指定的标识字段 {spec.id_field!r}", **where)
     out["_id"] = gdf[spec.id_field].astype(str).values
     for canon, aliases in spec.fields.items():
         src = next((a for a in aliases if a in cols), None)
         if src is None:
-            raise DataError(f"field {' / '.join(aliases)} (for {canon}) not found", **where)
+            raise DataError(f"图层中没有字段 {' / '.join(aliases)}（用于 {canon}）", **where)
         vals = gdf[src]
         mapping = spec.values.get(canon)
         if mapping:

@@ -46,8 +46,8 @@ def resolve_dsn(dsn: str) -> str:
     if dsn.startswith("env:"):
         name = dsn[4:]
         if not os.environ.get(name):
-            raise CatalogError(f"the PostGIS connection string is taken from ${name}, which is "
-                               "not set")
+            raise CatalogError(f"PostGIS 连接字符串应取自环境变量 ${name}，但该变量"
+                               "没有设置")
         return os.environ[name]
     return dsn
 
@@ -60,10 +60,10 @@ def connect(dsn: str):
     try:
         return psycopg.connect(resolve_dsn(dsn), connect_timeout=10)
     except psycopg.OperationalError as e:
-        raise DataError(f"cannot connect to PostGIS: {str(e).strip()}") from None
+        raise DataError(f"无法连接 PostGIS：{str(e).strip()}") from None
 
 
-def check_identifier(name, what: str = "table name", qualified: bool = True) -> str:
+def check_identifier(name, what: str = "表名", qualified: bool = True) -> str:
     """A PostGIS identifier checked: ``[schema.]name`` of ASCII letters, digits and ``_``,
     at most 63 characters a part; anything else is a :class:`CatalogError` with a clear
     message (never SQL)."""
@@ -71,9 +71,9 @@ def check_identifier(name, what: str = "table name", qualified: bool = True) -> 
     shown = text if len(text) <= 60 else text[:60] + "…"
     ok = _IDENT.match(text) if qualified else re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", text)
     if not ok or any(len(p) > 63 for p in text.split(".")):
-        form = "[schema.]name" if qualified else "a name"
-        raise CatalogError(f"{what} {shown!r} must be {form} of ASCII letters, digits and _ "
-                           "(at most 63 characters a part)")
+        form = "[schema.]name 形式" if qualified else "单个名称"
+        raise CatalogError(f"{what} {shown!r} 应为由 ASCII 字母、数字和 _ 组成的{form}"
+                           "（每部分最多 63 个字符）")
     return text
 
 
@@ -139,7 +139,7 @@ def _import_frame(cur, gdf: gpd.GeoDataFrame, table: str, srid: int) -> dict:
     geoms = np.asarray(gdf.geometry.values)
     bad = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if bad.any():
-        raise DataError(f"{int(bad.sum())} features have empty geometry", layer=table)
+        raise DataError(f"{int(bad.sum())} 个要素的几何为空", layer=table)
     wkb = shapely.to_wkb(shapely.set_srid(geoms, srid), hex=True, include_srid=True)
     collist = ", ".join([_qc(c) for c in cols] + ["geom"])
     values = gdf[cols].astype(object).where(gdf[cols].notna(), None).values.tolist()
@@ -174,11 +174,11 @@ def import_catalog(catalog, dsn: str, schema: str = "zoning", catalog_dsn: str |
     from zoning.io.vector import read_vector
 
     say = log or (lambda *a: None)
-    check_identifier(schema, "schema name", qualified=False)
+    check_identifier(schema, "模式名（schema）", qualified=False)
     for spec in catalog.layers.values():  # every table name checked before any work
         if not (spec.is_raster or spec.postgis):
             check_identifier(f"{schema}.{catalog.region_id}_{spec.name}".lower(),
-                             f"table name for layer {spec.name!r} (region id + layer name)")
+                             f"图层 {spec.name!r} 的表名（区域 id + 图层名）")
     out_layers, info = {}, {}
     conn = connect(dsn)
     try:
@@ -190,12 +190,12 @@ def import_catalog(catalog, dsn: str, schema: str = "zoning", catalog_dsn: str |
                 if spec.is_raster or spec.postgis:
                     out_layers[spec.name] = entry
                     continue
-                say(f"importing {spec.name}")
+                say(f"正在导入 {spec.name}")
                 gdf = read_vector(spec.path, layer=spec.layer, encoding=spec.encoding,
                                   where=spec.where)
                 if gdf.crs is None:
                     if not spec.crs:
-                        raise DataError("no CRS in the file or the catalog", path=spec.path)
+                        raise DataError("文件没有坐标系，图层目录中也没有用 crs: 声明", path=spec.path)
                     gdf = gdf.set_crs(spec.crs)
                 store = _storage_crs(gdf.crs)
                 if not CRS(gdf.crs).equals(store):
@@ -273,7 +273,7 @@ def _columns(cur, table: str) -> list[str]:
                 "table_name=%s ORDER BY ordinal_position", (schema, name))
     cols = [r[0] for r in cur.fetchall()]
     if not cols:
-        raise DataError(f"table {table} not found")
+        raise DataError(f"数据表 {table} 不存在")
     return cols
 
 
@@ -312,7 +312,7 @@ def _db_errors(table: str):
         yield
     except psycopg.Error as e:
         first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
-        raise DataError(f"PostGIS table cannot be read as a layer: {first}",
+        raise DataError(f"PostGIS 数据表无法作为图层读取：{first}",
                         layer=table) from None
 
 
@@ -380,7 +380,7 @@ class PostgisSource:
             return self._fetch(footprints_geo, search_m)
         except psycopg.Error as e:
             first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
-            raise DatabaseError(f"PostGIS layer {self.table}: {first}") from None
+            raise DatabaseError(f"PostGIS 图层 {self.table}：{first}") from None
 
     def _fetch(self, footprints_geo, search_m: float) -> gpd.GeoDataFrame:
         """Features within ``search_m`` of any footprint (0: intersecting or touching), plus

@@ -198,7 +198,7 @@ def _footprint_from_file(path: Path, crs=None, coord_sys=None, encoding=None, la
                  "一个项目范围读取")
     target = crs or frames[0][1].crs
     if crs is None and path.suffix.lower() in (".geojson", ".json") and target is not None \
-            and _not_degrees(frames):
+            and CRS.from_user_input(target).is_geographic and _not_degrees(frames):
         # GeoJSON is lon/lat by definition, but CAD and GIS exports write projected metres
         # into it: its WGS 84 cannot be right, so the coordinates say what they are (a zone
         # prefix) or the file is refused as having no CRS

@@ -19,4 +19,4 @@ def open_raster(path) -> Any:
     try:
         return rasterio.open(path)
     except rasterio.errors.RasterioIOError as e:
-        raise DataError(f"cannot open raster: {e}", path=path) from None
+        raise DataError(f"无法打开栅格：{e}", path=path) from None

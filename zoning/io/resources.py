@@ -32,8 +32,8 @@ def read_template(path) -> bytes:
 
     path = Path(path)
     if not path.is_file():
-        raise DataError("Word template not found", path=path)
+        raise DataError("Word 模板文件不存在", path=path)
     data = path.read_bytes()
     if not data.startswith(b"PK"):
-        raise DataError("not a Word .docx file (a .doc or another format?)", path=path)
+        raise DataError("不是 Word .docx 文件（是否为 .doc 或其他格式？）", path=path)
     return data

@@ -75,7 +75,7 @@ _BOX = ("xmin", "ymin", "xmax", "ymax")
 def store_paths(spec: LayerSpec) -> tuple[Path, Path]:
     """(store file, sidecar JSON) of a file layer: beside the layer's file."""
     if spec.path is None:
-        raise DataError("only file layers have a prepared store", layer=spec.name)
+        raise DataError("只有文件图层才有预处理图层库", layer=spec.name)
     stem = f"{spec.path.name}.{spec.layer or spec.path.stem}"
     return (spec.path.parent / f"{stem}.store.parquet",
             spec.path.parent / f"{stem}.store.json")
@@ -152,19 +152,19 @@ def store_status(spec: LayerSpec, work_crs=None, subdivide_vertices: int | None 
     meta = _read_meta(meta_path)
     st = StoreStatus(spec.name, store, "missing")
     if meta is None or not store.exists():
-        st.reasons.append("no prepared store")
+        st.reasons.append("没有预处理图层库")
         return st
     st.meta, st.state = meta, "fresh"
     if meta.get("version") != STORE_VERSION:
-        st.reasons.append(f"store format {meta.get('version')} is not {STORE_VERSION}")
+        st.reasons.append(f"图层库格式版本为 {meta.get('version')}，当前版本为 {STORE_VERSION}")
     if meta.get("spec") != spec_fingerprint(spec):
-        st.reasons.append("the catalog entry (fields, filter, CRS …) changed since the build")
+        st.reasons.append("生成后图层目录中该图层的条目（字段、筛选条件、坐标系 …）有改动")
     if work_crs is not None and not CRS.from_user_input(meta.get("work_crs")).equals(work_crs):
-        st.reasons.append(f"built for work CRS {meta.get('work_crs')}, the region now uses "
+        st.reasons.append(f"生成时的工作坐标系为 {meta.get('work_crs')}，该区域现在使用 "
                           f"{CRS(work_crs).to_string()}")
     if subdivide_vertices is not None and meta.get("subdivide_vertices") != subdivide_vertices:
-        st.reasons.append(f"built with subdivision at {meta.get('subdivide_vertices')} "
-                          f"vertices, the check uses {subdivide_vertices}")
+        st.reasons.append(f"生成时按 {meta.get('subdivide_vertices')} 个顶点切分，"
+                          f"本次检查按 {subdivide_vertices} 个")
     touched = _source_changes(spec, meta.get("source") or [], verify_hash, st.reasons)
     if st.reasons:
         st.state = "stale"
@@ -183,21 +183,21 @@ def _source_changes(spec: LayerSpec, built: list[dict], verify_hash: bool,
     try:
         now = _stamps(spec, with_hash=False)
     except OSError as e:
-        reasons.append(f"source unreadable: {e}")
+        reasons.append(f"无法读取源文件：{e}")
         return False
     old = {d["path"]: d for d in built}
     touched = False
     for d in now:
         b = old.get(d["path"])
         if b is None:
-            reasons.append(f"{d['path']} was not part of the build")
+            reasons.append(f"{d['path']} 不在生成时记录的源文件中")
         elif b["size"] != d["size"]:
-            reasons.append(f"{d['path']} changed size ({b['size']:,} → {d['size']:,} bytes)")
+            reasons.append(f"{d['path']} 的大小已改变（{b['size']:,} → {d['size']:,} 字节）")
         elif b["mtime_ns"] != d["mtime_ns"]:
             if not verify_hash:
-                reasons.append(f"{d['path']} was modified after the build")
+                reasons.append(f"{d['path']} 在生成之后被修改过")
             elif file_sha256(Path(str(spec.path)).parent / d["path"]) != b.get("sha256"):
-                reasons.append(f"{d['path']} content changed (SHA-256 differs)")
+                reasons.append(f"{d['path']} 的内容已改变（SHA-256 不同）")
             else:
                 b["mtime_ns"] = d["mtime_ns"]
                 touched = True
@@ -216,10 +216,10 @@ def iter_source_batches(spec: LayerSpec, batch_size: int = 65536) -> Iterator[gp
     from zoning.io.vector import source_encoding
 
     if spec.path is None:
-        raise DataError("not a file layer", layer=spec.name)
+        raise DataError("不是文件图层", layer=spec.name)
     path = Path(spec.path)
     if not path.exists():
-        raise DataError("file not found", path=path)
+        raise DataError("文件不存在", path=path)
     if path.suffix.lower() in (".parquet", ".geoparquet"):
         yield from _parquet_batches(path, batch_size)
         return
@@ -245,7 +245,7 @@ def iter_source_batches(spec: LayerSpec, batch_size: int = 65536) -> Iterator[gp
                 geoms = shapely.from_wkb(batch.column(gcol).to_numpy(zero_copy_only=False))
                 yield gpd.GeoDataFrame(cols, geometry=geoms, crs=crs)
     except (pyogrio.errors.DataLayerError, pyogrio.errors.DataSourceError) as e:
-        raise DataError(f"cannot read layer: {e}", path=path, layer=spec.layer) from None
+        raise DataError(f"无法读取图层：{e}", path=path, layer=spec.layer) from None
 
 
 def _parquet_batches(path: Path, batch_size: int) -> Iterator[gpd.GeoDataFrame]:
@@ -349,7 +349,7 @@ def _layer_extent(spec: LayerSpec, work_crs, extent) -> tuple:
     b = info.get("total_bounds")
     src_crs = info.get("crs") or spec.crs
     if b is None or src_crs is None:
-        raise DataError("the layer's extent is unknown: give the region extent",
+        raise DataError("无法确定图层的范围（缺少范围或坐标系）：请提供区域范围",
                         path=spec.path, layer=spec.name)
     t = Transformer.from_crs(src_crs, work_crs, always_xy=True)
     return tuple(float(v) for v in t.transform_bounds(b[0], b[1], b[2], b[3], densify_pts=21))
@@ -389,7 +389,7 @@ def build_store(spec: LayerSpec, work_crs, subdivide_vertices: int = 256, extent
                 if b not in buckets:
                     buckets[b] = pq.ParquetWriter(tmpdir / f"b{b:03d}.parquet", schema)
                 buckets[b].write_table(part)
-            say(f"{spec.name}: {totals['features']:,} features read (batch {k + 1})")
+            say(f"{spec.name}：已读取 {totals['features']:,} 个要素（第 {k + 1} 批）")
         for w in buckets.values():
             w.close()
         bounds = _write_sorted(tmpdir, sorted(buckets), schema, work_crs, row_group_size,
@@ -404,7 +404,7 @@ def build_store(spec: LayerSpec, work_crs, subdivide_vertices: int = 256, extent
     from zoning.io.write import write_json
 
     write_json(meta_path, meta)
-    say(f"{spec.name}: {totals['features']:,} features, {totals['pieces']:,} pieces → {store}")
+    say(f"{spec.name}：{totals['features']:,} 个要素，{totals['pieces']:,} 个分块 → {store}")
     return meta
 
 

@@ -63,7 +63,7 @@ def txt_zone(lon: float, width: int = 3) -> int:
         return int(math.floor(lon / 3.0 + 0.5))
     if width == 6:
         return int(math.floor(lon / 6.0)) + 1
-    raise DataError(f"zone width must be 3 or 6, not {width!r}")
+    raise DataError(f"分带宽度应为 3 或 6，而不是 {width!r}")
 
 
 def _epsg(zone: int, width: int, prefix: bool) -> int:
@@ -71,8 +71,8 @@ def _epsg(zone: int, width: int, prefix: bool) -> int:
         return (4513 if prefix else 4534) + zone - 25
     if width == 6 and 13 <= zone <= 23:
         return (4491 if prefix else 4502) + zone - 13
-    raise DataError(f"zone {zone} is not a CGCS2000 {width}° Gauss–Krüger zone "
-                    "(3°: 25–45, 6°: 13–23)")
+    raise DataError(f"带号 {zone} 不是 CGCS2000 {width}° 高斯-克吕格投影带"
+                    "（3° 带：25–45，6° 带：13–23）")
 
 
 def _rings(geom, kind: str) -> list[np.ndarray]:
@@ -154,7 +154,7 @@ def format_txt(parcels: Sequence[TxtParcelOut], *, zone_width: int = 3,
         The file's text, lines ending in CRLF.
     """
     if not parcels:
-        raise DataError("nothing to write: no parcels")
+        raise DataError("没有可写出的地块")
     geoms = [p.geometry for p in parcels]
     if zone is None:
         c = shapely.centroid(shapely.union_all(geoms))

@@ -16,7 +16,7 @@ import pyogrio
 import shapely
 from pyproj import CRS, Transformer
 
-from zoning.catalog import Catalog, LayerSpec
+from zoning.catalog import KINDS, Catalog, LayerSpec
 from zoning.crs import CHINA_BBOX
 from zoning.errors import DataError
 from zoning.io.vector import source_encoding
@@ -68,17 +68,17 @@ def _check_crs(rep: LayerReport, spec: LayerSpec, file_crs: CRS | None) -> CRS |
         try:
             declared = CRS.from_user_input(spec.crs)
         except Exception as e:  # pyproj raises CRSError subclasses of Exception
-            rep.error(f"declared crs {spec.crs!r} is not a valid CRS ({e})")
+            rep.error(f"图层目录中声明的 crs: {spec.crs!r} 不是有效的坐标系（{e}）")
     if file_crs is None:
         if declared is None:
-            rep.error("the file has no CRS and the catalog declares none")
+            rep.error("文件没有坐标系，图层目录中也没有用 crs: 声明")
             return None
-        rep.warn(f"the file has no CRS; the declared {_crs_name(declared)} is assumed")
+        rep.warn(f"文件没有坐标系：按图层目录声明的 {_crs_name(declared)} 读取")
         rep.crs = _crs_name(declared)
         return declared
     rep.crs = _crs_name(file_crs)
     if declared is not None and not file_crs.equals(declared, ignore_axis_order=True):
-        rep.error(f"CRS mismatch: the file is {_crs_name(file_crs)}, the catalog declares "
+        rep.error(f"坐标系不一致：文件为 {_crs_name(file_crs)}，图层目录声明为 "
                   f"{_crs_name(declared)}")
     return file_crs
 
@@ -89,8 +89,8 @@ def _check_extent(rep: LayerReport, crs: CRS | None, bounds) -> None:
     x0, y0, x1, y1 = bounds
     if crs.is_geographic:
         if 0 <= x0 and x1 <= 56 and 72 <= y0 and y1 <= 138:
-            rep.error(f"coordinates look like (lat, lon): x in [{x0:.3f}, {x1:.3f}], "
-                      f"y in [{y0:.3f}, {y1:.3f}]; the axes are swapped")
+            rep.error(f"坐标看起来是（纬度，经度）：x 在 [{x0:.3f}, {x1:.3f}]，"
+                      f"y 在 [{y0:.3f}, {y1:.3f}]，坐标轴颠倒了")
             return
         lon0, lat0, lon1, lat1 = x0, y0, x1, y1
     else:
@@ -98,12 +98,12 @@ def _check_extent(rep: LayerReport, crs: CRS | None, bounds) -> None:
             t = Transformer.from_crs(crs, "EPSG:4490", always_xy=True)
             lon0, lat0, lon1, lat1 = t.transform_bounds(x0, y0, x1, y1)
         except Exception as e:
-            rep.error(f"cannot transform the extent to CGCS2000: {e}")
+            rep.error(f"无法把范围转换到 CGCS2000：{e}")
             return
     c0, d0, c1, d1 = CHINA_BBOX
     if not (c0 <= lon0 and lon1 <= c1 and d0 <= lat0 and lat1 <= d1):
-        rep.error(f"extent lon [{lon0:.3f}, {lon1:.3f}] lat [{lat0:.3f}, {lat1:.3f}] is "
-                  "outside China: wrong CRS, a missing zone prefix or swapped axes?")
+        rep.error(f"范围（经度 [{lon0:.3f}, {lon1:.3f}]，纬度 [{lat0:.3f}, {lat1:.3f}]）落在"
+                  "中国境外：坐标系是否有误、是否缺少带号前缀或坐标轴颠倒？")
 
 
 def _validate_raster(rep: LayerReport, spec: LayerSpec) -> None:
@@ -120,7 +120,7 @@ def _validate_raster(rep: LayerReport, spec: LayerSpec) -> None:
     try:
         src = rasterio.open(spec.path)
     except rasterio.errors.RasterioIOError as e:
-        rep.error(f"cannot open raster: {e}")
+        rep.error(f"无法打开栅格：{e}")
         return
     with src:
         file_crs = CRS.from_user_input(src.crs) if src.crs else None
@@ -134,10 +134,10 @@ def _validate_raster(rep: LayerReport, spec: LayerSpec) -> None:
         present = set(np.unique(arr).tolist())
         for group, codes in spec.classes.items():
             if not present.intersection(codes):
-                rep.warn(f"class group {group!r} {codes} does not occur in the raster")
+                rep.warn(f"栅格中没有 classes: 中 {group!r} 的取值 {codes}")
         tags = src.tags()
         if tags.get("SYNTHETIC") == "yes":
-            rep.notes.append("synthetic demo data (metadata SYNTHETIC=yes)")
+            rep.notes.append("合成的演示数据（元数据 SYNTHETIC=yes）")
 
 
 def _validate_postgis(rep: LayerReport, spec: LayerSpec) -> None:
@@ -155,9 +155,9 @@ def _validate_postgis(rep: LayerReport, spec: LayerSpec) -> None:
     _check_fields(rep, spec, names)
     _check_crs(rep, spec, CRS.from_epsg(t["srid"]) if t["srid"] else None)
     if not t["gist"]:
-        rep.warn("no GiST index on the geometry column: every check scans the table")
+        rep.warn("几何列上没有 GiST 索引：每次检查都要扫描整张表")
     if rep.invalid:
-        rep.warn(f"{rep.invalid} invalid geometries; they are repaired with make_valid when read")
+        rep.warn(f"{rep.invalid} 个几何无效，读取时用 make_valid 修复")
 
 
 def validate_layer(spec: LayerSpec, region: str = "") -> LayerReport:
@@ -169,7 +169,7 @@ def validate_layer(spec: LayerSpec, region: str = "") -> LayerReport:
         _validate_postgis(rep, spec)
         return rep
     if spec.path is None or not spec.path.exists():
-        rep.error(f"file not found: {spec.path}")
+        rep.error(f"文件不存在：{spec.path}")
         return rep
     if spec.is_raster:
         _validate_raster(rep, spec)
@@ -184,8 +184,8 @@ def _check_encoding(rep: LayerReport, spec: LayerSpec, path: Path) -> bool:
         if rep.encoding is None:
             rep.encoding = "UTF-8"
         if how.startswith("detected"):
-            rep.warn(f"no .cpg file: encoding {rep.encoding} was detected from the DBF "
-                     "(declare it with 'encoding:' to be explicit)")
+            rep.warn(f"没有 .cpg 文件：编码 {rep.encoding} 是从 DBF 内容推断的"
+                     "（可在图层目录中用 encoding: 明确声明）")
     except DataError as e:
         rep.error(e.message)
         return False
@@ -196,23 +196,23 @@ def _check_layer_name(rep: LayerReport, spec: LayerSpec, path: Path) -> bool:
     try:
         layers = [n for n, _ in pyogrio.list_layers(str(path))]
     except Exception as e:
-        rep.error(f"cannot open: {e}")
+        rep.error(f"无法打开：{e}")
         return False
     if spec.layer and spec.layer not in layers:
-        rep.error(f"layer {spec.layer!r} not in file (it has {layers})")
+        rep.error(f"文件中没有图层 {spec.layer!r}（文件中的图层：{layers}）")
         return False
     if not spec.layer and len(layers) > 1:
-        rep.error(f"the file has {len(layers)} layers {layers}; name one with 'layer:'")
+        rep.error(f"文件中有 {len(layers)} 个图层 {layers}：请用 layer: 指明其中一个")
         return False
     return True
 
 
 def _check_fields(rep: LayerReport, spec: LayerSpec, names: set) -> None:
-    wanted: list[tuple[str, list[str]]] = [("id", [str(spec.id_field)])]
+    wanted: list[tuple[str, list[str]]] = [("id_field", [str(spec.id_field)])]
     wanted += list(spec.fields.items())
     for canon, aliases in wanted:
         if not any(a in names for a in aliases):
-            rep.error(f"field {' / '.join(aliases)} (for {canon}) not found; the layer has "
+            rep.error(f"图层中没有字段 {' / '.join(aliases)}（用于 {canon}）；图层中的字段："
                       f"{sorted(names)}")
 
 
@@ -249,12 +249,12 @@ def _validate_vector(rep: LayerReport, spec: LayerSpec, path: Path) -> None:
         df = pyogrio.read_dataframe(str(path), layer=spec.layer, columns=[spec.id_field],
                                     where=spec.where, **kw)
     except Exception as e:
-        rep.error(f"cannot read features: {e}")
+        rep.error(f"无法读取要素：{e}")
         return
     rep.features = len(df)
     if rep.features == 0:
-        rep.error("the layer has no features" + (f" matching {spec.where!r}" if spec.where
-                                                 else ""))
+        rep.error(f"图层中没有符合 where 条件 {spec.where!r} 的要素" if spec.where
+                  else "图层中没有要素")
         return
     arr = np.asarray(df.geometry.values)
     empty = _check_geometries(rep, spec, arr, df[spec.id_field])
@@ -265,7 +265,7 @@ def _validate_vector(rep: LayerReport, spec: LayerSpec, path: Path) -> None:
     meta = info.get("layer_metadata") or {}
     ds_meta = info.get("dataset_metadata") or {}
     if meta.get("SYNTHETIC") == "yes" or ds_meta.get("SYNTHETIC") == "yes":
-        rep.notes.append("synthetic demo data (metadata SYNTHETIC=yes)")
+        rep.notes.append("合成的演示数据（元数据 SYNTHETIC=yes）")
 
 
 _TYPE_NAMES = np.array(["Point", "LineString", "LinearRing", "Polygon", "MultiPoint",
@@ -287,12 +287,12 @@ def _check_geometries(rep: LayerReport, spec: LayerSpec, arr: np.ndarray, ids) -
         first = np.flatnonzero(~valid & ~empty)[:3]
         some = ", ".join(str(ids.iloc[i]) for i in first)
         reason = shapely.is_valid_reason(arr[first[0]])
-        rep.warn(f"{rep.invalid} invalid geometries (e.g. {spec.id_field}={some}: {reason}); "
-                 "they are repaired with make_valid when read")
+        rep.warn(f"{rep.invalid} 个几何无效（如 {spec.id_field}={some}：{reason}），"
+                 "读取时用 make_valid 修复")
     if rep.empty:
-        rep.warn(f"{rep.empty} empty or missing geometries")
+        rep.warn(f"{rep.empty} 个几何为空或缺失")
     if rep.wrong_type:
-        rep.error(f"{rep.wrong_type} features are not {'/'.join(sorted(want))}")
+        rep.error(f"{rep.wrong_type} 个要素的几何类型不是 {'/'.join(sorted(want))}")
     return empty
 
 
@@ -302,13 +302,13 @@ def _check_ids(rep: LayerReport, spec: LayerSpec, ids) -> None:
 
         bad = [str(x) for x in ids.dropna() if not UNIT_CODE.match(str(x))]
         if bad:
-            rep.warn(f"{len(bad)} unit codes do not follow ZH + 6-digit admin code + class "
-                     f"digit + 4-digit serial (e.g. {bad[0]!r})")
+            rep.warn(f"{len(bad)} 个单元编码不符合“ZH + 6 位行政区划代码 + 1 位类别码 + "
+                     f"4 位序号”的格式（如 {bad[0]!r}）")
     if ids.isna().any():
-        rep.warn(f"{int(ids.isna().sum())} features have no {spec.id_field}")
+        rep.warn(f"{int(ids.isna().sum())} 个要素没有 {spec.id_field}")
     dup = ids[ids.duplicated() & ids.notna()]
     if len(dup):
-        rep.warn(f"{len(dup)} duplicate {spec.id_field} values (e.g. {dup.iloc[0]})")
+        rep.warn(f"{len(dup)} 个 {spec.id_field} 值重复（如 {dup.iloc[0]}）")
 
 
 def _validate_rule_files(cat: Catalog) -> list[LayerReport]:
@@ -336,8 +336,8 @@ def _validate_rule_files(cat: Catalog) -> list[LayerReport]:
         acc = load_access_rules(cat.access_rules)
         rep.features = len(acc.rules)
         demo = sum(not r.real for r in acc.rules)
-        rep.notes.append(f"{len(acc.rules)} rules in {len(acc.files)} files "
-                         f"({len(acc.rules) - demo} real, {demo} demo)")
+        rep.notes.append(f"{len(acc.files)} 个文件共 {len(acc.rules)} 条规则"
+                         f"（真实 {len(acc.rules) - demo} 条，演示 {demo} 条）")
         _check_parameters(rep, acc)
     except ZoningError as e:
         rep.error(str(e))
@@ -365,9 +365,9 @@ def _validate_constraint_rules(cat: Catalog) -> list[LayerReport]:
             rs = load_constraint_rules(spec.rules, vocab,
                                        where=dict(path=cat.path, layer=spec.name))
             rep.features = len(rs.cases)
-            rep.notes.append(f"{rs.title}: {len(rs.cases)} cases, "
-                             f"{'real' if rs.real else 'demo'}"
-                             + (f", 待核实: {rs.verify}" if rs.verify else ""))
+            rep.notes.append(f"{rs.title}：{len(rs.cases)} 种情形，"
+                             f"{'真实' if rs.real else '演示'}规则"
+                             + (f"，待核实：{rs.verify}" if rs.verify else ""))
         except ZoningError as e:
             rep.error(str(e))
         out.append(rep)
@@ -381,7 +381,7 @@ def _check_parameters(rep: LayerReport, acc) -> None:
     for r in acc.rules:
         for v in (r.energy_tce or {}).values():
             if isinstance(v, str) and v.startswith("param:") and v[6:] not in known:
-                rep.error(f"rule {r.id}: threshold {v!r} names a parameter no rule file sets")
+                rep.error(f"规则 {r.id}：阈值 {v!r} 引用的参数在任何规则文件中都没有设置")
 
 
 def validate_catalog(cat: Catalog) -> list[LayerReport]:
@@ -389,7 +389,7 @@ def validate_catalog(cat: Catalog) -> list[LayerReport]:
     reports += _validate_rule_files(cat)
     for kind in cat.missing_kinds():
         r = LayerReport(region=cat.region_id, name=f"({kind})", kind=kind, path=str(cat.path))
-        r.error(f"the catalog has no {kind} layer: screening against it reports 'data missing'")
+        r.error(f"图层目录中没有 {kind}（{KINDS[kind].zh}）图层：筛查时该项结论为“数据缺失”")
         reports.append(r)
     return reports
 

@@ -317,18 +317,18 @@ class Service:
             df = csv_frame(text)
             if df.attrs["long_rows"]:  # rewritten below: refuse rather than lose the mark
                 first = min(df.attrs["long_rows"]) + 1
-                raise InputError(f"row {first} of the list has more fields than the header: "
-                                 "a comma or quote out of place?")
+                raise InputError(f"清单第 {first} 行的字段比表头多：是否有逗号或引号放错了"
+                                 "位置？")
         else:
             try:
                 df = pd.read_excel(path, dtype=str, keep_default_na=False)
             except Exception as e:  # openpyxl raises many kinds for a broken workbook
-                raise InputError(f"the workbook cannot be read: {type(e).__name__}") from None
+                raise InputError(f"无法读取工作簿（{type(e).__name__}）") from None
         drop = [c for c in df.columns if str(c).strip().lower() in _PATH_COLUMNS]
         dropped = {i: v for c in drop for i, v in enumerate(df[c], start=1) if str(v).strip()}
         if len(df) > self.config.max_batch_rows:
-            raise ResourceLimitError(f"the list has {len(df)} rows (limit "
-                                     f"{self.config.max_batch_rows})")
+            raise ResourceLimitError(f"清单有 {len(df)} 行（上限 "
+                                     f"{self.config.max_batch_rows}）")
         out = path.with_name("list.csv")
         write_text(out, df.drop(columns=drop).to_csv(index=False), encoding="utf-8-sig")
         return out, dropped
@@ -348,8 +348,8 @@ class Service:
                     f"网页上传的清单不能引用文件（{name}）：请改用 WKT 或 经度/纬度 列，"
                     "或在“单个项目”中上传该范围文件")
             if len(table) > self.config.max_batch_rows:
-                raise ResourceLimitError(f"the list has {len(table)} projects (limit "
-                                         f"{self.config.max_batch_rows})")
+                raise ResourceLimitError(f"清单有 {len(table)} 个项目（上限 "
+                                         f"{self.config.max_batch_rows}）")
             projects = projects_from_table(table)
             total = len(projects)
             self.store.update(job_id, total=total)
