@@ -40,8 +40,7 @@ def region_frame(catalog: Catalog) -> tuple[CRS, tuple]:
 
     cov = INDEX_CACHE.coverage(catalog)
     if cov is None:
-        raise CatalogError("a prepared store needs the catalog's districts layer (it fixes "
-                           "the work CRS)", path=catalog.path)
+        raise CatalogError("预处理图层库需要图层目录中的行政区划图层（由它确定工作坐标系）", path=catalog.path)
     work = work_crs_for(cov)
     return work, tuple(float(v) for v in reproject(cov, GEO, work).bounds)
 
@@ -62,8 +61,8 @@ def build_stores(catalog: Catalog, options: CheckOptions | None = None,
     if names:
         unknown = set(names) - {s.name for s in specs}
         if unknown:
-            raise CatalogError(f"no file layer(s) {sorted(unknown)} with a store in the "
-                               f"catalog; known: {[s.name for s in specs]}", path=catalog.path)
+            raise CatalogError(f"图层目录中没有可生成图层库的文件图层 {sorted(unknown)}；"
+                               f"可用的：{[s.name for s in specs]}", path=catalog.path)
         specs = [s for s in specs if s.name in names]
     out = []
     for spec in specs:

@@ -216,7 +216,7 @@ def _build_index(catalog: Catalog, opts: CheckOptions, cache: IndexCache) -> Reg
             log.warning("layer %s of %s left out: %s", spec.name, catalog.region_id, e)
             problems.append(str(e))
     if not frames and not remote:
-        raise DataError("no layer of the catalog could be read: " + "; ".join(problems),
+        raise DataError("图层目录中没有任何图层可以读取：" + "; ".join(problems),
                         path=catalog.path)
     log.info("indexing %s: %d layers", catalog.region_id, len(frames) + len(remote))
     rules = load_rules(catalog.rules)
@@ -481,7 +481,7 @@ def check(footprint, catalog=None, *, crs=None, coord_sys: str | None = None,
     """
     unknown = set(attributes) - set(ATTRIBUTES)
     if unknown:
-        raise InputError(f"unknown project attribute(s) {sorted(unknown)}; known: "
+        raise InputError(f"未知的项目属性 {sorted(unknown)}；可用的属性："
                          f"{list(ATTRIBUTES)}")
     if isinstance(footprint, (gpd.GeoDataFrame, gpd.GeoSeries)):
         crs = crs or footprint.crs
@@ -548,7 +548,7 @@ def _prevalidated(p: Project, plain: bool = False) -> Project:
     geom, warnings = validate_geometry(p.geometry)
     kind = geometry_kind(geom)
     if not shapely.is_valid(geom):
-        raise DataError(f"invalid footprint geometry ({shapely.is_valid_reason(geom)})")
+        raise DataError(f"项目范围的几何无效（{shapely.is_valid_reason(geom)}）")
     check_measure(geom, kind)
     if geom is p.geometry and not warnings and kind == p.kind:
         return p

@@ -26,11 +26,11 @@ def demo(out_dir: Path) -> None:
     write the Excel report and all maps."""
     from zoning.demo.workflow import run_demo
 
-    console.print(f"zoning {__version__}: the bundled regions")
+    console.print(f"zoning {__version__}：随附的示例区域")
     with console.status("…") as st:
         run = run_demo(out_dir, step=lambda s: st.update(_STEPS[s]))
     console.rule(_STEPS["validate"])
-    console.print(f"{len(run.reports)} layers checked, {len(run.bad_layers)} with errors")
+    console.print(f"已校验 {len(run.reports)} 个图层，{len(run.bad_layers)} 个有错误")
     for r in run.bad_layers:
         console.print(f"[red]{escape(f'{r.region}/{r.name}: ' + '; '.join(r.errors))}[/]")
     console.rule(_STEPS["screen"])
@@ -49,10 +49,10 @@ def demo(out_dir: Path) -> None:
     for ind in run.indicators:
         print_indicators(ind)
     console.rule("4. 输出 outputs")
-    console.print(f"screening workbook: {escape(str(out_dir / 'screening.xlsx'))}")
-    console.print(f"project maps:       {escape(str(out_dir / 'maps' / 'index.html'))}")
+    console.print(f"筛查工作簿：{escape(str(out_dir / 'screening.xlsx'))}")
+    console.print(f"项目地图：  {escape(str(out_dir / 'maps' / 'index.html'))}")
     for target, size in run.indicator_maps:
-        console.print(f"indicator map:      {escape(str(target))} ({size / 1024:.0f} KB)")
+        console.print(f"指标地图：  {escape(str(target))}（{size / 1024:.0f} KB）")
     console.print(f"[green]done[/]: everything is in {escape(str(Path(out_dir).resolve()))}")
     if run.bad_layers:
         sys.exit(1)

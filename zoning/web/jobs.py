@@ -75,10 +75,10 @@ class JobStore:
     def folder(self, job_id: str) -> Path:
         """The folder of an existing job; :class:`NotFoundError` otherwise."""
         if not isinstance(job_id, str) or not _ID.fullmatch(job_id):
-            raise NotFoundError("no such job")
+            raise NotFoundError("没有这个任务")
         folder = self.root / job_id
         if not (folder / "status.json").is_file():
-            raise NotFoundError("no such job (it may have expired)")
+            raise NotFoundError("没有这个任务（可能已过期）")
         return folder
 
     def status(self, job_id: str) -> dict:
@@ -86,7 +86,7 @@ class JobStore:
         try:
             return json.loads(path.read_text("utf-8"))
         except (OSError, ValueError):
-            raise NotFoundError("no such job (it may have expired)") from None
+            raise NotFoundError("没有这个任务（可能已过期）") from None
 
     def write_status(self, job_id: str, status: dict) -> None:
         data = json.dumps(dict(status, updated=time.time()), ensure_ascii=False)
@@ -147,7 +147,7 @@ class JobQueue:
         """Run ``fn(*args)`` in the background; :class:`BusyError` when the queue is full."""
         with self._lock:
             if self._pending >= self.size:
-                raise BusyError(f"job queue full ({self.size} jobs)")
+                raise BusyError(f"任务队列已满（{self.size} 个任务）")
             self._pending += 1
 
         def run() -> None:

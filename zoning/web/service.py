@@ -95,25 +95,25 @@ def _feature(geom, props: dict) -> dict:
 def _geojson_geometry(obj: Any):
     """One geometry from a GeoJSON geometry, Feature or FeatureCollection."""
     if not isinstance(obj, Mapping):
-        raise InputError("GeoJSON must be an object (a geometry, Feature or FeatureCollection)")
+        raise InputError("GeoJSON 应为一个对象（几何、Feature 或 FeatureCollection）")
     kind = obj.get("type")
     try:
         if kind == "FeatureCollection":
             geoms = [shape(f["geometry"]) for f in obj.get("features") or []
                      if isinstance(f, Mapping) and f.get("geometry")]
             if not geoms:
-                raise InputError("the GeoJSON FeatureCollection has no geometry")
+                raise InputError("该 GeoJSON FeatureCollection 中没有几何")
             return shapely.union_all(geoms) if len(geoms) > 1 else geoms[0]
         if kind == "Feature":
             if not obj.get("geometry"):
-                raise InputError("the GeoJSON Feature has no geometry")
+                raise InputError("该 GeoJSON Feature 没有几何")
             return shape(obj["geometry"])
         return shape(obj)
     except (KeyError, TypeError, ValueError, AttributeError,
             shapely.errors.GEOSException) as e:
         if isinstance(e, ZoningError):
             raise
-        raise InputError(f"not a valid GeoJSON geometry: {e}") from None
+        raise InputError(f"不是有效的 GeoJSON 几何：{e}") from None
 
 
 @contextlib.contextmanager
@@ -126,7 +126,7 @@ def _unreadable(path: Path):
     except (ValueError, OSError, KeyError, IndexError, TypeError, EOFError,
             zipfile.BadZipFile, UnicodeError) as e:
         log.warning("reader failed on an upload: %r", e)
-        raise InputError(f"the file cannot be read ({type(e).__name__}: {str(e)[:200]})",
+        raise InputError(f"文件无法读取（{type(e).__name__}: {str(e)[:200]}）",
                          path=path) from None
 
 
@@ -157,7 +157,7 @@ class Service:
         for c in self.catalogs:
             if c.region_id == region:
                 return c
-        raise NotFoundError(f"no catalog for region {region!r}")
+        raise NotFoundError(f"没有区域 {region!r} 的图层目录")
 
     def layers(self) -> list[dict]:
         """The catalogs and their layers (what /api/layers returns)."""
@@ -225,8 +225,7 @@ class Service:
 
     def site_from_text(self, text: str, shape_kind: str, coord_sys: str | None):
         if len(text) > self.config.max_coordinate_chars:
-            raise ResourceLimitError(f"coordinate text over {self.config.max_coordinate_chars}"
-                                     " characters")
+            raise ResourceLimitError(f"坐标文本超过 {self.config.max_coordinate_chars} 个字符")
         g = parse_coordinates(text, shape_kind, self.config.max_vertices)
         return normalise(g, "EPSG:4490", coord_sys or None)
 
@@ -236,8 +235,8 @@ class Service:
         geom, kind, warnings = site
         n = int(shapely.get_num_coordinates(geom))
         if n > self.config.max_vertices:
-            raise ResourceLimitError(f"the footprint has {n} vertices (limit "
-                                     f"{self.config.max_vertices})")
+            raise ResourceLimitError(f"项目范围有 {n} 个顶点（上限 "
+                                     f"{self.config.max_vertices}）")
         attrs = parse_attributes(attributes)
         return Project(row=1, project_id=str(project_id or "1")[:200], name=str(name)[:500],
                        geometry=geom, kind=kind, attrs=attrs, warnings=list(warnings))
@@ -288,7 +287,7 @@ class Service:
         try:
             return json.loads((folder / "results.json").read_text("utf-8"))
         except FileNotFoundError:
-            raise NotFoundError("the job has no results yet") from None
+            raise NotFoundError("该任务还没有结果") from None
 
     # ------------------------------------------------------------------ batches
 
@@ -395,10 +394,10 @@ class Service:
     def download(self, job_id: str, name: str) -> bytes:
         """The bytes of one of a job's :data:`DOWNLOADS` (rendered on first request)."""
         if name not in DOWNLOADS or (name.startswith("report.") and name not in self.reports()):
-            raise NotFoundError(f"no download {name!r}")
+            raise NotFoundError(f"没有名为 {name!r} 的下载文件")
         folder = self.store.folder(job_id)
         if not (folder / "results.json").is_file():
-            raise NotFoundError("the job has no results yet")
+            raise NotFoundError("该任务还没有结果")
         path = folder / name
         if not path.is_file():
             write_bytes(path, self._render(job_id, folder, name))
@@ -439,7 +438,7 @@ class Service:
         from zoning import outputs
 
         if not result.ok or not result.region:
-            raise NotFoundError("no report: the project could not be checked")
+            raise NotFoundError("没有报告：该项目未能完成检查")
         fps = json.loads((folder / "footprints.geojson").read_text("utf-8"))["features"]
         fp = next(f for f in fps if f["properties"]["row"] == result.row)
         index = self.cache.load(self.catalog(result.region), CheckOptions())
@@ -455,7 +454,7 @@ class Service:
         folder = self.store.folder(job_id)
         dicts = {d.get("row"): d for d in self.results(job_id)}
         if row not in dicts:
-            raise NotFoundError(f"the job has no row {row}")
+            raise NotFoundError(f"该任务没有第 {row} 行")
         fps = json.loads((folder / "footprints.geojson").read_text("utf-8"))["features"]
         fp = next((f for f in fps if f["properties"]["row"] == row), None)
         ovs = json.loads((folder / "overlaps.geojson").read_text("utf-8"))["features"]
