@@ -183,6 +183,19 @@ def _lines(out: str) -> list[str]:
     return [x for x in out.splitlines() if x.strip()]
 
 
+def test_check_names_what_lies_within_the_radius():
+    """A newcomer asked for --radius 1000 and saw nothing about it in the short answer."""
+    import re
+
+    r = CliRunner().invoke(main, ["check", str(TXT), "--radius", "1000"])
+    assert r.exit_code == 0, r.output
+    [line] = [x for x in _lines(r.output) if x.startswith("检索半径内的要素：")]
+    n = int(re.search(r"永久基本农田 (\d+) 个", line).group(1))
+    assert n >= 14  # at least the 14 patches the site overlaps
+    plain = CliRunner().invoke(main, ["check", str(TXT)])
+    assert "检索半径内" not in plain.output
+
+
 def test_check_answers_first_in_few_lines():
     r = CliRunner().invoke(main, ["check", str(TXT)])
     assert r.exit_code == 0, r.output

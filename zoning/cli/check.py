@@ -127,6 +127,10 @@ def _print_summary(r, region_name: str, region_names: list[str]) -> None:
         _line(f"{escape(words)}：" + "、".join(
             escape(lr.kind_zh) + (f"（最近 {_dist(lr.nearest_m)}）" if lr.nearest_m else "")
             for lr in lrs))
+    near = [f"{escape(lr.kind_zh)} {len(lr.within_radius)} 个" for lr in r.layers
+            if lr.within_radius]
+    if near:  # --radius: features within the search distance (ids in --detail / --json)
+        _line("检索半径内的要素：" + "、".join(near))
     if r.access:
         _access_line(r.access)
     if r.landuse:
