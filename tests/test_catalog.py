@@ -191,7 +191,7 @@ def test_schema_errors_name_file_and_layer(tmp_path, layer, msg):
 def test_broken_yaml(tmp_path):
     p = tmp_path / "broken.yaml"
     p.write_text("region: {id: x\nlayers: [", encoding="utf-8")
-    with pytest.raises(CatalogError, match="not valid YAML"):
+    with pytest.raises(CatalogError, match="不是有效的 YAML"):
         load_catalog(p)
 
 
@@ -259,5 +259,5 @@ def test_parsed_yaml_is_reused_but_a_changed_file_is_read_again(tmp_path):
     os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
     assert load_yaml(f) == {"a": {"b": 2}}
     f.write_text("a: [unclosed\n", "utf-8")
-    with pytest.raises(CatalogError, match="not valid YAML"):
+    with pytest.raises(CatalogError, match="不是有效的 YAML"):
         load_yaml(f)

@@ -927,7 +927,7 @@ def test_yaml_aliases_are_refused(tmp_path):
         for p, c in zip("abcdefgh", "bcdefghi"))
     p = tmp_path / "lol.yaml"
     p.write_text(lol + "region: {id: x}\nlayers: *i\n", encoding="utf-8")
-    with pytest.raises(CatalogError, match="aliases"):
+    with pytest.raises(CatalogError, match="不接受别名"):
         _finishes(lambda: load_catalog(p))
 
 

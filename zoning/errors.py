@@ -132,7 +132,7 @@ class MissingExtraError(ZoningError, ImportError):
 
     def __init__(self, extra: str, what: str):
         self.extra = extra
-        super().__init__(f"{what} needs the optional extra {extra!r}: "
+        super().__init__(f"{what}需要安装可选组件 {extra!r}："
                          f'pip install "zoning[{extra}]"')
 
 

@@ -79,8 +79,8 @@ def screen_dask(projects: gpd.GeoDataFrame, catalogs, *, region: str | None = No
     ``task`` screens one partition (default :func:`screen_part`); tests pass
     one that kills its worker to check that retries lose no row.
     """
-    dask = require("dask", "dask", "the dask engine")
-    distributed = require("distributed", "dask", "the dask engine")
+    dask = require("dask", "dask", "dask 引擎")
+    distributed = require("distributed", "dask", "dask 引擎")
     Client, LocalCluster = distributed.Client, distributed.LocalCluster
     as_completed = distributed.as_completed
 

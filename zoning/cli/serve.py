@@ -66,8 +66,8 @@ def serve_cmd(host, port, catalogs, region, token, workers, check_threads, open_
     from zoning.errors import require
     from zoning.web.config import ENV_VAR, WebConfig, is_loopback
 
-    uvicorn = require("uvicorn", "web", "zoning serve")
-    require("fastapi", "web", "zoning serve")
+    uvicorn = require("uvicorn", "web", "zoning serve ")
+    require("fastapi", "web", "zoning serve ")
     if not is_loopback(host) and not token:
         raise click.UsageError(f"--host {host} accepts connections from other machines: "
                                "give --token (or ZONING_WEB_TOKEN) to protect the API")

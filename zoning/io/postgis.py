@@ -55,7 +55,7 @@ def resolve_dsn(dsn: str) -> str:
 def connect(dsn: str):
     from zoning.errors import require
 
-    psycopg = require("psycopg", "postgis", "PostGIS layers")
+    psycopg = require("psycopg", "postgis", "PostGIS 图层")
 
     try:
         return psycopg.connect(resolve_dsn(dsn), connect_timeout=10)

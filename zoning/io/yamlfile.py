@@ -27,8 +27,8 @@ def _parse(text: str) -> Any:
     for event in yaml.parse(text, Loader=_Loader):
         if isinstance(event, yaml.AliasEvent):
             m = event.start_mark
-            where = f" (line {m.line + 1}, column {m.column + 1})" if m else ""
-            raise yaml.YAMLError(f"YAML aliases (*name) are not accepted in zoning files{where}")
+            where = f"（第 {m.line + 1} 行第 {m.column + 1} 列）" if m else ""
+            raise yaml.YAMLError(f"zoning 的 YAML 文件不接受别名（*name）{where}")
     return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
 
 
@@ -113,23 +113,23 @@ def _cache_key(path: Path, schema, error, max_bytes) -> tuple | None:
 def _load(path: Path, error, max_bytes: int, schema: str | None) -> Any:
     try:
         if not path.is_file():
-            raise error("file not found" if not path.exists() else "not a regular file",
+            raise error("文件不存在" if not path.exists() else "不是普通文件",
                         path=path)
         size = path.stat().st_size
         if size > max_bytes:
-            raise ResourceLimitError(f"file is {size:,} bytes, more than the {max_bytes:,} "
-                                     "allowed for a YAML file", path=path)
+            raise ResourceLimitError(f"文件大小为 {size:,} 字节，超过 YAML 文件的上限 "
+                                     f"{max_bytes:,} 字节", path=path)
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError:
-        raise error("must be UTF-8 text", path=path) from None
+        raise error("必须是 UTF-8 编码的文本", path=path) from None
     except OSError as e:
-        raise error(f"cannot read: {e.strerror}", path=path) from None
+        raise error(f"无法读取：{e.strerror}", path=path) from None
     try:
         doc = _parse(text)
     except yaml.YAMLError as e:
-        raise error(f"not valid YAML: {str(e)[:300]}", path=path) from None
+        raise error(f"不是有效的 YAML：{str(e)[:300]}", path=path) from None
     except RecursionError:
-        raise error("YAML is nested too deeply", path=path) from None
+        raise error("YAML 嵌套层数过多", path=path) from None
     if schema is not None:
         check_schema(doc, schema, path, error)
     return doc

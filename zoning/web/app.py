@@ -37,7 +37,7 @@ from zoning.web.errors import (
 )
 from zoning.web.service import DOWNLOADS, LIST_SUFFIXES, SITE_SUFFIXES, Service
 
-require("fastapi", "web", "zoning serve")
+require("fastapi", "web", "zoning serve ")
 
 from fastapi import FastAPI, Query, Request  # noqa: E402
 from fastapi.exceptions import RequestValidationError  # noqa: E402
