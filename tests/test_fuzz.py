@@ -143,13 +143,13 @@ def _per_row(g):
 
 
 def _plain_agrees(geoms):
-    from zoning.footprints import plain_footprints
+    from zoning.footprints import PLAIN_KINDS, plain_footprints
 
     for g, plain in zip(geoms, plain_footprints(geoms)):
         if plain:  # the batch skips the per-row checks only where they change nothing
             got = _per_row(g)
             assert got is not None and got[0] is g and got[1] == [], g
-            assert got[2] == ("point" if g.geom_type == "Point" else "polygon")
+            assert got[2] == PLAIN_KINDS[shapely.get_type_id(g)]
 
 
 def test_batch_precheck_passes_only_what_the_row_checks_pass_unchanged():
@@ -165,10 +165,17 @@ def test_batch_precheck_passes_only_what_the_row_checks_pass_unchanged():
             "POLYGON ((106.6 26.5, 106.7 26.5, 106.7 26.6, 106.6 26.6, 106.6 26.5), "
             "(106.61 26.51, 106.62 26.51, 106.61 26.51, 106.61 26.51))",  # flat hole
             "POINT EMPTY", "POLYGON EMPTY", "POINT (nan 26.5)", "POINT Z (106.6 26.5 1)",
+            "MULTIPOLYGON (((106.6 26.5, 106.61 26.5, 106.61 26.51, 106.6 26.5)), EMPTY)",
+            "LINESTRING (106.6 26.5, 106.6 26.5)",  # one distinct point
+            "MULTILINESTRING ((106.6 26.5, 106.7 26.6), (106.8 26.5, 106.8 26.5))",
+            "GEOMETRYCOLLECTION (POINT (106.6 26.5))",
             "MULTIPOLYGON (((106.6 26.5, 106.61 26.5, 106.61 26.51, 106.6 26.5)))",
-            "LINESTRING (106.6 26.5, 106.7 26.6)"]
+            "LINESTRING (106.6 26.5, 106.7 26.6)",
+            "MULTIPOINT ((106.6 26.5), (106.7 26.6))"]
     geoms = [shapely.from_wkt(w) for w in wkts] + [None, "POINT (1 2)"]
-    assert plain_footprints(geoms).tolist() == [True, True] + [False] * (len(geoms) - 2)
+    n_plain = 3  # the last three WKTs
+    assert plain_footprints(geoms).tolist() == (
+        [True, True] + [False] * (len(wkts) - 2 - n_plain) + [True] * n_plain + [False, False])
     _plain_agrees(geoms)
 
 

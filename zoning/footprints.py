@@ -160,46 +160,64 @@ def validate_geometry(geom) -> tuple[object, list[str]]:
     return geom, warnings
 
 
+#: footprint kind of each geometry type id a batch may pass without per-row checks
+PLAIN_KINDS = {0: "point", 4: "point", 1: "line", 5: "line", 3: "polygon", 6: "polygon"}
+
+
 def plain_footprints(geoms) -> np.ndarray:
     """Which footprints :func:`validate_geometry` and :func:`check_measure` would pass
-    unchanged, with no warning, as a point or a polygon: one vectorised pass for a batch.
+    unchanged, with no warning: one vectorised pass for a batch.
 
-    A True row is a non-empty 2-D POINT with finite coordinates, or a valid 2-D POLYGON
-    with finite coordinates, at most the vertex limit, every ring of non-zero area (so
-    at least 3 distinct points) and an approximate area inside the limits.  Every other
-    row (False) takes the per-footprint checks, which say what is wrong.
+    A True row is a non-empty 2-D point, line or polygon (or multi-part one, every part
+    non-empty) with finite coordinates and at most the vertex limit; a line valid with
+    every part of non-zero length (so at least 2 distinct points); a polygon valid with
+    every ring of non-zero area (so at least 3 distinct points) and an approximate area
+    inside the limits.  Its kind is ``PLAIN_KINDS[type id]``.  Every other row (False)
+    takes the per-footprint checks, which say what is wrong.
 
     Examples
     --------
     >>> g = [shapely.box(106.6, 26.5, 106.61, 26.51), shapely.Point(106.6, 26.5),
-    ...      shapely.from_wkt("POLYGON ((0 0, 1 1, 1 0, 0 1, 0 0))"), None]
+    ...      shapely.from_wkt("POLYGON ((0 0, 1 1, 1 0, 0 1, 0 0))"), None,
+    ...      shapely.from_wkt("MULTIPOINT ((106.6 26.5), EMPTY)")]
     >>> plain_footprints(g).tolist()
-    [True, True, False, False]
+    [True, True, False, False, False]
     """
     geoms = np.asarray(geoms, dtype=object)
     ok = np.zeros(len(geoms), dtype=bool)
     if not len(geoms):
         return ok
+    with np.errstate(all="ignore"):  # huge coordinates overflow to inf: not plain, that's all
+        return _plain(geoms, ok)
+
+
+def _plain(geoms: np.ndarray, ok: np.ndarray) -> np.ndarray:
     is_geom = np.fromiter((isinstance(g, shapely.Geometry) for g in geoms), bool, len(geoms))
     tid = np.where(is_geom, shapely.get_type_id(np.where(is_geom, geoms, None)), -1)
-    cand = np.flatnonzero(((tid == 0) | (tid == 3)) & is_geom)
+    cand = np.flatnonzero(np.isin(tid, list(PLAIN_KINDS)) & is_geom)
     if not len(cand):
         return ok
-    g = geoms[cand]
+    g, t = geoms[cand], tid[cand]
     good = ~shapely.is_empty(g) & ~shapely.has_z(g) & ~shapely.has_m(g) & \
         (shapely.get_num_coordinates(g) <= LIMITS.max_vertices)
     xy, which = shapely.get_coordinates(g, return_index=True)
-    bad_xy = np.zeros(len(g), dtype=bool)
-    bad_xy[which[~np.isfinite(xy).all(axis=1)]] = True
-    good &= ~bad_xy
-    poly = good & (tid[cand] == 3)
+    good[which[~np.isfinite(xy).all(axis=1)]] = False
+    # every part non-empty: a multi-part footprint with an EMPTY part is repaired (warned)
+    parts, owner = shapely.get_parts(g, return_index=True)
+    good[owner[shapely.is_empty(parts)]] = False
+    line = np.isin(t, (1, 5))
+    good[line] &= shapely.is_valid(g[line])
+    li = np.flatnonzero(line[owner] & good[owner])  # parts of lines still in the running
+    good[owner[li[~(shapely.length(parts[li]) > 0)]]] = False
+    poly = good & np.isin(t, (3, 6))
     pi = np.flatnonzero(poly)
     if len(pi):
         pg = g[pi]
         fine = shapely.is_valid(pg)
-        rings, owner = shapely.get_rings(pg, return_index=True)
+        sub, sub_owner = shapely.get_parts(pg, return_index=True)
+        rings, ring_part = shapely.get_rings(sub, return_index=True)
         flat = np.zeros(len(pg), dtype=bool)
-        flat[owner[~(shapely.area(shapely.polygons(rings)) > 0)]] = True
+        flat[sub_owner[ring_part[~(shapely.area(shapely.polygons(rings)) > 0)]]] = True
         b = shapely.bounds(pg)
         lat = np.radians(b[:, [1, 3]].mean(axis=1))
         m2 = shapely.area(pg) * 111_320.0 ** 2 * np.maximum(np.cos(lat), 1e-6)

@@ -540,10 +540,10 @@ def _prevalidated(p: Project, plain: bool = False) -> Project:
     """
     from dataclasses import replace
 
-    from zoning.footprints import check_measure, geometry_kind, validate_geometry
+    from zoning.footprints import PLAIN_KINDS, check_measure, geometry_kind, validate_geometry
 
     if plain:
-        kind = "point" if shapely.get_type_id(p.geometry) == 0 else "polygon"
+        kind = PLAIN_KINDS[int(shapely.get_type_id(p.geometry))]
         return p if kind == p.kind else replace(p, kind=kind)
     geom, warnings = validate_geometry(p.geometry)
     kind = geometry_kind(geom)
