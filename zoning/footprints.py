@@ -218,9 +218,7 @@ def _plain(geoms: np.ndarray, ok: np.ndarray) -> np.ndarray:
         rings, ring_part = shapely.get_rings(sub, return_index=True)
         flat = np.zeros(len(pg), dtype=bool)
         flat[sub_owner[ring_part[~(shapely.area(shapely.polygons(rings)) > 0)]]] = True
-        b = shapely.bounds(pg)
-        lat = np.radians(b[:, [1, 3]].mean(axis=1))
-        m2 = shapely.area(pg) * 111_320.0 ** 2 * np.maximum(np.cos(lat), 1e-6)
+        m2 = approx_m2(pg)
         fine &= ~flat & (m2 > _MIN_AREA_M2) & ~(m2 > LIMITS.max_footprint_km2 * 1e6)
         good[pi] = fine
     ok[cand] = good
@@ -235,6 +233,11 @@ def geometry_kind(geom) -> str:
     if len(dims) > 1:
         raise DataError("几何类型混杂（点、线、面混在一起）：请按类型拆分项目范围")
     return {0: "point", 1: "line", 2: "polygon"}[dims.pop()]
+
+
+def in_degrees(x0, y0, x1, y1) -> bool:
+    """Whether bounds lie within ±180° longitude and ±90° latitude (could be lon/lat)."""
+    return -180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90
 
 
 def _in_china(x0, y0, x1, y1) -> bool:
@@ -417,8 +420,7 @@ def _refuse_old_datum(crs: CRS) -> None:
 def _check_in_china(geom, crs: CRS) -> None:
     lon0, lat0, lon1, lat1 = shapely.bounds(geom)
     finite = np.isfinite(shapely.get_coordinates(geom)).all()
-    if finite and crs.is_geographic and not (-180 <= lon0 <= lon1 <= 180 and
-                                             -90 <= lat0 <= lat1 <= 90):
+    if finite and crs.is_geographic and not in_degrees(lon0, lat0, lon1, lat1):
         raise CRSError(f"坐标值不是经纬度（x [{lon0:.6g}, {lon1:.6g}]，y [{lat0:.6g}, {lat1:.6g}]，"
                        f"超出 ±180°/±90°），却按 {_crs_label(crs)} 读取：这多半是以米为单位的"
                        "投影坐标（如高斯-克吕格），请声明其坐标系（GeoJSON 按规范总是经纬度）")
@@ -455,19 +457,21 @@ def _repair(geom, kind: str, warnings: list[str]):
 _MIN_AREA_M2 = 0.01
 
 
-def _approx_m2(geom) -> float:
-    """Area of a lon/lat geometry in m², approximately (enough to tell a sliver)."""
-    lat = float(np.radians(shapely.bounds(geom)[1::2].mean()))
-    return float(shapely.area(geom)) * 111_320.0 ** 2 * max(float(np.cos(lat)), 1e-6)
+def approx_m2(geoms) -> np.ndarray:
+    """Areas of lon/lat geometries in m², approximately (enough to tell a sliver)."""
+    geoms = np.asarray(geoms, dtype=object)
+    lat = np.radians(shapely.bounds(geoms)[:, [1, 3]].mean(axis=1))
+    return shapely.area(geoms) * 111_320.0 ** 2 * np.maximum(np.cos(lat), 1e-6)
 
 
 def check_measure(geom, kind: str) -> None:
     """A polygon of zero area or a line of zero length is not what it claims to be."""
-    if kind == "polygon" and _approx_m2(geom) > LIMITS.max_footprint_km2 * 1e6:
-        raise ResourceLimitError(f"项目范围面积约 {_approx_m2(geom) / 1e6:,.0f} km²"
+    m2 = float(approx_m2([geom])[0]) if kind == "polygon" else 0.0
+    if kind == "polygon" and m2 > LIMITS.max_footprint_km2 * 1e6:
+        raise ResourceLimitError(f"项目范围面积约 {m2 / 1e6:,.0f} km²"
                                  f"（上限 {LIMITS.max_footprint_km2:,.0f} km²）："
                                  "不是一个项目的用地范围")
-    if kind == "polygon" and not _approx_m2(geom) > _MIN_AREA_M2:
+    if kind == "polygon" and not m2 > _MIN_AREA_M2:
         raise DataError("多边形面积为零（各点共线或重复，或面积不足 0.01 m²）："
                         "如果项目范围实际是线或点，请按线或点提供")
     if kind == "line" and not shapely.length(geom) > 0:

@@ -29,7 +29,7 @@ import shapely
 from pyproj import CRS
 
 from zoning.errors import DataError, InputError, ResourceLimitError
-from zoning.footprints import edge_crs, lonlat_undeclared, normalise
+from zoning.footprints import edge_crs, in_degrees, lonlat_undeclared, normalise
 from zoning.io.vector import check_input_file, read_input_bytes, read_vector_layers
 from zoning.limits import LIMITS
 from zoning.project import ATTRIBUTES, parse_attributes, parse_bool
@@ -229,8 +229,7 @@ def _not_degrees(frames) -> bool:
     """Whether any coordinate of the frames lies outside ±180° / ±90°."""
     for _name, gdf in frames:
         x0, y0, x1, y1 = gdf.total_bounds
-        if np.isfinite([x0, y0, x1, y1]).all() and not (-180 <= x0 <= x1 <= 180 and
-                                                        -90 <= y0 <= y1 <= 90):
+        if np.isfinite([x0, y0, x1, y1]).all() and not in_degrees(x0, y0, x1, y1):
             return True
     return False
 
