@@ -227,14 +227,7 @@ def _districts(index) -> list[tuple[str, object]]:
     from zoning.screen import INDEX_CACHE
 
     cat = getattr(index, "catalog", None)
-    if cat is None:
-        return []
-    frame, _ = INDEX_CACHE.districts(cat)
-    if frame is None:
-        return []
-    geo = frame.to_crs("EPSG:4490")
-    names = geo["name"] if "name" in geo.columns else geo["_id"]
-    return [(str(n), g) for n, g in zip(names, geo.geometry.values)]
+    return [] if cat is None else INDEX_CACHE.named_districts(cat)
 
 
 def project_report(result: CheckResult, footprint, index, template=None, *,

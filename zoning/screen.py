@@ -139,6 +139,18 @@ class IndexCache:
                     self._districts[key] = (None, [str(e)])
             return self._districts[key]
 
+    def named_districts(self, cat: Catalog) -> list[tuple[str, Any]]:
+        """(name, geometry in EPSG:4490) of each district of a catalog (its code where it
+        has no name); [] without a readable districts layer."""
+        frame, _ = self.districts(cat)
+        if frame is None:
+            return []
+        geoms = np.asarray(frame.geometry.values, dtype=object)
+        if frame.crs is not None:
+            geoms = reproject_dense(geoms, frame.crs, GEO)
+        names = frame["name"] if "name" in frame.columns else frame["_id"]
+        return [(str(n), g) for n, g in zip(names, geoms)]
+
     def coverage(self, cat: Catalog):
         """Union of a catalog's district polygons in EPSG:4490, prepared for the calling thread
         (None if none)."""

@@ -26,7 +26,6 @@ import shapely
 from shapely.geometry import mapping, shape
 
 from zoning.catalog import KINDS, Catalog, resolve_catalogs
-from zoning.engine.geometry import reproject_dense
 from zoning.errors import InputError, ResourceLimitError, ZoningError
 from zoning.footprints import normalise
 from zoning.io.write import write_bytes, write_text
@@ -181,13 +180,11 @@ class Service:
         if self._districts is None:
             features = []
             for cat in self.catalogs:
-                frame, _problems = self.cache.districts(cat)
-                if frame is None or not len(frame):
+                named = self.cache.named_districts(cat)
+                if not named:
                     continue
-                geoms = np.asarray(frame.geometry.values, dtype=object)
-                if frame.crs is not None:
-                    geoms = reproject_dense(geoms, frame.crs, "EPSG:4490")
-                names = _district_names(frame)
+                names = [n for n, _ in named]
+                geoms = np.array([g for _, g in named], dtype=object)
                 # for the eye only: ~30 m outlines, coordinates to 1e-5° (~1 m); ~200 KB
                 simple = shapely.set_precision(
                     shapely.simplify(geoms, 3e-4, preserve_topology=True), 1e-5)
@@ -473,14 +470,6 @@ class Service:
             out["nearby"] = _fc(_nearby(index, shape(fp["geometry"]), dicts[row], vicinity_m,
                                         max_features))
         return out
-
-
-def _district_names(frame) -> list[str]:
-    """Each district's name (its 名称 field), else its code, else its row number."""
-    for col in ("name", "_id"):
-        if col in frame.columns:
-            return ["" if v is None else str(v) for v in frame[col]]
-    return [str(i + 1) for i in range(len(frame))]
 
 
 def _counts(results: list[CheckResult]) -> dict:
