@@ -7,7 +7,11 @@ agree with them to about 1e-6.
 
 from __future__ import annotations
 
+import hashlib
+
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import shapely
 import yaml
 from shapely.geometry import LineString, Polygon, box
@@ -79,12 +83,39 @@ SPECS = {
 }
 
 
+#: GeoPackages already written in this process, by content: many tests write the same
+#: layers, and creating a GeoPackage costs far more than copying one
+_WRITTEN: dict[str, bytes] = {}
+
+
+def _content_key(layers: dict) -> str:
+    h = hashlib.sha256()
+    for name, gdf in layers.items():
+        h.update(name.encode() + b"\0" + str(gdf.crs).encode() + b"\0")
+        h.update(pd.util.hash_pandas_object(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)),
+                                            index=True).values.tobytes())
+        h.update(repr([(c, str(t)) for c, t in gdf.dtypes.items()]).encode())
+        for wkb in shapely.to_wkb(np.asarray(gdf.geometry.values, dtype=object)):
+            h.update(b"\0" if wkb is None else wkb)
+    return h.hexdigest()
+
+
+def write_layers(gpkg, layers: dict) -> None:
+    """Write the layers to one GeoPackage (a copy of an identical one written before)."""
+    key = _content_key(layers)
+    if key not in _WRITTEN:
+        for i, (name, gdf) in enumerate(layers.items()):
+            gdf.to_file(gpkg, layer=name, driver="GPKG", mode="w" if i == 0 else "a")
+        _WRITTEN[key] = gpkg.read_bytes()
+    else:
+        gpkg.write_bytes(_WRITTEN[key])
+
+
 def write_catalog(folder, layers=None, drop=(), region_id="mini"):
     """Write the layers to a GeoPackage and a catalog manifest; return the manifest path."""
     layers = dict(LAYERS if layers is None else layers)
     gpkg = folder / "mini.gpkg"
-    for i, (name, gdf) in enumerate(layers.items()):
-        gdf.to_file(gpkg, layer=name, driver="GPKG", mode="w" if i == 0 else "a")
+    write_layers(gpkg, layers)
     entries = {}
     for name, spec in SPECS.items():
         if name in drop or name not in layers:
@@ -100,7 +131,6 @@ def write_catalog(folder, layers=None, drop=(), region_id="mini"):
 def big_farmland(n_side: int = 40, cell: float = 100.0):
     """A grid of ``n_side``² small patches west of the origin (inside 西区), ids G0000…,
     plus one many-vertex patch (a 2 000-vertex circle, subdivided by the engine)."""
-    import numpy as np
 
     xs = -9500 + np.arange(n_side) * cell
     ys = -9500 + np.arange(n_side) * cell

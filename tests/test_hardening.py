@@ -91,6 +91,36 @@ def test_map_title_and_legend_are_data_not_template_source(mini):
     assert save_map(m, mini.parent / "evil.html") > 0
 
 
+def test_rendered_map_data_is_never_template_source_even_unescaped(monkeypatch):
+    """branca compiles each macro's rendered output (the page's script, GeoJSON data and
+    all) as Jinja source a second time; render_map keeps it verbatim, so even text that
+    skipped escaping stays text, and the page is otherwise the same as branca's."""
+    import contextlib
+    import re
+
+    import folium
+
+    from zoning.report.html import render_map
+    from zoning.report.safe import Popup, Tooltip
+
+    def page(name, tip=folium.GeoJsonTooltip, pop=folium.GeoJsonPopup):
+        m = folium.Map(location=[26.6, 106.6], zoom_start=12, tiles=None)
+        folium.GeoJson({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {"名称": name},
+             "geometry": {"type": "Point", "coordinates": [106.6, 26.6]}}]},
+            tooltip=tip(["名称"]), popup=pop(["名称"])).add_to(m)
+        return m
+
+    text = render_map(page("{{ 7*191 }} {% raw %}"), assets_href="a")
+    assert "{{ 7*191 }} {% raw %}" in text and "1337" not in text
+    ours = render_map(page("长江", Tooltip, Popup), assets_href="a")  # as the maps are made
+    monkeypatch.setattr("zoning.report.html.verbatim_macros", contextlib.nullcontext)
+    theirs = render_map(page("长江"), assets_href="a")  # branca's own rendering
+    assert "1337" in render_map(page("{{ 7*191 }}"), assets_href="a")  # what it would do
+    ids = re.compile(r"[0-9a-f]{32}")
+    assert ids.sub("", ours) == ids.sub("", theirs)
+
+
 def test_region_and_layer_names_from_a_catalog_are_not_templates(tmp_path):
     """Finding: a catalog region or layer name reached the page as template source."""
     import yaml

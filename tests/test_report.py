@@ -305,3 +305,30 @@ def test_number_columns_are_wide_enough_never_to_wrap():
     for i, longest in ((3, 10), (4, 7), (5, 7), (6, 7), (7, 7)):
         assert w[i] >= longest * half + 0.4, (i, w)
     assert w[1] > w[4]  # the verdict text still gets the most room of the two
+
+
+def test_graticule_labels_increase_across_whole_degrees():
+    """Finding: the meridian of 107° was labelled 106°00′E and the parallel of 27° 26°00′N
+    (106.99999…° cut at the degree before the minutes were rounded)."""
+    from matplotlib.figure import Figure
+
+    from zoning.crs import gk3_epsg, reproject
+    from zoning.report.figures import _graticule
+
+    crs = f"EPSG:{gk3_epsg(106.7)}"
+    bounds = reproject(shapely.box(106.55, 26.55, 107.45, 27.45), "EPSG:4490", crs).bounds
+    ax = Figure().add_subplot()
+    _graticule(ax, crs, bounds)
+
+    def minutes(labels, hemi):
+        out = []
+        for t in labels:
+            mo = re.fullmatch(rf"(\d+)°(\d\d)′{hemi}", t.get_text())
+            assert mo, t.get_text()
+            out.append(int(mo[1]) * 60 + int(mo[2]))
+        return out
+
+    lon = minutes(ax.get_xticklabels(), "E")
+    lat = minutes(ax.get_yticklabels(), "N")
+    assert 107 * 60 in lon and 27 * 60 in lat
+    assert lon == sorted(set(lon)) and lat == sorted(set(lat)), (lon, lat)

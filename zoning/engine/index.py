@@ -193,6 +193,13 @@ class LayerIndex:
         if self.npieces is None:
             self.npieces = np.bincount(np.asarray(self.parent, dtype=np.int64),
                                        minlength=len(self.frame))
+        self._positions: dict | None = None
+
+    def positions(self) -> dict:
+        """``{feature id: row}`` (the last row of an id that repeats), built once."""
+        if self._positions is None:
+            self._positions = {fid: k for k, fid in enumerate(self.ids)}
+        return self._positions
 
     def nearest(self, fps: np.ndarray, which: np.ndarray) -> dict:
         """``{k: (feature, distance)}``: the nearest feature of each footprint ``fps[k]``,

@@ -50,12 +50,27 @@ def _rc():
                                   "axes.unicode_minus": False, "font.size": 8})
 
 
-def _png(fig) -> bytes:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+def _png(fig, pad_inches: float = 0.05) -> bytes:
+    """The figure as PNG, cropped to its drawn content plus ``pad_inches``.
 
-    FigureCanvasAgg(fig)
+    The same crop as ``savefig(bbox_inches="tight")``, which draws the figure twice
+    (once to measure it); here it is drawn once and the pixels are cropped.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    rgba = np.asarray(canvas.buffer_rgba())
+    h, w = rgba.shape[:2]
+    box = fig.get_tightbbox(canvas.get_renderer())  # inches
+    pad = pad_inches * fig.dpi
+    x0 = max(0, int(math.floor(box.x0 * fig.dpi - pad)))
+    x1 = min(w, int(math.ceil(box.x1 * fig.dpi + pad)))
+    y0 = max(0, int(math.floor(h - box.y1 * fig.dpi - pad)))  # image rows run top down
+    y1 = min(h, int(math.ceil(h - box.y0 * fig.dpi + pad)))
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=200, bbox_inches="tight", pad_inches=0.05)
+    Image.fromarray(rgba[y0:y1, x0:x1]).save(buf, format="PNG", compress_level=6)
     return buf.getvalue()
 
 
@@ -109,14 +124,21 @@ def _nice_step(span: float, target: int = 4) -> float:
 
 
 def _dms(v: float, pos: str, neg: str) -> str:
-    a = abs(v)
-    d = int(a)
-    m = (a - d) * 60
-    s = (m - int(m)) * 60
+    """Degrees, minutes and (when not zero) seconds, rounded to the whole second.
+
+    Rounded as a whole, so 106.99999999° reads 107°00′, not 106°00′.
+
+    Examples
+    --------
+    >>> _dms(106.99999999, "E", "W"), _dms(26.5, "N", "S"), _dms(-0.2541667, "E", "W")
+    ('107°00′E', '26°30′N', '0°15′15″W')
+    """
+    d, rest = divmod(round(abs(v) * 3600), 3600)
+    m, s = divmod(rest, 60)
     hemi = pos if v >= 0 else neg
-    if s > 0.5 and s < 59.5:
-        return f"{d}°{int(m):02d}′{s:02.0f}″{hemi}"
-    return f"{d}°{round(m) % 60:02d}′{hemi}"
+    if s:
+        return f"{d}°{m:02d}′{s:02d}″{hemi}"
+    return f"{d}°{m:02d}′{hemi}"
 
 
 def _graticule(ax, crs: str, bounds) -> None:

@@ -112,7 +112,7 @@ def report_data(result: CheckResult, footprint, index, *, sources: Sequence[dict
             lr = states.get(li.name)
             if lr is None or not lr.hits or lr.state == State.NOT_INTERSECTING:
                 continue
-            pos = {fid: k for k, fid in enumerate(li.ids)}
+            pos = li.positions()
             for h in lr.hits:
                 k = pos.get(h.feature_id)
                 if k is None:
@@ -293,6 +293,7 @@ class _Doc:
         self.mark = next((p for p in self.doc.paragraphs if p.text.strip() == BODY_MARK), None)
         self.table_no = 0
         self.figure_no = 0
+        self._styles: dict = {}
 
     def _place(self, el) -> None:
         if self.mark is not None:
@@ -316,12 +317,14 @@ class _Doc:
         self._place(p._p)
         return p
 
-    def _style(self, name: str) -> str | None:
-        try:
-            self.doc.styles[name]
-            return name
-        except KeyError:
-            return None
+    def _style(self, name: str):
+        """The template's style of that name (looked up once per document), or None."""
+        if name not in self._styles:
+            try:
+                self._styles[name] = self.doc.styles[name]
+            except KeyError:
+                self._styles[name] = None
+        return self._styles[name]
 
     def heading(self, text: str, level: int = 1):
         if self._style(f"Heading {level}"):
@@ -341,8 +344,9 @@ class _Doc:
             self.table_no += 1
             self.caption(f"表{self.table_no} {title}")
         t = self.doc.add_table(rows=1, cols=len(headers))
-        if self._style("Table Grid"):
-            t.style = "Table Grid"
+        grid = self._style("Table Grid")
+        if grid is not None:
+            t.style = grid
         for cell, h in zip(t.rows[0].cells, headers):
             cell.text = ""
             run = cell.paragraphs[0].add_run(str(h))
@@ -359,11 +363,11 @@ class _Doc:
         return t
 
     def picture(self, png: bytes, caption: str, width_cm: float = 16.0):
+        from docx.enum.text import WD_ALIGN_PARAGRAPH
         from docx.shared import Cm
 
-        self.doc.add_picture(io.BytesIO(png), width=Cm(width_cm))
-        pic = self.doc.paragraphs[-1]
-        from docx.enum.text import WD_ALIGN_PARAGRAPH
+        pic = self.doc.add_paragraph()
+        pic.add_run().add_picture(io.BytesIO(png), width=Cm(width_cm))
 
         pic.alignment = WD_ALIGN_PARAGRAPH.CENTER
         self._place(pic._p)

@@ -12,7 +12,7 @@ import folium
 
 from zoning.errors import MapError
 from zoning.io.resources import static_bytes, static_text
-from zoning.report.safe import HtmlElement, esc
+from zoning.report.safe import HtmlElement, esc, verbatim_macros
 
 __all__ = ["render_map", "leaflet_assets", "index_html"]
 
@@ -55,7 +55,8 @@ def render_map(m: folium.Map, assets_href: str | None = None,
             f'<link rel="stylesheet" href="{assets_href}/leaflet.css"/>\n'
             f'<script src="{assets_href}/leaflet.js"></script>'), name="zoning_leaflet", index=0)
     root.header.add_child(HtmlElement('<meta charset="utf-8"/>'), name="zoning_charset", index=0)
-    text = root.render()
+    with verbatim_macros():
+        text = root.render()
     size = len(text.encode("utf-8"))
     if size > max_bytes:
         raise MapError(f"map would be {size / 1e6:.1f} MB (> {max_bytes / 1e6:.1f} MB): "

@@ -23,7 +23,7 @@ import shapely
 
 from zoning.errors import MapError
 from zoning.report.colours import LAYER_COLOUR, STATE_COLOUR, state_colour
-from zoning.report.safe import HtmlElement, HtmlMacro, esc
+from zoning.report.safe import HtmlElement, HtmlMacro, Popup, Tooltip, esc
 from zoning.results import M2_PER_HA, M2_PER_MU, CheckResult, State
 
 __all__ = ["project_map", "region_map", "BASEMAPS", "GCJ02Warning", "STATE_COLOUR", "LAYER_STYLE"]
@@ -226,8 +226,8 @@ def _add_layer(m, kind: str, li, feats, box, simplify_m: float, lr, hit_ids: set
 
     folium.GeoJson(_geojson(gdf), name=f"{esc(title or _kind_zh(kind))}（{esc(li.name)}）",
                    style_function=style,
-                   tooltip=folium.GeoJsonTooltip(["图层", "编号", "分区", "结论"]),
-                   popup=folium.GeoJsonPopup(cols)).add_to(m)
+                   tooltip=Tooltip(["图层", "编号", "分区", "结论"]),
+                   popup=Popup(cols)).add_to(m)
 
 
 def _overlaps(result: CheckResult, index, fp_work) -> gpd.GeoDataFrame:
@@ -245,7 +245,7 @@ def _overlaps(result: CheckResult, index, fp_work) -> gpd.GeoDataFrame:
                 continue
             if lr is None or not lr.hits or lr.state == State.NOT_INTERSECTING:
                 continue  # e.g. the control unit the site lies in: no conflict to show
-            pos = {fid: k for k, fid in enumerate(li.ids)}
+            pos = li.positions()
             for h in lr.hits:
                 k = pos.get(h.feature_id)
                 if k is None:
@@ -274,8 +274,8 @@ def _add_overlaps(m, ov: gpd.GeoDataFrame) -> None:
         style_function=lambda f: {"color": f["properties"]["_c"], "weight": 3,
                                   "fillColor": f["properties"]["_c"], "fillOpacity": 0.6},
         marker=folium.CircleMarker(radius=7, fill=True, fill_opacity=0.9),
-        tooltip=folium.GeoJsonTooltip(["重叠", "分区", "结论"]),
-        popup=folium.GeoJsonPopup(cols)).add_to(m)
+        tooltip=Tooltip(["重叠", "分区", "结论"]),
+        popup=Popup(cols)).add_to(m)
 
 
 def _summary_popup(result: CheckResult) -> str:
@@ -312,8 +312,8 @@ def _add_footprint(m, result: CheckResult, footprint) -> None:
          "dashArray": "6 4"},
         marker=folium.CircleMarker(radius=9, color="#000", weight=2, fill=True,
                                    fill_color=colour, fill_opacity=0.95),
-        tooltip=folium.GeoJsonTooltip(["名称"], labels=False),
-        popup=folium.GeoJsonPopup(["项目"], labels=False, max_width=560),
+        tooltip=Tooltip(["名称"], labels=False),
+        popup=Popup(["项目"], labels=False, max_width=560),
     ).add_to(m)
 
 
@@ -431,8 +431,8 @@ def region_map(ind, basemap: str = "osm", tianditu_key: str | None = None,
             _geojson(gdf), name=f"{label}（按与目标差距着色）", show=shown == 0,
             style_function=lambda f: {"color": "#333", "weight": 1,
                                       "fillColor": f["properties"]["_c"], "fillOpacity": 0.7},
-            tooltip=folium.GeoJsonTooltip(["区县", "指标", "数值"]),
-            popup=folium.GeoJsonPopup(["区县", "代码", "指标", "数值", "目标", "差距"]),
+            tooltip=Tooltip(["区县", "指标", "数值"]),
+            popup=Popup(["区县", "代码", "指标", "数值", "目标", "差距"]),
         ).add_to(m)
         shown += 1
     folium.LayerControl(collapsed=False).add_to(m)
