@@ -322,11 +322,11 @@ def test_limits_timeout_busy_and_internal_errors(tmp_path, monkeypatch):
         body = _assert_error(c.post("/api/check", data={"coordinates": "106.7 26.5",
                                                         "shape": "point"}), 500, "internal_error")
         assert "ZeroDivision" not in body["message"]
-        monkeypatch.setattr(service, "check", lambda *a: time.sleep(0.5))
+        monkeypatch.setattr(service, "check", lambda *a: time.sleep(0.25))
         monkeypatch.setattr(service.config, "check_timeout_s", 0.05)
         _assert_error(c.post("/api/check", data={"coordinates": "106.7 26.5",
                                                  "shape": "point"}), 504, "timeout")
-    time.sleep(0.6)
+    time.sleep(0.35)  # the timed-out check ends
     assert not [p for p in tmp_path.iterdir() if p.name != "status.json"
                 and (p / "input").exists() and not (p / "status.json").exists()]
 

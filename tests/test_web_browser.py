@@ -88,6 +88,14 @@ def shots(tmp_path_factory):
     return tmp_path_factory.mktemp("screenshots")
 
 
+def _shot(d, shots, name: str) -> None:
+    """A screenshot, kept only when ``$ZONING_SCREENSHOTS`` asks for them (then after the
+    map's zoom animation has settled)."""
+    if os.environ.get("ZONING_SCREENSHOTS"):
+        time.sleep(0.3)
+        d.save_screenshot(str(shots / name))
+
+
 def _wait(d, cond, timeout=30):
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -137,10 +145,9 @@ def test_upload_bubiao_txt_shows_verdict_and_red_overlap(server, browser, shots,
     assert acc.get_attribute("open") is None  # the 符合性分析表 starts folded
     d.find_element(*_by("#unit")).send_keys("公顷")
     assert "公顷" in d.find_element(*_by("#area-head")).text
-    time.sleep(0.3)  # let the map finish its zoom animation
-    d.save_screenshot(str(shots / "web_check.png"))
+    _shot(d, shots, "web_check.png")
     d.execute_script("document.getElementById('verdict').scrollIntoView()")
-    d.save_screenshot(str(shots / "web_result.png"))  # the README's docs/web.png
+    _shot(d, shots, "web_result.png")  # the README's docs/web.png
     d.find_element(*_by("#access summary")).click()
     d.execute_script("document.getElementById('access').scrollIntoView()")
     cells = d.execute_script(  # short columns read across (a letter a line before)
@@ -150,10 +157,10 @@ def test_upload_bubiao_txt_shows_verdict_and_red_overlap(server, browser, shots,
     fits = d.execute_script("return [document.getElementById('access-table').scrollWidth,"
                             " document.getElementById('panel').clientWidth];")
     assert fits[0] <= fits[1], fits
-    d.save_screenshot(str(shots / "web_access.png"))
+    _shot(d, shots, "web_access.png")
     d.find_element(*_by("#access summary")).click()
     d.execute_script("document.getElementById('downloads').scrollIntoView()")
-    d.save_screenshot(str(shots / "web_downloads.png"))
+    _shot(d, shots, "web_downloads.png")
     d.find_element(*_by('#downloads a[data-file="screening.xlsx"]')).click()
     xlsx = downloads / "GY-012_勘测定界_筛查结果.xlsx"  # saved under the project's name
     _wait(d, lambda d: xlsx.exists() and xlsx.stat().st_size > 0, 20)
@@ -183,7 +190,6 @@ def test_draw_a_polygon_and_check(server, browser, shots):
     m = d.find_element(*_by("#map"))
     for dx, dy in ((-60, -40), (80, -50), (40, 70)):
         ActionChains(d).move_to_element_with_offset(m, dx, dy).click().perform()
-        time.sleep(0.35)  # slower than a double click
     d.find_element(*_by("#draw-finish")).click()
     assert "已绘制多边形" in d.find_element(*_by("#draw-hint")).text
     old = d.find_element(*_by("#site-info")).text
@@ -194,8 +200,7 @@ def test_draw_a_polygon_and_check(server, browser, shots):
           d.find_element(*_by("#site-info")).text not in ("", old))
     assert d.find_element(*_by("#verdict")).get_attribute("data-state")
     assert "面积" in d.find_element(*_by("#site-info")).text
-    time.sleep(0.3)
-    d.save_screenshot(str(shots / "web_draw.png"))
+    _shot(d, shots, "web_draw.png")
 
 
 def test_batch_list_progress_reaches_100(server, browser, shots):
@@ -219,8 +224,7 @@ def test_batch_list_progress_reaches_100(server, browser, shots):
     _wait(d, lambda d: d.find_elements(*_by("path.zoning-footprint")))
     links = [a.get_attribute("data-file") for a in d.find_elements(*_by("#batch-downloads a"))]
     assert "outputs.zip" in links and "screening.xlsx" in links
-    time.sleep(0.3)
-    d.save_screenshot(str(shots / "web_batch.png"))
+    _shot(d, shots, "web_batch.png")
 
 
 def test_a_failed_check_leaves_no_earlier_verdict_on_screen(server, browser):

@@ -9,7 +9,8 @@ both are counted in ``frame.attrs``.
 
 from __future__ import annotations
 
-from pathlib import Path
+import functools
+import os
 
 import geopandas as gpd
 import numpy as np
@@ -177,19 +178,32 @@ def is_synthetic(spec: LayerSpec) -> bool:
     合成 (synthetic).
     """
     tagged = False
-    if spec.path is not None and Path(spec.path).exists():
+    if spec.path is not None:
         try:
-            if spec.is_raster:
-                import rasterio
-
-                with rasterio.open(spec.path) as src:
-                    tagged = src.tags().get("SYNTHETIC") == "yes"
-            else:
-                import pyogrio
-
-                info = pyogrio.read_info(spec.path, layer=spec.layer)
-                metas = [info.get("dataset_metadata") or {}, info.get("layer_metadata") or {}]
-                tagged = any(m.get("SYNTHETIC") == "yes" for m in metas)
-        except Exception:  # unreadable metadata: fall back on the catalog text
-            tagged = False
+            st = os.stat(spec.path)
+        except OSError:
+            st = None
+        if st is not None:
+            tagged = _synthetic_tag(str(spec.path), spec.layer, spec.is_raster, st.st_mtime_ns,
+                                    st.st_size)
     return tagged or "合成" in (spec.source or "") or "synthetic" in (spec.source or "").lower()
+
+
+@functools.lru_cache(maxsize=256)
+def _synthetic_tag(path: str, layer: str | None, is_raster: bool, _mtime_ns: int,
+                   _size: int) -> bool:
+    """The SYNTHETIC=yes tag in a file's metadata, read once per file version (every
+    report lists its catalog's sources)."""
+    try:
+        if is_raster:
+            import rasterio
+
+            with rasterio.open(path) as src:
+                return src.tags().get("SYNTHETIC") == "yes"
+        import pyogrio
+
+        info = pyogrio.read_info(path, layer=layer)
+        metas = [info.get("dataset_metadata") or {}, info.get("layer_metadata") or {}]
+        return any(m.get("SYNTHETIC") == "yes" for m in metas)
+    except Exception:  # unreadable metadata: fall back on the catalog text
+        return False

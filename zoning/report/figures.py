@@ -238,8 +238,9 @@ def location_map_png(footprint, districts: Sequence[tuple[str, object]], title: 
         fig = _figure(6.3, 4.6)
         ax = fig.add_subplot()
         if dist:
-            allg = shapely.union_all([g for _, g in dist])
-            x0, y0, x1, y1 = allg.bounds
+            b = shapely.bounds(np.asarray([g for _, g in dist], dtype=object))
+            x0, y0 = np.nanmin(b[:, :2], axis=0)
+            x1, y1 = np.nanmax(b[:, 2:], axis=0)
             pad = max(x1 - x0, y1 - y0) * 0.06
             bounds = (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
         else:
