@@ -85,6 +85,8 @@ def test_industry_condition_in_quasi_zone(water_cat):
     assert chem.rule == "WS-quasi-heavy" and chem.state == State.PROHIBITED
     food = _check(cat, site, industry="C1391").layer("water_source")
     assert food.rule == "WS-quasi" and "第六十七条" in food.basis
+    # in the zone but not forbidden: worded as such, never 不涉及 for a site inside it
+    assert food.state_zh == "未禁止，须落实防污措施" and food.overlap_m2 > 0
     unknown = _check(cat, site).layer("water_source")
     assert unknown.rule == "WS-quasi-unknown" and unknown.state != State.NOT_INTERSECTING
 
@@ -150,6 +152,9 @@ def test_shipped_templates_load_and_cite_a_law(path):
      "unknown condition"),
     ({"cases": [{"state": "maybe", "basis": "x"}]}, "state 'maybe'"),
     ({"cases": [{"state": "prohibited"}]}, "legal 'basis'"),
+    ({"cases": [{"state": "needs_review", "basis": "x", "label": "符合"}]}, "only for state"),
+    ({"cases": [{"state": "not_intersecting", "basis": "x", "label": "禁止"}]},
+     "another state's words"),
     ({"cases": [{"state": "prohibited", "basis": "x", "when": {"within_m": -1}}]}, "within_m"),
     ({"cases": [{"state": "prohibited", "basis": "x", "when": {"zone": ["a"]}}]}, "catch-all"),
     ({"cases": [{"state": "prohibited", "basis": "x", "when": {"major_project": ["moon"]}},

@@ -208,6 +208,7 @@ def test_control_units_and_shoreline_distance(cat):
     assert sorted(h.feature_id for h in cu.hits) == ["ZH50000110001", "ZH50000230001"]
     assert [h.share for h in cu.hits] == [pytest.approx(0.5), pytest.approx(0.5)]
     assert cu.state is State.NOT_INTERSECTING and cu.relation == "within"
+    assert cu.state_zh == "见准入清单"  # inside the units: the access table decides
     sh = r.layer("shoreline")
     assert sh.nearest_m == pytest.approx(1000, abs=1e-6) and sh.relation == "none"
 

@@ -53,6 +53,7 @@ def _judge(lr: LayerResult, rules: ConstraintRules | None, facts: ConstraintFact
     elif facts is not None and rules is not None:
         case = rules.evaluate(facts)
         lr.state, lr.rule, lr.basis = case.state, case.id, rules.basis(case)
+        lr.state_label = case.label
 
 
 def constraint_layer_results(index: RegionIndex, projects: list[Project], geo, ch, inside,

@@ -32,6 +32,7 @@ from typing import Any
 
 from zoning.errors import CatalogError, RuleError, finite_nonnegative
 from zoning.results import State
+from zoning.rules.three_lines import rule_label
 
 __all__ = ["ConstraintRules", "ConstraintFacts", "ConstraintRule", "load_constraint_rules",
            "constraint_rules_dir"]
@@ -75,6 +76,7 @@ class ConstraintRule:
     state: State
     basis: str
     when: dict
+    label: str | None = None  # words for a not_intersecting verdict (see three_lines.rule_label)
 
 
 @dataclass
@@ -205,13 +207,15 @@ def _parse_cases(raw_cases: Any, rid: str, vocab: dict, where: dict) -> list[Con
 
         if not isinstance(r, dict):
             raise err("a case must be a mapping with state, basis and optionally when")
-        if set(r) - {"id", "when", "state", "basis", "note"}:
-            raise err(f"unknown key(s) {sorted(set(r) - {'id', 'when', 'state', 'basis', 'note'})}")
+        keys = {"id", "when", "state", "basis", "note", "label"}
+        if set(r) - keys:
+            raise err(f"unknown key(s) {sorted(set(r) - keys)}")
         if not r.get("basis"):
             raise err("every case needs its legal 'basis' text")
-        cases.append(ConstraintRule(id=cid, state=_state(r.get("state"), err),
-                                    basis=str(r["basis"]).strip(),
-                                    when=_parse_when(r.get("when") or {}, vocab, err)))
+        state = _state(r.get("state"), err)
+        cases.append(ConstraintRule(id=cid, state=state, basis=str(r["basis"]).strip(),
+                                    when=_parse_when(r.get("when") or {}, vocab, err),
+                                    label=rule_label(r.get("label"), state, err)))
     if cases[-1].when:
         raise CatalogError(f"rule set {rid}: the cases must end with a catch-all case (one "
                            "without 'when')", **where)

@@ -146,17 +146,23 @@ def _parse_rule(r: dict, i: int, kind: str, vocab: dict, path: Path) -> Rule:
     unknown_keys = set(r) - {"id", "when", "state", "basis", "source", "label"}
     if unknown_keys:
         raise err(f"unknown key(s) {sorted(unknown_keys)}")
-    label = r.get("label")
-    if label is not None:
-        label = str(label).strip()
-        # a label words a clear verdict; it must never dress up one that restricts
-        if state is not State.NOT_INTERSECTING:
-            raise err(f"a label is only for state not_intersecting, not {state.value}")
-        if not label or len(label) > 12 or label in {s.zh for s in State} - {state.zh}:
-            raise err(f"label {label!r} must be 1–12 characters and not another state's "
-                      "words")
     return Rule(id=rid, state=state, basis=str(r["basis"]).strip(), when=when,
-                source=str(r.get("source") or ""), label=label)
+                source=str(r.get("source") or ""), label=rule_label(r.get("label"), state, err))
+
+
+def rule_label(value, state: State, err) -> str | None:
+    """A rule's ``label``: the words shown for its verdict instead of the state's (符合,
+    见准入清单 …).  Only for ``not_intersecting``, 1–12 characters and never another
+    state's words: a label words a clear verdict and must never dress up one that
+    restricts.  ``err(message)`` makes the exception to raise."""
+    if value is None:
+        return None
+    label = str(value).strip()
+    if state is not State.NOT_INTERSECTING:
+        raise err(f"a label is only for state not_intersecting, not {state.value}")
+    if not label or len(label) > 12 or label in {s.zh for s in State} - {state.zh}:
+        raise err(f"label {label!r} must be 1–12 characters and not another state's words")
+    return label
 
 
 def _read(path: Path) -> dict:
