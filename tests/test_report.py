@@ -174,6 +174,8 @@ def test_batch_report_has_summary_table_and_chart(tmp_path):
     assert "EX-004" in text and "磷化工配套项目（部标TXT）" in text
     assert len(doc.inline_shapes) == 1  # the verdict chart
     assert len(list(tmp_path.glob("EX-*_选址合规性分析报告.docx"))) == 4  # the failed row has none
+    text, _, _ = _docx_text(tmp_path / "EX-004_选址合规性分析报告.docx")
+    assert "项目类型 | 其他（other）" in text  # a coded value in the rule set's words
 
 
 # ------------------------------------------------------------------ console

@@ -69,6 +69,7 @@ class ReportData:
     problems: list[str] = field(default_factory=list)  # layers that could not be read
     input_name: str = ""
     options: dict = field(default_factory=dict)
+    vocabularies: dict = field(default_factory=dict)  # the rule set's words for coded values
 
     @property
     def synthetic(self) -> bool:
@@ -98,6 +99,8 @@ def report_data(result: CheckResult, footprint, index, *, sources: Sequence[dict
         return data
     data.region_name = index.region_name
     data.problems = list(index.problems)
+    rules = getattr(index, "rules", None)
+    data.vocabularies = dict(getattr(rules, "vocabularies", None) or {})
     fp_work = reproject(footprint, GEO, index.work_crs)
     view = shapely.buffer(fp_work, max(vicinity_m, 0.3 * _diameter(fp_work)))
     states = {lr.layer: lr for lr in result.layers}
@@ -501,12 +504,23 @@ def _f(x: float | None, nd: int = 2) -> str:
     return "-" if x is None else f"{x:,.{nd}f}"
 
 
-def _attr_text(key: str, v) -> str:
+def _attr_text(key: str, v, vocabularies: dict | None = None) -> str:
+    """A project attribute as the report shows it: a coded value (project type …) in the
+    rule set's words, with the code in brackets.
+
+    Examples
+    --------
+    >>> _attr_text("project_type", "other", {"project_type": {"other": "其他"}})
+    '其他（other）'
+    >>> _attr_text("takes_land", False), _attr_text("nature", None)
+    ('否（穿越不占地）', '未申报')
+    """
     if v is None or v == "":
         return "未申报"
     if key == "takes_land":
         return "是" if v else "否（穿越不占地）"
-    return str(v)
+    words = (vocabularies or {}).get(key, {}).get(str(v))
+    return f"{words}（{v}）" if words else str(v)
 
 
 def _sec_info(d: _Doc, data: ReportData, n: str) -> None:
@@ -520,7 +534,8 @@ def _sec_info(d: _Doc, data: ReportData, n: str) -> None:
             ("所在区域", (data.region_name or "不在任何图层目录的覆盖范围内")
              + (f"（{where}）" if where else "")),
             ("几何类型", GEOM_ZH.get(r.geometry_type, r.geometry_type)), ("用地规模", size)]
-    rows += [(ATTR_ZH[k], _attr_text(k, r.attributes.get(k))) for k in ATTR_ZH]
+    rows += [(ATTR_ZH[k], _attr_text(k, r.attributes.get(k), data.vocabularies))
+             for k in ATTR_ZH]
     opts = data.options
     rows += [("输入文件", data.input_name or "-"),
              ("面积算法", r.area_method or {"ellipsoidal": "CGCS2000 椭球面积",
