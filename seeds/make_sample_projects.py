@@ -109,9 +109,13 @@ def main():
     seat = shapely.Point(106.714, 26.568)
     line = shapely.LineString([(seat.x - 0.15, seat.y - 0.12), (seat.x + 0.05, seat.y + 0.20),
                                (seat.x + 0.25, seat.y + 0.35)])
-    add("GY-003", "贵阳绕城高速联络线（桥隧方案）", line, "crossing without taking land",
+    add("GY-003", "贵阳绕城高速联络线（桥隧方案）", line,
+        "needs review (Yangtze shoreline clause undecided without 建设性质; crosses the red line "
+        "and farmland without taking land)",
         是否占地="否", 项目类型="linear", 行业代码="E4812")
-    add("GY-004", "贵阳绕城高速联络线（路基方案）", line, "major project (transport)",
+    add("GY-004", "贵阳绕城高速联络线（路基方案）", line,
+        "needs review (Yangtze shoreline clause undecided without 建设性质; major project in the "
+        "red line and farmland)",
         是否占地="是", 重大项目类别="transport", 项目类型="linear", 行业代码="E4812")
     farm = gy_farm.sort_values("YJJBNTTBMJ", ascending=False).geometry.iloc[0]
     add("GY-005", "物流仓储项目", square(farm.centroid, 0.0012), "prohibited (farmland)",

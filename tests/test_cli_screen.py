@@ -42,7 +42,7 @@ def test_expected_verdicts_of_the_sample_list(screened):
     word = {"prohibited": "prohibited", "limited activity": "needs_limited_activity_certification",
             "crossing without": "crossing_no_land_use", "major project":
                 "needs_major_project_approval", "no conflict": "not_intersecting",
-            "data missing": "data_missing"}
+            "data missing": "data_missing", "needs review": "needs_review"}
     for pid, e in expect.items():
         r = got[pid]
         jsonschema.validate(r, SCHEMA)
@@ -147,14 +147,28 @@ def test_rows_without_a_verdict_word_have_known_verdicts_and_areas(sample_result
     """The four sample rows whose 备注 names no state: their verdicts and areas."""
     got = {r.project_id: r for r in sample_result.results}
     gy9 = got["GY-009"]  # a 高德 point, converted from GCJ-02 and then outside every layer
-    assert gy9.geometry_type == "point" and gy9.state.value == "not_intersecting"
-    assert any("GCJ-02" in w for w in gy9.warnings)
+    assert gy9.geometry_type == "point" and any("GCJ-02" in w for w in gy9.warnings)
+    # no industry code: prohibitions of its unit's 准入清单 cannot be cleared (fail closed)
+    assert gy9.state.value == "needs_review"
+    assert [lr.kind for lr in gy9.layers if lr.state.value != "not_intersecting"] == \
+        ["control_unit"]
+    assert "GZ-PETCHEM-LAYOUT" in gy9.layer("control_unit").rule
+    assert "未提供行业代码" in gy9.layer("control_unit").basis
+    # the roads: their red-line and farmland verdicts stand under the undecided clause
+    gy3, gy4 = got["GY-003"], got["GY-004"]
+    for layer in ("eco_redline", "farmland"):
+        assert gy3.layer(layer).state.value == "crossing_no_land_use"
+        assert gy4.layer(layer).state.value == "needs_major_project_approval"
+    assert gy3.layer("control_unit").rule == gy4.layer("control_unit").rule == \
+        "CJJJD-SHORE-PROJECT"
     gy12 = got["GY-012"]  # the 部标 TXT parcel: 59.5 ha, inside farmland and a heavy-industry unit
     assert gy12.state.value == "prohibited"
     assert gy12.area_m2 == pytest.approx(396_825.6, abs=1.0)
     assert gy12.layer("farmland").overlap_m2 == pytest.approx(34_773.5, abs=1.0)
     # the heavy-industry rule is a hint: it asks for review, it does not prohibit alone
-    assert gy12.layer("control_unit").rule == "CJJJD-PARK-HEAVY"
+    # (and the 贵州 petrochemical-layout ban, whose text needs a person to read it)
+    assert {"CJJJD-PARK-HEAVY", "GZ-PETCHEM-LAYOUT"} <= \
+        set(gy12.layer("control_unit").rule.split(","))
     assert gy12.layer("control_unit").state.value == "needs_review"
     yy1, yy2 = got["YY-001"], got["YY-002"]  # chemical plants 800 m and 1.5 km from the Yangtze
     for r in (yy1, yy2):

@@ -69,7 +69,7 @@ def test_long_edge_strip_goes_to_the_unit_the_data_puts_it_in(tmp_path):
     cu = r.layer("control_unit")
     assert [h.feature_id for h in cu.hits] == ["ZH62080230001"]
     assert cu.hits[0].share == pytest.approx(1.0, abs=1e-6)
-    assert cu.state is State.NOT_INTERSECTING
+    assert cu.state is State.NEEDS_REVIEW  # no industry code: its 准入清单 cannot be cleared
     # boundary positions: the edge's true midpoint lies on the indexed boundary (< 0.1 m)
     li = LayerIndex.build("units", "control_unit", units.rename(columns={"BM": "_id"}),
                           "EPSG:4523")

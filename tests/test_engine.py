@@ -207,8 +207,15 @@ def test_control_units_and_shoreline_distance(cat):
     cu = r.layer("control_unit")
     assert sorted(h.feature_id for h in cu.hits) == ["ZH50000110001", "ZH50000230001"]
     assert [h.share for h in cu.hits] == [pytest.approx(0.5), pytest.approx(0.5)]
-    assert cu.state is State.NOT_INTERSECTING and cu.relation == "within"
-    assert cu.state_zh == "见准入清单"  # inside the units: the access table decides
+    assert cu.relation == "within"
+    # a new road 999.999… m from the 长江: the shoreline clause applies and needs reading
+    assert cu.state is State.NEEDS_REVIEW and cu.rule == "CJJJD-SHORE-PROJECT"
+    assert "999.999 m < 1,000 m" in cu.basis and "1,000 m < 1,000 m" not in cu.basis
+    # 3 km from it, no clause applies: inside the units the access table decides
+    far = run(cat, B(-100, 2000, 100, 2500), industry="E4812", nature="新建")
+    assert far.access["outcome"] == "not_applicable"
+    assert far.layer("control_unit").state is State.NOT_INTERSECTING
+    assert far.layer("control_unit").state_zh == "见准入清单"
     sh = r.layer("shoreline")
     assert sh.nearest_m == pytest.approx(1000, abs=1e-6) and sh.relation == "none"
 

@@ -77,10 +77,10 @@ def apply_access(index: RegionIndex, p: Project, fp_work, result: CheckResult,
         "findings": [f.to_dict() for f in findings],
     }
     worst = [f for f in findings if f.outcome == outcome and outcome != "not_applicable"]
-    # a review that waits for a project attribute, or a hint rule that would prohibit,
-    # cannot be cleared by the engine: the layer needs review (需补充信息)
-    unsure = [f for f in findings if f.outcome == "review" and
-              (f.needs_info or f.confidence == "hint")]
+    # a clause that could prohibit or restrict and that the engine cannot decide (it waits
+    # for a project attribute, or needs a person to read it) fails closed: the layer needs
+    # review (需补充信息) — unknown is never 不涉及
+    unsure = [f for f in findings if f.needs_info]
     for lr in unit_layers:
         if outcome == "prohibited":
             lr.state = State.PROHIBITED

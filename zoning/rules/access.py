@@ -8,6 +8,7 @@ attributes; per unit and dimension the strictest outcome wins.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -81,8 +82,9 @@ class Finding:
     applies: bool
     finding: str
     outcome: str
-    #: a prohibition (by an auto or hint rule) waits for a project attribute not given:
-    #: the control-unit verdict needs review (需补充信息)
+    #: the engine cannot clear this row of a prohibition or restriction: a clause that could
+    #: prohibit or restrict waits for a project attribute not given, or applies and needs a
+    #: person to read it — the control-unit verdict needs review (需补充信息), never 不涉及
     needs_info: bool = False
 
     @property
@@ -405,14 +407,30 @@ def _m_spatial(r: AccessRule, p: _Project, m: _Match, rules: AccessRules, county
         p.dist_cache[key] = p.distance_fn(r.spatial)
     d = p.dist_cache[key]
     where = r.spatial.get("river") or r.spatial.get("basin") or ["岸线"]
-    sel = "/".join(where) + ("".join(f"（{o}）" for o in r.spatial.get("order") or []))
+    order = r.spatial.get("order") or []
+    sel = "/".join(where) + (f"（{'、'.join(order)}）" if order else "")
+    limit = r.spatial["within_m"]
     if d is None:
         m.applies = False
-    elif d < r.spatial["within_m"]:
-        m.reasons.append(f"距{sel}岸线 {d:,.0f} m < {r.spatial['within_m']:,} m")
+    elif d < limit:
+        m.reasons.append(f"距{sel}岸线 {_below(d, limit)} m < {limit:,} m")
     else:
         m.applies = False
-        m.reasons.append(f"距{sel}岸线 {d:,.0f} m ≥ {r.spatial['within_m']:,} m")
+        m.reasons.append(f"距{sel}岸线 {d:,.0f} m ≥ {limit:,} m")
+
+
+def _below(d: float, limit: float) -> str:
+    """A distance under ``limit`` in words that never read as the limit itself.
+
+    Examples
+    --------
+    >>> _below(812.4, 1000), _below(999.9999999, 1000)
+    ('812', '999.999')
+    """
+    text = f"{d:,.0f}"
+    if round(d) >= limit:  # 999.6 m would read "1,000 m < 1,000 m"
+        text = f"{math.floor(d * 1000) / 1000:,.3f}"
+    return text
 
 
 _MATCHERS = (("industry", _m_industry), ("nature", _m_nature), ("two_high", _m_two_high),
@@ -491,7 +509,7 @@ def _pending_rows(pending: dict) -> list[Finding]:
             source="；".join(dict.fromkeys(r.source.get("doc", "") for r in rs)),
             real=all(r.real for r in rs), confidence="human", applies=True,
             finding="需补充：" + "；".join(p["why"]), outcome="review",
-            needs_info=any(r.effect == "prohibit" and r.confidence != "human" for r in rs)))
+            needs_info=any(r.effect in ("prohibit", "restrict") for r in rs)))
     return rows
 
 
@@ -523,7 +541,9 @@ def evaluate(rules: AccessRules, units: list[dict], project: dict, distance_fn) 
                 pend["why"].extend(w for w in m.unknown if w not in pend["why"])
                 continue
             outcome, finding = _outcome(r, m)
-            rows.append(_row(r, u, outcome, finding, m.applies))
+            row = _row(r, u, outcome, finding, m.applies)
+            row.needs_info = outcome == "review" and r.effect in ("prohibit", "restrict")
+            rows.append(row)
     rows.extend(_pending_rows(pending))
     rows.sort(key=lambda f: (f.unit_code, DIMENSIONS.index(f.dimension)))
     return rows
