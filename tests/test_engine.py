@@ -148,6 +148,14 @@ def test_urban_boundary(cat):
     assert "193号" in outside.layer("urban_boundary").basis
     road = run(cat, B(-3000, -8000, -2000, -7000), project_type="linear")
     assert road.layer("urban_boundary").state is State.NOT_INTERSECTING
+    assert road.layer("urban_boundary").state_zh == "符合"
+    # "其他" is no category the guideline admits outside the boundary: a reviewer checks it
+    # (a reviewer found a 40 ha C2614 plant typed "other" read 符合)
+    for attrs in ({}, {"industry": "C2614", "nature": "新建"}):
+        other = run(cat, B(-3000, -8000, -2000, -7000), project_type="other", **attrs)
+        udb = other.layer("urban_boundary")
+        assert udb.state is State.NEEDS_REVIEW and udb.rule == "UDB-outside-other"
+        assert "其他" in udb.basis and "乡村振兴" in udb.basis
 
 
 def test_a_site_inside_the_urban_boundary_reads_compliant_not_uninvolved(cat):
