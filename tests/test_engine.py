@@ -439,3 +439,21 @@ def test_a_label_cannot_soften_a_verdict(tmp_path, rule, msg):
     p.write_text(yaml.safe_dump({"rules_version": 1, "layers": {"urban_boundary": [
         dict(id="X", basis="依据", **rule)]}}, allow_unicode=True), encoding="utf-8")
     assert load_rules(p).layers["urban_boundary"][0].label == "符合"
+
+
+def test_a_centreline_that_takes_land_says_its_area_is_unknown(cat):
+    """Finding: a roadbed entered as a centreline showed 0 m² of 永久基本农田 taken, and
+    nothing said that its area could not be counted."""
+    from zoning.engine.overlay import LINE_TAKES_LAND
+
+    road = L((-2500, 500), (-700, 500))  # across farmland F1 and F3
+    for attrs in ({}, {"takes_land": True}):
+        r = run(cat, road, **attrs)
+        farm = r.layer("farmland")
+        assert farm.overlap_m2 == 0 and farm.overlap_length_m == pytest.approx(1300, rel=1e-5)
+        assert LINE_TAKES_LAND in r.warnings and "--width" in LINE_TAKES_LAND
+    bridge = run(cat, road, takes_land=False)  # crosses without taking land: no area to ask
+    assert LINE_TAKES_LAND not in bridge.warnings
+    corridor = run(cat, road.buffer(10, cap_style="flat"))  # a 20 m corridor: areas known
+    assert LINE_TAKES_LAND not in corridor.warnings
+    assert corridor.layer("farmland").overlap_m2 == pytest.approx(26_000, rel=1e-5)

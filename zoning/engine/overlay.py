@@ -147,6 +147,11 @@ def check_chunk(index: RegionIndex, projects: list[Project],
     return results, overlaps
 
 
+#: a centreline that takes land: its overlaps have a length, but no area to count
+LINE_TAKES_LAND = ("线状项目占地（未申报“不占地”），但只给出了中心线：重叠面积无法计算，"
+                   "表中按 0 m² 列出、另给穿越长度；请提供用地范围（面），或给出宽度（--width）")
+
+
 def _facts(index: RegionIndex, projects: list[Project], results: list[CheckResult]):
     facts_base: list[dict | None] = []
     ok = np.ones(len(projects), dtype=bool)
@@ -161,6 +166,8 @@ def _facts(index: RegionIndex, projects: list[Project], results: list[CheckResul
         inferred = f.pop("inferred", None)
         if inferred:
             results[k].warnings.append(inferred)
+        if p.kind == "line" and f["takes_land"]:
+            results[k].warnings.append(LINE_TAKES_LAND)
         facts_base.append(f)
     return facts_base, ok
 
