@@ -80,6 +80,10 @@ def test_chemical_1500m_not_prohibited_by_that_rule(sample):
     r = res["YY-002"]
     [f] = _finding(r, "NAT-CJ-1KM-CHEM")
     assert f["outcome"] == "not_applicable" and "≥ 1,000 m" in f["finding"]
+    # why not is the distance alone: a reviewer read "不适用：行业 C2614 属于 C26；建设性质为新建；
+    # 距长江岸线 … ≥ 1,000 m" as reasons against the clause that were reasons for it
+    assert f["finding"].startswith("不适用：距长江") and "属于" not in f["finding"]
+    assert "新建" not in f["finding"]
     assert 1490 < r.layer("shoreline").nearest_m < 1510
 
 
@@ -89,6 +93,7 @@ def test_same_site_non_chemical_is_not_caught(sample):
     r = check(geom, industry="C1371", nature="新建")  # food processing
     [f] = [f for f in r.access["findings"] if f["rule_id"] == "NAT-CJ-1KM-CHEM"]
     assert f["outcome"] == "not_applicable"
+    assert f["finding"].startswith("不适用：行业 C1371 不属于") and "岸线" not in f["finding"]
 
 
 # ------------------------------------------------------------------ units and levels

@@ -326,7 +326,8 @@ class _Match:
     """How one rule meets one project in one unit."""
 
     applies: bool = True
-    reasons: list = field(default_factory=list)
+    reasons: list = field(default_factory=list)  # the conditions the project meets
+    misses: list = field(default_factory=list)  # the condition it does not meet (why not)
     unknown: list = field(default_factory=list)
     exempt: str = ""
 
@@ -351,6 +352,7 @@ def _m_industry(r: AccessRule, p: _Project, m: _Match, rules: AccessRules, count
         m.reasons.append(f"行业 {p.industry} 属于 {'/'.join(r.industry)}")
     else:
         m.applies = False
+        m.misses.append(f"行业 {p.industry} 不属于 {'/'.join(r.industry)}")
 
 
 def _m_nature(r: AccessRule, p: _Project, m: _Match, rules: AccessRules, county: str):
@@ -360,6 +362,7 @@ def _m_nature(r: AccessRule, p: _Project, m: _Match, rules: AccessRules, county:
         m.reasons.append(f"建设性质为{p.nature}")
     else:
         m.applies = False
+        m.misses.append(f"建设性质为{p.nature}，条款针对{'/'.join(r.nature)}")
 
 
 def _m_two_high(r: AccessRule, p: _Project, m: _Match, rules: AccessRules, county: str):
@@ -369,6 +372,7 @@ def _m_two_high(r: AccessRule, p: _Project, m: _Match, rules: AccessRules, count
         m.reasons.append(p.why_2h)
     else:
         m.applies = False
+        m.misses.append(p.why_2h or ("属于" if p.two_high else "不属于") + "“两高”项目")
 
 
 def _m_energy(r: AccessRule, p: _Project, m: _Match, rules: AccessRules, county: str):
@@ -383,6 +387,8 @@ def _m_energy(r: AccessRule, p: _Project, m: _Match, rules: AccessRules, county:
                              f"{thr:g} tce")
         else:
             m.applies = False
+            m.misses.append(f"年综合能耗 {p.energy:g} tce {'<' if op == 'gte' else '≥'} "
+                            f"{thr:g} tce")
 
 
 def _m_tailings(r: AccessRule, p: _Project, m: _Match, rules: AccessRules, county: str):
@@ -391,14 +397,14 @@ def _m_tailings(r: AccessRule, p: _Project, m: _Match, rules: AccessRules, count
         may = rules.definitions.get("tailings_industries", {}).get("codes", [])
         if p.industry is not None and may and not industry_matches(p.industry, may):
             m.applies = False
-            m.reasons.append(f"行业 {p.industry} 不属于可能设尾矿库的行业（{'/'.join(may)}）")
+            m.misses.append(f"行业 {p.industry} 不属于可能设尾矿库的行业（{'/'.join(may)}）")
         else:
             m.unknown.append("未说明是否涉及尾矿库")
     elif p.tailings == r.tailings:
         m.reasons.append("涉及尾矿库" if p.tailings else "不涉及尾矿库")
     else:
         m.applies = False
-        m.reasons.append("不涉及尾矿库" if not p.tailings else "涉及尾矿库")
+        m.misses.append("不涉及尾矿库" if not p.tailings else "涉及尾矿库")
 
 
 def _m_spatial(r: AccessRule, p: _Project, m: _Match, rules: AccessRules, county: str):
@@ -412,11 +418,12 @@ def _m_spatial(r: AccessRule, p: _Project, m: _Match, rules: AccessRules, county
     limit = r.spatial["within_m"]
     if d is None:
         m.applies = False
+        m.misses.append(f"没有{sel}岸线")
     elif d < limit:
         m.reasons.append(f"距{sel}岸线 {_below(d, limit)} m < {limit:,} m")
     else:
         m.applies = False
-        m.reasons.append(f"距{sel}岸线 {d:,.0f} m ≥ {limit:,} m")
+        m.misses.append(f"距{sel}岸线 {d:,.0f} m ≥ {limit:,} m")
 
 
 def _below(d: float, limit: float) -> str:
@@ -472,7 +479,8 @@ def _outcome(r: AccessRule, m: _Match) -> tuple[str, str]:
     if not m.applies:
         if m.exempt:
             return "not_applicable", "不适用（豁免）：" + m.exempt
-        return "not_applicable", "不适用" + ("：" + "；".join(m.reasons) if m.reasons else "")
+        # why not: the condition the project fails, not those it meets
+        return "not_applicable", "不适用" + ("：" + "；".join(m.misses) if m.misses else "")
     outcome = _EFFECT_OUTCOME[r.effect]
     finding = "适用：" + "；".join(m.reasons) if m.reasons else "适用（本单元普遍要求）"
     if r.confidence == "human" and outcome != "allowed":
