@@ -69,6 +69,13 @@ def test_excel_has_chinese_sheets_and_one_row_per_project_and_layer(screened):
     assert nrows["图层明细"] == 1 + n_layer_rows
     failed = [r for r in res["results"] if r["status"] == "error"]
     assert nrows["失败记录"] == 1 + len(failed) and len(failed) == 2
+    # the sources of three catalogs: each row names its region, and says 合成 once
+    src = [(row[0], row[1]) for row in wb["说明"].iter_rows(values_only=True)
+           if len(row) > 1 and str(row[0]).startswith("数据来源：")]
+    assert src and all(str(k).split("：", 1)[1].startswith(("贵阳市", "云阳县", "平凉市"))
+                       for k, _ in src), src[:3]
+    assert len({k for k, _ in src}) == len(src)
+    assert not [v for _, v in src if str(v).count("合成示例数据") > 1]
 
 
 def test_overlaps_gpkg_carries_project_and_feature_ids(screened):

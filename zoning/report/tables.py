@@ -293,9 +293,11 @@ def workbook_bytes(results: list[CheckResult], meta: dict, counts: dict, *,
     info = [[META_ZH.get(k, k), v if isinstance(v, (int, float)) else
              META_VALUE_ZH.get(str(v), str(v))] for k, v in meta.items()]
     info += [[f"计数：{_count_zh(k)}", v] for k, v in counts.items()]
-    info += [[f"数据来源：{s.get('kind_zh', '')}（{s.get('title', '')}）",
+    info += [[f"数据来源：{s['region'] + ' ' if s.get('region') else ''}"
+              f"{s.get('kind_zh', '')}（{s.get('title', '')}）",
               f"版本 {s.get('version') or '-'}；{s.get('source') or '-'}"
-              + ("；合成示例数据" if s.get("synthetic") else "")]
+              + ("；合成示例数据" if s.get("synthetic") and "合成示例数据" not in
+                 (s.get("source") or "") else "")]
              for s in sources or []]
     _sheet(wb, "说明", [Col("项目", 36, wrap=True), Col("值", 90, wrap=True)], info, notice)
     buf = io.BytesIO()
