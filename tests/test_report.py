@@ -176,6 +176,12 @@ def test_batch_report_has_summary_table_and_chart(tmp_path):
     assert len(list(tmp_path.glob("EX-*_选址合规性分析报告.docx"))) == 4  # the failed row has none
     text, _, _ = _docx_text(tmp_path / "EX-004_选址合规性分析报告.docx")
     assert "项目类型 | 其他（other）" in text  # a coded value in the rule set's words
+    # a line (EX-003): its overlaps are lengths, not "0.00 m²" beside "100.00%"
+    text, _, doc = _docx_text(tmp_path / "EX-003_选址合规性分析报告.docx")
+    assert "几何类型 | 线（线性工程）" in text
+    heads = [" | ".join(c.text for c in t.rows[0].cells) for t in doc.tables]
+    assert "图层 | 结论 | 空间关系 | 重叠长度 m | 占项目长度比例 | 最近距离 m" in heads
+    assert not [h for h in heads if "重叠 m²" in h]
 
 
 # ------------------------------------------------------------------ console

@@ -607,10 +607,25 @@ def _sec_points(d: _Doc, data: ReportData, n: str, pts: list[dict]) -> None:
 def _sec_layers(d: _Doc, data: ReportData, n: str) -> None:
     r = data.result
     d.heading(f"{n}、各管控图层分析", 1)
-    rows = [(lr.kind_zh, lr.state_zh, RELATION_ZH.get(lr.relation, lr.relation),
-             _f(lr.overlap_m2), _f(ha(lr.overlap_m2), 4), _f(mu(lr.overlap_m2), 3),
-             f"{lr.share:.2%}", _f(lr.nearest_m, 1)) for lr in r.layers]
-    d.table(["图层", "结论", "空间关系", "重叠 m²", "公顷", "亩", "占项目比例", "最近距离 m"], rows,
+    # a line's overlaps are lengths (its share is of its length), a point's only "inside"
+    line, point = r.geometry_type == "line", r.geometry_type == "point"
+
+    def size(x) -> tuple:
+        if line:
+            return (_f(x.overlap_length_m),)
+        if point:
+            return ()
+        return _f(x.overlap_m2), _f(ha(x.overlap_m2), 4), _f(mu(x.overlap_m2), 3)
+
+    size_head = ["重叠长度 m"] if line else [] if point else ["重叠 m²", "公顷", "亩"]
+    share_head = "占项目长度比例" if line else "位于其内" if point else "占项目比例"
+
+    def share(x) -> str:
+        return ("是" if x.share > 0 else "否") if point else f"{x.share:.2%}"
+
+    rows = [(lr.kind_zh, lr.state_zh, RELATION_ZH.get(lr.relation, lr.relation), *size(lr),
+             share(lr), _f(lr.nearest_m, 1)) for lr in r.layers]
+    d.table(["图层", "结论", "空间关系", *size_head, share_head, "最近距离 m"], rows,
             "各图层分析结果汇总", font=8)
     for k, lr in enumerate(r.layers, start=1):
         d.heading(f"（{k}）{lr.kind_zh}：{lr.state_zh}", 2)
@@ -618,11 +633,10 @@ def _sec_layers(d: _Doc, data: ReportData, n: str) -> None:
                f"{RELATION_ZH.get(lr.relation, lr.relation)}；最近要素：{lr.nearest_id or '-'}"
                f"（{_f(lr.nearest_m, 1)} m）。")
         if lr.hits:
-            hrows = [(h.feature_id, _hit_name(h), _f(h.overlap_m2), _f(ha(h.overlap_m2), 4),
-                      _f(mu(h.overlap_m2), 3), f"{h.share:.2%}") for h in lr.hits]
-            d.table(["要素编号", "名称/属性", "重叠 m²", "公顷", "亩", "占项目比例"], hrows,
+            hrows = [(h.feature_id, _hit_name(h), *size(h), share(h)) for h in lr.hits]
+            d.table(["要素编号", "名称/属性", *size_head, share_head], hrows,
                     f"{lr.kind_zh}涉及要素", font=8)
-            if lr.overlap_length_m:
+            if lr.overlap_length_m and not line:  # line features across an area
                 d.para(f"重叠长度 {_f(lr.overlap_length_m)} m。")
         d.para(f"判定依据：{lr.basis}")
 
@@ -641,6 +655,10 @@ def _sec_land_class(d: _Doc, data: ReportData, n: str) -> None:
     if not rows:
         d.para("项目不涉及永久基本农田（或农田图层缺失，见“数据缺失/需补充信息”）。")
         return
+    if data.result.geometry_type == "line" and data.result.attributes.get("takes_land") \
+            is not False:
+        d.para("项目只给出了中心线：占用面积无法按中心线计算，下表面积为 0，仅列出所涉图斑数；"
+               "请提供用地范围（面）或宽度后重新分析。")
     tot = sum(x["m2"] for x in rows)
     body = [(x["land_class"], x["patches"], _f(x["m2"]), _f(x["ha"], 4), _f(x["mu"], 3))
             for x in rows]
