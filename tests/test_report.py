@@ -340,3 +340,22 @@ def test_graticule_labels_increase_across_whole_degrees():
     lat = minutes(ax.get_yticklabels(), "N")
     assert 107 * 60 in lon and 27 * 60 in lat
     assert lon == sorted(set(lon)) and lat == sorted(set(lat)), (lon, lat)
+
+
+def test_figure_text_beyond_the_canvas_is_kept():
+    """Finding: the summary chart's axis title 项目数 was cut in half (the figure, drawn once
+    and cropped, was clamped to its canvas; savefig's tight box grows the canvas)."""
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    from zoning.report.figures import _png
+
+    fig = Figure(figsize=(2, 1), dpi=100)
+    fig.text(0.5, -0.4, "count", ha="center")  # below the canvas, as an axis title can be
+    fig.text(0.5, 0.5, "x")
+    h = Image.open(io.BytesIO(_png(fig))).size[1]
+    assert h > 100  # the canvas is 100 px high: the text below it is in the image
+    inside = Figure(figsize=(2, 1), dpi=100)
+    inside.text(0.1, 0.5, "x")
+    inside.text(0.9, 0.5, "y")
+    assert Image.open(io.BytesIO(_png(inside))).size[1] < 100  # cropped to what is drawn

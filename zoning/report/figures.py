@@ -65,11 +65,15 @@ def _png(fig, pad_inches: float = 0.05) -> bytes:
     h, w = rgba.shape[:2]
     box = fig.get_tightbbox(canvas.get_renderer())  # inches
     pad = pad_inches * fig.dpi
-    x0 = max(0, int(math.floor(box.x0 * fig.dpi - pad)))
-    x1 = min(w, int(math.ceil(box.x1 * fig.dpi + pad)))
-    y0 = max(0, int(math.floor(h - box.y1 * fig.dpi - pad)))  # image rows run top down
-    y1 = min(h, int(math.ceil(h - box.y0 * fig.dpi + pad)))
+    x0 = int(math.floor(box.x0 * fig.dpi - pad))
+    x1 = int(math.ceil(box.x1 * fig.dpi + pad))
+    y0 = int(math.floor(h - box.y1 * fig.dpi - pad))  # image rows run top down
+    y1 = int(math.ceil(h - box.y0 * fig.dpi + pad))
     buf = io.BytesIO()
+    if x0 < 0 or y0 < 0 or x1 > w or y1 > h:  # something is drawn beyond the canvas (an
+        # axis title below it): let matplotlib lay out a larger canvas, as it draws again
+        fig.savefig(buf, format="png", dpi=fig.dpi, bbox_inches="tight", pad_inches=pad_inches)
+        return buf.getvalue()
     Image.fromarray(rgba[y0:y1, x0:x1]).save(buf, format="PNG", compress_level=6)
     return buf.getvalue()
 
