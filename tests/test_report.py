@@ -359,3 +359,28 @@ def test_figure_text_beyond_the_canvas_is_kept():
     inside.text(0.1, 0.5, "x")
     inside.text(0.9, 0.5, "y")
     assert Image.open(io.BytesIO(_png(inside))).size[1] < 100  # cropped to what is drawn
+
+
+def test_detail_map_legend_lies_below_the_map_frame(monkeypatch):
+    """Finding: the 详图's legend covered boundary point J1, its label and an overlap."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    import zoning.report.figures as F
+
+    seen = {}
+
+    def grab(fig):
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        r = canvas.get_renderer()
+        ax = fig.axes[0]
+        seen["legend"] = ax.get_legend().get_window_extent(r)
+        seen["frame"] = ax.get_window_extent(r)
+        return b""
+
+    monkeypatch.setattr(F, "_png", grab)
+    fp = shapely.box(106.60, 26.60, 106.62, 26.615)
+    F.detail_map_png(fp, [], [("永久基本农田", State.PROHIBITED, fp)], "详图",
+                     points=[("J1", 106.62, 26.60)])
+    assert not seen["legend"].overlaps(seen["frame"])
+    assert seen["legend"].y1 < seen["frame"].y0  # under it

@@ -197,7 +197,7 @@ def _scale_bar(ax, width_m: float) -> None:
     sy = y0 + (y1 - y0) * 0.05
     h = (y1 - y0) * 0.012
     ax.add_patch(_rect(sx - (x1 - x0) * 0.015, sy - h * 2.5, length + (x1 - x0) * 0.03,
-                       h * 7.5, "white", 0.85))
+                       h * 7.5, "white", 0.6))  # boundaries under it still show
     ax.add_patch(_rect(sx, sy, length / 2, h, "black", 1))
     ax.add_patch(_rect(sx + length / 2, sy, length / 2, h, "white", 1, edge="black"))
     lab = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
@@ -214,14 +214,23 @@ def _rect(x, y, w, h, face, alpha, edge="none"):
                      linewidth=0.6)
 
 
-def _legend(ax, items: Iterable[tuple]) -> None:
-    """items: (label, face, edge, hatch)."""
+def _legend(ax, items: Iterable[tuple], below: bool = False):
+    """items: (label, face, edge, hatch).  ``below``: under the map frame, never over
+    what is drawn (the detail map's boundary points and overlaps fill its frame)."""
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    handles = [Patch(facecolor=f, edgecolor=e, hatch=h, label=lab) for lab, f, e, h in items]
-    leg = ax.legend(handles=handles, loc="lower right", fontsize=6, title="图例",
-                    title_fontsize=7, framealpha=0.92, edgecolor="#666")
+    # a hatch "marker:*" draws the item as that marker (the site's star), not as an area
+    handles = [Line2D([], [], ls="none", marker=h.split(":", 1)[1], markersize=9,
+                      markerfacecolor=f, markeredgecolor=e, label=lab)
+               if h and h.startswith("marker:") else
+               Patch(facecolor=f, edgecolor=e, hatch=h, label=lab) for lab, f, e, h in items]
+    where = (dict(loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=2) if below else
+             dict(loc="lower right"))
+    leg = ax.legend(handles=handles, fontsize=6, title="图例", title_fontsize=7,
+                    framealpha=0.92, edgecolor="#666", **where)
     leg.set_zorder(30)
+    return leg
 
 
 def _view(geom_work, min_half: float, pad: float = 0.35):
@@ -261,7 +270,7 @@ def location_map_png(footprint, districts: Sequence[tuple[str, object]], title: 
         _graticule(ax, crs, bounds)
         _north_arrow(ax)
         _scale_bar(ax, bounds[2] - bounds[0])
-        _legend(ax, [("项目位置", "#d50000", "#000", None),
+        _legend(ax, [("项目位置", "#d50000", "#000", "marker:*"),
                      ("项目所在区县", "#fff3e0", "#5d4037", None),
                      ("县级行政区界", "#fafafa", "#5d4037", None)])
         ax.set_title(title, fontsize=9)
@@ -317,7 +326,7 @@ def detail_map_png(footprint, layers: Sequence[MapLayer],
         _graticule(ax, crs, bounds)
         _north_arrow(ax)
         _scale_bar(ax, bounds[2] - bounds[0])
-        _legend(ax, legend)
+        _legend(ax, legend, below=True)
         ax.set_title(title, fontsize=9)
         return _png(fig)
 
