@@ -83,6 +83,12 @@ def test_docx_holds_verdict_mu_and_boundary_points(txt_report):
     assert headers[0] == SYNTHETIC_BANNER
     assert "{{" not in text and not any("{{" in h for h in headers)
     assert len(doc.inline_shapes) == 2  # location and detail maps
+    # captions never orphaned at a page end: 表 captions keep with their table, figures
+    # keep with their 图 captions
+    caps = [p for p in doc.paragraphs if re.match(r"表\d+ ", p.text)]
+    assert len(caps) >= 8 and all(p.paragraph_format.keep_with_next for p in caps)
+    pics = [p for p in doc.paragraphs if p._p.xpath(".//pic:pic")]
+    assert len(pics) == 2 and all(p.paragraph_format.keep_with_next for p in pics)
 
 
 def test_land_class_split_adds_up():

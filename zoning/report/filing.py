@@ -345,7 +345,8 @@ class _Doc:
 
         if title:
             self.table_no += 1
-            self.caption(f"表{self.table_no} {title}")
+            # a table's caption stays on the page of the table (it was orphaned at a page end)
+            self.caption(f"表{self.table_no} {title}").paragraph_format.keep_with_next = True
         t = self.doc.add_table(rows=1, cols=len(headers))
         grid = self._style("Table Grid")
         if grid is not None:
@@ -373,6 +374,7 @@ class _Doc:
         pic.add_run().add_picture(io.BytesIO(png), width=Cm(width_cm))
 
         pic.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        pic.paragraph_format.keep_with_next = True  # the figure stays with its caption
         self._place(pic._p)
         self.figure_no += 1
         self.caption(f"图{self.figure_no} {caption}")
