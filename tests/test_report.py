@@ -297,6 +297,17 @@ def test_point_in_core_zone_is_a_red_marker_with_zone_and_verdict_in_popups(tmp_
         return json.dumps(text)[1:-1]
 
     assert all(js(t) in html for t in ("核心保护区", "分区", "结论", "禁止", "重叠部分"))
+    # the legend lists what this map draws (it listed 13 fixed entries, 5 overlap states
+    # among them, whatever the map showed), the footprint as a dashed outline, and the scale
+    # bar is metric only
+    legend = re.search(r"<b>图例</b>(.*?)</div></div>", html, re.S)[1]
+    present = {lr.state.zh for lr in r.layers if lr.hits and lr.state != State.NOT_INTERSECTING}
+    assert "重叠部分：禁止" in legend
+    assert {x for x in re.findall(r"重叠部分：([^<]+)", legend)} == present
+    assert State.MAJOR_PROJECT.zh not in present  # an entry the old legend always had
+    assert "border:2px dashed #000" in legend
+    assert legend.count("重叠部分：") == len(set(re.findall(r"重叠部分：[^<]+", legend)))
+    assert "L.control.scale({imperial: false})" in html and "L.control.scale()" not in html
 
 
 def reproject_geo(g, crs):

@@ -20,6 +20,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import shapely
+from branca.element import MacroElement, Template
 
 from zoning.errors import MapError
 from zoning.report.colours import LAYER_COLOUR, STATE_COLOUR, state_colour
@@ -39,12 +40,20 @@ class GCJ02Warning(UserWarning):
 
 
 
+class _MetricScale(MacroElement):
+    """Leaflet's scale bar in metres and kilometres only (folium's also shows feet/miles)."""
+
+    _template = Template("{% macro script(this, kwargs) %}L.control.scale({imperial: false})"
+                         ".addTo({{ this._parent.get_name() }});{% endmacro %}")
+
+
 def _base_map(bounds, basemap: str, tianditu_key: str | None):
     if basemap not in BASEMAPS:
         raise MapError(f"basemap must be one of {BASEMAPS}")
     x0, y0, x1, y1 = bounds
     m = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], zoom_start=12, tiles=None,
-                   control_scale=True, prefer_canvas=False)
+                   control_scale=False, prefer_canvas=False)
+    _MetricScale().add_to(m)
     if basemap == "osm":
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap 底图").add_to(m)
     elif basemap == "tianditu":
@@ -72,10 +81,15 @@ def _base_map(bounds, basemap: str, tianditu_key: str | None):
     return m
 
 
-def _legend(m, title: str, items: list[tuple[str, str]]):
-    rows = "".join(f'<div><span style="display:inline-block;width:14px;height:14px;'
-                   f'background:{c};border:1px solid #555;margin-right:6px;vertical-align:middle">'
-                   f'</span>{esc(label)}</div>' for c, label in items)
+def _legend(m, title: str, items: list[tuple]):
+    """items: (colour, label) for a filled swatch, (colour, label, "dashed") for an outline."""
+    def swatch(c, style=""):
+        fill = (f"background:none;border:2px dashed {c}" if style == "dashed" else
+                f"background:{c};border:1px solid #555")
+        return (f'<span style="display:inline-block;width:14px;height:14px;{fill};'
+                'margin-right:6px;vertical-align:middle;box-sizing:border-box"></span>')
+
+    rows = "".join(f"<div>{swatch(c, *style)}{esc(label)}</div>" for c, label, *style in items)
     # user text is data for a fixed template, never template source
     m.get_root().add_child(HtmlMacro(
         '<div style="position:fixed;bottom:28px;right:10px;z-index:9999;background:white;'
@@ -352,6 +366,7 @@ def project_map(result: CheckResult, footprint, index, *, vicinity_m: float = 20
     hidden = set(getattr(index, "statistics_only", ()))
     drawn = {k: lis for k, lis in index.layers.items() if k not in _NOT_DRAWN} \
         if not no_geometry else {}
+    shown: set[str] = set()  # the kinds with features on this map: the legend lists those
     for kind, lis in drawn.items():
         for li in lis:
             if li.name in hidden:
@@ -359,19 +374,22 @@ def project_map(result: CheckResult, footprint, index, *, vicinity_m: float = 20
             hit_ids = hits.get(li.name, set())
             feats = _layer_features(li, box, fp_work, hit_ids, max_features, truncated)
             if len(feats):
+                shown.add(kind)
                 _add_layer(m, kind, li, feats, box, simplify_m, states.get(li.name), hit_ids,
                            index.work_crs, titles.get(li.name))
-    if not no_geometry:
-        _add_overlaps(m, _overlaps(result, index, fp_work))
+    ov = _overlaps(result, index, fp_work) if not no_geometry else None
+    if ov is not None:
+        _add_overlaps(m, ov)
     _add_footprint(m, result, footprint)
     folium.LayerControl(collapsed=False).add_to(m)
     _title(m, f"项目 {result.project_id} {result.name}：{result.state.zh if result.state else ''}"
            + ("（统计模式：不显示图层要素）" if no_geometry else ""))
-    _legend(m, "图例", [("#000", "项目范围（虚线）")] + ([] if no_geometry else
-            [(LAYER_STYLE[k]["fillColor"], _kind_zh(k)) for k in LAYER_STYLE
-             if k != "constraint" or drawn.get(k)] +
-            [(state_colour(s), f"重叠部分：{s.zh}") for s in State
-             if s != State.NOT_INTERSECTING]))
+    # what this map draws, no more: its layers' colours and the verdicts of its overlaps
+    overlap_items = [] if ov is None or not len(ov) else list(dict.fromkeys(
+        (c, f"重叠部分：{v}") for c, v in zip(ov["_c"], ov["结论"])))
+    _legend(m, "图例", [("#000", "项目范围（虚线）", "dashed")] +
+            [(LAYER_STYLE[k]["fillColor"], _kind_zh(k)) for k in LAYER_STYLE if k in shown] +
+            overlap_items)
     m._zoning_notes = truncated
     return m
 
