@@ -294,7 +294,8 @@ def detail_map_png(footprint, layers: Sequence[MapLayer],
     clip = shapely.box(*bounds)
     legend = [("项目范围（用地红线）", "none", "#000", None)]
     with _rc():
-        fig = _figure(6.3, 5.0)
+        fig = _figure(6.3, 5.6)
+        fig.subplots_adjust(bottom=0.2)  # room for the legend under the frame, on the canvas
         ax = fig.add_subplot()
         for ml in layers:
             edge, face = LAYER_COLOUR.get(ml.kind, ("#555", "#eeeeee"))

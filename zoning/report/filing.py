@@ -16,6 +16,7 @@ converts them to PDF.
 
 from __future__ import annotations
 
+import copy
 import io
 import logging
 import re
@@ -347,7 +348,7 @@ class _Doc:
             self.table_no += 1
             # a table's caption stays on the page of the table (it was orphaned at a page end)
             self.caption(f"表{self.table_no} {title}").paragraph_format.keep_with_next = True
-        t = self.doc.add_table(rows=1, cols=len(headers))
+        t = self.doc.add_table(rows=2, cols=len(headers))  # the header and a model row
         grid = self._style("Table Grid")
         if grid is not None:
             t.style = grid
@@ -356,13 +357,26 @@ class _Doc:
             run = cell.paragraphs[0].add_run(str(h))
             run.bold = True
             run.font.size = Pt(font)
+        for cell in t.rows[1].cells:
+            cell.paragraphs[0].add_run("-").font.size = Pt(font)
+        for el in t.rows[1]._tr.iter(_W_T):  # spaces at either end are text, not layout
+            el.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
         _repeat_header(t.rows[0])
-        for row in rows:
-            cells = t.add_row().cells
-            for cell, v in zip(cells, row):
-                run = cell.paragraphs[0].add_run("" if v is None else str(v))
-                run.font.size = Pt(font)
         _widths(t, widths or _auto_widths(headers, rows, font=font))
+        # every body row is a copy of the model row with its texts set: python-docx's cell
+        # and run properties cost far more per cell (a report has hundreds of cells)
+        model = t.rows[1]._tr
+        t._tbl.remove(model)
+        for row in rows:
+            texts = ["" if v is None else str(v) for v in row]
+            if any(_NOT_PLAIN.search(x) for x in texts):  # tabs, breaks: python-docx's way
+                for cell, x in zip(t.add_row().cells, texts):
+                    cell.paragraphs[0].add_run(x).font.size = Pt(font)
+                continue
+            tr = copy.deepcopy(model)
+            for el, x in zip(tr.iter(_W_T), texts):
+                el.text = x
+            t._tbl.append(tr)
         self._place(t._tbl)
         return t
 
@@ -418,6 +432,11 @@ def _auto_widths(headers: Sequence[str], rows: Sequence[Sequence], total: float 
     rest = total - sum(fixed.values())
     k = rest / (sum(n for i, n in enumerate(need) if i not in fixed) or 1.0)
     return [fixed[i] if i in fixed else n * k for i, n in enumerate(need)]
+
+
+#: text a ``w:t`` cannot hold as it is (python-docx turns tabs and breaks into elements)
+_NOT_PLAIN = re.compile(r"[\x00-\x1f]")
+_W_T = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}t"
 
 
 def _widths(t, widths: Sequence[float]) -> None:
