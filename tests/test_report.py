@@ -87,6 +87,14 @@ def test_docx_holds_verdict_mu_and_boundary_points(txt_report):
     # keep with their 图 captions
     caps = [p for p in doc.paragraphs if re.match(r"表\d+ ", p.text)]
     assert len(caps) >= 8 and all(p.paragraph_format.keep_with_next for p in caps)
+    # the 三调 land use the catalog has is in the report too (it was only in the workbook)
+    assert "用地现状（三调地类）" in text
+    lu = {e["code"]: e["area"]["m2"] for e in r.landuse["level2"]}
+    table = next(t for t in doc.tables if t.rows[0].cells[0].text == "三大类")
+    got = {row.cells[2].text.split()[0]: float(row.cells[3].text.replace(",", ""))
+           for row in table.rows[1:]}
+    assert got == {k: pytest.approx(v, abs=0.01) for k, v in lu.items()} and "0103" in got
+    assert sum(got.values()) == pytest.approx(r.area_m2, rel=1e-6)
     pics = [p for p in doc.paragraphs if p._p.xpath(".//pic:pic")]
     assert len(pics) == 2 and all(p.paragraph_format.keep_with_next for p in pics)
 

@@ -53,7 +53,8 @@ ATTR_ZH = {"industry": "行业代码（GB/T 4754-2017）", "nature": "建设性�
            "major_project": "国家重大项目类别", "project_type": "项目类型",
            "energy_tce": "年综合能耗（吨标准煤）"}
 GEOM_ZH = {"polygon": "面（用地范围）", "line": "线（线性工程）", "point": "点（点位）"}
-ORDER = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二"]
+ORDER = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二", "十三", "十四",
+         "十五"]
 
 
 @dataclass
@@ -688,6 +689,27 @@ def _sec_land_class(d: _Doc, data: ReportData, n: str) -> None:
     d.table(["地类（DLMC）", "图斑数", "面积 m²", "公顷", "亩"], body, "永久基本农田重叠面积按地类")
 
 
+def _sec_landuse(d: _Doc, data: ReportData, n: str) -> None:
+    """三调 地类 of the footprint by 二级类, as the workbook's 三调地类 sheet gives them."""
+    from zoning.rules.landuse import LEVEL1
+
+    lu = data.result.landuse or {}
+    d.heading(f"{n}、用地现状（三调地类）", 1)
+    if lu.get("status") != "ok":
+        why = "；".join(lu.get("notes", [])) or "未统计"
+        d.para(f"未能统计三调地类（{why}）：不能视为“不涉及”。")
+        return
+    if data.result.geometry_type != "polygon":
+        d.para("项目不是用地范围（面）：三调地类面积无法统计。")
+    body = [(e["group"], f"{e['level1']} {LEVEL1.get(e['level1'], '')}".strip(),
+             f"{e['code']} {e['name']}", _f(e["area"]["m2"]), _f(e["area"]["ha"], 4),
+             _f(e["area"]["mu"], 3), f"{e['share']:.2%}") for e in lu["level2"]]
+    d.table(["三大类", "一级类", "二级类", "面积 m²", "公顷", "亩", "占项目比例"], body,
+            f"用地现状（{lu.get('kind_zh') or lu.get('layer', '三调')}）按二级类", font=8)
+    for flag in lu.get("flags", []):
+        d.para(flag)
+
+
 def _sec_access(d: _Doc, data: ReportData, n: str) -> None:
     from zoning.rules.access import OUTCOME_ZH
 
@@ -759,8 +781,10 @@ def report_docx(data: ReportData, template: bytes | None = None) -> bytes:
                 lambda k: _sec_sources(d, data, k)]
     if data.footprint is not None:
         sections += [lambda k: _sec_maps(d, data, k, pts), lambda k: _sec_points(d, data, k, pts)]
-    sections += [lambda k: _sec_layers(d, data, k), lambda k: _sec_land_class(d, data, k),
-                 lambda k: _sec_access(d, data, k), lambda k: _sec_basis(d, data, k),
+    sections += [lambda k: _sec_layers(d, data, k), lambda k: _sec_land_class(d, data, k)]
+    if data.result.landuse:
+        sections += [lambda k: _sec_landuse(d, data, k)]
+    sections += [lambda k: _sec_access(d, data, k), lambda k: _sec_basis(d, data, k),
                  lambda k: _sec_open(d, data, k), lambda k: _sec_notes(d, data, k)]
     for i, sec in enumerate(sections):
         sec(ORDER[i])
