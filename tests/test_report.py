@@ -409,3 +409,15 @@ def test_detail_map_legend_lies_below_the_map_frame(monkeypatch):
                      points=[("J1", 106.62, 26.60)])
     assert not seen["legend"].overlaps(seen["frame"])
     assert seen["legend"].y1 < seen["frame"].y0  # under it
+
+
+def test_check_land_use_line_for_a_point_and_an_area():
+    """Findings: a point's 三调 line read 工矿仓储用地 0.000 亩, and 其中永久基本农田 read as a
+    part of the 三调 classes (it is a layer of its own, and they need not agree)."""
+    point = CliRunner().invoke(main, ["check", "106.643588,26.616346", "--coord-sys", "gcj02"])
+    [line] = [x for x in point.output.splitlines() if x.startswith("国土调查地类图斑")]
+    assert "：位于" in line and "亩" not in line
+    area = CliRunner().invoke(main, ["check", str(EXAMPLES / "红线.txt")])
+    [line] = [x for x in area.output.splitlines() if x.startswith("国土调查地类图斑")]
+    assert "耕地" in line and "亩" in line and "其中永久基本农田" not in line
+    assert "另：占用永久基本农田（永久基本农田图层）52.160 亩" in line

@@ -134,23 +134,29 @@ def _print_summary(r, region_name: str, region_names: list[str]) -> None:
     if r.access:
         _access_line(r.access)
     if r.landuse:
-        _landuse_line(r.landuse)
+        _landuse_line(r.landuse, r.geometry_type)
     _open_items(r)
     _warnings(r)
     _line("[dim]--detail 完整符合性分析表 · --json 供脚本 · zoning report 生成 Word/PDF 报告[/]")
 
 
-def _landuse_line(lu) -> None:
-    """三调 地类 in one line: 一级类 areas in 亩, 耕地 and 永久基本农田."""
+def _landuse_line(lu, geometry_type: str = "polygon") -> None:
+    """三调 地类 in one line: 一级类 areas in 亩 (a point or line: the classes it lies in),
+    and the 永久基本农田 taken (a layer of its own, not a part of the 三调 classes)."""
     if lu["status"] != "ok":
         _line(f"{escape(lu['kind_zh'])}：" + {"outside_coverage": "超出数据范围，未统计",
                                             "data_missing": "图层无法读取，未统计"}
               .get(lu["status"], lu["status"]), "magenta")
         return
-    parts = "、".join(f"{escape(e['name'])} {e['area']['mu']:,.3f} 亩" for e in
-                      sorted(lu["level1"], key=lambda e: -e["area"]["m2"]))
+    level1 = sorted(lu["level1"], key=lambda e: -e["area"]["m2"])
+    if geometry_type != "polygon":  # no area to count: "0.000 亩" would read as none
+        where = "位于" if geometry_type == "point" else "经过"
+        _line(f"{escape(lu['kind_zh'])}：{where}" +
+              ("、".join(escape(e["name"]) for e in level1) or "无"), wrap=True)
+        return
+    parts = "、".join(f"{escape(e['name'])} {e['area']['mu']:,.3f} 亩" for e in level1)
     farm = lu["permanent_farmland"]
-    _line(f"{escape(lu['kind_zh'])}：{parts or '无'}；其中永久基本农田 "
+    _line(f"{escape(lu['kind_zh'])}：{parts or '无'}；另：占用永久基本农田（永久基本农田图层）"
           + ("-" if farm is None else f"{farm['mu']:,.3f} 亩"), wrap=True)
 
 
