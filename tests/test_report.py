@@ -87,6 +87,12 @@ def test_docx_holds_verdict_mu_and_boundary_points(txt_report):
     # keep with their 图 captions
     caps = [p for p in doc.paragraphs if re.match(r"表\d+ ", p.text)]
     assert len(caps) >= 8 and all(p.paragraph_format.keep_with_next for p in caps)
+    # East Asian text is marked Chinese (the template said en-US: Japanese fallback glyphs)
+    from docx.oxml.ns import qn
+
+    lang = doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")) \
+        .find(qn("w:rPr")).find(qn("w:lang"))
+    assert lang.get(qn("w:eastAsia")) == "zh-CN"
     # the 三调 land use the catalog has is in the report too (it was only in the workbook)
     assert "用地现状（三调地类）" in text
     lu = {e["code"]: e["area"]["m2"] for e in r.landuse["level2"]}

@@ -296,6 +296,7 @@ class _Doc:
         except Exception as e:  # python-docx raises several kinds for a bad file
             raise DataError(f"not a usable Word template (.docx): {e}") from None
         self.mark = next((p for p in self.doc.paragraphs if p.text.strip() == BODY_MARK), None)
+        _chinese_by_default(self.doc)
         self.table_no = 0
         self.figure_no = 0
         self._styles: dict = {}
@@ -438,6 +439,24 @@ def _auto_widths(headers: Sequence[str], rows: Sequence[Sequence], total: float 
 #: text a ``w:t`` cannot hold as it is (python-docx turns tabs and breaks into elements)
 _NOT_PLAIN = re.compile(r"[\x00-\x1f]")
 _W_T = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}t"
+
+
+def _chinese_by_default(doc) -> None:
+    """Mark the document's East Asian text as Chinese (zh-CN) where the template leaves it
+    unset or English: without it LibreOffice set 宋体 text in a Japanese fallback font
+    (Japanese glyph forms) in the PDF."""
+    from docx.oxml.ns import qn
+
+    rpr = doc.styles.element.find(qn("w:docDefaults") + "/" + qn("w:rPrDefault") + "/" +
+                                  qn("w:rPr"))
+    if rpr is None:
+        return
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:
+        lang = rpr.makeelement(qn("w:lang"), {})
+        rpr.append(lang)
+    if lang.get(qn("w:eastAsia")) in (None, "", "en-US"):
+        lang.set(qn("w:eastAsia"), "zh-CN")
 
 
 def _widths(t, widths: Sequence[float]) -> None:
