@@ -284,3 +284,26 @@ def test_excel_has_compliance_sheet(sample_run):
     for pid in {x[1] for x in rows[1:]}:
         seq = [(x[3], dims.index(x[7])) for x in rows[1:] if x[1] == pid]
         assert seq == sorted(seq)
+
+
+def test_undecided_requirements_are_notes_and_undecided_bans_fail_closed(sample):
+    """Findings: a pending requirement (年综合能耗 for a tracking clause) showed 需人工核查 beside
+    总体结论 不涉及, and the unit's basis cited requirements as what kept it undecided."""
+    _, res = sample
+    gy6 = res["GY-006"]  # a data centre, I6450 新建, no energy figure
+    assert gy6.access["outcome"] == "required"  # 需落实要求: a note, not a conflict
+    [f] = [f for f in gy6.access["findings"] if f["outcome"] != "not_applicable"]
+    assert f["rule_id"] == "GY-ENERGY-50K" and f["finding"].startswith("如适用须落实")
+    assert gy6.layer("control_unit").state is State.NOT_INTERSECTING
+    gy9 = res["GY-009"]  # no industry code, no nature
+    cu = gy9.layer("control_unit")
+    assert cu.state is State.NEEDS_REVIEW
+    assert set(cu.rule.split(",")) == {"GY-2H-GATE", "GZ-PETCHEM-LAYOUT"}  # bans, restrictions
+    assert "GY-ENERGY-50K" not in cu.basis and "未提供年综合能耗" not in cu.basis
+    rows = [f for f in gy9.access["findings"] if f["outcome"] != "not_applicable"]
+    for f in rows:  # the clause column holds the clauses' words, not the tool's
+        assert not f["clause"].startswith("因项目信息不足")
+        assert f["outcome"] == ("review" if f["needs_info"] else "required")
+    # the note counts clauses, not rows
+    n = sum(len(f["rule_id"].split("+")) for f in rows if f["outcome"] == "review")
+    assert f"准入清单：{n} 条条款结论为“需人工核查”" in cu.notes[0]

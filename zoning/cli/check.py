@@ -169,7 +169,10 @@ def _access_line(acc) -> None:
 
     from zoning.rules.access import OUTCOME_ZH
 
-    c = Counter(f["outcome"] for f in acc["findings"] if f["outcome"] != "not_applicable")
+    c: Counter = Counter()  # clauses, not rows (a row may hold several undecided clauses)
+    for f in acc["findings"]:
+        if f["outcome"] != "not_applicable":
+            c[f["outcome"]] += len(f["rule_id"].split("+"))
     counts = "，".join(f"{OUTCOME_ZH.get(k, k)} {n} 条" for k, n in c.most_common())
     units = "、".join(f"{u['code']}（{u['unit_class_zh']}）" for u in acc["units"][:2])
     _line(f"三线一单准入清单：{escape(OUTCOME_ZH.get(acc['outcome'], acc['outcome']))}"

@@ -93,5 +93,6 @@ def apply_access(index: RegionIndex, p: Project, fp_work, result: CheckResult,
             lr.basis = "生态环境准入清单：" + "；".join(
                 f"{f.unit_code} {f.rule_id}：{f.finding}" for f in unsure)
         if outcome in ("restricted", "review", "required"):
-            lr.notes.append(f"准入清单：{len(worst)} 条条款结论为“{worst[0].outcome_zh}”，见符合性分析表")
+            clauses = sum(len(f.rule_id.split("+")) for f in worst)  # a row may hold several
+            lr.notes.append(f"准入清单：{clauses} 条条款结论为“{worst[0].outcome_zh}”，见符合性分析表")
 

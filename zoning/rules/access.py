@@ -505,19 +505,24 @@ def _row(r: AccessRule, u: dict, outcome: str, finding: str, applies: bool) -> F
 
 
 def _pending_rows(pending: dict) -> list[Finding]:
+    """One row per unit, dimension and kind of the clauses a missing attribute leaves
+    undecided: those that could prohibit or restrict (需人工核查, and the unit's verdict fails
+    closed) apart from requirements (需落实要求 if they apply: a note, not a conflict)."""
     rows = []
-    for (code, dim), p in pending.items():
+    for (code, dim, severe), p in pending.items():
         u, rs = p["unit"], p["rules"]
         rows.append(Finding(
             unit_code=code, unit_name=u["name"], unit_class=u["unit_class"],
             unit_share=u["share"], dimension=dim, level=rs[0].level,
             jurisdiction="、".join(dict.fromkeys(r.jurisdiction_name for r in rs)),
             rule_id="+".join(r.id for r in rs),
-            clause="因项目信息不足未能判定的条款：" + "；".join(f"{r.id} {r.text}" for r in rs),
+            # the clauses' own words (a demo clause tagged where a real one sits beside it)
+            clause="；".join(f"{r.id}{'' if r.real else '〔示例〕'} {r.text}" for r in rs),
             source="；".join(dict.fromkeys(r.source.get("doc", "") for r in rs)),
-            real=all(r.real for r in rs), confidence="human", applies=True,
-            finding="需补充：" + "；".join(p["why"]), outcome="review",
-            needs_info=any(r.effect in ("prohibit", "restrict") for r in rs)))
+            real=any(r.real for r in rs), confidence="human", applies=True,
+            finding=("未能判定（可能禁止或限制），需补充：" if severe else
+                     "如适用须落实，需补充：") + "；".join(p["why"]),
+            outcome="review" if severe else "required", needs_info=severe))
     return rows
 
 
@@ -529,9 +534,10 @@ def evaluate(rules: AccessRules, units: list[dict], project: dict, distance_fn) 
     purpose (建设目的).
     ``distance_fn(spatial) -> metres | None``: distance from the footprint to the
     shoreline features the spatial condition selects (None: no such feature).
-    Rows whose outcome depends on a missing attribute are collapsed into one
-    ``review`` row per unit and dimension; ``needs_info`` is set when one of
-    them could prohibit.  A ``hint`` rule never prohibits on its own (review).
+    Rows whose outcome depends on a missing attribute are collapsed into one row per
+    unit, dimension and kind: ``review`` with ``needs_info`` for clauses that could
+    prohibit or restrict, ``required`` for requirements.  A ``hint`` rule never
+    prohibits on its own (review).
     """
     rows = []
     pending: dict = {}
@@ -543,7 +549,8 @@ def evaluate(rules: AccessRules, units: list[dict], project: dict, distance_fn) 
         for r in rules.for_unit(u["code"], u["county"], u["unit_class"]):
             m = _match(r, u, p, rules)
             if m.applies and m.unknown and r.effect != "allow":
-                pend = pending.setdefault((u["code"], r.dimension),
+                severe = r.effect in ("prohibit", "restrict")
+                pend = pending.setdefault((u["code"], r.dimension, severe),
                                           {"unit": u, "rules": [], "why": []})
                 pend["rules"].append(r)
                 pend["why"].extend(w for w in m.unknown if w not in pend["why"])
