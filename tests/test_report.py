@@ -202,6 +202,8 @@ def test_batch_report_has_summary_table_and_chart(tmp_path):
     heads = [" | ".join(c.text for c in t.rows[0].cells) for t in doc.tables]
     assert "图层 | 结论 | 空间关系 | 重叠长度 m | 占项目长度比例 | 最近距离 m" in heads
     assert not [h for h in heads if "重叠 m²" in h]
+    # and its 三调 classes are named, not tabled at 0.00 m²
+    assert "项目经过的地类：0302 竹林地" in text and not [h for h in heads if "三大类" in h]
 
 
 # ------------------------------------------------------------------ console
@@ -427,3 +429,23 @@ def test_check_land_use_line_for_a_point_and_an_area():
     [line] = [x for x in area.output.splitlines() if x.startswith("国土调查地类图斑")]
     assert "耕地" in line and "亩" in line and "其中永久基本农田" not in line
     assert "另：占用永久基本农田（永久基本农田图层）52.160 亩" in line
+
+
+def test_a_centreline_report_counts_farmland_patches_without_areas():
+    """Finding: a 66.6 km roadbed's report tabled 87 farmland patches at 0.00 m² each."""
+    import csv
+
+    from zoning.outputs import project_report
+    from zoning.screen import check
+
+    rows = {r["项目编号"]: r for r in csv.DictReader(
+        (seeds_dir() / "projects" / "sample_projects.csv").open(encoding="utf-8-sig"))}
+    line = shapely.from_wkt(rows["GY-004"]["wkt"])
+    r = check(line, region="guiyang", takes_land=True)
+    assert r.layer("farmland").hits and r.geometry_type == "line"
+    _, docx = project_report(r, line, load_index(resolve_catalogs(region="guiyang")[0]))
+    text, _, doc = _docx_text(docx)
+    heads = [" | ".join(c.text for c in t.rows[0].cells) for t in doc.tables]
+    assert "地类（DLMC） | 图斑数" in heads and "占用面积无法按中心线计算" in text
+    assert not [h for h in heads if h.startswith("地类（DLMC）") and "面积" in h]
+    assert "项目经过的地类：" in text

@@ -696,10 +696,14 @@ def _sec_land_class(d: _Doc, data: ReportData, n: str) -> None:
     if not rows:
         d.para("项目不涉及永久基本农田（或农田图层缺失，见“数据缺失/需补充信息”）。")
         return
-    if data.result.geometry_type == "line" and data.result.attributes.get("takes_land") \
-            is not False:
-        d.para("项目只给出了中心线：占用面积无法按中心线计算，下表面积为 0，仅列出所涉图斑数；"
-               "请提供用地范围（面）或宽度后重新分析。")
+    if data.result.geometry_type != "polygon":  # a line or point: patches, no areas
+        if data.result.geometry_type == "line" and \
+                data.result.attributes.get("takes_land") is not False:
+            d.para("项目只给出了中心线：占用面积无法按中心线计算，下表仅列出所涉图斑数；"
+                   "请提供用地范围（面）或宽度后重新分析。")
+        d.table(["地类（DLMC）", "图斑数"], [(x["land_class"], x["patches"]) for x in rows],
+                "所涉永久基本农田图斑按地类", widths=[8.0, 4.0])
+        return
     tot = sum(x["m2"] for x in rows)
     body = [(x["land_class"], x["patches"], _f(x["m2"]), _f(x["ha"], 4), _f(x["mu"], 3))
             for x in rows]
@@ -718,8 +722,11 @@ def _sec_landuse(d: _Doc, data: ReportData, n: str) -> None:
         why = "；".join(lu.get("notes", [])) or "未统计"
         d.para(f"未能统计三调地类（{why}）：不能视为“不涉及”。")
         return
-    if data.result.geometry_type != "polygon":
-        d.para("项目不是用地范围（面）：三调地类面积无法统计。")
+    if data.result.geometry_type != "polygon":  # no area to count: the classes it meets
+        where = "位于" if data.result.geometry_type == "point" else "经过"
+        d.para(f"项目不是用地范围（面），三调地类面积无法统计；项目{where}的地类：" +
+               ("、".join(f"{e['code']} {e['name']}" for e in lu["level2"]) or "无") + "。")
+        return
     body = [(e["group"], f"{e['level1']} {LEVEL1.get(e['level1'], '')}".strip(),
              f"{e['code']} {e['name']}", _f(e["area"]["m2"]), _f(e["area"]["ha"], 4),
              _f(e["area"]["mu"], 3), f"{e['share']:.2%}") for e in lu["level2"]]
