@@ -219,6 +219,11 @@ def test_control_units_and_shoreline_distance(cat):
     # a new road 999.999… m from the 长江: the shoreline clause applies and needs reading
     assert cu.state is State.NEEDS_REVIEW and cu.rule == "CJJJD-SHORE-PROJECT"
     assert "999.999 m < 1,000 m" in cu.basis and "1,000 m < 1,000 m" not in cu.basis
+    # 0.3 m further out the clause does not apply, and the words say by how much
+    out = run(cat, B(-100, -1999.7, 100, -1500), industry="E4812", nature="新建")
+    [f] = {f["finding"] for f in out.access["findings"]
+           if f["rule_id"] == "CJJJD-SHORE-PROJECT"}
+    assert f == "不适用：距长江岸线 1,000.300 m ≥ 1,000 m", f
     # 3 km from it, no clause applies: inside the units the access table decides
     far = run(cat, B(-100, 2000, 100, 2500), industry="E4812", nature="新建")
     assert far.access["outcome"] == "not_applicable"

@@ -101,6 +101,11 @@ def test_docx_holds_verdict_mu_and_boundary_points(txt_report):
            for row in table.rows[1:]}
     assert got == {k: pytest.approx(v, abs=0.01) for k, v in lu.items()} and "0103" in got
     assert sum(got.values()) == pytest.approx(r.area_m2, rel=1e-6)
+    # rows never break across pages, and a short table (四至) stays on one page
+    assert all(row._tr.xpath("./w:trPr/w:cantSplit") for t in doc.tables for row in t.rows)
+    four = next(t for t in doc.tables if t.rows[0].cells[0].text == "方向")
+    assert all(p.paragraph_format.keep_with_next for row in four.rows[:-1]
+               for c in row.cells for p in c.paragraphs)
     pics = [p for p in doc.paragraphs if p._p.xpath(".//pic:pic")]
     assert len(pics) == 2 and all(p.paragraph_format.keep_with_next for p in pics)
 

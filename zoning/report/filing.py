@@ -344,6 +344,7 @@ class _Doc:
 
     def table(self, headers: Sequence[str], rows: Sequence[Sequence], title: str = "",
               widths: Sequence[float] | None = None, font: float = 9):
+        from docx.oxml import OxmlElement
         from docx.shared import Pt
 
         if title:
@@ -364,6 +365,8 @@ class _Doc:
         for el in t.rows[1]._tr.iter(_W_T):  # spaces at either end are text, not layout
             el.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
         _repeat_header(t.rows[0])
+        for tr in (t.rows[0]._tr, t.rows[1]._tr):  # a row never breaks across pages
+            tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
         _widths(t, widths or _auto_widths(headers, rows, font=font))
         # every body row is a copy of the model row with its texts set: python-docx's cell
         # and run properties cost far more per cell (a report has hundreds of cells)
@@ -372,13 +375,16 @@ class _Doc:
         for row in rows:
             texts = ["" if v is None else str(v) for v in row]
             if any(_NOT_PLAIN.search(x) for x in texts):  # tabs, breaks: python-docx's way
-                for cell, x in zip(t.add_row().cells, texts):
+                added = t.add_row()
+                added._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+                for cell, x in zip(added.cells, texts):
                     cell.paragraphs[0].add_run(x).font.size = Pt(font)
                 continue
             tr = copy.deepcopy(model)
             for el, x in zip(tr.iter(_W_T), texts):
                 el.text = x
             t._tbl.append(tr)
+        _keep_together(t)
         self._place(t._tbl)
         return t
 
@@ -436,9 +442,21 @@ def _auto_widths(headers: Sequence[str], rows: Sequence[Sequence], total: float 
     return [fixed[i] if i in fixed else n * k for i, n in enumerate(need)]
 
 
+#: tables of at most this many rows (header included) are kept on one page
+KEEP_TOGETHER_ROWS = 9
 #: text a ``w:t`` cannot hold as it is (python-docx turns tabs and breaks into elements)
 _NOT_PLAIN = re.compile(r"[\x00-\x1f]")
 _W_T = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}t"
+
+
+def _keep_together(t) -> None:
+    """A short table (at most :data:`KEEP_TOGETHER_ROWS` rows) is not split over two pages."""
+    if len(t.rows) > KEEP_TOGETHER_ROWS:
+        return
+    for row in t.rows[:-1]:
+        for cell in row.cells:
+            for par in cell.paragraphs:
+                par.paragraph_format.keep_with_next = True
 
 
 def _chinese_by_default(doc) -> None:
@@ -607,7 +625,7 @@ def _sec_sources(d: _Doc, data: ReportData, n: str) -> None:
     d.heading(f"{n}、数据来源", 1)
     rows = [(s.get("kind_zh", ""), s.get("title") or s.get("layer", ""),
              s.get("version") or "-", s.get("source") or "-",
-             "是（合成示例数据）" if s.get("synthetic") else "否")
+             "是" if s.get("synthetic") else "否")  # the banner below says what it means
             for s in data.sources]
     d.table(["图层类型", "图层", "数据版本", "来源", "合成数据"], rows or [("-", "-", "-", "-", "-")],
             "数据来源及版本", widths=[2.6, 2.8, 3.2, 5.8, 1.8])
@@ -709,7 +727,8 @@ def _sec_land_class(d: _Doc, data: ReportData, n: str) -> None:
             for x in rows]
     body.append(("合计", sum(x["patches"] for x in rows), _f(tot), _f(ha(tot), 4),
                  _f(mu(tot), 3)))
-    d.table(["地类（DLMC）", "图斑数", "面积 m²", "公顷", "亩"], body, "永久基本农田重叠面积按地类")
+    d.table(["地类（DLMC）", "图斑数", "面积 m²", "公顷", "亩"], body, "永久基本农田重叠面积按地类",
+            widths=[4.4, 2.2, 3.6, 3.0, 3.0])  # 图斑数 broke a character a line
 
 
 def _sec_landuse(d: _Doc, data: ReportData, n: str) -> None:

@@ -423,7 +423,9 @@ def _m_spatial(r: AccessRule, p: _Project, m: _Match, rules: AccessRules, county
         m.reasons.append(f"距{sel}岸线 {_below(d, limit)} m < {limit:,} m")
     else:
         m.applies = False
-        m.misses.append(f"距{sel}岸线 {d:,.0f} m ≥ {limit:,} m")
+        shown = f"{d:,.0f}" if round(d) != limit or d == limit else \
+            f"{math.ceil(d * 1000) / 1000:,.3f}"  # 1,000.29 m, not "1,000 m ≥ 1,000 m"
+        m.misses.append(f"距{sel}岸线 {shown} m ≥ {limit:,} m")
 
 
 def _below(d: float, limit: float) -> str:
