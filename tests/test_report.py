@@ -454,3 +454,30 @@ def test_a_centreline_report_counts_farmland_patches_without_areas():
     assert "地类（DLMC） | 图斑数" in heads and "占用面积无法按中心线计算" in text
     assert not [h for h in heads if h.startswith("地类（DLMC）") and "面积" in h]
     assert "项目经过的地类：" in text
+
+
+def test_project_map_names_each_constraint_layer_and_outlines_the_unit():
+    """Findings: 饮用水水源保护区, 湿地 and 压覆矿产 were all one teal 管控图层 in the legend, and the
+    control unit's overlap (the whole site) tinted the red overlaps under it magenta."""
+    import csv
+
+    from zoning.report.html import render_map
+    from zoning.report.maps import project_map
+    from zoning.screen import check
+
+    rows = {r["项目编号"]: r for r in csv.DictReader(
+        (seeds_dir() / "projects" / "sample_projects.csv").open(encoding="utf-8-sig"))}
+    line = shapely.from_wkt(rows["GY-003"]["wkt"])
+    index = load_index(resolve_catalogs(region="guiyang")[0])
+    r = check(line, region="guiyang", takes_land=False)
+    html = render_map(project_map(r, line, index, basemap="none"), assets_href="a")
+    legend = dict((w, c) for c, w in re.findall(
+        r"background:([^;]+);[^>]*></span>([^<]+)", re.search(r"<b>图例</b>(.*?)</div></div>",
+                                                            html, re.S)[1]))
+    assert "管控图层" not in legend
+    assert {"饮用水水源保护区", "湿地"} <= set(legend)
+    assert legend["饮用水水源保护区"] != legend["湿地"]
+    # the unit's overlap (需补充信息 here) is an outline; the crossing's overlap is filled
+    assert r.layer("control_unit").state is State.NEEDS_REVIEW
+    assert '{"color": "#8e24aa", "fillColor": "#8e24aa", "fillOpacity": 0.0' in html
+    assert '{"color": "#00acc1", "fillColor": "#00acc1", "fillOpacity": 0.6' in html

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from zoning.results import State
 
-__all__ = ["STATE_COLOUR", "LAYER_COLOUR", "state_colour", "OTHER_STATE_COLOUR"]
+__all__ = ["STATE_COLOUR", "LAYER_COLOUR", "state_colour", "OTHER_STATE_COLOUR",
+           "layer_colour"]
 
 #: verdict colours (overlaps, footprint, index pages)
 STATE_COLOUR = {
@@ -33,3 +34,19 @@ def state_colour(state: State | None) -> str:
     """The verdict colour of any state (a state added later gets a fallback colour)."""
     return STATE_COLOUR.get(state, OTHER_STATE_COLOUR) if state is not None else \
         OTHER_STATE_COLOUR
+
+
+#: (outline, fill) for the catalog's other constraint layers, one each in catalog order (水源保护区,
+#: 湿地, 压覆矿产 … were all one teal and one legend entry): light tints, none close to a verdict
+CONSTRAINT_COLOURS = [("#004d40", "#b2dfdb"), ("#5d4037", "#d7ccc8"), ("#33691e", "#dcedc8"),
+                      ("#006064", "#b2ebf2"), ("#827717", "#f0f4c3"), ("#37474f", "#cfd8dc")]
+
+
+def layer_colour(kind: str, name: str = "", constraints: list | None = None) -> tuple[str, str]:
+    """(outline, fill) of a layer: by kind, and for a constraint layer by its place among the
+    catalog's constraint layers ``constraints`` ([(name, title) …])."""
+    if kind != "constraint":
+        return LAYER_COLOUR.get(kind, ("#555", "#eeeeee"))
+    names = [n for n, _ in constraints or []]
+    k = names.index(name) if name in names else 0
+    return CONSTRAINT_COLOURS[k % len(CONSTRAINT_COLOURS)]

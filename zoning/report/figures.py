@@ -34,6 +34,7 @@ class MapLayer:
     kind: str
     label: str
     geometries: Sequence = field(default_factory=list)
+    colour: tuple[str, str] | None = None  # (outline, fill); None: the kind's colours
 
 
 def _figure(w_in: float, h_in: float):
@@ -298,7 +299,7 @@ def detail_map_png(footprint, layers: Sequence[MapLayer],
         fig.subplots_adjust(bottom=0.2)  # room for the legend under the frame, on the canvas
         ax = fig.add_subplot()
         for ml in layers:
-            edge, face = LAYER_COLOUR.get(ml.kind, ("#555", "#eeeeee"))
+            edge, face = ml.colour or LAYER_COLOUR.get(ml.kind, ("#555", "#eeeeee"))
             drawn = False
             for g in ml.geometries:
                 gw = shapely.intersection(reproject(g, GEO, crs), clip)

@@ -31,6 +31,7 @@ from zoning import __version__
 from zoning.crs import gk3_epsg, gk3_zone, reproject
 from zoning.errors import DataError
 from zoning.report import figures
+from zoning.report.colours import layer_colour
 from zoning.report.tables import RELATION_ZH
 from zoning.results import M2_PER_HA, M2_PER_MU, SEVERITY, CheckResult, State
 
@@ -106,6 +107,8 @@ def report_data(result: CheckResult, footprint, index, *, sources: Sequence[dict
     fp_work = reproject(footprint, GEO, index.work_crs)
     view = shapely.buffer(fp_work, max(vicinity_m, 0.3 * _diameter(fp_work)))
     states = {lr.layer: lr for lr in result.layers}
+    constraints = list(getattr(index, "constraints", []))
+    titles = dict(constraints)
     for kind, lis in index.layers.items():
         if kind == "control_unit":
             continue  # tiles the whole region: drawn only where hit (as an overlap)
@@ -113,7 +116,10 @@ def report_data(result: CheckResult, footprint, index, *, sources: Sequence[dict
             feats = np.unique(li.parent[li.tree.query(view)])
             if len(feats):
                 geo = reproject(li.frame.geometry.values[feats[:400]], index.work_crs, GEO)
-                data.map_layers.append(figures.MapLayer(kind, _kind_zh(kind), list(geo)))
+                label = (titles.get(li.name) or _kind_zh(kind)) if kind == "constraint" \
+                    else _kind_zh(kind)
+                data.map_layers.append(figures.MapLayer(
+                    kind, label, list(geo), layer_colour(kind, li.name, constraints)))
             lr = states.get(li.name)
             if lr is None or not lr.hits or lr.state == State.NOT_INTERSECTING:
                 continue

@@ -23,7 +23,7 @@ import shapely
 from branca.element import MacroElement, Template
 
 from zoning.errors import MapError
-from zoning.report.colours import LAYER_COLOUR, STATE_COLOUR, state_colour
+from zoning.report.colours import LAYER_COLOUR, STATE_COLOUR, layer_colour, state_colour
 from zoning.report.safe import HtmlElement, HtmlMacro, Popup, Tooltip, esc
 from zoning.results import M2_PER_HA, M2_PER_MU, CheckResult, State
 
@@ -209,7 +209,8 @@ def _layer_features(li, box, fp_work, hit_ids: set, max_features: int, truncated
 
 
 def _add_layer(m, kind: str, li, feats, box, simplify_m: float, lr, hit_ids: set,
-               work_crs, title: str | None = None) -> None:
+               work_crs, title: str | None = None,
+               colour: tuple[str, str] = ("#333", "#999")) -> None:
     from zoning.engine.geometry import to_geo
 
     geoms = _clip(li.frame.geometry.values[feats], box, simplify_m)
@@ -228,7 +229,8 @@ def _add_layer(m, kind: str, li, feats, box, simplify_m: float, lr, hit_ids: set
     }, geometry=to_geo(geoms, work_crs), crs="EPSG:4490")
     cols = ["图层", "编号", "名称", "分区", "涉及", "结论"]
     gdf = _props_escaped(gdf, cols)
-    base = LAYER_STYLE.get(kind, {"color": "#333", "fillColor": "#999"})
+    edge, fill = colour
+    base = {"color": edge, "fillColor": fill}
 
     big = kind == "control_unit"  # units tile the region: keep them faint
 
@@ -272,7 +274,10 @@ def _overlaps(result: CheckResult, index, fp_work) -> gpd.GeoDataFrame:
                         f"{h.overlap_length_m:,.1f} m" if h.overlap_length_m else "点位于其内")
                 rows.append({"重叠": f"{lr.kind_zh or _kind_zh(kind)} × 项目", "编号": h.feature_id,
                              "分区": zone, "结论": lr.state_zh, "重叠面积": size,
-                             "_c": state_colour(lr.state)})
+                             "_c": state_colour(lr.state),
+                             # a unit holds the whole site: its overlap is an outline, or it
+                             # would tint every other overlap under it
+                             "_f": 0.0 if kind == "control_unit" else 0.6})
                 geoms.append(ov)
     geo = to_geo(np.array(geoms, dtype=object), index.work_crs) if geoms else []
     return gpd.GeoDataFrame(rows, geometry=list(geo), crs="EPSG:4490")
@@ -282,11 +287,14 @@ def _add_overlaps(m, ov: gpd.GeoDataFrame) -> None:
     if not len(ov):
         return
     cols = ["重叠", "编号", "分区", "结论", "重叠面积"]
+    fill = ov["_f"].to_numpy(dtype=float)
     ov = _props_escaped(ov, cols + ["_c"])
+    ov["_f"] = fill
     folium.GeoJson(
         _geojson(ov), name="重叠部分（按结论着色）",
         style_function=lambda f: {"color": f["properties"]["_c"], "weight": 3,
-                                  "fillColor": f["properties"]["_c"], "fillOpacity": 0.6},
+                                  "fillColor": f["properties"]["_c"],
+                                  "fillOpacity": f["properties"]["_f"]},
         marker=folium.CircleMarker(radius=7, fill=True, fill_opacity=0.9),
         tooltip=Tooltip(["重叠", "分区", "结论"]),
         popup=Popup(cols)).add_to(m)
@@ -366,7 +374,8 @@ def project_map(result: CheckResult, footprint, index, *, vicinity_m: float = 20
     hidden = set(getattr(index, "statistics_only", ()))
     drawn = {k: lis for k, lis in index.layers.items() if k not in _NOT_DRAWN} \
         if not no_geometry else {}
-    shown: set[str] = set()  # the kinds with features on this map: the legend lists those
+    constraints = list(getattr(index, "constraints", []))
+    shown: dict = {}  # legend entries of the layers on this map: words → fill colour
     for kind, lis in drawn.items():
         for li in lis:
             if li.name in hidden:
@@ -374,9 +383,12 @@ def project_map(result: CheckResult, footprint, index, *, vicinity_m: float = 20
             hit_ids = hits.get(li.name, set())
             feats = _layer_features(li, box, fp_work, hit_ids, max_features, truncated)
             if len(feats):
-                shown.add(kind)
+                colour = layer_colour(kind, li.name, constraints)
+                words = titles.get(li.name) or _kind_zh(kind) if kind == "constraint" else \
+                    _kind_zh(kind)
+                shown.setdefault(words, colour[1])
                 _add_layer(m, kind, li, feats, box, simplify_m, states.get(li.name), hit_ids,
-                           index.work_crs, titles.get(li.name))
+                           index.work_crs, titles.get(li.name), colour)
     ov = _overlaps(result, index, fp_work) if not no_geometry else None
     if ov is not None:
         _add_overlaps(m, ov)
@@ -388,7 +400,7 @@ def project_map(result: CheckResult, footprint, index, *, vicinity_m: float = 20
     overlap_items = [] if ov is None or not len(ov) else list(dict.fromkeys(
         (c, f"重叠部分：{v}") for c, v in zip(ov["_c"], ov["结论"])))
     _legend(m, "图例", [("#000", "项目范围（虚线）", "dashed")] +
-            [(LAYER_STYLE[k]["fillColor"], _kind_zh(k)) for k in LAYER_STYLE if k in shown] +
+            [(fill, words) for words, fill in shown.items()] +
             overlap_items)
     m._zoning_notes = truncated
     return m
