@@ -295,6 +295,7 @@ def test_undecided_requirements_are_notes_and_undecided_bans_fail_closed(sample)
     [f] = [f for f in gy6.access["findings"] if f["outcome"] != "not_applicable"]
     assert f["rule_id"] == "GY-ENERGY-50K" and f["finding"].startswith("如适用须落实")
     assert gy6.layer("control_unit").state is State.NOT_INTERSECTING
+    assert gy6.state is State.NOT_INTERSECTING and gy6.state_zh == "未发现冲突"  # not 不涉及
     gy9 = res["GY-009"]  # no industry code, no nature
     cu = gy9.layer("control_unit")
     assert cu.state is State.NEEDS_REVIEW

@@ -462,3 +462,29 @@ def test_a_centreline_that_takes_land_says_its_area_is_unknown(cat):
     corridor = run(cat, road.buffer(10, cap_style="flat"))  # a 20 m corridor: areas known
     assert LINE_TAKES_LAND not in corridor.warnings
     assert corridor.layer("farmland").overlap_m2 == pytest.approx(26_000, rel=1e-5)
+
+
+def test_overall_words_for_a_site_inside_layers_that_find_nothing_against_it():
+    """Finding: 总体结论 read 不涉及 (not involved) for a data centre inside the 城镇开发边界
+    (符合) and its 管控单元 (见准入清单)."""
+    from zoning.results import OVERALL_CLEAR, CheckResult, FeatureHit, LayerResult
+
+    def result(*layers):
+        return CheckResult(row=1, project_id="P", state=State.NOT_INTERSECTING,
+                           layers=list(layers))
+
+    inside = LayerResult(layer="udb", kind="urban_boundary", kind_zh="城镇开发边界",
+                         state=State.NOT_INTERSECTING, basis="", state_label="符合",
+                         hits=[FeatureHit("U1", 100.0, share=1.0)])
+    near = LayerResult(layer="shore", kind="shoreline", kind_zh="河流岸线",
+                       state=State.NOT_INTERSECTING, basis="", state_label="见准入清单")
+    plain = LayerResult(layer="farm", kind="farmland", kind_zh="永久基本农田",
+                        state=State.NOT_INTERSECTING, basis="")
+    assert result(inside, near, plain).state_zh == OVERALL_CLEAR == "未发现冲突"
+    assert result(inside).to_dict()["state_zh"] == "未发现冲突"
+    assert result(near, plain).state_zh == "不涉及"  # a label without a hit: not inside it
+    worse = result(inside, plain)
+    worse.state = State.NEEDS_REVIEW
+    assert worse.state_zh == State.NEEDS_REVIEW.zh
+    assert CheckResult(row=1, project_id="P", status="error").state_zh == ""
+    assert not any(w in OVERALL_CLEAR for w in (s.zh for s in State))  # never reads as one

@@ -171,7 +171,7 @@ def write_project_maps(results: list[CheckResult], geometries: dict, catalogs: l
         index = load_index(cat_by_id[first], options) if first in cat_by_id else None
         for r in rs:
             entry = dict(row=r.row, project_id=r.project_id, name=r.name,
-                         state=(r.state.zh if r.state else f"失败：{r.error}"),
+                         state=(r.state_zh if r.state else f"失败：{r.error}"),
                          colour=state_colour(r.state), href="")
             if r.ok and index is not None and geometries.get(r.row) is not None:
                 safe = "".join(ch if ch.isalnum() or ch in "-_" else "_"

@@ -126,6 +126,10 @@ class LayerResult:
         }
 
 
+#: the overall words for a site inside layers whose rules find nothing against it
+OVERALL_CLEAR = "未发现冲突"
+
+
 @dataclass
 class CheckResult:
     row: int | None
@@ -150,6 +154,18 @@ class CheckResult:
     def ok(self) -> bool:
         return self.status == "ok"
 
+    @property
+    def state_zh(self) -> str:
+        """The overall verdict in Chinese ("" for a row that failed).  A site that lies inside
+        a layer whose rule words a clear verdict (城镇开发边界内：符合, a 管控单元：见准入清单 …)
+        and meets nothing worse reads :data:`OVERALL_CLEAR`, not 不涉及 (not involved)."""
+        if self.state is None:
+            return ""
+        if self.state is State.NOT_INTERSECTING and \
+                any(lr.state_label and lr.hits for lr in self.layers):
+            return OVERALL_CLEAR
+        return self.state.zh
+
     def layer(self, name_or_kind: str) -> LayerResult:
         for lr in self.layers:
             if name_or_kind in (lr.layer, lr.kind):
@@ -164,7 +180,7 @@ class CheckResult:
             "area": area_units(self.area_m2), "area_method": self.area_method,
             "length_m": round(self.length_m, 2),
             "state": None if self.state is None else self.state.value,
-            "state_zh": None if self.state is None else self.state.zh,
+            "state_zh": None if self.state is None else self.state_zh,
             "basis": self.basis, "attributes": self.attributes, "warnings": self.warnings,
             "layers": [lr.to_dict() for lr in self.layers],
             "access": self.access,

@@ -741,7 +741,7 @@ def _difference(r: CheckResult, alt: CheckResult) -> list[str]:
     if not alt.ok:
         return out
     if r.state != alt.state:
-        out.append(f"总体结论 {r.state.zh if r.state else '-'} → {alt.state.zh if alt.state else '-'}")
+        out.append(f"总体结论 {r.state_zh or '-'} → {alt.state_zh or '-'}")
     mine, theirs = _hit_sets(r), _hit_sets(alt)
     for layer in dict.fromkeys(list(mine) + list(theirs)):
         a, b = mine.get(layer, set()), theirs.get(layer, set())

@@ -102,7 +102,7 @@ def _print_summary(r, region_name: str, region_names: list[str]) -> None:
     head = f"项目 {r.project_id}" + (f" {r.name}" if r.name and r.name != r.project_id else "")
     if not r.region:
         _line(f"{escape(head)} · {_size(r)}")
-        _line(f"总体结论：[bold magenta]{escape(r.state.zh)}[/] ({r.state.value})")
+        _line(f"总体结论：[bold magenta]{escape(r.state_zh)}[/] ({r.state.value})")
         _line("  项目不在任何已配置区域的图层覆盖范围内"
               f"（已配置：{escape('、'.join(region_names)) or '无'}）：没有数据，不能判定，"
               "不能视为不涉及。", "magenta", wrap=True)
@@ -110,7 +110,7 @@ def _print_summary(r, region_name: str, region_names: list[str]) -> None:
         _warnings(r)
         return
     _line(f"{escape(head)} · {escape(region_name)} · {_size(r)}")
-    _line(f"总体结论：[{_style(r.state)}]{escape(r.state.zh)}[/] ({r.state.value})")
+    _line(f"总体结论：[{_style(r.state)}]{escape(r.state_zh)}[/] ({r.state.value})")
     _line(f"[dim]面积算法：{escape(r.area_method)}[/]")
     for b in r.basis[:2]:
         _line(f"  依据：{escape(b)}", wrap=True)
@@ -253,7 +253,7 @@ def _print_list(results) -> None:
             continue
         hit = "、".join(f"{lr.kind_zh}:{lr.state_zh}" for lr in r.layers
                        if lr.hits and lr.state.value != "not_intersecting")
-        _line(f"{escape(head)}：[{_style(r.state)}]{escape(r.state.zh)}[/]"
+        _line(f"{escape(head)}：[{_style(r.state)}]{escape(r.state_zh)}[/]"
               + (f"（{escape(hit)}）" if hit else ""))
     _line("[dim]每个项目的详情：zoning screen 清单 --out 目录（工作簿、地图），"
           "zoning report 清单（Word/PDF 报告）[/]")

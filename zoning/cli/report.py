@@ -38,7 +38,7 @@ def _single(path, cats, opts, attrs, name, template, pdf, out_dir, read_kw):
         out = write_report(r, table.geometry.iloc[0], index, out_dir, template, pdf=pdf,
                            input_name=Path(path).name,
                            options={"area_method": opts.area_method})
-    console.print(f"总体结论: {r.state.zh} ({r.state.value})")
+    console.print(f"总体结论: {r.state_zh} ({r.state.value})")
     console.print(f"  docx: {out['docx']}")
     if out["pdf"]:
         console.print(f"  pdf:  {out['pdf']}")

@@ -33,7 +33,7 @@ from zoning.errors import DataError
 from zoning.report import figures
 from zoning.report.colours import layer_colour
 from zoning.report.tables import RELATION_ZH
-from zoning.results import M2_PER_HA, M2_PER_MU, SEVERITY, CheckResult, State
+from zoning.results import M2_PER_HA, M2_PER_MU, OVERALL_CLEAR, SEVERITY, CheckResult, State
 
 __all__ = ["ReportData", "report_data", "report_docx", "batch_docx", "boundary_points",
            "four_bounds", "land_class_rows", "open_items", "TEMPLATE", "SYNTHETIC_BANNER",
@@ -614,10 +614,12 @@ def _sec_verdict(d: _Doc, data: ReportData, n: str) -> None:
     r = data.result
     d.heading(f"{n}、总体结论", 1)
     state = r.state
-    d.para(f"总体结论：{state.zh if state else '未能分析'}", bold=True, size=14,
+    d.para(f"总体结论：{r.state_zh or '未能分析'}", bold=True, size=14,
            colour=figures.state_colour(state))
     order = " > ".join(s.zh for s in sorted(State, key=SEVERITY.__getitem__, reverse=True))
-    d.para(f"总体结论取各图层结论中最严重者（{order}）；数据缺失不视为不涉及。")
+    d.para(f"总体结论取各图层结论中最严重者（{order}）；数据缺失不视为不涉及。"
+           + (f"项目位于所列图层之内但均未发现禁止或限制时，写作“{OVERALL_CLEAR}”，不写“不涉及”。"
+              if r.state_zh == OVERALL_CLEAR else ""))
     hit = [lr for lr in r.layers if lr.hits or lr.state != State.NOT_INTERSECTING]
     for lr in hit:
         area = (f"，重叠 {_f(lr.overlap_m2)} m²（{_f(ha(lr.overlap_m2), 4)} 公顷，"
@@ -840,7 +842,7 @@ def report_docx(data: ReportData, template: bytes | None = None) -> bytes:
     for i, sec in enumerate(sections):
         sec(ORDER[i])
     fields = {"项目名称": r.name or r.project_id, "项目编号": r.project_id,
-              "总体结论": r.state.zh if r.state else "未能分析", "生成日期": date.today().isoformat(),
+              "总体结论": r.state_zh or "未能分析", "生成日期": date.today().isoformat(),
               "区域": data.region_name}
     return d.finish(fields, SYNTHETIC_BANNER if data.synthetic else None)
 
@@ -868,7 +870,7 @@ def batch_docx(results: Sequence[CheckResult], *, synthetic: bool, title: str = 
     for r in results:
         involved = "；".join(f"{lr.kind_zh}:{lr.state_zh}" for lr in r.layers
                             if lr.hits or lr.state != State.NOT_INTERSECTING)
-        rows.append((r.row, r.project_id, r.name, r.state.zh if r.state else f"失败：{r.error}",
+        rows.append((r.row, r.project_id, r.name, r.state_zh if r.state else f"失败：{r.error}",
                      _f(mu(r.area_m2), 3) if r.geometry_type == "polygon" else "-",
                      involved or "-", (reports or {}).get(r.row, "-")))
     d.table(["序号", "项目编号", "项目名称", "总体结论", "面积（亩）", "涉及图层", "分项报告"], rows,

@@ -309,7 +309,7 @@ def _summary_popup(result: CheckResult) -> str:
         f"<td>{'' if lr.nearest_m is None else esc(f'{lr.nearest_m:,.0f} m')}</td></tr>"
         for lr in result.layers)
     return (f"<b>{esc(result.project_id)} {esc(result.name)}</b><br>"
-            f"总体结论：<b style='color:{colour}'>{esc(result.state.zh if result.state else '')}"
+            f"总体结论：<b style='color:{colour}'>{esc(result.state_zh)}"
             f"</b><br>面积：{esc(_fmt_area(result.area_m2))}"
             f"<br>面积算法：{esc(result.area_method)}"
             "<table border=1 style='border-collapse:collapse;font-size:12px'>"
@@ -323,7 +323,7 @@ def _add_footprint(m, result: CheckResult, footprint) -> None:
     # every piece of user text in it is escaped
     fp_gdf = gpd.GeoDataFrame({"项目": [_summary_popup(result)],
                                "名称": [f"{esc(result.project_id)} {esc(result.name)}："
-                                        f"{esc(result.state.zh if result.state else '')}"]},
+                                        f"{esc(result.state_zh)}"]},
                               geometry=[footprint], crs="EPSG:4490")
     folium.GeoJson(
         _geojson(fp_gdf), name="项目范围",
@@ -394,7 +394,7 @@ def project_map(result: CheckResult, footprint, index, *, vicinity_m: float = 20
         _add_overlaps(m, ov)
     _add_footprint(m, result, footprint)
     folium.LayerControl(collapsed=False).add_to(m)
-    _title(m, f"项目 {result.project_id} {result.name}：{result.state.zh if result.state else ''}"
+    _title(m, f"项目 {result.project_id} {result.name}：{result.state_zh}"
            + ("（统计模式：不显示图层要素）" if no_geometry else ""))
     # what this map draws, no more: its layers' colours and the verdicts of its overlaps
     overlap_items = [] if ov is None or not len(ov) else list(dict.fromkeys(

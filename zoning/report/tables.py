@@ -139,7 +139,7 @@ def _summary_row(r: CheckResult, names: dict) -> list:
             names.get(r.region, r.region), GEOM_ZH.get(r.geometry_type, r.geometry_type),
             round(r.area_m2, 2), round(r.area_m2 / M2_PER_HA, 4),
             round(r.area_m2 / M2_PER_MU, 3), round(r.length_m, 2),
-            r.state.zh if r.state else "", "\n".join(r.basis), "；".join(involved),
+            r.state_zh, "\n".join(r.basis), "；".join(involved),
             "；".join(r.warnings), r.state.value if r.state else "", r.region]
 
 
