@@ -293,6 +293,9 @@ def test_undecided_requirements_are_notes_and_undecided_bans_fail_closed(sample)
     gy6 = res["GY-006"]  # a data centre, I6450 新建, no energy figure
     assert gy6.access["outcome"] == "required"  # 需落实要求: a note, not a conflict
     [f] = [f for f in gy6.access["findings"] if f["outcome"] != "not_applicable"]
+    # a clause that does not apply says so (不适用), not 不涉及 (the site may well be near)
+    assert {x["outcome_zh"] for x in gy6.access["findings"]
+            if x["outcome"] == "not_applicable"} == {"不适用"}
     assert f["rule_id"] == "GY-ENERGY-50K" and f["finding"].startswith("如适用须落实")
     assert gy6.layer("control_unit").state is State.NOT_INTERSECTING
     assert gy6.state is State.NOT_INTERSECTING and gy6.state_zh == "未发现冲突"  # not 不涉及

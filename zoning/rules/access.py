@@ -29,7 +29,7 @@ UNIT_CODE = re.compile(r"^ZH\d{6}[123]\d{4}$")
 
 #: outcomes, most severe last
 OUTCOMES = ("not_applicable", "allowed", "required", "review", "restricted", "prohibited")
-OUTCOME_ZH = {"not_applicable": "不涉及", "allowed": "符合（鼓励/允许）", "required": "需落实要求",
+OUTCOME_ZH = {"not_applicable": "不适用", "allowed": "符合（鼓励/允许）", "required": "需落实要求",
               "review": "需人工核查", "restricted": "限制（需论证）", "prohibited": "不符合（禁止）"}
 _EFFECT_OUTCOME = {"prohibit": "prohibited", "restrict": "restricted", "require": "required",
                    "allow": "allowed"}
