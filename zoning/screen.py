@@ -434,6 +434,15 @@ class ScreenResult:
             out[s.value] = sum(r.state == s for r in self.results)
         return out
 
+    def verdict_counts(self) -> list[tuple[str, str, int]]:
+        """(words, state code, rows) per overall verdict as the rows read, mildest first:
+        不涉及 and 未发现冲突 are counted apart though both are ``not_intersecting``."""
+        from collections import Counter
+
+        c = Counter((r.state, r.state_zh) for r in self.results if r.ok and r.state)
+        return [(words, state.value, n) for (state, words), n in
+                sorted(c.items(), key=lambda kv: (list(State).index(kv[0][0]), kv[0][1]))]
+
 
 def projects_from_table(projects: gpd.GeoDataFrame) -> list[Project]:
     """The projects of a project table, footprints in EPSG:4490 (the table's CRS honoured)."""

@@ -11,7 +11,6 @@ from rich.markup import escape
 from zoning import __version__
 from zoning.cli.common import console
 from zoning.cli.indicators import print_indicators
-from zoning.results import State
 
 _STEPS = {"validate": "1. 图层校验 layer validation",
           "screen": "2. 项目筛查 screening the sample project list",
@@ -37,9 +36,8 @@ def demo(out_dir: Path) -> None:
     counts = run.screening.counts
     console.print(f"输入 {counts['rows']} 行，输出 {counts['rows']} 行：检查 {counts['ok']} 行，"
                   f"失败 {counts['error']} 行")
-    for s in State:
-        if counts[s.value]:
-            console.print(f"  {s.zh} ({s.value}): {counts[s.value]}")
+    for words, code, n in run.screening.verdict_counts():
+        console.print(f"  {words} ({code}): {n}")
     failed = [r for r in run.screening.results if not r.ok]
     if failed:  # the sample list holds broken rows on purpose: each is its own error row
         console.print("  失败行（示例清单有意包含，演示逐行报错；其余各行照常筛查）：")

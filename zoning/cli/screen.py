@@ -106,7 +106,6 @@ def _write(folder: Path, res, table, cats, opts, meta, out: dict):
     """Write the run into ``folder``; ``out``: no_maps, basemap, tianditu_key,
     shared_assets, reports, template, input."""
     from zoning.outputs import write_project_maps, write_tables
-    from zoning.results import State
 
     counts = res.counts
     meta.update(area_method=opts.area_label, tolerance_m2=opts.tolerance_m2,
@@ -115,9 +114,8 @@ def _write(folder: Path, res, table, cats, opts, meta, out: dict):
     paths = write_tables(folder, res.results, res.overlaps, meta, counts, catalogs=cats)
     console.print(f"输入 {counts['rows']} 行，输出 {counts['rows']} 行：检查 {counts['ok']} 行，"
                   f"失败 {counts['error']} 行")
-    for s in State:
-        if counts[s.value]:
-            console.print(f"  {s.zh} ({s.value}): {counts[s.value]}")
+    for words, code, n in res.verdict_counts():
+        console.print(f"  {words} ({code}): {n}")
     if not out["no_maps"]:
         with console.status("writing maps …") as st:
             info = write_project_maps(
