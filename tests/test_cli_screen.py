@@ -78,6 +78,8 @@ def test_excel_has_chinese_sheets_and_one_row_per_project_and_layer(screened):
                        for k, _ in src), src[:3]
     assert len({k for k, _ in src}) == len(src)
     assert not [v for _, v in src if str(v).count("合成示例数据") > 1]
+    info = {row[0]: row[1] for row in wb["说明"].iter_rows(values_only=True) if len(row) > 1}
+    assert info["计数：未发现冲突"] == 1 and info["计数：不涉及"] == 0  # GY-006, as 汇总 reads it
 
 
 def test_overlaps_gpkg_carries_project_and_feature_ids(screened):

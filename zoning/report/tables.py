@@ -17,7 +17,7 @@ import numpy as np
 
 from zoning import __version__
 from zoning.report.safe import cell_text, safe_row
-from zoning.results import M2_PER_HA, M2_PER_MU, SCHEMA_VERSION, CheckResult
+from zoning.results import M2_PER_HA, M2_PER_MU, OVERALL_CLEAR, SCHEMA_VERSION, CheckResult
 
 __all__ = ["OUTPUT_FILES", "results_json", "workbook_bytes", "overlaps_frame", "failed_csv",
            "log_text"]
@@ -292,7 +292,13 @@ def workbook_bytes(results: list[CheckResult], meta: dict, counts: dict, *,
            ([r.row, r.project_id, r.name, r.error] for r in results if not r.ok))
     info = [[META_ZH.get(k, k), v if isinstance(v, (int, float)) else
              META_VALUE_ZH.get(str(v), str(v))] for k, v in meta.items()]
-    info += [[f"计数：{_count_zh(k)}", v] for k, v in counts.items()]
+    # 未发现冲突 and 不涉及 are both not_intersecting: counted apart, as the rows read them
+    clear = sum(1 for r in results if r.ok and r.state_zh == OVERALL_CLEAR)
+    for k, v in counts.items():
+        if k == "not_intersecting" and clear:
+            info += [[f"计数：{_count_zh(k)}", v - clear], [f"计数：{OVERALL_CLEAR}", clear]]
+        else:
+            info.append([f"计数：{_count_zh(k)}", v])
     info += [[f"数据来源：{s['region'] + ' ' if s.get('region') else ''}"
               f"{s.get('kind_zh', '')}（{s.get('title', '')}）",
               f"版本 {s.get('version') or '-'}；{s.get('source') or '-'}"
