@@ -1,4 +1,4 @@
-"""Colours shared by the web maps and the printed figures.
+"""Colours and legend words shared by the web maps and the printed figures.
 
 Verdict colours are saturated hues that no layer fill uses, so a legend never
 reads two ways: layers are light tints, verdicts (drawn on the overlaps) are
@@ -10,7 +10,7 @@ from __future__ import annotations
 from zoning.results import State
 
 __all__ = ["STATE_COLOUR", "LAYER_COLOUR", "state_colour", "OTHER_STATE_COLOUR",
-           "layer_colour"]
+           "layer_colour", "layer_legend", "kind_zh"]
 
 #: verdict colours (overlaps, footprint, index pages)
 STATE_COLOUR = {
@@ -50,3 +50,20 @@ def layer_colour(kind: str, name: str = "", constraints: list | None = None) -> 
     names = [n for n, _ in constraints or []]
     k = names.index(name) if name in names else 0
     return CONSTRAINT_COLOURS[k % len(CONSTRAINT_COLOURS)]
+
+
+def kind_zh(kind: str) -> str:
+    """A layer kind's Chinese name (the kind itself when the catalog does not know it)."""
+    from zoning.catalog import KINDS
+
+    return KINDS[kind].zh if kind in KINDS else kind
+
+
+def layer_legend(kind: str, name: str = "", constraints: list | None = None
+                 ) -> tuple[str, tuple[str, str]]:
+    """(words, (outline, fill)) of a layer in a legend: a constraint layer by its title in
+    its own colour, any other by its kind."""
+    words = kind_zh(kind)
+    if kind == "constraint":
+        words = dict(constraints or []).get(name) or words
+    return words, layer_colour(kind, name, constraints)

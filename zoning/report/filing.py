@@ -31,7 +31,7 @@ from zoning import __version__
 from zoning.crs import gk3_epsg, gk3_zone, reproject
 from zoning.errors import DataError
 from zoning.report import figures
-from zoning.report.colours import layer_colour
+from zoning.report.colours import kind_zh, layer_legend
 from zoning.report.tables import RELATION_ZH
 from zoning.results import M2_PER_HA, M2_PER_MU, OVERALL_CLEAR, SEVERITY, CheckResult, State
 
@@ -79,12 +79,6 @@ class ReportData:
         return any(s.get("synthetic") for s in self.sources)
 
 
-def _kind_zh(kind: str) -> str:
-    from zoning.catalog import KINDS
-
-    return KINDS[kind].zh if kind in KINDS else kind
-
-
 def report_data(result: CheckResult, footprint, index, *, sources: Sequence[dict] = (),
                 districts: Sequence[tuple[str, object]] = (), vicinity_m: float = 600.0,
                 input_name: str = "", options: dict | None = None) -> ReportData:
@@ -108,7 +102,6 @@ def report_data(result: CheckResult, footprint, index, *, sources: Sequence[dict
     view = shapely.buffer(fp_work, max(vicinity_m, 0.3 * _diameter(fp_work)))
     states = {lr.layer: lr for lr in result.layers}
     constraints = list(getattr(index, "constraints", []))
-    titles = dict(constraints)
     for kind, lis in index.layers.items():
         if kind == "control_unit":
             continue  # tiles the whole region: drawn only where hit (as an overlap)
@@ -116,10 +109,8 @@ def report_data(result: CheckResult, footprint, index, *, sources: Sequence[dict
             feats = np.unique(li.parent[li.tree.query(view)])
             if len(feats):
                 geo = reproject(li.frame.geometry.values[feats[:400]], index.work_crs, GEO)
-                label = (titles.get(li.name) or _kind_zh(kind)) if kind == "constraint" \
-                    else _kind_zh(kind)
-                data.map_layers.append(figures.MapLayer(
-                    kind, label, list(geo), layer_colour(kind, li.name, constraints)))
+                label, colour = layer_legend(kind, li.name, constraints)
+                data.map_layers.append(figures.MapLayer(kind, label, list(geo), colour))
             lr = states.get(li.name)
             if lr is None or not lr.hits or lr.state == State.NOT_INTERSECTING:
                 continue
@@ -130,7 +121,7 @@ def report_data(result: CheckResult, footprint, index, *, sources: Sequence[dict
                     continue
                 ov = shapely.intersection(li.frame.geometry.values[k], fp_work)
                 if not ov.is_empty:
-                    data.overlaps.append((_kind_zh(kind), lr.state,
+                    data.overlaps.append((kind_zh(kind), lr.state,
                                           reproject(ov, index.work_crs, GEO)))
     return data
 

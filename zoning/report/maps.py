@@ -23,7 +23,7 @@ import shapely
 from branca.element import MacroElement, Template
 
 from zoning.errors import MapError
-from zoning.report.colours import LAYER_COLOUR, STATE_COLOUR, layer_colour, state_colour
+from zoning.report.colours import LAYER_COLOUR, STATE_COLOUR, kind_zh, layer_legend, state_colour
 from zoning.report.safe import HtmlElement, HtmlMacro, Popup, Tooltip, esc
 from zoning.results import M2_PER_HA, M2_PER_MU, CheckResult, State
 
@@ -223,7 +223,7 @@ def _add_layer(m, kind: str, li, feats, box, simplify_m: float, lr, hit_ids: set
     names = name_arr[feats] if name_arr is not None else ids
     hit = [i in hit_ids for i in ids]
     gdf = gpd.GeoDataFrame({
-        "图层": [title or _kind_zh(kind)] * len(ids), "编号": ids, "名称": names,
+        "图层": [title or kind_zh(kind)] * len(ids), "编号": ids, "名称": names,
         "分区": _zone_text(kind, li, feats), "涉及": ["是" if h else "否" for h in hit],
         "结论": [lr.state_zh if (lr is not None and h) else "不涉及" for h in hit],
     }, geometry=to_geo(geoms, work_crs), crs="EPSG:4490")
@@ -240,7 +240,7 @@ def _add_layer(m, kind: str, li, feats, box, simplify_m: float, lr, hit_ids: set
                 "weight": 2.5 if hit else 1,
                 "fillOpacity": 0.12 if big else 0.55 if hit else 0.3}
 
-    folium.GeoJson(_geojson(gdf), name=f"{esc(title or _kind_zh(kind))}（{esc(li.name)}）",
+    folium.GeoJson(_geojson(gdf), name=f"{esc(title or kind_zh(kind))}（{esc(li.name)}）",
                    style_function=style,
                    tooltip=Tooltip(["图层", "编号", "分区", "结论"]),
                    popup=Popup(cols)).add_to(m)
@@ -272,7 +272,7 @@ def _overlaps(result: CheckResult, index, fp_work) -> gpd.GeoDataFrame:
                 zone = _zone_text(kind, li, np.array([k]))[0]
                 size = (_fmt_area(h.overlap_m2) if h.overlap_m2 else
                         f"{h.overlap_length_m:,.1f} m" if h.overlap_length_m else "点位于其内")
-                rows.append({"重叠": f"{lr.kind_zh or _kind_zh(kind)} × 项目", "编号": h.feature_id,
+                rows.append({"重叠": f"{lr.kind_zh or kind_zh(kind)} × 项目", "编号": h.feature_id,
                              "分区": zone, "结论": lr.state_zh, "重叠面积": size,
                              "_c": state_colour(lr.state),
                              # a unit holds the whole site: its overlap is an outline, or it
@@ -383,9 +383,7 @@ def project_map(result: CheckResult, footprint, index, *, vicinity_m: float = 20
             hit_ids = hits.get(li.name, set())
             feats = _layer_features(li, box, fp_work, hit_ids, max_features, truncated)
             if len(feats):
-                colour = layer_colour(kind, li.name, constraints)
-                words = titles.get(li.name) or _kind_zh(kind) if kind == "constraint" else \
-                    _kind_zh(kind)
+                words, colour = layer_legend(kind, li.name, constraints)
                 shown.setdefault(words, colour[1])
                 _add_layer(m, kind, li, feats, box, simplify_m, states.get(li.name), hit_ids,
                            index.work_crs, titles.get(li.name), colour)
@@ -404,12 +402,6 @@ def project_map(result: CheckResult, footprint, index, *, vicinity_m: float = 20
             overlap_items)
     m._zoning_notes = truncated
     return m
-
-
-def _kind_zh(kind: str) -> str:
-    from zoning.catalog import KINDS
-
-    return KINDS[kind].zh if kind in KINDS else kind
 
 
 # --------------------------------------------------------------------------- region map
