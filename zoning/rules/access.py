@@ -420,26 +420,29 @@ def _m_spatial(r: AccessRule, p: _Project, m: _Match, rules: AccessRules, county
         m.applies = False
         m.misses.append(f"没有{sel}岸线")
     elif d < limit:
-        m.reasons.append(f"距{sel}岸线 {_below(d, limit)} m < {limit:,} m")
+        m.reasons.append(f"距{sel}岸线 {_beside(d, limit)} m < {limit:,} m")
     else:
         m.applies = False
-        shown = f"{d:,.0f}" if round(d) != limit or d == limit else \
-            f"{math.ceil(d * 1000) / 1000:,.3f}"  # 1,000.29 m, not "1,000 m ≥ 1,000 m"
-        m.misses.append(f"距{sel}岸线 {shown} m ≥ {limit:,} m")
+        m.misses.append(f"距{sel}岸线 {_beside(d, limit)} m ≥ {limit:,} m")
 
 
-def _below(d: float, limit: float) -> str:
-    """A distance under ``limit`` in words that never read as the limit itself.
+def _beside(d: float, limit: float) -> str:
+    """A distance compared with ``limit``, in words that never read as the limit itself
+    (999.6 m as "1,000 m < 1,000 m", 1,000.29 m as "1,000 m ≥ 1,000 m"): rounded to the
+    metre unless that lands on the limit, then cut to the millimetre on its own side.
 
     Examples
     --------
-    >>> _below(812.4, 1000), _below(999.9999999, 1000)
-    ('812', '999.999')
+    >>> _beside(812.4, 1000), _beside(999.9999999, 1000), _beside(1000.29, 1000)
+    ('812', '999.999', '1,000.290')
+    >>> _beside(1000.0, 1000), _beside(1500.4, 1000)
+    ('1,000', '1,500')
     """
-    text = f"{d:,.0f}"
-    if round(d) >= limit:  # 999.6 m would read "1,000 m < 1,000 m"
-        text = f"{math.floor(d * 1000) / 1000:,.3f}"
-    return text
+    if d < limit and round(d) >= limit:
+        return f"{math.floor(d * 1000) / 1000:,.3f}"
+    if d > limit and round(d) == limit:
+        return f"{math.ceil(d * 1000) / 1000:,.3f}"
+    return f"{d:,.0f}"
 
 
 _MATCHERS = (("industry", _m_industry), ("nature", _m_nature), ("two_high", _m_two_high),
