@@ -1226,3 +1226,20 @@ def test_a_province_sized_footprint_is_refused(monkeypatch):
         normalise(box(100, 25, 110, 35), "EPSG:4490")
     monkeypatch.setattr(LIMITS, "max_footprint_km2", 2e6)
     assert normalise(box(100, 25, 110, 35), "EPSG:4490")[1] == "polygon"
+
+
+def test_dollar_signs_in_names_are_text_in_report_figures():
+    """Finding (review of this session's change): a name with "$…$" from a catalog or a list
+    was parsed as matplotlib mathtext, and a malformed one failed the whole report."""
+    import shapely
+
+    from zoning.report import figures as F
+    from zoning.results import State
+
+    fp = shapely.box(106.60, 26.60, 106.62, 26.615)
+    evil = "水源$x^$区 $\\frac{$"
+    pngs = [F.detail_map_png(fp, [F.MapLayer("constraint", evil, [fp], ("#000", "#ccc"))],
+                             [(evil, State.PROHIBITED, fp)], evil),
+            F.location_map_png(fp, [(evil, fp)], evil, evil),
+            F.verdict_chart_png([(State.PROHIBITED, evil, 1)], evil)]
+    assert all(p.startswith(b"\x89PNG") for p in pngs)

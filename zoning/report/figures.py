@@ -47,8 +47,10 @@ def _figure(w_in: float, h_in: float):
 def _rc():
     import matplotlib
 
+    # names come from data: a "$" in one is text, never mathtext (which failed the report)
     return matplotlib.rc_context({"font.family": "sans-serif", "font.sans-serif": FONT,
-                                  "axes.unicode_minus": False, "font.size": 8})
+                                  "axes.unicode_minus": False, "font.size": 8,
+                                  "text.parse_math": False})
 
 
 def _png(fig, pad_inches: float = 0.05) -> bytes:
