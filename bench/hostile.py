@@ -279,7 +279,12 @@ def judge_result(d: dict, expect: str):
         return ("correct", desc, "") if ok else (
             "silent wrong", f"a footprint inside a red line read as {desc}", "")
     if expect in ("clean", "clean|error"):
-        ok = state == NI and eco == NI
+        # far from every layer: 不涉及, or — the row giving no 行业代码 — only the 环境管控单元
+        # failing closed on its 准入清单 (a ban that may apply cannot be cleared)
+        others = {lr.get("kind"): lr.get("state") for lr in d.get("layers") or []}
+        unit_only = state == "needs_review" and others.pop("control_unit", None) == \
+            "needs_review" and all(v == NI for v in others.values())
+        ok = (state == NI or unit_only) and eco == NI
         return ("correct", desc, "") if ok else (
             "silent wrong", f"a site far from every layer read as {desc}", "")
     if expect.startswith("clean_eco"):  # attributes may decide the verdict
@@ -2577,16 +2582,18 @@ def udb_outside_state(row: dict) -> str:
     UDB-outside-urban: 城镇集中建设 / 开发区、产业园区 / 城镇居住用地 are 禁止 outside the UDB
     (自然资发〔2023〕193号, domain.md §1.4); UDB-outside-industrial: an industrial project (also
     inferred from a C/D-section 行业代码 when no 项目类型 is given) and UDB-outside-unknown:
-    no declared kind need review; UDB-outside-allowed: anything else is 不涉及.
+    no declared kind need review; UDB-outside-allowed: linear, special-siting and rural
+    projects are 不涉及 (worded 符合); UDB-outside-other: 其他 needs review (the guideline
+    admits no such category, domain.md §1.4).
     """
     ptype = (row.get("项目类型") or "").strip()
     if not ptype and (row.get("行业代码") or "").strip()[:1].upper() in ("C", "D"):
         ptype = "industrial"
     if ptype in ("urban_construction", "industrial_park", "urban_residential"):
         return "prohibited"
-    if ptype in ("industrial", ""):
-        return "needs_review"
-    return NI
+    if ptype in ("linear", "special_siting", "rural"):
+        return NI
+    return "needs_review"  # industrial, not given, 其他 (or any type the rules do not list)
 
 
 def gen_attr_rows(rng):
