@@ -87,6 +87,18 @@ def test_docx_holds_verdict_mu_and_boundary_points(txt_report):
     # keep with their 图 captions
     caps = [p for p in doc.paragraphs if re.match(r"表\d+ ", p.text)]
     assert len(caps) >= 8 and all(p.paragraph_format.keep_with_next for p in caps)
+    # the template's styles, written by id: headings, captions, the title, ruled tables
+    styles = {p.style.name for p in doc.paragraphs}
+    assert {"Title", "Heading 1", "Heading 2", "Caption"} <= styles
+    assert all(p.style.name == "Caption" for p in caps)
+    assert {t.style.name for t in doc.tables} == {"Table Grid"}
+    # figures are opaque RGB PNGs (no alpha channel to compress)
+    from PIL import Image
+
+    for shape in doc.inline_shapes:
+        blip = shape._inline.graphic.graphicData.pic.blipFill.blip
+        png = doc.part.related_parts[blip.embed].blob
+        assert Image.open(io.BytesIO(png)).mode == "RGB"
     # East Asian text is marked Chinese (the template said en-US: Japanese fallback glyphs)
     from docx.oxml.ns import qn
 

@@ -14,7 +14,9 @@ import os
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
+from geopandas.array import GeometryArray
 from pyproj import CRS
 
 from zoning.catalog import LayerSpec
@@ -136,35 +138,39 @@ def normalise_layer(gdf: gpd.GeoDataFrame, spec: LayerSpec) -> gpd.GeoDataFrame:
     except Exception as e:  # pyproj's CRSError for an unknown or malformed CRS
         raise CRSError(f"图层目录中声明的 crs: {str(spec.crs)[:60]!r} 不是有效的坐标系"
                        f"（{str(e)[:120]}）", **where) from None
-    if gdf.crs is None:
+    crs = gdf.crs
+    if crs is None:
         if declared is None:
             raise CRSError("图层没有坐标系，图层目录中也没有用 crs: 声明", **where)
-        gdf = gdf.set_crs(declared)
-    elif declared is not None and not CRS(gdf.crs).equals(declared, ignore_axis_order=True):
-        raise CRSError(f"坐标系不一致：文件为 {gdf.crs.to_string()}，图层目录声明为 "
+        crs = declared
+    elif declared is not None and not crs.equals(declared, ignore_axis_order=True):
+        raise CRSError(f"坐标系不一致：文件为 {crs.to_string()}，图层目录声明为 "
                        f"{spec.crs}", **where)
-    cols = set(gdf.columns)
-    out = {}
+    # columns through pandas: geopandas' own lookups re-check the geometry column each
+    # time (a window read near each chunk normalises small frames often)
+    plain = pd.DataFrame(gdf, copy=False)
+    cols = set(plain.columns)
     if spec.id_field not in cols:
         raise DataError(f"图层中没有 id_field: 指定的标识字段 {spec.id_field!r}", **where)
-    out["_id"] = gdf[spec.id_field].astype(str).values
+    geoms = np.asarray(gdf.geometry.values)
+    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    keep = ~empty if empty.any() else slice(None)  # empty geometries are dropped
+    out = {"_id": plain[spec.id_field].astype(str).values[keep]}
     for canon, aliases in spec.fields.items():
         src = next((a for a in aliases if a in cols), None)
         if src is None:
             raise DataError(f"图层中没有字段 {' / '.join(aliases)}（用于 {canon}）", **where)
-        vals = gdf[src]
+        vals = plain[src]
         mapping = spec.values.get(canon)
         if mapping:
             vals = vals.astype(str).map(lambda v, m=mapping: m.get(v, v))
-        out[canon] = vals.values
-    geoms = np.asarray(gdf.geometry.values)
-    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    invalid = ~empty & ~shapely.is_valid(geoms)
+        out[canon] = vals.values[keep]
+    geoms = geoms[keep]
+    invalid = ~shapely.is_valid(geoms)
     if invalid.any():
         geoms = geoms.copy()
         geoms[invalid] = shapely.make_valid(geoms[invalid])
-    frame = gpd.GeoDataFrame(out, geometry=geoms, crs=gdf.crs)
-    frame = frame[~empty].reset_index(drop=True)
+    frame = gpd.GeoDataFrame(out, geometry=GeometryArray(geoms, crs=crs))
     frame.attrs.update(layer=spec.name, kind=spec.kind, repaired=int(invalid.sum()),
                        dropped_empty=int(empty.sum()))
     return frame

@@ -297,6 +297,7 @@ class _Doc:
         self.table_no = 0
         self.figure_no = 0
         self._styles: dict = {}
+        self._defaults: dict = {}
 
     def _place(self, el) -> None:
         if self.mark is not None:
@@ -307,7 +308,9 @@ class _Doc:
         from docx.enum.text import WD_ALIGN_PARAGRAPH
         from docx.shared import Pt, RGBColor
 
-        p = self.doc.add_paragraph(style=self._style(style) if style else None)
+        p = self.doc.add_paragraph()
+        if style:
+            p._p.style = self._style_id(style)
         if text:
             run = p.add_run(text)
             run.bold = bold or None
@@ -329,9 +332,22 @@ class _Doc:
                 self._styles[name] = None
         return self._styles[name]
 
+    def _style_id(self, name: str) -> str | None:
+        """The id to write for the style of that name: None for a missing style or the
+        document's default of its type, as python-docx writes it.  python-docx looks the
+        default up among every style at each assignment (a tenth of a report's time)."""
+        st = self._style(name)
+        if st is None:
+            return None
+        if st.type not in self._defaults:
+            default = self.doc.styles.default(st.type)
+            self._defaults[st.type] = None if default is None else default.style_id
+        return None if st.style_id == self._defaults[st.type] else st.style_id
+
     def heading(self, text: str, level: int = 1):
         if self._style(f"Heading {level}"):
-            p = self.doc.add_heading(text, level)
+            p = self.doc.add_paragraph(text)
+            p._p.style = self._style_id(f"Heading {level}")
             self._place(p._p)
             return p
         return self.para(text, bold=True, size=14 if level == 1 else 12)
@@ -349,9 +365,8 @@ class _Doc:
             # a table's caption stays on the page of the table (it was orphaned at a page end)
             self.caption(f"表{self.table_no} {title}").paragraph_format.keep_with_next = True
         t = self.doc.add_table(rows=2, cols=len(headers))  # the header and a model row
-        grid = self._style("Table Grid")
-        if grid is not None:
-            t.style = grid
+        if self._style("Table Grid") is not None:
+            t._tbl.tblStyle_val = self._style_id("Table Grid")
         for cell, h in zip(t.rows[0].cells, headers):
             cell.text = ""
             run = cell.paragraphs[0].add_run(str(h))
