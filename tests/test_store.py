@@ -3,6 +3,7 @@ results with and without a store, threads."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 
@@ -231,6 +232,36 @@ def test_near_reads_use_the_gpkg_rtree_and_give_the_same_results(cat_path):
     # far from everything: the window grows until the true nearest is in it
     far = src.fetch(np.array([projects[5].geometry], dtype=object), 0.0)
     assert "BIG" in set(far["_id"]) and len(far) < 1601
+    # the empty windows on the way are looked up in the R-tree, not read: two reads (the
+    # first window that holds a feature, then the one widened to the nearest), and the
+    # same frame as reading every window in turn
+    before = src.reads
+    again = src.fetch(np.array([projects[5].geometry], dtype=object), 0.0)
+    assert src.reads - before == 2
+    blind = copy.copy(src)
+    blind._rtree = None
+    assert blind.fetch(np.array([projects[5].geometry], dtype=object), 0.0).equals(again)
+    assert blind.reads - src.reads > 2  # each empty window was read
+    assert again.equals(far)
+
+
+def test_rtree_lookup_only_trusts_a_gpkg_rtree(tmp_path):
+    from zoning.io.vector import gpkg_rtree, gpkg_rtree_meets
+
+    gdf = gpd.GeoDataFrame({"id": [1]}, geometry=[shapely.box(0, 0, 10, 10)], crs="EPSG:4524")
+    gdf.to_file(tmp_path / "a.gpkg", layer="t")
+    gdf.to_file(tmp_path / "a.gpkg", layer="u")
+    assert gpkg_rtree(tmp_path / "a.gpkg", "t") == "rtree_t_geom"
+    assert gpkg_rtree(tmp_path / "a.gpkg", None) is None  # two layers: which one is read?
+    assert gpkg_rtree(tmp_path / "a.gpkg", "missing") is None
+    assert gpkg_rtree_meets(tmp_path / "a.gpkg", "rtree_t_geom", (5, 5, 20, 20))
+    assert gpkg_rtree_meets(tmp_path / "a.gpkg", "rtree_t_geom", (10, 10, 11, 11))  # touching
+    assert not gpkg_rtree_meets(tmp_path / "a.gpkg", "rtree_t_geom", (11, 0, 20, 5))
+    assert gpkg_rtree_meets(tmp_path / "a.gpkg", "no_such_table", (11, 0, 20, 5))  # unsure
+    gdf.to_file(tmp_path / "b.gpkg", layer="t", SPATIAL_INDEX="NO")
+    assert gpkg_rtree(tmp_path / "b.gpkg", "t") is None
+    gdf.to_file(tmp_path / "c.geojson")
+    assert gpkg_rtree(tmp_path / "c.geojson", None) is None
 
 
 def test_catalog_parsed_once_each_caller_gets_its_own_entries(cat_path):

@@ -83,15 +83,29 @@ class WindowSource:
             Transformer.from_crs(CRS.from_user_input(src), work, always_xy=True) \
             .transform_bounds(b[0], b[1], b[2], b[3], densify_pts=21)
         self._work = work
+        from zoning.io.vector import gpkg_rtree
+
+        self._rtree = gpkg_rtree(spec.path, spec.layer)  # None: every window is read
 
     def close(self) -> None:
         """Nothing is kept open between reads."""
 
+    def _src_box(self, box) -> tuple:
+        return tuple(self._to_src.transform_bounds(box[0], box[1], box[2], box[3],
+                                                   densify_pts=21))
+
+    def _maybe_any(self, box) -> bool:
+        """False only when the layer's R-tree shows no feature in the window (a read of it
+        would return nothing): a lookup instead of a read."""
+        from zoning.io.vector import gpkg_rtree_meets
+
+        return self._rtree is None or gpkg_rtree_meets(self.spec.path, self._rtree,
+                                                       self._src_box(box))
+
     def _read(self, box) -> gpd.GeoDataFrame:
         from zoning.io.vector import layer_read, read_vector
 
-        bb = None if box is None else tuple(self._to_src.transform_bounds(
-            box[0], box[1], box[2], box[3], densify_pts=21))
+        bb = None if box is None else self._src_box(box)
         with layer_read():
             raw = read_vector(self.spec.path, layer=self.spec.layer, encoding=self.spec.encoding,
                               where=self.spec.where, bbox=bb, fid_as_index=True)
@@ -113,8 +127,13 @@ class WindowSource:
         x1, y1 = shapely.bounds(fps)[:, 2:].max(axis=0)
         pad = float(radius_m) + 1.0
         box = (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
-        frame = self._read(box)
         grow = max(pad, 1000.0)
+        # windows the R-tree shows empty are skipped without a read: the window read is
+        # the first one that can hold a feature, as if each had been read in turn
+        while not self._maybe_any(box) and not self._covers_layer(box):
+            grow *= 2
+            box = (x0 - grow, y0 - grow, x1 + grow, y1 + grow)
+        frame = self._read(box)
         while not len(frame):  # nothing near: grow the window until a feature is met
             if self._covers_layer(box):
                 return frame  # the window held the whole layer: it has no feature

@@ -40,6 +40,8 @@ __all__ = [
     "gdal_path",
     "check_where",
     "read_input_bytes",
+    "gpkg_rtree",
+    "gpkg_rtree_meets",
 ]
 
 log = logging.getLogger(__name__)
@@ -231,6 +233,65 @@ def _check_gpkg_sql(path: Path, layers: list[str | None], where: str | None) -> 
                 if where:
                     raise DataError(f"where 条件无法执行：{str(e)[:120]}",
                                     path=path, layer=name) from None
+    finally:
+        con.close()
+
+
+def _ro(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+
+
+def gpkg_rtree(path, layer: str | None) -> str | None:
+    """The R-tree table of a GeoPackage layer (``rtree_<table>_<column>``), or None when the
+    file is no GeoPackage, the layer has no spatial index, or it cannot be told which
+    layer GDAL would read."""
+    path = Path(path)
+    if path.suffix.lower() != ".gpkg":
+        return None
+    try:
+        con = _ro(path)
+    except sqlite3.Error:
+        return None
+    try:
+        rows = con.execute(
+            "SELECT g.table_name, g.column_name FROM gpkg_geometry_columns g "
+            "JOIN gpkg_extensions e ON e.table_name = g.table_name "
+            "AND e.column_name = g.column_name AND e.extension_name = 'gpkg_rtree_index'"
+        ).fetchall()
+        if layer is not None:
+            rows = [r for r in rows if r[0] == layer]
+        if len(rows) != 1:
+            return None
+        name = f"rtree_{rows[0][0]}_{rows[0][1]}"
+        sql = con.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
+                          (name,)).fetchone()
+        # only SQLite's own R-tree module: never a view or table the file defines otherwise
+        if not sql or not re.search(r"using\s+rtree\s*\(", sql[0] or "", re.I):
+            return None
+        return name
+    except sqlite3.Error:
+        return None
+    finally:
+        con.close()
+
+
+def gpkg_rtree_meets(path, rtree: str, bbox) -> bool:
+    """Whether any entry of a GeoPackage R-tree meets ``bbox`` (the layer's CRS).
+
+    An R-tree holds every feature's envelope, rounded outwards: when no entry meets the
+    box, a read of the layer with that ``bbox`` returns nothing.  True when unsure.
+    """
+    try:
+        con = _ro(Path(path))
+    except sqlite3.Error:
+        return True
+    try:
+        q = ('SELECT EXISTS(SELECT 1 FROM "' + rtree.replace('"', '""') +
+             '" WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)')
+        x0, y0, x1, y1 = (float(v) for v in bbox)
+        return bool(con.execute(q, (x1, x0, y1, y0)).fetchone()[0])
+    except sqlite3.Error:
+        return True
     finally:
         con.close()
 
