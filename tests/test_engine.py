@@ -488,3 +488,22 @@ def test_overall_words_for_a_site_inside_layers_that_find_nothing_against_it():
     assert worse.state_zh == State.NEEDS_REVIEW.zh
     assert CheckResult(row=1, project_id="P", status="error").state_zh == ""
     assert not any(w in OVERALL_CLEAR for w in (s.zh for s in State))  # never reads as one
+
+
+def test_group_shares_are_the_per_hit_shares():
+    """The batch works out every hit's share at once: the same numbers as one by one."""
+    import numpy as np
+
+    from zoning.engine.overlay import _Chunk, _share, _shares
+
+    kinds = np.array(["polygon", "polygon", "line", "line", "point"])
+    area = np.array([200.0, 0.0, 0.0, 0.0, 0.0])
+    length = np.array([60.0, 0.0, 500.0, 0.0, 0.0])
+    ch = _Chunk(np.empty(5, dtype=object), kinds, area, length, area, length, [None] * 5,
+                np.zeros(5, dtype=bool))
+    proj = np.array([0, 0, 0, 1, 2, 2, 3, 4])
+    a = np.array([50.0, 200.0 / 3, 250.0, 3.0, 0.0, 0.0, 0.0, 0.0])
+    ln = np.array([1.0, 2.0, 3.0, 4.0, 125.0, 700.0, 9.0, 0.0])
+    got = _shares(a, ln, proj, ch).tolist()
+    want = [_share(float(x), float(y), int(k), ch) for x, y, k in zip(a, ln, proj)]
+    assert got == want == [0.25, (200.0 / 3) / 200.0, 1.0, 0.0, 0.25, 1.0, 0.0, 1.0]

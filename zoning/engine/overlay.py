@@ -464,8 +464,9 @@ def _check_layer(li: LayerIndex, ch: _Chunk, opts: CheckOptions, overlaps: list,
     zone_arr = li.attr_arrays.get(_ZONE_FIELD.get(li.kind, "zone"))
     out = []
     bounds = np.searchsorted(g.proj, np.arange(len(ch.fps) + 1)).tolist()
-    # plain lists: per-hit numpy scalar access is the slow part of a batch's Python work
-    cols = (g.feat.tolist(), g.area.tolist(), g.length.tolist())
+    # plain lists, worked out for all groups at once: per-hit numpy scalar access and
+    # per-hit lookups were the slow part of a batch's Python work
+    cols = _Cols(li, g, ch)
     is_real = g.real.tolist()
     kind_zh = KINDS[li.kind].zh
     for k in range(len(ch.fps)):
@@ -477,7 +478,7 @@ def _check_layer(li: LayerIndex, ch: _Chunk, opts: CheckOptions, overlaps: list,
         zones = _hits(lr, li, g, cols, real, k, ch, opts, zone_arr, overlaps, projects) \
             if real else set()
         if real:
-            _summarise(lr, li, g, real, k, ch, opts)
+            _summarise(lr, li, g, cols, real, k, ch, opts)
         else:
             lr.relation = "touches" if hi > lo else "none"
             if k in nearest:
@@ -490,32 +491,66 @@ def _check_layer(li: LayerIndex, ch: _Chunk, opts: CheckOptions, overlaps: list,
     return out
 
 
-def _hits(lr: LayerResult, li: LayerIndex, g: _Groups, cols: tuple, real: list, k: int,
+class _Cols:
+    """Per group of one layer and chunk, as plain lists: feature row and id, area, length,
+    share of the footprint; attribute values per field (dicts are made per hit)."""
+
+    __slots__ = ("feat", "fid", "area", "length", "share", "attr_names", "attr_rows")
+
+    def __init__(self, li: LayerIndex, g: _Groups, ch: _Chunk):
+        self.feat = g.feat.tolist()
+        self.fid = [str(x) for x in li.ids[g.feat].tolist()]
+        self.area = g.area.tolist()
+        self.length = g.length.tolist()
+        self.share = _shares(g.area, g.length, g.proj, ch).tolist()
+        self.attr_names = list(li.attr_arrays)
+        cols = [[_attr_value(v) for v in arr[g.feat].tolist()]
+                for arr in li.attr_arrays.values()]
+        self.attr_rows = list(zip(*cols)) if cols else None
+
+    def attributes(self, gi: int) -> dict:
+        """The attributes of group ``gi``'s feature (as :meth:`LayerIndex.feature_attrs`)."""
+        return {} if self.attr_rows is None else dict(zip(self.attr_names, self.attr_rows[gi]))
+
+
+def _attr_value(v):
+    return None if v is None else (v if isinstance(v, (int, float)) else str(v))
+
+
+def _shares(area: np.ndarray, length: np.ndarray, proj: np.ndarray, ch: _Chunk) -> np.ndarray:
+    """:func:`_share` of every group at once (the same divisions, element by element)."""
+    kinds = ch.kinds[proj]
+    whole_a, whole_l = ch.area[proj], ch.length[proj]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = np.where(kinds == "polygon", np.where(whole_a > 0, area / whole_a, 0.0),
+                     np.where(kinds == "line", np.where(whole_l > 0, length / whole_l, 0.0),
+                              1.0))
+    return np.minimum(s, 1.0)
+
+
+def _hits(lr: LayerResult, li: LayerIndex, g: _Groups, cols: _Cols, real: list, k: int,
           ch: _Chunk, opts: CheckOptions, zone_arr, overlaps: list,
           projects: list[Project]) -> set:
-    """Fill ``lr.hits`` (below-threshold overlaps flagged or, if opted out, dropped);
-    ``cols``: the groups' feature, area and length as lists."""
+    """Fill ``lr.hits`` (below-threshold overlaps flagged or, if opted out, dropped)."""
     zones: set = set()
     below = []
-    feat, areas, lengths = cols
     can_be_small = ch.kinds[k] == "polygon" and KINDS[li.kind].geometry != "line"
     for gi in real:
-        f = feat[gi]
-        area, length = areas[gi], lengths[gi]
+        f = cols.feat[gi]
+        area, length, fid = cols.area[gi], cols.length[gi], cols.fid[gi]
         small = can_be_small and area < opts.min_report_m2
         if small:
-            below.append((str(li.ids[f]), area))
+            below.append((fid, area))
             if opts.min_area_drops:
                 continue
-        lr.hits.append(FeatureHit(feature_id=str(li.ids[f]), overlap_m2=area,
-                                  overlap_length_m=length, share=_share(area, length, k, ch),
-                                  attributes=li.feature_attrs(f), below_threshold=small))
+        lr.hits.append(FeatureHit(fid, area, length, cols.share[gi], cols.attributes(gi),
+                                  small))
         if zone_arr is not None and zone_arr[f]:
             zones.add(canonical_zone(li.kind, zone_arr[f]))
         if opts.keep_geometry:
             p = projects[k]
             overlaps.append(dict(row=p.row, project_id=p.project_id, layer=li.name,
-                                 kind=li.kind, feature_id=str(li.ids[f]), overlap_m2=area,
+                                 kind=li.kind, feature_id=fid, overlap_m2=area,
                                  overlap_length_m=length, geometry=g.geoms[gi]))
     if below:
         what = "；".join(f"{fid} {a:.3f} m²" for fid, a in below)
@@ -536,14 +571,14 @@ def _share(area: float, length: float, k: int, ch: _Chunk) -> float:
     return min(s, 1.0)
 
 
-def _summarise(lr: LayerResult, li: LayerIndex, g: _Groups, real, k: int, ch: _Chunk,
-               opts: CheckOptions) -> None:
+def _summarise(lr: LayerResult, li: LayerIndex, g: _Groups, cols: _Cols, real, k: int,
+               ch: _Chunk, opts: CheckOptions) -> None:
     """Totals, share and relation of a footprint's hits on one layer."""
     if not lr.hits:  # every overlap was below the threshold and dropped by choice
         lr.relation = "touches"
         return
     kept = {h.feature_id for h in lr.hits}
-    sel = [gi for gi in real if str(li.ids[int(g.feat[gi])]) in kept]
+    sel = [gi for gi in real if cols.fid[gi] in kept]
     if li.kind in _OVERLAPPING and len(sel) > 1 and ch.kinds[k] == "polygon":
         a_u, l_u = measure([shapely.union_all(g.geoms[sel])], ch.work_crs, opts.area_method,
                            opts.central_meridian)
