@@ -195,6 +195,72 @@ def test_threaded_batch_gives_the_same_results(cat_path):
     assert [r.project_id for r in two] == [p.project_id for p in projects]
 
 
+def test_threads_read_row_groups_outside_the_lock_once_each(cat_path, monkeypatch):
+    """Threads fetching from one store: reads of different row groups run side by side
+    (neither waits for the other's read), a group both want is read once, and the pieces
+    equal a lone fetch's."""
+    import threading
+    import time
+
+    from zoning.crs import reproject
+
+    cat = load_catalog(cat_path)
+    _build_farmland(cat, row_group_size=64)
+    spec = cat.layers["farmland"]
+    src = open_store(spec, cache_rows=10**9)
+
+    def work(g):
+        return np.array([reproject(shapely.transform(g, lambda xy: xy + [OX, OY]),
+                                   "EPSG:4524", str(src.work_crs))], dtype=object)
+
+    far_apart = [work(FOOTPRINTS[1]), work(FOOTPRINTS[3])]  # south-west grid, big circle
+    lone = [open_store(spec, cache_rows=10**9).fetch_pieces(f, 0.0) for f in far_apart]
+    lock, inside, most, starts = threading.Lock(), [0], [0], []
+    real = pq.ParquetFile.read_row_group
+
+    def slow(self, *a, **kw):  # every read takes a while: overlapping reads show up
+        with lock:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+            starts.append(a[0])
+        time.sleep(0.05)
+        try:
+            return real(self, *a, **kw)
+        finally:
+            with lock:
+                inside[0] -= 1
+
+    monkeypatch.setattr(pq.ParquetFile, "read_row_group", slow)
+
+    def both(fps):
+        out: list = [None, None]
+        go = threading.Barrier(2)
+
+        def run(i):
+            go.wait()
+            out[i] = src.fetch_pieces(fps[i], 0.0)
+
+        ts = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(60)
+        return out
+
+    got = both(far_apart)
+    assert most[0] == 2  # the two threads' reads overlapped
+    for a, b in zip(got, lone):
+        assert shapely.equals_exact(a.pieces, b.pieces, 0).all()
+        assert (a.parent == b.parent).all()
+        assert list(a.frame["_id"].values) == list(b.frame["_id"].values)
+    src.close()
+    del starts[:]
+    same = work(FOOTPRINTS[0])
+    got = both([same, same])  # both want the same groups at once
+    assert starts and len(starts) == len(set(starts))  # each read once
+    assert shapely.equals_exact(got[0].pieces, got[1].pieces, 0).all()
+
+
 def test_dask_partitions_are_spatial_and_keep_every_row():
     from zoning.io.projects import project_table
     from zoning.scaleout import spatial_partitions

@@ -499,12 +499,14 @@ class StoreSource:
         self._lock = threading.RLock()
         self._cache: OrderedDict[int, _Block] = OrderedDict()
         self._cached_rows = 0
+        self._loading: dict[int, threading.Event] = {}  # row groups being read
+        self._local = threading.local()
         self._open()
 
     def _open(self) -> None:
         # plain reads, not a memory map: a mapped store's pages count as the process's
         # memory (a batch over a 5 M store grew by the file's size)
-        self._pf = pq.ParquetFile(self.path, memory_map=False)
+        self._pf = self._local.pf = pq.ParquetFile(self.path, memory_map=False)
         md = self._pf.metadata
         names = [md.schema.column(i).path for i in range(md.num_columns)]
         idx = [names.index(f"bbox.{k}") for k in _BOX]
@@ -526,7 +528,7 @@ class StoreSource:
 
     def __getstate__(self):  # travels to dask workers as a path; reopened there
         d = dict(self.__dict__)
-        for k in ("_pf", "_rg_tree", "_lock", "_cache"):
+        for k in ("_pf", "_rg_tree", "_lock", "_cache", "_loading", "_local"):
             d.pop(k, None)
         return d
 
@@ -535,6 +537,8 @@ class StoreSource:
         self._lock = threading.RLock()
         self._cache = OrderedDict()
         self._cached_rows = 0
+        self._loading = {}
+        self._local = threading.local()
         self._open()
 
     def close(self) -> None:
@@ -544,22 +548,45 @@ class StoreSource:
             self._cached_rows = 0
 
     # -- row groups
+    def _reader(self) -> pq.ParquetFile:
+        """This thread's reader of the store (a reader is not shared between threads)."""
+        pf = getattr(self._local, "pf", None)
+        if pf is None:
+            pf = self._local.pf = pq.ParquetFile(self.path, memory_map=False)
+        return pf
+
     def _block(self, g: int) -> _Block:
-        with self._lock:
-            blk = self._cache.get(g)
-            if blk is not None:
-                self._cache.move_to_end(g)
-                return blk
-            blk = _Block(self._pf.read_row_group(g, columns=self._read_cols,
-                                                 use_threads=False), self.attr_cols)
-            self.rows_read += len(blk.fid)
-            self.row_groups_read += 1
-            self._cache[g] = blk
-            self._cached_rows += len(blk.fid)
-            while self._cached_rows > self.cache_rows and len(self._cache) > 1:
-                _, old = self._cache.popitem(last=False)
-                self._cached_rows -= len(old.fid)
-            return blk
+        """Row group ``g``, from the cache or read.  Reads run outside the lock, so one
+        thread's read never holds up another's cached lookups or reads of other groups;
+        a group another thread is reading is waited for, not read twice."""
+        while True:
+            with self._lock:
+                blk = self._cache.get(g)
+                if blk is not None:
+                    self._cache.move_to_end(g)
+                    return blk
+                busy = self._loading.get(g)
+                if busy is None:
+                    busy = self._loading[g] = threading.Event()
+                    break
+            busy.wait()  # read by another thread: then taken from the cache (or read again
+            # if already evicted)
+        try:
+            blk = _Block(self._reader().read_row_group(g, columns=self._read_cols,
+                                                       use_threads=False), self.attr_cols)
+            with self._lock:
+                self.rows_read += len(blk.fid)
+                self.row_groups_read += 1
+                self._cache[g] = blk
+                self._cached_rows += len(blk.fid)
+                while self._cached_rows > self.cache_rows and len(self._cache) > 1:
+                    _, old = self._cache.popitem(last=False)
+                    self._cached_rows -= len(old.fid)
+        finally:
+            with self._lock:
+                del self._loading[g]
+            busy.set()
+        return blk
 
     def _select(self, windows: np.ndarray, sel: dict) -> np.ndarray:
         """Mark the rows whose bbox meets a window in ``sel`` (group → row mask); returns
@@ -614,9 +641,16 @@ class StoreSource:
         near = np.flatnonzero(met)
         if len(near):
             tree = shapely.STRtree(self._candidates(sel))
-            (a, _b), d = tree.query_nearest(fps[near], return_distance=True,
-                                            all_matches=False)
-            bound[near[a]] = d
+            # a footprint meeting a candidate is at distance 0 (a cheaper test than the
+            # nearest search, which the others need)
+            meets = np.zeros(len(near), dtype=bool)
+            meets[tree.query(fps[near], predicate="intersects")[0]] = True
+            bound[near[meets]] = 0.0
+            rest = near[~meets]
+            if len(rest):
+                (a, _b), d = tree.query_nearest(fps[rest], return_distance=True,
+                                                all_matches=False)
+                bound[rest[a]] = d
         lonely = np.flatnonzero(~met)
         if len(lonely):
             bound[lonely] = self._far_bound(fb[lonely])
