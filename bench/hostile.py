@@ -825,12 +825,16 @@ def _free_boxes(rng, areas, inner, obstacles, n=8, clear=1500.0):
 
 
 def calibrate():
-    """Confirm the clean site reads 不涉及 (try the next candidate if not)."""
+    """Confirm the clean site reads 不涉及 (try the next candidate if not).
+
+    With a 行业代码 given (I6510, software): without one, the 环境管控单元's 准入清单 cannot
+    be decided and any site inside a unit reads 需补充信息 (fail-closed), wherever it is.
+    """
     for box in K.clean_candidates:
         ll = K.to_ll(box)
         p = wpath("calibration", "clean.geojson")
         write_geojson(p, [ll])
-        run = run_cli(["check", p, "--json"])
+        run = run_cli(["check", p, "--json", "--industry", "I6510"])
         d = parse_json(run.stdout) if run.rc == 0 else None
         if isinstance(d, dict) and d.get("state") == NI:
             K.clean_gk, K.clean_ll = box, ll
