@@ -21,7 +21,7 @@ from typing import Any
 from zoning.errors import CatalogError, DataError
 
 __all__ = ["KINDS", "OPEN_FIELD_KINDS", "Kind", "LayerSpec", "Catalog", "load_catalog",
-           "bundled_catalog_paths", "resolve_catalogs", "match_region"]
+           "bundled_catalog_paths", "resolve_catalogs", "match_region", "kind_zh"]
 
 
 @dataclass(frozen=True)
@@ -126,6 +126,15 @@ class Catalog:
     def missing_kinds(self, kinds=SCREENING_KINDS) -> list[str]:
         """Kinds the catalog does not provide (a screening of these fails closed)."""
         return [k for k in kinds if not self.by_kind(k)]
+
+
+def kind_zh(kind: str) -> str:
+    """A layer kind's Chinese name (the kind itself when it is not a catalog kind).
+
+    >>> kind_zh("farmland"), kind_zh("no_such_kind")
+    ('永久基本农田', 'no_such_kind')
+    """
+    return KINDS[kind].zh if kind in KINDS else kind
 
 
 def _as_list(v) -> list[str]:

@@ -19,9 +19,9 @@ _REPORT_KIND_ZH = {"rules": "判定规则", "access_rules": "准入清单"}
 
 
 def _kind_zh(kind: str) -> str:
-    from zoning.catalog import KINDS
+    from zoning.catalog import kind_zh
 
-    return KINDS[kind].zh if kind in KINDS else _REPORT_KIND_ZH.get(kind, kind)
+    return _REPORT_KIND_ZH.get(kind) or kind_zh(kind)
 
 
 @click.group(cls=Group)

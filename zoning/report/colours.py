@@ -7,10 +7,11 @@ strong colours.
 
 from __future__ import annotations
 
+from zoning.catalog import kind_zh
 from zoning.results import State
 
 __all__ = ["STATE_COLOUR", "LAYER_COLOUR", "state_colour", "OTHER_STATE_COLOUR",
-           "layer_colour", "layer_legend", "kind_zh"]
+           "layer_colour", "layer_legend"]
 
 #: verdict colours (overlaps, footprint, index pages)
 STATE_COLOUR = {
@@ -50,13 +51,6 @@ def layer_colour(kind: str, name: str = "", constraints: list | None = None) -> 
     names = [n for n, _ in constraints or []]
     k = names.index(name) if name in names else 0
     return CONSTRAINT_COLOURS[k % len(CONSTRAINT_COLOURS)]
-
-
-def kind_zh(kind: str) -> str:
-    """A layer kind's Chinese name (the kind itself when the catalog does not know it)."""
-    from zoning.catalog import KINDS
-
-    return KINDS[kind].zh if kind in KINDS else kind
 
 
 def layer_legend(kind: str, name: str = "", constraints: list | None = None

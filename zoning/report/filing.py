@@ -28,10 +28,11 @@ import numpy as np
 import shapely
 
 from zoning import __version__
+from zoning.catalog import kind_zh
 from zoning.crs import gk3_epsg, gk3_zone, reproject
 from zoning.errors import DataError
 from zoning.report import figures
-from zoning.report.colours import kind_zh, layer_legend
+from zoning.report.colours import layer_legend
 from zoning.report.tables import RELATION_ZH
 from zoning.results import M2_PER_HA, M2_PER_MU, OVERALL_CLEAR, SEVERITY, CheckResult, State
 

@@ -22,8 +22,9 @@ import numpy as np
 import shapely
 from branca.element import MacroElement, Template
 
+from zoning.catalog import kind_zh
 from zoning.errors import MapError
-from zoning.report.colours import LAYER_COLOUR, STATE_COLOUR, kind_zh, layer_legend, state_colour
+from zoning.report.colours import LAYER_COLOUR, STATE_COLOUR, layer_legend, state_colour
 from zoning.report.safe import HtmlElement, HtmlMacro, Popup, Tooltip, esc
 from zoning.results import M2_PER_HA, M2_PER_MU, CheckResult, State
 

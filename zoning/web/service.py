@@ -25,7 +25,7 @@ import numpy as np
 import shapely
 from shapely.geometry import mapping, shape
 
-from zoning.catalog import KINDS, Catalog, resolve_catalogs
+from zoning.catalog import KINDS, Catalog, kind_zh, resolve_catalogs
 from zoning.errors import InputError, ResourceLimitError, ZoningError
 from zoning.footprints import normalise
 from zoning.io.write import write_bytes, write_text
@@ -514,7 +514,7 @@ def _nearby(index, footprint, result: dict, vicinity_m: float, max_features: int
             for g, f, h in zip(geo, feats[keep], is_hit[keep]):
                 feats_out.append(_feature(g, {
                     "layer": li.name, "kind": kind,
-                    "kind_zh": KINDS[kind].zh if kind in KINDS else kind,
+                    "kind_zh": kind_zh(kind),
                     "id": str(li.ids[f]), "name": "" if names is None else str(names[f] or ""),
                     "hit": bool(h), "state": lr.get("state") if h else None}))
     return feats_out
