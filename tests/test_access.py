@@ -104,6 +104,30 @@ def mini(tmp_path_factory):
     return load_catalog(write_catalog(tmp_path_factory.mktemp("acc")))
 
 
+def test_rows_with_the_same_answer_share_their_texts(mini):
+    """Two sites with the same answer carry one copy of the rule texts, bases and feature
+    names, not one each: a batch's results (and a dask partition's pickle) hold
+    thousands of rows."""
+    import pickle
+
+    a = check(B(-3000, -8000, -2000, -7000), mini, crs=CRS, industry="C3110")
+    b = check(B(-2900, -7900, -1900, -6900), mini, crs=CRS, industry="C3110")
+    fa, fb = a.access["findings"], b.access["findings"]
+    assert [f["rule_id"] for f in fa] == [f["rule_id"] for f in fb] and len(fa) >= 2
+    for x, y in zip(fa, fb):
+        for key in ("source", "clause", "jurisdiction", "unit_name"):
+            assert x[key] == y[key] and x[key] is y[key], key
+    same = [(x["finding"], y["finding"]) for x, y in zip(fa, fb) if x["finding"] == y["finding"]]
+    assert same and all(x is y for x, y in same)  # (a distance in a finding differs)
+    la, lb = a.layer("control_unit"), b.layer("control_unit")
+    assert la.basis == lb.basis and la.basis is lb.basis
+    assert a.basis == b.basis and all(x is y for x, y in zip(a.basis, b.basis))
+    name_a, name_b = la.hits[0].attributes["name"], lb.hits[0].attributes["name"]
+    assert name_a == name_b and name_a is name_b
+    one, two = len(pickle.dumps(a)), len(pickle.dumps([a, b]))
+    assert two < 1.5 * one  # the second row costs a fraction of the first
+
+
 def test_two_high_in_priority_unit_is_prohibited(mini):
     r = check(B(-3000, -8000, -2000, -7000), mini, crs=CRS, industry="C3110", nature="新建")
     assert [u["code"] for u in r.access["units"]] == ["ZH50000110001"]

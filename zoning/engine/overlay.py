@@ -35,6 +35,7 @@ How it works
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -274,14 +275,14 @@ def _missing_layer(index: RegionIndex, kind: str) -> LayerResult:
     kind_zh = KINDS[kind].zh
     return LayerResult(
         layer=f"({kind})", kind=kind, kind_zh=kind_zh, state=State.DATA_MISSING,
-        basis=f"目录中没有可读取的{kind_zh}图层：按数据缺失处理，不能视为不涉及。",
+        basis=sys.intern(f"目录中没有可读取的{kind_zh}图层：按数据缺失处理，不能视为不涉及。"),
         rule="missing-layer", notes=list(index.problems))
 
 
 def _outside_layer(lr: LayerResult, index: RegionIndex) -> None:
     lr.state = State.DATA_MISSING
     lr.rule = "outside-coverage"
-    lr.basis = f"项目不在{index.region_name}图层数据覆盖范围内：不能判定，按数据缺失处理。"
+    lr.basis = sys.intern(f"项目不在{index.region_name}图层数据覆盖范围内：不能判定，按数据缺失处理。")
 
 
 def coverage_row(area_m2: float, length_m: float, share: float, where: str) -> LayerResult:
@@ -332,8 +333,8 @@ def overall(layers: list[LayerResult]) -> tuple[State, list[str]]:
     """(overall state, basis lines): the most severe state; the shoreline only informs."""
     judged = [lr for lr in layers if lr.kind != "shoreline"]
     state = most_severe(lr.state for lr in judged)
-    basis = [f"{lr.kind_zh}（{lr.layer}）：{lr.state_zh}。{lr.basis}" for lr in judged
-             if lr.state == state]
+    basis = [sys.intern(f"{lr.kind_zh}（{lr.layer}）：{lr.state_zh}。{lr.basis}")
+             for lr in judged if lr.state == state]  # shared by rows with the same answer
     return state, basis
 
 
@@ -514,7 +515,8 @@ class _Cols:
 
 
 def _attr_value(v):
-    return None if v is None else (v if isinstance(v, (int, float)) else str(v))
+    # interned: a feature's name or county is the same text in every row that hits it
+    return None if v is None else (v if isinstance(v, (int, float)) else sys.intern(str(v)))
 
 
 def _shares(area: np.ndarray, length: np.ndarray, proj: np.ndarray, ch: _Chunk) -> np.ndarray:

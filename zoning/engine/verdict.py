@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from zoning.engine.index import RegionIndex
 from zoning.project import Project
 from zoning.results import SEVERITY, CheckResult, LayerResult, State
@@ -84,15 +86,17 @@ def apply_access(index: RegionIndex, p: Project, fp_work, result: CheckResult,
     for lr in unit_layers:
         if outcome == "prohibited":
             lr.state = State.PROHIBITED
-            lr.rule = ",".join(sorted({f.rule_id for f in worst}))
-            lr.basis = "生态环境准入清单：" + "；".join(
-                f"{f.unit_code} {f.rule_id}：{f.clause}（{f.source}）" for f in worst)
+            # interned, as the findings' texts are: rows with the same answer share them
+            lr.rule = sys.intern(",".join(sorted({f.rule_id for f in worst})))
+            lr.basis = sys.intern("生态环境准入清单：" + "；".join(
+                f"{f.unit_code} {f.rule_id}：{f.clause}（{f.source}）" for f in worst))
         elif unsure and SEVERITY[lr.state] < SEVERITY[State.NEEDS_REVIEW]:
             lr.state = State.NEEDS_REVIEW
-            lr.rule = ",".join(sorted({f.rule_id for f in unsure}))
-            lr.basis = "生态环境准入清单：" + "；".join(
-                f"{f.unit_code} {f.rule_id}：{f.finding}" for f in unsure)
+            lr.rule = sys.intern(",".join(sorted({f.rule_id for f in unsure})))
+            lr.basis = sys.intern("生态环境准入清单：" + "；".join(
+                f"{f.unit_code} {f.rule_id}：{f.finding}" for f in unsure))
         if outcome in ("restricted", "review", "required"):
             clauses = sum(len(f.rule_id.split("+")) for f in worst)  # a row may hold several
-            lr.notes.append(f"准入清单：{clauses} 条条款结论为“{worst[0].outcome_zh}”，见符合性分析表")
+            lr.notes.append(sys.intern(
+                f"准入清单：{clauses} 条条款结论为“{worst[0].outcome_zh}”，见符合性分析表"))
 

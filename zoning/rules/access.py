@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -500,12 +501,14 @@ def _outcome(r: AccessRule, m: _Match) -> tuple[str, str]:
 
 def _row(r: AccessRule, u: dict, outcome: str, finding: str, applies: bool) -> Finding:
     src = r.source
+    # texts from the rules' small vocabulary are interned: a batch's rows share one copy
+    # (each row had its own, and pickled it: most of a dask partition's bytes)
     return Finding(
         unit_code=u["code"], unit_name=u["name"], unit_class=u["unit_class"],
         unit_share=u["share"], dimension=r.dimension, level=r.level,
         jurisdiction=r.jurisdiction_name, rule_id=r.id, clause=r.text,
-        source=f"{src.get('doc', '')} {src.get('number', '')}".strip(),
-        real=r.real, confidence=r.confidence, applies=applies, finding=finding,
+        source=sys.intern(f"{src.get('doc', '')} {src.get('number', '')}".strip()),
+        real=r.real, confidence=r.confidence, applies=applies, finding=sys.intern(finding),
         outcome=outcome)
 
 
@@ -519,14 +522,15 @@ def _pending_rows(pending: dict) -> list[Finding]:
         rows.append(Finding(
             unit_code=code, unit_name=u["name"], unit_class=u["unit_class"],
             unit_share=u["share"], dimension=dim, level=rs[0].level,
-            jurisdiction="、".join(dict.fromkeys(r.jurisdiction_name for r in rs)),
-            rule_id="+".join(r.id for r in rs),
+            jurisdiction=sys.intern("、".join(dict.fromkeys(r.jurisdiction_name for r in rs))),
+            rule_id=sys.intern("+".join(r.id for r in rs)),
             # the clauses' own words (a demo clause tagged where a real one sits beside it)
-            clause="；".join(f"{r.id}{'' if r.real else '〔示例〕'} {r.text}" for r in rs),
-            source="；".join(dict.fromkeys(r.source.get("doc", "") for r in rs)),
+            clause=sys.intern("；".join(f"{r.id}{'' if r.real else '〔示例〕'} {r.text}"
+                                       for r in rs)),
+            source=sys.intern("；".join(dict.fromkeys(r.source.get("doc", "") for r in rs))),
             real=any(r.real for r in rs), confidence="human", applies=True,
-            finding=("未能判定（可能禁止或限制），需补充：" if severe else
-                     "如适用须落实，需补充：") + "；".join(p["why"]),
+            finding=sys.intern(("未能判定（可能禁止或限制），需补充：" if severe else
+                                "如适用须落实，需补充：") + "；".join(p["why"])),
             outcome="review" if severe else "required", needs_info=severe))
     return rows
 
