@@ -197,6 +197,34 @@ def test_strictest_rule_wins_across_levels(tmp_path):
     assert {x.rule_id for x in f} == {"N1"}
 
 
+def test_a_units_rules_are_worked_out_once_and_handed_out_as_copies(tmp_path):
+    d = _rules_dir(tmp_path, {
+        "a.yaml": {"access_version": 1, "jurisdiction": {"level": "national", "code": "000000"},
+                   "rules": [_rule("N1", "prohibit", industry=["C26"]),
+                             _rule("N2", "restrict", industry=["C27"])]},
+        "b.yaml": {"access_version": 1, "jurisdiction": {"level": "city", "code": "520100"},
+                   "rules": [_rule("C1", "allow", industry=["C2614"])]},
+    })
+    rules = load_access_rules(d)
+    first = rules.for_unit(UNIT["code"], UNIT["county"], UNIT["unit_class"])
+    assert [r.id for r in first] == ["N1", "N2", "C1"]
+    first.clear()  # a caller's list is its own
+    again = rules.for_unit(UNIT["code"], UNIT["county"], UNIT["unit_class"])
+    assert [r.id for r in again] == ["N1", "N2", "C1"]
+    other = rules.for_unit("ZH62080220001", "620802", "key")
+    assert [r.id for r in other] == ["N1", "N2"]  # another city: its own list
+    # the joined texts of a row's rules: worked out once, the same objects each time
+    j = rules.joined(again[:2])
+    assert j[1] == "N1+N2" and "N1" in j[2] and "N2" in j[2]
+    assert rules.joined(list(again[:2])) is j
+    # pending rows of two projects share them
+    f1 = evaluate_access(rules, [UNIT], {}, lambda s: None)
+    f2 = evaluate_access(rules, [UNIT], {"nature": "新建"}, lambda s: None)
+    c1 = [f.clause for f in f1 if "+" in f.rule_id]
+    c2 = [f.clause for f in f2 if "+" in f.rule_id]
+    assert c1 and c1 == c2 and all(x is y for x, y in zip(c1, c2))
+
+
 def test_thresholds_are_parameters(tmp_path):
     d = _rules_dir(tmp_path, {
         "a.yaml": {"access_version": 1, "jurisdiction": {"level": "national", "code": "000000"},

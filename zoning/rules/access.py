@@ -8,7 +8,9 @@ attributes; per unit and dimension the strictest outcome wins.
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 import re
 import sys
 from dataclasses import dataclass, field, fields
@@ -59,8 +61,8 @@ class AccessRule:
     exemptions: list = field(default_factory=list)  # [{when: {attr: [values]}, text}]
     parameters: dict = field(default_factory=dict)
 
-    @property
-    def real(self) -> bool:
+    @functools.cached_property
+    def real(self) -> bool:  # asked for every rule of every unit of every row: worked out once
         return bool(self.source.get("real"))
 
 
@@ -95,13 +97,14 @@ class Finding:
     def to_dict(self) -> dict:
         # every field is a plain value: a shallow dict equals ``asdict`` (which deep-copies,
         # and dominated a batch's access checks)
-        d = {name: getattr(self, name) for name in _FINDING_FIELDS}
+        d = dict(zip(_FINDING_FIELDS, _finding_values(self)))
         d["outcome_zh"] = self.outcome_zh
         d["unit_class_zh"] = UNIT_CLASS_ZH.get(self.unit_class, self.unit_class)
         return d
 
 
 _FINDING_FIELDS = tuple(f.name for f in fields(Finding))
+_finding_values = operator.attrgetter(*_FINDING_FIELDS)
 
 
 @dataclass
@@ -109,13 +112,39 @@ class AccessRules:
     rules: list
     definitions: dict
     files: list
+    #: (unit code, county, unit class) → the unit's rules (see :meth:`for_unit`)
+    _by_unit: dict = field(default_factory=dict, repr=False, compare=False)
+    _joined: dict = field(default_factory=dict, repr=False, compare=False)  # see joined()
 
     @property
     def two_high_codes(self) -> list:
         return list(self.definitions.get("two_high_industries", {}).get("codes", []))
 
     def for_unit(self, unit_code: str, county: str, unit_class: str) -> list:
-        """Rules of every jurisdiction that covers a unit (national → unit order)."""
+        """Rules of every jurisdiction that covers a unit (national → unit order); worked
+        out once per unit (a batch asks for the same few units again and again)."""
+        key = (unit_code, county, unit_class)
+        found = self._by_unit.get(key)
+        if found is None:
+            found = self._by_unit[key] = self._for_unit(unit_code, county, unit_class)
+        return list(found)
+
+    def joined(self, rs: list) -> tuple[str, str, str, str]:
+        """(jurisdictions, rule ids, clauses, sources) of rules shown in one row, joined:
+        the clauses in their own words, a demo clause tagged where a real one sits beside
+        it.  Worked out once per set of rules and shared by every row that shows it."""
+        key = tuple(r.id for r in rs)  # rule ids are unique in a set of access rules
+        found = self._joined.get(key)
+        if found is None:
+            found = self._joined[key] = (
+                sys.intern("、".join(dict.fromkeys(r.jurisdiction_name for r in rs))),
+                sys.intern("+".join(r.id for r in rs)),
+                sys.intern("；".join(f"{r.id}{'' if r.real else '〔示例〕'} {r.text}"
+                                     for r in rs)),
+                sys.intern("；".join(dict.fromkeys(r.source.get("doc", "") for r in rs))))
+        return found
+
+    def _for_unit(self, unit_code: str, county: str, unit_class: str) -> list:
         prov, city = county[:2] + "0000", county[:4] + "00"
         out = []
         for r in self.rules:
@@ -512,22 +541,18 @@ def _row(r: AccessRule, u: dict, outcome: str, finding: str, applies: bool) -> F
         outcome=outcome)
 
 
-def _pending_rows(pending: dict) -> list[Finding]:
+def _pending_rows(rules: AccessRules, pending: dict) -> list[Finding]:
     """One row per unit, dimension and kind of the clauses a missing attribute leaves
     undecided: those that could prohibit or restrict (需人工核查, and the unit's verdict fails
     closed) apart from requirements (需落实要求 if they apply: a note, not a conflict)."""
     rows = []
     for (code, dim, severe), p in pending.items():
         u, rs = p["unit"], p["rules"]
+        jurisdiction, rule_id, clause, source = rules.joined(rs)
         rows.append(Finding(
             unit_code=code, unit_name=u["name"], unit_class=u["unit_class"],
             unit_share=u["share"], dimension=dim, level=rs[0].level,
-            jurisdiction=sys.intern("、".join(dict.fromkeys(r.jurisdiction_name for r in rs))),
-            rule_id=sys.intern("+".join(r.id for r in rs)),
-            # the clauses' own words (a demo clause tagged where a real one sits beside it)
-            clause=sys.intern("；".join(f"{r.id}{'' if r.real else '〔示例〕'} {r.text}"
-                                       for r in rs)),
-            source=sys.intern("；".join(dict.fromkeys(r.source.get("doc", "") for r in rs))),
+            jurisdiction=jurisdiction, rule_id=rule_id, clause=clause, source=source,
             real=any(r.real for r in rs), confidence="human", applies=True,
             finding=sys.intern(("未能判定（可能禁止或限制），需补充：" if severe else
                                 "如适用须落实，需补充：") + "；".join(p["why"])),
@@ -568,7 +593,7 @@ def evaluate(rules: AccessRules, units: list[dict], project: dict, distance_fn) 
             row = _row(r, u, outcome, finding, m.applies)
             row.needs_info = outcome == "review" and r.effect in ("prohibit", "restrict")
             rows.append(row)
-    rows.extend(_pending_rows(pending))
+    rows.extend(_pending_rows(rules, pending))
     rows.sort(key=lambda f: (f.unit_code, DIMENSIONS.index(f.dimension)))
     return rows
 
