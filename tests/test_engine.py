@@ -507,3 +507,38 @@ def test_group_shares_are_the_per_hit_shares():
     got = _shares(a, ln, proj, ch).tolist()
     want = [_share(float(x), float(y), int(k), ch) for x, y, k in zip(a, ln, proj)]
     assert got == want == [0.25, (200.0 / 3) / 200.0, 1.0, 0.0, 0.25, 1.0, 0.0, 1.0]
+
+
+def test_nearest_through_boundary_runs_equals_whole_pieces():
+    """Large polygons are measured to their pieces' boundary runs: the same features and
+    the same distances as measuring the pieces whole (inside a hole, outside, touching,
+    inside a piece, and ties between two features)."""
+    import geopandas as gpd
+    import numpy as np
+
+    from zoning.engine.index import LayerIndex
+
+    ring = shapely.Point(OX, OY).buffer(3000, quad_segs=400)
+    holed = ring.difference(shapely.Point(OX, OY).buffer(800, quad_segs=200))
+    twin = shapely.affinity.translate(holed, 9000, 0)  # same shape: ties between the two
+    star = shapely.Polygon([(OX + 4500 + 300 * np.cos(t) * (1 + (i % 2)), OY - 6000 +
+                             300 * np.sin(t) * (1 + (i % 2)))
+                            for i, t in enumerate(np.linspace(0, 2 * np.pi, 300)[:-1])])
+    frame = gpd.GeoDataFrame({"_id": ["A", "B", "C"]}, geometry=[holed, twin, star],
+                             crs=CRS)
+    li = LayerIndex.build("pa", "protected_area", frame, CRS, max_vertices=64)
+    fps = np.array([B(-100, -100, 100, 100),  # in A's hole
+                     B(4000, -200, 5000, 200),  # between A and B: equally near both
+                     B(4500, -6100, 4600, -5900),  # inside C
+                     B(3000, 0, 3100, 50),  # touching A's outer ring
+                     B(-9000, 8000, -8800, 8300), B(12500, 0, 13000, 100),
+                     shapely.Point(OX + 20000, OY + 20000)], dtype=object)
+    which = np.arange(len(fps))
+    fast = li.nearest(fps, which)
+    assert li._runs  # the runs were used (the pieces are large)
+    li._runs = ()
+    whole = li.nearest(fps, which)
+    assert fast == whole
+    assert fast[0][1] == pytest.approx(800 - 100 * 2 ** 0.5, abs=0.5) and fast[0][0] == 0
+    assert fast[1][0] == 0  # the tie goes to the first feature
+    assert fast[2] == (2, 0.0) and fast[3][1] == 0.0
