@@ -65,6 +65,11 @@ class AccessRule:
     def real(self) -> bool:  # asked for every rule of every unit of every row: worked out once
         return bool(self.source.get("real"))
 
+    @functools.cached_property
+    def spatial_key(self) -> str:
+        """The spatial condition as a key (a project's distances are kept per condition)."""
+        return repr(sorted((self.spatial or {}).items()))
+
 
 @dataclass
 class Finding:
@@ -438,7 +443,7 @@ def _m_tailings(r: AccessRule, p: _Project, m: _Match, rules: AccessRules, count
 
 
 def _m_spatial(r: AccessRule, p: _Project, m: _Match, rules: AccessRules, county: str):
-    key = repr(sorted(r.spatial.items()))
+    key = r.spatial_key
     if key not in p.dist_cache:
         p.dist_cache[key] = p.distance_fn(r.spatial)
     d = p.dist_cache[key]
