@@ -516,7 +516,10 @@ class _Cols:
 
 def _attr_value(v):
     # interned: a feature's name or county is the same text in every row that hits it
-    return None if v is None else (v if isinstance(v, (int, float)) else sys.intern(str(v)))
+    if v is None or isinstance(v, (int, float)):
+        return v
+    s = str(v)
+    return sys.intern(s) if type(s) is str else s  # (only plain str can be interned)
 
 
 def _shares(area: np.ndarray, length: np.ndarray, proj: np.ndarray, ch: _Chunk) -> np.ndarray:
