@@ -225,6 +225,31 @@ def test_a_units_rules_are_worked_out_once_and_handed_out_as_copies(tmp_path):
     assert c1 and c1 == c2 and all(x is y for x, y in zip(c1, c2))
 
 
+def test_a_distance_is_measured_once_per_selection_whatever_the_limit(tmp_path):
+    """Two clauses on the same rivers with different limits: one distance, two verdicts."""
+    def near(**kw):  # a fresh dict each time (shared objects would be YAML aliases)
+        return {"layer": "shoreline", "basin": ["长江"], **kw}
+
+    d = _rules_dir(tmp_path, {
+        "a.yaml": {"access_version": 1, "jurisdiction": {"level": "national", "code": "000000"},
+                   "rules": [_rule("N1", "prohibit", industry=["C26"],
+                                   spatial=near(within_m=1000)),
+                             _rule("N2", "restrict", industry=["C26"],
+                                   spatial=near(within_m=3000)),
+                             _rule("N3", "restrict", industry=["C26"],
+                                   spatial=near(order=["干流"], within_m=3000))]}})
+    asked = []
+
+    def distance(spatial):
+        asked.append(dict(spatial))
+        return 2000.0
+
+    f = evaluate_access(load_access_rules(d), [UNIT], {"industry": "C2614"}, distance)
+    assert {x.rule_id: x.outcome for x in f} == {"N1": "not_applicable", "N2": "restricted",
+                                                 "N3": "restricted"}
+    assert len(asked) == 2  # 长江, and 长江（干流）: not once per clause
+
+
 def test_thresholds_are_parameters(tmp_path):
     d = _rules_dir(tmp_path, {
         "a.yaml": {"access_version": 1, "jurisdiction": {"level": "national", "code": "000000"},

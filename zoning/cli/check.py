@@ -167,12 +167,12 @@ def _dist(m: float) -> str:
 def _access_line(acc) -> None:
     from collections import Counter
 
-    from zoning.rules.access import OUTCOME_ZH
+    from zoning.rules.access import OUTCOME_ZH, clause_count
 
     c: Counter = Counter()  # clauses, not rows (a row may hold several undecided clauses)
     for f in acc["findings"]:
         if f["outcome"] != "not_applicable":
-            c[f["outcome"]] += len(f["rule_id"].split("+"))
+            c[f["outcome"]] += clause_count(f["rule_id"])
     counts = "，".join(f"{OUTCOME_ZH.get(k, k)} {n} 条" for k, n in c.most_common())
     units = "、".join(f"{u['code']}（{u['unit_class_zh']}）" for u in acc["units"][:2])
     _line(f"三线一单准入清单：{escape(OUTCOME_ZH.get(acc['outcome'], acc['outcome']))}"

@@ -26,7 +26,7 @@ from zoning.engine.geometry import (
     subdivide,
 )
 from zoning.options import CheckOptions
-from zoning.rules.access import AccessRules
+from zoning.rules.access import AccessRules, shore_selection
 from zoning.rules.three_lines import RuleSet
 
 __all__ = ["LayerIndex", "RegionIndex", "LayerSource", "PieceSource", "LayerPieces",
@@ -305,7 +305,7 @@ class RegionIndex:
 
     def shoreline_distance(self, fp_work, spatial: dict):
         """Distance (m) from a footprint to the shoreline features a rule selects, or None."""
-        key = repr(sorted((k, v) for k, v in spatial.items() if k != "within_m"))
+        key = shore_selection(spatial)
         if key not in self._shore_cache:
             pieces = []
             for li in self.layers.get("shoreline", []):

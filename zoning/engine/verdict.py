@@ -7,7 +7,7 @@ import sys
 from zoning.engine.index import RegionIndex
 from zoning.project import Project
 from zoning.results import SEVERITY, CheckResult, LayerResult, State
-from zoning.rules.access import UNIT_CLASS_ZH, strictest, unit_class_of
+from zoning.rules.access import UNIT_CLASS_ZH, clause_count, strictest, unit_class_of
 from zoning.rules.access import evaluate as evaluate_access
 from zoning.rules.three_lines import RuleSet
 
@@ -96,7 +96,7 @@ def apply_access(index: RegionIndex, p: Project, fp_work, result: CheckResult,
             lr.basis = sys.intern("生态环境准入清单：" + "；".join(
                 f"{f.unit_code} {f.rule_id}：{f.finding}" for f in unsure))
         if outcome in ("restricted", "review", "required"):
-            clauses = sum(len(f.rule_id.split("+")) for f in worst)  # a row may hold several
+            clauses = sum(clause_count(f.rule_id) for f in worst)  # a row may hold several
             lr.notes.append(sys.intern(
                 f"准入清单：{clauses} 条条款结论为“{worst[0].outcome_zh}”，见符合性分析表"))
 

@@ -20,7 +20,7 @@ from zoning.errors import CatalogError, RuleError
 from zoning.rules.industry import industry_matches, normalize_industry
 
 __all__ = ["normalize_industry", "AccessRules", "AccessRule", "Finding", "load_access_rules",
-           "DIMENSIONS", "OUTCOMES", "UNIT_CLASS_ZH", "UNIT_CODE"]
+           "DIMENSIONS", "OUTCOMES", "UNIT_CLASS_ZH", "UNIT_CODE", "shore_selection", "clause_count"]
 
 DIMENSIONS = ("空间布局约束", "污染物排放管控", "环境风险防控", "资源开发效率要求")
 EFFECTS = ("prohibit", "restrict", "require", "allow")
@@ -36,6 +36,20 @@ OUTCOME_ZH = {"not_applicable": "不适用", "allowed": "符合（鼓励/允许�
               "review": "需人工核查", "restricted": "限制（需论证）", "prohibited": "不符合（禁止）"}
 _EFFECT_OUTCOME = {"prohibit": "prohibited", "restrict": "restricted", "require": "required",
                    "allow": "allowed"}
+#: effects that can forbid a project: undecided, they fail closed (需补充信息)
+_FORBIDDING = ("prohibit", "restrict")
+
+
+def shore_selection(spatial: dict) -> str:
+    """The shoreline features a spatial condition selects, as a key: every item but the
+    distance limit (a distance depends on the selection only, not on the limit)."""
+    return repr(sorted((k, v) for k, v in spatial.items() if k != "within_m"))
+
+
+def clause_count(rule_id: str) -> int:
+    """How many clauses a row of the 符合性分析表 holds: undecided clauses of one unit and
+    dimension share a row, their ids joined with "+" (see :meth:`AccessRules.joined`)."""
+    return len(rule_id.split("+"))
 
 @dataclass
 class AccessRule:
@@ -67,8 +81,9 @@ class AccessRule:
 
     @functools.cached_property
     def spatial_key(self) -> str:
-        """The spatial condition as a key (a project's distances are kept per condition)."""
-        return repr(sorted((self.spatial or {}).items()))
+        """The shoreline features the spatial condition selects, as a key (a project's
+        distances are kept per selection, see :func:`shore_selection`)."""
+        return shore_selection(self.spatial or {})
 
 
 @dataclass
@@ -587,8 +602,8 @@ def evaluate(rules: AccessRules, units: list[dict], project: dict, distance_fn) 
         p.two_high, p.why_2h = is_two_high(p.industry, p.energy, rules, u["county"])
         for r in rules.for_unit(u["code"], u["county"], u["unit_class"]):
             m = _match(r, u, p, rules)
+            severe = r.effect in _FORBIDDING
             if m.applies and m.unknown and r.effect != "allow":
-                severe = r.effect in ("prohibit", "restrict")
                 pend = pending.setdefault((u["code"], r.dimension, severe),
                                           {"unit": u, "rules": [], "why": []})
                 pend["rules"].append(r)
@@ -596,7 +611,7 @@ def evaluate(rules: AccessRules, units: list[dict], project: dict, distance_fn) 
                 continue
             outcome, finding = _outcome(r, m)
             row = _row(r, u, outcome, finding, m.applies)
-            row.needs_info = outcome == "review" and r.effect in ("prohibit", "restrict")
+            row.needs_info = outcome == "review" and severe
             rows.append(row)
     rows.extend(_pending_rows(rules, pending))
     rows.sort(key=lambda f: (f.unit_code, DIMENSIONS.index(f.dimension)))
