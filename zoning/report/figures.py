@@ -17,7 +17,7 @@ import numpy as np
 import shapely
 
 from zoning.crs import gk3_epsg, reproject
-from zoning.report.colours import LAYER_COLOUR, STATE_COLOUR, state_colour
+from zoning.report.colours import LAYER_COLOUR, STATE_COLOUR, layer_colour, state_colour
 from zoning.results import State
 
 __all__ = ["STATE_COLOUR", "LAYER_COLOUR", "MapLayer", "location_map_png", "detail_map_png",
@@ -305,7 +305,7 @@ def detail_map_png(footprint, layers: Sequence[MapLayer],
         fig.subplots_adjust(bottom=0.2)  # room for the legend under the frame, on the canvas
         ax = fig.add_subplot()
         for ml in layers:
-            edge, face = ml.colour or LAYER_COLOUR.get(ml.kind, ("#555", "#eeeeee"))
+            edge, face = ml.colour or layer_colour(ml.kind)
             drawn = False
             for g in ml.geometries:
                 gw = shapely.intersection(reproject(g, GEO, crs), clip)

@@ -24,15 +24,13 @@ from branca.element import MacroElement, Template
 
 from zoning.catalog import kind_zh
 from zoning.errors import MapError
-from zoning.report.colours import LAYER_COLOUR, STATE_COLOUR, layer_legend, state_colour
+from zoning.report.colours import STATE_COLOUR, layer_colour, layer_legend, state_colour
 from zoning.report.safe import HtmlElement, HtmlMacro, Popup, Tooltip, esc
 from zoning.results import M2_PER_HA, M2_PER_MU, CheckResult, State
 
-__all__ = ["project_map", "region_map", "BASEMAPS", "GCJ02Warning", "STATE_COLOUR", "LAYER_STYLE"]
+__all__ = ["project_map", "region_map", "BASEMAPS", "GCJ02Warning", "STATE_COLOUR"]
 
 BASEMAPS = ("osm", "tianditu", "amap", "none")
-
-LAYER_STYLE = {k: {"color": c, "fillColor": f} for k, (c, f) in LAYER_COLOUR.items()}
 
 
 class GCJ02Warning(UserWarning):
@@ -211,7 +209,7 @@ def _layer_features(li, box, fp_work, hit_ids: set, max_features: int, truncated
 
 def _add_layer(m, kind: str, li, feats, box, simplify_m: float, lr, hit_ids: set,
                work_crs, title: str | None = None,
-               colour: tuple[str, str] = ("#333", "#999")) -> None:
+               colour: tuple[str, str] | None = None) -> None:
     from zoning.engine.geometry import to_geo
 
     geoms = _clip(li.frame.geometry.values[feats], box, simplify_m)
@@ -230,7 +228,7 @@ def _add_layer(m, kind: str, li, feats, box, simplify_m: float, lr, hit_ids: set
     }, geometry=to_geo(geoms, work_crs), crs="EPSG:4490")
     cols = ["图层", "编号", "名称", "分区", "涉及", "结论"]
     gdf = _props_escaped(gdf, cols)
-    edge, fill = colour
+    edge, fill = colour or layer_colour(kind)
     base = {"color": edge, "fillColor": fill}
 
     big = kind == "control_unit"  # units tile the region: keep them faint
