@@ -268,13 +268,6 @@ class LayerIndex:
             arr[todo] = measure(geoms, crs, method)[0]
         return arr[feats]
 
-    def feature_attrs(self, k: int) -> dict:
-        out = {}
-        for c, arr in self.attr_arrays.items():
-            v = arr[k]
-            out[c] = None if v is None else (v if isinstance(v, (int, float)) else str(v))
-        return out
-
 
 @dataclass
 class RegionIndex:

@@ -510,7 +510,8 @@ class _Cols:
         self.attr_rows = list(zip(*cols)) if cols else None
 
     def attributes(self, gi: int) -> dict:
-        """The attributes of group ``gi``'s feature (as :meth:`LayerIndex.feature_attrs`)."""
+        """The attributes of group ``gi``'s feature: numbers as they are, other values as
+        text (a dict of its own per hit)."""
         return {} if self.attr_rows is None else dict(zip(self.attr_names, self.attr_rows[gi]))
 
 
