@@ -195,6 +195,11 @@ def _sqlite_timed(con: sqlite3.Connection, sql: str, timeout: float):
         con.set_progress_handler(None, 0)
 
 
+def _ro(path: Path) -> sqlite3.Connection:
+    """A read-only SQLite connection to a file (a GeoPackage)."""
+    return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+
+
 def _check_gpkg_sql(path: Path, layers: list[str | None], where: str | None) -> None:
     """Refuse GeoPackage views with recursive queries, and time-limit views and filters.
 
@@ -203,7 +208,7 @@ def _check_gpkg_sql(path: Path, layers: list[str | None], where: str | None) -> 
     (:class:`ResourceLimitError`), so a hostile view or filter cannot hang a run.
     """
     try:
-        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        con = _ro(path)
     except sqlite3.Error:
         return  # GDAL reports an unreadable file
     try:
@@ -235,10 +240,6 @@ def _check_gpkg_sql(path: Path, layers: list[str | None], where: str | None) -> 
                                     path=path, layer=name) from None
     finally:
         con.close()
-
-
-def _ro(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
 
 
 def gpkg_rtree(path, layer: str | None) -> str | None:
