@@ -539,6 +539,11 @@ def test_nearest_through_boundary_runs_equals_whole_pieces():
     li._runs = ()
     whole = li.nearest(fps, which)
     assert fast == whole
+    # independent of the index: GEOS's distance to each whole, unsubdivided feature
+    for k, fp in enumerate(fps):
+        d = shapely.distance(fp, np.array([holed, twin, star], dtype=object))
+        assert fast[k][1] == pytest.approx(d.min(), abs=1e-6)
+        assert fast[k][0] == int(np.flatnonzero(np.isclose(d, d.min(), atol=1e-6))[0])
     assert fast[0][1] == pytest.approx(800 - 100 * 2 ** 0.5, abs=0.5) and fast[0][0] == 0
     assert fast[1][0] == 0  # the tie goes to the first feature
     assert fast[2] == (2, 0.0) and fast[3][1] == 0.0
