@@ -22,9 +22,10 @@ def pytest_configure(config):
     again and again (each rebuilt in about 0.5 s)."""
     import gc
 
-    from zoning.screen import INDEX_CACHE
+    from zoning.screen import INDEX_CACHE, NEAR_CACHE
 
     INDEX_CACHE.size = 16
+    NEAR_CACHE.size = 8  # the check command's, as many regions and test catalogs
     # The suite builds thousands of small frames, indexes and documents: with the default
     # thresholds the collector ran ~3,500 times per test process and took 3 s of each
     # one's time; collecting less often takes about 0.5 s (garbage is the same)

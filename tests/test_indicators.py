@@ -76,6 +76,45 @@ def test_indicator_areas_are_grs80_areas():
     assert sphere / true - 1 > 0.003  # the old spherical weighting was this far off
 
 
+def test_lonlat_nodata_cells_are_not_land_area():
+    """A lon/lat raster: cells without data count in neither the shares nor ``area_m2``
+    (the GRS80 area of the cells with data), as with a projected raster."""
+    from pyproj import Geod
+
+    a = np.full((36, 36), 20, dtype=np.uint8)
+    a[:, 18:] = 0  # the east half has no data
+    a[18:, :18] = 10
+    t = Affine(0.01, 0, 106.0, 0, -0.01, 26.36)
+    gdf = gpd.GeoDataFrame({"code": ["d"]}, geometry=[shapely.box(106.0, 26.0, 106.36, 26.36)],
+                           crs="EPSG:4490")
+    r = landcover_shares(a, gdf, "code", {"forest": [20]}, transform=t, crs="EPSG:4490",
+                         nodata=0)
+    geod = Geod(ellps="GRS80")
+    land = abs(geod.geometry_area_perimeter(shapely.segmentize(
+        shapely.box(106.0, 26.0, 106.18, 26.36), 1e-4))[0])
+    forest = abs(geod.geometry_area_perimeter(shapely.segmentize(
+        shapely.box(106.0, 26.18, 106.18, 26.36), 1e-4))[0])
+    assert r.area_m2.iloc[0] == pytest.approx(land, rel=2e-5)
+    assert r.forest_m2.iloc[0] == pytest.approx(forest, rel=2e-5)
+    assert r.forest_share.iloc[0] == pytest.approx(forest / land, rel=2e-5)
+
+
+def test_lonlat_land_all_of_code_zero_still_has_its_area():
+    """Codes are summed to find the area with data; land whose only code is 0 (nodata
+    being another value) is measured all the same."""
+    from pyproj import Geod
+
+    a = np.zeros((20, 20), dtype=np.uint8)
+    t = Affine(0.01, 0, 106.0, 0, -0.01, 26.2)
+    poly = shapely.box(106.0, 26.0, 106.2, 26.2)
+    gdf = gpd.GeoDataFrame({"code": ["d"]}, geometry=[poly], crs="EPSG:4490")
+    r = landcover_shares(a, gdf, "code", {"forest": [20]}, transform=t, crs="EPSG:4490",
+                         nodata=255)
+    true = abs(Geod(ellps="GRS80").geometry_area_perimeter(shapely.segmentize(poly, 1e-4))[0])
+    assert r.area_m2.iloc[0] == pytest.approx(true, rel=2e-5)
+    assert r.forest_share.iloc[0] == 0 and r.forest_m2.iloc[0] == 0
+
+
 def test_nodata_outside_region_is_not_land():
     a, t = _raster()
     a[:, :50] = 0

@@ -311,6 +311,36 @@ def test_near_reads_use_the_gpkg_rtree_and_give_the_same_results(cat_path):
     assert again.equals(far)
 
 
+def test_check_command_keeps_its_near_read_index_until_a_layer_changes(cat_path, tmp_path,
+                                                                       monkeypatch):
+    """``zoning check`` run again in one process reuses its index (big layers still read
+    near each footprint); an edited layer file is read again."""
+    from click.testing import CliRunner
+
+    import zoning.screen
+    from zoning.cli import main
+    from zoning.crs import reproject
+
+    built = []
+    build = zoning.screen._build_index
+    monkeypatch.setattr(zoning.screen, "_build_index",
+                        lambda cat, opts, cache: built.append(cache) or build(cat, opts, cache))
+    site = tmp_path / "site.geojson"
+    gpd.GeoDataFrame(geometry=[reproject(shapely.transform(FOOTPRINTS[1], lambda xy: xy + [
+        OX, OY]), "EPSG:4524", "EPSG:4490")], crs="EPSG:4490").to_file(site)
+
+    def check():
+        r = CliRunner().invoke(main, ["check", str(site), "--catalog", str(cat_path), "--json"])
+        assert r.exit_code == 0, r.output
+        return json.loads(r.stdout)
+
+    first = check()
+    assert check() == first and len(built) == 1 and built[0].near_reads
+    farmland = load_catalog(cat_path).layers["farmland"].path
+    os.utime(farmland, ns=(os.stat(farmland).st_atime_ns, os.stat(farmland).st_mtime_ns + 10**9))
+    assert check() == first and len(built) == 2
+
+
 def test_rtree_lookup_only_trusts_a_gpkg_rtree(tmp_path):
     from zoning.io.vector import gpkg_rtree, gpkg_rtree_meets
 

@@ -155,15 +155,32 @@ def landcover_shares(raster, polygons: gpd.GeoDataFrame, id_col: str, classes: d
 
 
 def _grs80_extract(ds, polys, id_col: str, max_cells: int) -> pd.DataFrame:
-    """unique / frac / count with every cell weighted by its GRS80 area."""
+    """unique / frac / count with every cell weighted by its GRS80 area, cells without
+    land-cover data (nodata) left out of all three.
+
+    One pass over the raster: the GRS80 area of the cells with data, Σw, is
+    ``weighted_sum / weighted_mean`` of the class codes (exactextract has no weighted
+    count).  A polygon whose cells with data all hold code 0 has no such ratio: its Σw
+    is taken in a second pass over the row factors alone, which also counts its nodata
+    cells.
+    """
     from exactextract import exact_extract
 
     k = _row_factors(ds)
     w = "(coverage_weight=area_spherical_m2)"
-    res = exact_extract(ds, polys, ["unique", f"weighted_frac{w}"], weights=k,
+    res = exact_extract(ds, polys, ["unique", f"weighted_frac{w}", f"weighted_sum{w}",
+                                    f"weighted_mean{w}"], weights=k,
                         include_cols=[id_col], output="pandas", max_cells_in_memory=max_cells)
-    area = exact_extract(k, polys, [f"sum{w}"], output="pandas", max_cells_in_memory=max_cells)
-    return res.rename(columns={"weighted_frac": "frac"}).assign(count=area["sum"].values)
+    total, mean = res["weighted_sum"].to_numpy(float), res["weighted_mean"].to_numpy(float)
+    ratio = np.isfinite(mean) & (mean != 0)
+    count = np.where(ratio, total / np.where(ratio, mean, 1.0), 0.0)
+    zero = np.flatnonzero(~ratio & np.array([len(u) > 0 for u in res["unique"]]))
+    if len(zero):
+        area = exact_extract(k, polys.iloc[zero], [f"sum{w}"], output="pandas",
+                             max_cells_in_memory=max_cells)
+        count[zero] = area["sum"].to_numpy(float)
+    return res.rename(columns={"weighted_frac": "frac"}).drop(
+        columns=["weighted_sum", "weighted_mean"]).assign(count=count)
 
 
 def protected_share(protected: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame, id_col: str,

@@ -273,6 +273,11 @@ def _near_source(spec: LayerSpec, work, opts: CheckOptions):
 
 #: the process-wide cache used by :func:`check`, :func:`screen` and :func:`load_index`
 INDEX_CACHE = IndexCache()
+#: indexes for one-off checks, which read big layers only near the footprint (see
+#: ``IndexCache.near_reads``), kept as well: a process that checks site after site this
+#: way (a script calling the ``check`` command in-process, the tests) reads the small
+#: layers, rules and districts of a catalog once
+NEAR_CACHE = IndexCache(size=2, near_reads=True)
 
 
 def load_index(catalog: Catalog, options: CheckOptions | None = None) -> RegionIndex:

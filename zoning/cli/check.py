@@ -356,7 +356,7 @@ def check_cmd(footprint, catalogs, region, as_json, crs, coord_sys, encoding, sr
     for a line (with --width) or closed polygon.  A project list (CSV/XLSX) gives
     one line per project.
     """
-    from zoning.screen import IndexCache, projects_from_table, screen_projects
+    from zoning.screen import NEAR_CACHE, projects_from_table, screen_projects
 
     attrs = project_attrs(kw)
     name = kw.pop("name", "")
@@ -373,7 +373,7 @@ def check_cmd(footprint, catalogs, region, as_json, crs, coord_sys, encoding, sr
         write_export_txt(table, export_txt)
     # one check: big layers are read only near the footprint (GeoPackage R-tree, prepared
     # stores), never whole; a map draws the layers around the site, so it reads them whole
-    near = None if map_file else IndexCache(size=1, near_reads=True)
+    near = None if map_file else NEAR_CACHE
     r = screen_projects(projects_from_table(table), cats, options=opts, cache=near).results[0]
     if as_json:
         click.echo(json.dumps(r.to_dict(), ensure_ascii=False, indent=2))
