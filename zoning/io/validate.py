@@ -246,8 +246,9 @@ def _validate_vector(rep: LayerReport, spec: LayerSpec, path: Path) -> None:
     if rep.errors:
         return
     try:
+        # GDAL's Arrow stream: several times faster than feature by feature
         df = pyogrio.read_dataframe(str(path), layer=spec.layer, columns=[spec.id_field],
-                                    where=spec.where, **kw)
+                                    where=spec.where, use_arrow=True, **kw)
     except Exception as e:
         rep.error(f"无法读取要素：{e}")
         return
