@@ -103,12 +103,27 @@ def test_demo_command_writes_every_output(tmp_path, monkeypatch):
         "".join(x for x in lines if x.startswith(keep)), "utf-8-sig")
     shutil.copy(src / "GY-012_勘测定界.txt", tmp_path / "projects")
     monkeypatch.setattr(workflow, "seeds_dir", lambda: tmp_path)
+    # the land-cover extraction over the three regions' 55 M raster cells (2 s; its values
+    # are tested in test_indicators) gives fixed shares here: every district half forest
+    import pandas as pd
+
+    import zoning.indicators
+
+    def half_forest(raster, polygons, id_col, classes, **kw):
+        return pd.DataFrame([{"id": i, "area_m2": 1.0, **{f"{g}_{x}": 0.5 if g == "forest"
+                                                          else 0.0 for g in classes
+                                                          for x in ("share", "m2")}}
+                             for i in polygons[id_col]])
+
+    monkeypatch.setattr(zoning.indicators, "landcover_shares", half_forest)
     out = tmp_path / "demo"
     r = CliRunner().invoke(main, ["demo", "--out", str(out)])
     assert r.exit_code == 0, r.output
     for name in ("screening.xlsx", "results.json", "maps/index.html",
                  "indicators-guiyang.html", "indicators-yunyang.json"):
         assert (out / name).exists(), name
+    ind = json.loads((out / "indicators-yunyang.json").read_text("utf-8"))
+    assert ind["values"]["forest_cover"] == 50.0  # the demo writes what indicators() gives
     assert "输入 6 行，输出 6 行：检查 5 行，失败 1 行" in r.output
     # the deliberately broken row is named with its reason; the notes column is no "unknown
     # header"

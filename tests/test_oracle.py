@@ -127,24 +127,30 @@ def _geod_oracle(family: str, fps: list) -> dict:
     """(footprint, layer, feature) → (area m², perimeter m, is a line contact)."""
     crs = CRS if family == "gk" else "EPSG:4490"
     layers = _layers(family)
+    feats = []  # every feature densified once (a 10 km edge is 10,000 vertices)
+    for name, gdf in layers.items():
+        if name == "districts":
+            continue
+        ids = gdf[SPECS[name]["id_field"]].astype(str).values
+        for fid, g in zip(ids, gdf.geometry.values):
+            d = _dense_geo(g, crs)
+            feats.append((name, fid, d, shapely.bounds(d), shapely.get_dimensions(g) == 1))
     out = {}
     for i, fp in enumerate(fps):
         f = _dense_geo(fp, crs)
-        for name, gdf in layers.items():
-            if name == "districts":
+        fb = shapely.bounds(f)
+        for name, fid, d, db, line in feats:
+            if fb[0] > db[2] or db[0] > fb[2] or fb[1] > db[3] or db[1] > fb[3]:
+                continue  # boxes apart: no contact
+            if not shapely.intersects(f, d):
                 continue
-            ids = gdf[SPECS[name]["id_field"]].astype(str).values
-            for fid, g in zip(ids, gdf.geometry.values):
-                d = _dense_geo(g, crs)
-                if not shapely.intersects(f, d):
-                    continue
-                inter = shapely.intersection(f, d)
-                if shapely.get_dimensions(g) == 1:
-                    out[(i, name, fid)] = (0.0, 0.0, True)
-                    continue
-                area, perim = GEOD.geometry_area_perimeter(inter) if not inter.is_empty \
-                    else (0.0, 0.0)
-                out[(i, name, fid)] = (abs(area), abs(perim), False)
+            if line:
+                out[(i, name, fid)] = (0.0, 0.0, True)
+                continue
+            inter = shapely.intersection(f, d)
+            area, perim = GEOD.geometry_area_perimeter(inter) if not inter.is_empty \
+                else (0.0, 0.0)
+            out[(i, name, fid)] = (abs(area), abs(perim), False)
     return out
 
 
