@@ -149,6 +149,18 @@ def test_failed_import_leaves_no_table(dsn, tmp_path):
     assert {s.path.name for s in cat.layers.values() if s.path} == {"mini.gpkg"}
 
 
+def test_import_takes_layers_bigger_than_the_input_limit(dsn, tmp_path, monkeypatch):
+    """A catalog layer is imported under the layer feature limit, not the limit on input
+    files (a province's farmland has millions of patches)."""
+    from zoning.io.postgis import import_catalog
+    from zoning.limits import LIMITS
+
+    cat = load_catalog(write_catalog(tmp_path))
+    monkeypatch.setattr(LIMITS, "max_features", 2)
+    _, info = import_catalog(cat, dsn, schema="biglayers")
+    assert info["biglayers.mini_farmland"]["features"] == 3
+
+
 def test_bundled_region_through_postgis(dsn, tmp_path):
     """The 云阳 sample projects give the same results from PostGIS as from the files."""
     from zoning.paths import seeds_dir

@@ -171,7 +171,7 @@ def import_catalog(catalog, dsn: str, schema: str = "zoning", catalog_dsn: str |
     """
     import yaml
 
-    from zoning.io.vector import read_vector
+    from zoning.io.vector import layer_read, read_vector
 
     say = log or (lambda *a: None)
     check_identifier(schema, "模式名（schema）", qualified=False)
@@ -191,8 +191,9 @@ def import_catalog(catalog, dsn: str, schema: str = "zoning", catalog_dsn: str |
                     out_layers[spec.name] = entry
                     continue
                 say(f"正在导入 {spec.name}")
-                gdf = read_vector(spec.path, layer=spec.layer, encoding=spec.encoding,
-                                  where=spec.where)
+                with layer_read():  # a catalog layer: the layer feature limit, Arrow reads
+                    gdf = read_vector(spec.path, layer=spec.layer, encoding=spec.encoding,
+                                      where=spec.where)
                 if gdf.crs is None:
                     if not spec.crs:
                         raise DataError("文件没有坐标系，图层目录中也没有用 crs: 声明", path=spec.path)
