@@ -430,7 +430,7 @@ def _write_sorted(tmpdir: Path, buckets: list[int], schema, work_crs, row_group_
     md = dict(out_schema.metadata or {})
     md[b"geo"] = _geo_metadata(work_crs, None)
     writer = pq.ParquetWriter(tmp_store, out_schema.with_metadata(md),
-                              write_statistics=True, compression="zstd")
+                              write_statistics=True, compression="lz4")
     try:
         for b in buckets:
             t = pq.read_table(tmpdir / f"b{b:03d}.parquet")
