@@ -233,6 +233,31 @@ def test_control_units_and_shoreline_distance(cat):
     assert sh.nearest_m == pytest.approx(1000, abs=1e-6) and sh.relation == "none"
 
 
+def test_shoreline_selections_that_pick_the_same_features_measure_once(cat, monkeypatch):
+    """长江 by basin and 长江 by river pick the same shoreline: one tree, and one distance
+    per footprint however many rules ask; a selection that picks nothing has no tree."""
+    from zoning.screen import load_index
+
+    idx = load_index(cat)
+    by_basin = idx.shore_tree({"basin": ["长江"], "within_m": 1000})
+    assert by_basin is idx.shore_tree({"river": ["长江"], "within_m": 5000})
+    assert idx.shore_tree({"river": ["乌江"]}) is None
+    queries = []
+    tree_cls = type(by_basin)
+    nearest = tree_cls.query_nearest
+    monkeypatch.setattr(tree_cls, "query_nearest",
+                        lambda self, *a, **kw: queries.append(1) or nearest(self, *a, **kw))
+    from zoning.crs import reproject
+
+    fp = reproject(B(-100, -2000, 100, -1500), CRS, idx.work_crs)  # 1,000 m from the 长江
+    memo: dict = {}
+    d = idx.shoreline_distance(fp, {"basin": ["长江"]}, memo)
+    assert idx.shoreline_distance(fp, {"river": ["长江"]}, memo) == d == pytest.approx(1000)
+    assert idx.shoreline_distance(fp, {"river": ["乌江"]}, memo) is None
+    assert len(queries) == 1
+    assert idx.shoreline_distance(fp, {"river": ["长江"]}) == d and len(queries) == 2
+
+
 def test_outside_coverage_fails_closed(cat):
     r = run(cat, B(9500, 0, 10_500, 100))  # half outside the districts
     assert r.state is State.DATA_MISSING

@@ -94,6 +94,9 @@ class _Column:
         self.name = name
 
 
+_NO_TREE = object()  # no tree built yet (a built one may be None: nothing picked)
+
+
 class ArrayFrame:
     """The few frame operations the engine and the maps use (``frame[col].values``,
     ``frame.geometry.values``, ``frame.columns``, ``len``), over plain arrays: a chunk's
@@ -288,7 +291,8 @@ class RegionIndex:
     constraint_rules: dict = field(default_factory=dict)  # layer name -> ConstraintRules
     statistics_only: set = field(default_factory=set)  # layers whose geometry never leaves
     landuse_layers: list = field(default_factory=list)  # 地类 layers declared: (name, title)
-    _shore_cache: dict = field(default_factory=dict)
+    _shore_cache: dict = field(default_factory=dict)  # selection → tree
+    _shore_trees: dict = field(default_factory=dict)  # pieces picked → tree
 
     @property
     def coverage(self):
@@ -296,11 +300,13 @@ class RegionIndex:
         (None without a districts layer)."""
         return None if self.coverage_shared is None else self.coverage_shared.get()
 
-    def shoreline_distance(self, fp_work, spatial: dict):
-        """Distance (m) from a footprint to the shoreline features a rule selects, or None."""
+    def shore_tree(self, spatial: dict):
+        """The STRtree of the shoreline pieces a rule's selection picks (None when it picks
+        none), built once; selections that pick the same pieces share one tree."""
         key = shore_selection(spatial)
-        if key not in self._shore_cache:
-            pieces = []
+        tree = self._shore_cache.get(key, _NO_TREE)
+        if tree is _NO_TREE:
+            masks, pieces = [], []
             for li in self.layers.get("shoreline", []):
                 keep = np.ones(len(li.frame), dtype=bool)
                 for want, col in (("basin", "basin"), ("river", "river"), ("order", "order")):
@@ -310,14 +316,32 @@ class RegionIndex:
                             keep &= False
                         else:
                             keep &= np.isin(vals.astype(str), [str(x) for x in spatial[want]])
-                pieces.extend(li.pieces[keep[li.parent]])
+                sel = keep[li.parent]
+                masks.append(np.packbits(sel).tobytes())
+                pieces.extend(li.pieces[sel])
             # the selected features' short runs in a tree: the distance to the nearest run
             # is the distance to the features, without testing every segment of a river
-            self._shore_cache[key] = shapely.STRtree(pieces) if pieces else None
-        tree = self._shore_cache[key]
+            tree = self._shore_trees.get(tuple(masks), _NO_TREE)
+            if tree is _NO_TREE:
+                tree = self._shore_trees[tuple(masks)] = \
+                    shapely.STRtree(pieces) if pieces else None
+            self._shore_cache[key] = tree
+        return tree
+
+    def shoreline_distance(self, fp_work, spatial: dict, memo: dict | None = None):
+        """Distance (m) from a footprint to the shoreline features a rule selects, or None.
+
+        ``memo``, one footprint's, keeps the distance per tree: the rules whose selections
+        pick the same features (长江, 长江 支流 where every river is a 支流) measure it once.
+        """
+        tree = self.shore_tree(spatial)
         if tree is None:
             return None
+        if memo is not None and id(tree) in memo:
+            return memo[id(tree)]
         _idx, d = tree.query_nearest(fp_work, return_distance=True, all_matches=False)
+        if memo is not None:
+            memo[id(tree)] = float(d[0])
         return float(d[0])
 
     remote: dict = field(default_factory=dict)  # kind -> [(spec, PostgisSource)]

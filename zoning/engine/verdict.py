@@ -70,8 +70,9 @@ def apply_access(index: RegionIndex, p: Project, fp_work, result: CheckResult,
                               unit_class=cls or "general", county=county, share=h.share))
     if not units or index.access is None:
         return
+    memo: dict = {}  # this footprint's distances, per shoreline tree
     findings = evaluate_access(index.access, units, p.attrs,
-                               lambda sp: index.shoreline_distance(fp_work, sp))
+                               lambda sp: index.shoreline_distance(fp_work, sp, memo))
     outcome = strictest(findings)
     result.access = {
         "units": [dict(u, unit_class_zh=UNIT_CLASS_ZH[str(u["unit_class"])]) for u in units],
