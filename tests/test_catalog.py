@@ -169,6 +169,24 @@ def test_gbk_shapefile_without_cpg(tmp_path):
     assert rep.encoding == "GBK" and rep.status == "ok"
 
 
+def test_zipped_gbk_shapefile_without_cpg_validates(tmp_path):
+    """The ids of a zipped GBK shapefile are read in the encoding found in its DBF, as a
+    check reads them (GDAL's Arrow stream took the bytes as UTF-8 and failed)."""
+    import zipfile
+
+    g = _squares()
+    g["TBBH"] = ["贵阳0001", "贵阳0001", "贵阳0002"]
+    g.to_file(tmp_path / "gbk.shp", encoding="GBK")
+    with zipfile.ZipFile(tmp_path / "gbk.zip", "w") as z:
+        for ext in (".shp", ".shx", ".dbf", ".prj"):
+            z.write(tmp_path / f"gbk{ext}", f"gbk{ext}")
+    rep = validate_layer(load_catalog(_catalog(tmp_path, _farmland(tmp_path / "gbk.zip")))
+                         .layers["farmland"])
+    assert rep.encoding == "GB18030" and rep.status != "error", rep.errors
+    assert rep.features == 3
+    assert any("1 个 TBBH 值重复" in w for w in rep.warnings), rep.warnings
+
+
 @pytest.mark.parametrize("layer,msg", [
     ({"kind": "redlines", "path": "x.gpkg", "id_field": "BSM"}, "kind 'redlines' 不在"),
     ({"kind": "farmland", "path": "x.gpkg"}, "必须给出 id_field:"),

@@ -113,6 +113,13 @@ def test_lonlat_land_all_of_code_zero_still_has_its_area():
     true = abs(Geod(ellps="GRS80").geometry_area_perimeter(shapely.segmentize(poly, 1e-4))[0])
     assert r.area_m2.iloc[0] == pytest.approx(true, rel=2e-5)
     assert r.forest_share.iloc[0] == 0 and r.forest_m2.iloc[0] == 0
+    # half of it without data: only the half with data is land
+    a[:, 10:] = 255
+    r = landcover_shares(a, gdf, "code", {"forest": [20]}, transform=t, crs="EPSG:4490",
+                         nodata=255)
+    half = abs(Geod(ellps="GRS80").geometry_area_perimeter(shapely.segmentize(
+        shapely.box(106.0, 26.0, 106.1, 26.2), 1e-4))[0])
+    assert r.area_m2.iloc[0] == pytest.approx(half, rel=2e-5)
 
 
 def test_nodata_outside_region_is_not_land():

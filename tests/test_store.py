@@ -314,8 +314,7 @@ def test_near_reads_use_the_gpkg_rtree_and_give_the_same_results(cat_path):
     assert again.equals(far)
 
 
-def test_check_command_keeps_its_near_read_index_until_a_layer_changes(cat_path, tmp_path,
-                                                                       monkeypatch):
+def test_check_command_keeps_its_near_read_index_until_a_layer_changes(tmp_path, monkeypatch):
     """``zoning check`` run again in one process reuses its index (big layers still read
     near each footprint); an edited layer file is read again."""
     from click.testing import CliRunner
@@ -331,6 +330,8 @@ def test_check_command_keeps_its_near_read_index_until_a_layer_changes(cat_path,
     site = tmp_path / "site.geojson"
     gpd.GeoDataFrame(geometry=[reproject(shapely.transform(FOOTPRINTS[1], lambda xy: xy + [
         OX, OY]), "EPSG:4524", "EPSG:4490")], crs="EPSG:4490").to_file(site)
+
+    cat_path = write_catalog(tmp_path)
 
     def check():
         r = CliRunner().invoke(main, ["check", str(site), "--catalog", str(cat_path), "--json"])

@@ -161,8 +161,8 @@ def _grs80_extract(ds, polys, id_col: str, max_cells: int) -> pd.DataFrame:
     One pass over the raster: the GRS80 area of the cells with data, Σw, is
     ``weighted_sum / weighted_mean`` of the class codes (exactextract has no weighted
     count).  A polygon whose cells with data all hold code 0 has no such ratio: its Σw
-    is taken in a second pass over the row factors alone, which also counts its nodata
-    cells.
+    is summed from its cells' own area-weighted coverage and row factors (exactextract
+    lists only the cells with data), in a second pass over that polygon alone.
     """
     from exactextract import exact_extract
 
@@ -176,9 +176,10 @@ def _grs80_extract(ds, polys, id_col: str, max_cells: int) -> pd.DataFrame:
     count = np.where(ratio, total / np.where(ratio, mean, 1.0), 0.0)
     zero = np.flatnonzero(~ratio & np.array([len(u) > 0 for u in res["unique"]]))
     if len(zero):
-        area = exact_extract(k, polys.iloc[zero], [f"sum{w}"], output="pandas",
-                             max_cells_in_memory=max_cells)
-        count[zero] = area["sum"].to_numpy(float)
+        cells = exact_extract(ds, polys.iloc[zero], [f"coverage{w}", "weights"], weights=k,
+                              output="pandas", max_cells_in_memory=max_cells)
+        count[zero] = [float(np.dot(c, kk)) for c, kk in zip(cells["coverage"],
+                                                              cells["weights"])]
     return res.rename(columns={"weighted_frac": "frac"}).drop(
         columns=["weighted_sum", "weighted_mean"]).assign(count=count)
 

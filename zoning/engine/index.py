@@ -338,10 +338,12 @@ class RegionIndex:
         if tree is None:
             return None
         if memo is not None and id(tree) in memo:
-            return memo[id(tree)]
+            return memo[id(tree)][1]
         _idx, d = tree.query_nearest(fp_work, return_distance=True, all_matches=False)
-        if memo is not None:
-            memo[id(tree)] = float(d[0])
+        if memo is not None:  # the tree is kept with its distance: while the memo lives its
+            # id names this tree, never a later one at the same address (two threads may
+            # each build a selection's tree, and the first built can be dropped from the cache)
+            memo[id(tree)] = (tree, float(d[0]))
         return float(d[0])
 
     remote: dict = field(default_factory=dict)  # kind -> [(spec, PostgisSource)]

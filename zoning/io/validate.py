@@ -178,18 +178,19 @@ def validate_layer(spec: LayerSpec, region: str = "") -> LayerReport:
     return rep
 
 
-def _check_encoding(rep: LayerReport, spec: LayerSpec, path: Path) -> bool:
+def _check_encoding(rep: LayerReport, spec: LayerSpec, path: Path) -> tuple[bool, str | None]:
+    """(readable, the encoding to read with: None for the format's own) — the encoding
+    :func:`~zoning.io.vector.read_vector` uses, a zipped shapefile's included."""
     try:
-        rep.encoding, how = source_encoding(path, spec.encoding)
-        if rep.encoding is None:
-            rep.encoding = "UTF-8"
+        enc, how = source_encoding(path, spec.encoding)
+        rep.encoding = enc or "UTF-8"
         if how.startswith("detected"):
             rep.warn(f"没有 .cpg 文件：编码 {rep.encoding} 是从 DBF 内容推断的"
                      "（可在图层目录中用 encoding: 明确声明）")
     except DataError as e:
         rep.error(e.message)
-        return False
-    return True
+        return False, None
+    return True, enc
 
 
 def _check_layer_name(rep: LayerReport, spec: LayerSpec, path: Path) -> bool:
@@ -236,9 +237,10 @@ def _guard(rep: LayerReport, spec: LayerSpec, path: Path) -> bool:
 def _validate_vector(rep: LayerReport, spec: LayerSpec, path: Path) -> None:
     if not _guard(rep, spec, path):
         return
-    if not _check_encoding(rep, spec, path) or not _check_layer_name(rep, spec, path):
+    readable, enc = _check_encoding(rep, spec, path)
+    if not readable or not _check_layer_name(rep, spec, path):
         return
-    kw = {"encoding": rep.encoding} if path.suffix.lower() == ".shp" else {}
+    kw = {"encoding": enc} if enc else {}
     info = pyogrio.read_info(str(path), layer=spec.layer, **kw)
     _check_fields(rep, spec, set(info["fields"]))
     file_crs = CRS.from_user_input(info["crs"]) if info.get("crs") else None
