@@ -40,10 +40,13 @@ office:
 	  || echo "LibreOffice not installed: reports are written as .docx only, PDF tests skip"; }
 
 # Gates first (lint with complexity limits, types on engine/, io/, project.py, screen.py),
-# then the suite with its doctests.
+# then the suite with its doctests.  The package is byte-compiled first: the suite starts
+# a dozen Python processes (test workers, the CLI, the server, dask workers), and where
+# PYTHONDONTWRITEBYTECODE is set each of them would compile it again.
 test: $(STAMP) browser office
 	$(BIN)/ruff check zoning tests bench
 	$(BIN)/mypy
+	$(BIN)/python -m compileall -q zoning >/dev/null
 	$(BIN)/python -m pytest -q
 
 # Regenerate the bundled synthetic layers (deterministic; same output every time).
