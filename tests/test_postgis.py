@@ -125,6 +125,26 @@ def test_pushdown_fetches_only_nearby_features(dsn, tmp_path):
     assert r.to_dict() == check(fp, files, crs=CRS).to_dict()
 
 
+def test_a_kept_source_holds_no_lock_between_fetches(dsn, tmp_path):
+    """An index keeps its PostGIS sources open: between fetches none may sit in a
+    transaction, holding a lock that makes a re-import or DROP wait (and that servers
+    with idle_in_transaction_session_timeout end by closing the session)."""
+    from zoning.io.postgis import PostgisSource
+
+    pg = _import(dsn, load_catalog(write_catalog(tmp_path)).path, tmp_path / "pg.yaml",
+                 "--schema", "kept")
+    src = PostgisSource(pg.layers["farmland"])
+    try:
+        geo = gpd.GeoSeries([B(500, 0, 1500, 1000)], crs=CRS).to_crs("EPSG:4490").values
+        assert len(src.fetch(geo, 100.0)) > 0
+        assert src.conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        with psycopg.connect(dsn, autocommit=True) as c:
+            c.execute("SET lock_timeout = '2s'")
+            c.execute("ALTER TABLE kept.mini_farmland ADD COLUMN probe int")  # no wait
+    finally:
+        src.close()
+
+
 def test_failed_import_leaves_no_table(dsn, tmp_path):
     cat = load_catalog(write_catalog(tmp_path))
     (tmp_path / "mini.gpkg").rename(tmp_path / "gone.gpkg")  # layers after the first fail

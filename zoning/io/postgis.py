@@ -52,13 +52,16 @@ def resolve_dsn(dsn: str) -> str:
     return dsn
 
 
-def connect(dsn: str):
+def connect(dsn: str, autocommit: bool = False):
+    """A connection to ``dsn``; ``autocommit`` for one kept open between reads (each
+    SELECT then ends its own transaction: no lock is held while it waits, and servers
+    that end sessions idle in a transaction leave it alone)."""
     from zoning.errors import require
 
     psycopg = require("psycopg", "postgis", "PostGIS 图层")
 
     try:
-        return psycopg.connect(resolve_dsn(dsn), connect_timeout=10)
+        return psycopg.connect(resolve_dsn(dsn), connect_timeout=10, autocommit=autocommit)
     except psycopg.OperationalError as e:
         raise DataError(f"无法连接 PostGIS：{str(e).strip()}") from None
 
@@ -335,7 +338,9 @@ class PostgisSource:
         pg = spec.postgis
         self.table = pg["table"]
         self.geom = pg.get("geometry", "geom")
-        self.conn = connect(pg["dsn"])
+        # kept open for the index's life: autocommit, or its first SELECT would hold a
+        # lock on the table (a re-import or DROP would wait) until the index is evicted
+        self.conn = connect(pg["dsn"], autocommit=True)
         try:
             with _db_errors(self.table):
                 cur = self.conn.cursor()
@@ -362,7 +367,7 @@ class PostgisSource:
 
     def __setstate__(self, d):
         self.__dict__.update(d)
-        self.conn = connect(self.spec.postgis["dsn"])
+        self.conn = connect(self.spec.postgis["dsn"], autocommit=True)
 
     def _dist(self, metres: float, lat: float) -> float:
         if not self.geographic:
