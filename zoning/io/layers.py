@@ -23,7 +23,8 @@ from zoning.catalog import LayerSpec
 from zoning.errors import CRSError, DataError
 from zoning.io.vector import check_input_file, gdal_path, layer_read, read_vector
 
-__all__ = ["read_layer", "normalise_layer", "open_layer_source", "is_synthetic", "WindowSource"]
+__all__ = ["read_layer", "read_layer_file", "normalise_layer", "open_layer_source",
+           "is_synthetic", "WindowSource"]
 
 
 def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
@@ -34,9 +35,17 @@ def read_layer(spec: LayerSpec) -> gpd.GeoDataFrame:
         from zoning.io.postgis import read_table
 
         return normalise_layer(read_table(spec), spec)
-    with layer_read():  # the layer limit, not the input limit, applies to catalog layers
-        gdf = read_vector(spec.path, layer=spec.layer, encoding=spec.encoding, where=spec.where)
-    return normalise_layer(gdf, spec)
+    return normalise_layer(read_layer_file(spec), spec)
+
+
+def read_layer_file(spec: LayerSpec, **kw) -> gpd.GeoDataFrame:
+    """A catalog file layer as stored (not normalised): its file, layer, encoding and
+    ``where`` filter, read as a catalog layer — the layer feature limit applies, not the
+    input one, and GDAL's Arrow stream is used.  ``kw`` go to
+    :func:`~zoning.io.vector.read_vector` (``bbox``, ``fid_as_index``)."""
+    with layer_read():
+        return read_vector(spec.path, layer=spec.layer, encoding=spec.encoding,
+                           where=spec.where, **kw)
 
 
 def open_layer_source(spec: LayerSpec):
@@ -103,12 +112,8 @@ class WindowSource:
                                                        self._src_box(box))
 
     def _read(self, box) -> gpd.GeoDataFrame:
-        from zoning.io.vector import layer_read, read_vector
-
         bb = None if box is None else self._src_box(box)
-        with layer_read():
-            raw = read_vector(self.spec.path, layer=self.spec.layer, encoding=self.spec.encoding,
-                              where=self.spec.where, bbox=bb, fid_as_index=True)
+        raw = read_layer_file(self.spec, bbox=bb, fid_as_index=True)
         self.reads += 1
         return normalise_layer(raw.sort_index().reset_index(drop=True), self.spec)
 

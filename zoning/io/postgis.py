@@ -174,7 +174,7 @@ def import_catalog(catalog, dsn: str, schema: str = "zoning", catalog_dsn: str |
     """
     import yaml
 
-    from zoning.io.vector import layer_read, read_vector
+    from zoning.io.layers import read_layer_file
 
     say = log or (lambda *a: None)
     check_identifier(schema, "模式名（schema）", qualified=False)
@@ -194,9 +194,7 @@ def import_catalog(catalog, dsn: str, schema: str = "zoning", catalog_dsn: str |
                     out_layers[spec.name] = entry
                     continue
                 say(f"正在导入 {spec.name}")
-                with layer_read():  # a catalog layer: the layer feature limit, Arrow reads
-                    gdf = read_vector(spec.path, layer=spec.layer, encoding=spec.encoding,
-                                      where=spec.where)
+                gdf = read_layer_file(spec)
                 if gdf.crs is None:
                     if not spec.crs:
                         raise DataError("文件没有坐标系，图层目录中也没有用 crs: 声明", path=spec.path)
