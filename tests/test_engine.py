@@ -265,7 +265,20 @@ def test_outside_coverage_fails_closed(cat):
     assert out.state is State.DATA_MISSING and out.overlap_m2 == pytest.approx(50_000)
     assert out.share == pytest.approx(0.5)
     assert r.layer("farmland").state is State.NOT_INTERSECTING  # the covered half is known
-    assert any("覆盖范围外" in w for w in r.warnings)
+    assert any("项目范围有部分位于" in w for w in r.warnings)
+    assert "覆盖范围内部分的结论见各图层" in out.basis
+
+
+def test_wholly_outside_coverage_says_so(cat):
+    """Finding: a footprint wholly outside the data read "项目范围有部分位于…覆盖范围外"."""
+    r = run(cat, B(10_500, 0, 11_500, 100))
+    out = r.layer("coverage")
+    assert r.state is State.DATA_MISSING and out.share == pytest.approx(1.0)
+    assert any(w.startswith("项目范围全部位于") for w in r.warnings)
+    assert not any("有部分" in w for w in r.warnings)
+    assert out.basis.startswith("项目全部（100,000.00 m²（150.000 亩）") and "部分" not in out.basis
+    p = run(cat, shapely.Point(OX + 10_500, OY))
+    assert p.layer("coverage").basis.startswith("项目全部位于")
 
 
 def test_missing_layer_fails_closed(tmp_path):

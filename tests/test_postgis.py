@@ -17,6 +17,7 @@ from zoning.catalog import load_catalog, resolve_catalogs
 from zoning.errors import DataError
 from zoning.io.projects import read_projects
 from zoning.options import CheckOptions
+from zoning.results import State
 from zoning.screen import check, screen
 
 from .minicat import CRS, B, L, write_catalog
@@ -143,6 +144,48 @@ def test_a_kept_source_holds_no_lock_between_fetches(dsn, tmp_path):
             c.execute("ALTER TABLE kept.mini_farmland ADD COLUMN probe int")  # no wait
     finally:
         src.close()
+
+
+def test_a_warm_index_sees_an_edited_or_reimported_table(dsn, tmp_path, monkeypatch):
+    """Finding: an index kept warm (the web service, one process screening many lists) held
+    the districts and shoreline it had read from PostGIS until the catalog file changed: a
+    table edited or imported again since went unseen, and the verdicts that depend on it."""
+    from zoning.io import postgis
+    from zoning.screen import load_index
+
+    pg = _import(dsn, load_catalog(write_catalog(tmp_path)).path, tmp_path / "pg.yaml",
+                 "--schema", "stamp")
+    fp = B(8000, 0, 8500, 500)  # 东区, 3 km from the 长江 shoreline, nothing else near
+
+    def chem():
+        r = check(fp, pg, crs=CRS, industry="C2614", nature="新建")
+        return r, [f["outcome"] for f in (r.access or {}).get("findings", [])
+                   if f["rule_id"] == "NAT-CJ-1KM-CHEM"]
+
+    r, outcome = chem()
+    assert outcome == ["not_applicable"] and r.layer("shore").nearest_m == pytest.approx(3000)
+    index = load_index(pg)
+    monkeypatch.setattr(postgis, "STAMP_SECONDS", 0.0)  # ask the database at every check
+    assert load_index(pg) is index  # nothing changed: the warm index is kept
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("UPDATE stamp.mini_shore SET geom = ST_Translate(geom, 0, 2200)")
+    r, outcome = chem()
+    assert outcome == ["prohibited"] and r.layer("shore").nearest_m == pytest.approx(800)
+    assert r.state is State.PROHIBITED
+    with psycopg.connect(dsn, autocommit=True) as c:  # the site's district taken out
+        c.execute("DELETE FROM stamp.mini_districts WHERE code = '500002'")
+    r = check(fp, pg, crs=CRS)
+    assert r.state is State.DATA_MISSING and r.layer("coverage").share == pytest.approx(1.0)
+    # a table fetched per chunk, dropped and made again (as a re-import does): new sources
+    index = load_index(pg)
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("CREATE TABLE stamp.f2 AS TABLE stamp.mini_farmland")
+        c.execute("DROP TABLE stamp.mini_farmland")
+        c.execute("ALTER TABLE stamp.f2 RENAME TO mini_farmland")
+    assert load_index(pg) is not index
+    # unreachable: the stamp never equals an earlier one, so the failure is reported
+    assert postgis.table_stamp({"dsn": "postgresql://nobody@127.0.0.1:1/x",
+                                "table": "stamp.mini_shore"}, rows=True)[0] == "unreadable"
 
 
 def test_failed_import_leaves_no_table(dsn, tmp_path):

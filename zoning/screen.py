@@ -53,6 +53,11 @@ __all__ = ["check", "screen", "load_index", "ScreenResult", "CheckOptions", "Ind
 log = logging.getLogger(__name__)
 
 _INDEXED_KINDS = ("districts",) + tuple(SCREENING_KINDS) + ("shoreline",) + EXTRA_KINDS
+#: PostGIS layers an index reads whole (small); the others are fetched per chunk
+_PG_READ_WHOLE = ("districts", "shoreline")
+#: districts frames an IndexCache keeps: every catalog's (region picking asks them all),
+#: and older versions of a file or table until they are the least recently used
+DISTRICT_FRAMES = 256
 
 
 def _stamp(path: str | Path | None) -> tuple:
@@ -87,7 +92,15 @@ def _sidecar(spec: LayerSpec) -> str:
 
 def _spec_stamp(spec: LayerSpec) -> tuple:
     if not spec.path:
-        return (repr(spec.postgis),)
+        if not spec.postgis:
+            return (None,)
+        from zoning.io.postgis import table_stamp
+
+        # a re-imported or edited table refreshes the index: the tables read whole are
+        # stamped by their rows, the ones fetched per chunk by their identity (columns,
+        # CRS and helper tables are looked up once per source)
+        return (repr(spec.postgis),
+                table_stamp(spec.postgis, rows=spec.kind in _PG_READ_WHOLE))
     # a rebuilt prepared store (its sidecar is written last) refreshes the index too
     stamp = _stamp(spec.path) + _stamp(_sidecar(spec))
     if isinstance(spec.rules, Path):  # a constraint layer's own rule file
@@ -109,7 +122,7 @@ class IndexCache:
         #: stores of any size) instead of whole: for a process that checks once, cold
         self.near_reads = near_reads
         self._indexes: OrderedDict[tuple, RegionIndex] = OrderedDict()
-        self._districts: dict[tuple, Any] = {}
+        self._districts: OrderedDict[tuple, Any] = OrderedDict()
         self._lock = threading.RLock()
 
     def _key(self, cat: Catalog, options: CheckOptions) -> tuple:
@@ -137,6 +150,9 @@ class IndexCache:
                     self._districts[key] = (read_layer(specs[0]), [])
                 except ZoningError as e:
                     self._districts[key] = (None, [str(e)])
+                while len(self._districts) > DISTRICT_FRAMES:  # least recently used out
+                    self._districts.popitem(last=False)
+            self._districts.move_to_end(key)
             return self._districts[key]
 
     def named_districts(self, cat: Catalog) -> list[tuple[str, Any]]:
@@ -207,7 +223,7 @@ def _build_index(catalog: Catalog, opts: CheckOptions, cache: IndexCache) -> Reg
                 frames[spec.name] = frame
                 continue
         try:
-            if spec.postgis and spec.kind not in ("districts", "shoreline"):
+            if spec.postgis and spec.kind not in _PG_READ_WHOLE:
                 # big layers stay in the database: features are fetched per chunk
                 remote[spec.name] = open_layer_source(spec)
                 continue

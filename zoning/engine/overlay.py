@@ -285,16 +285,20 @@ def _outside_layer(lr: LayerResult, index: RegionIndex) -> None:
     lr.basis = sys.intern(f"项目不在{index.region_name}图层数据覆盖范围内：不能判定，按数据缺失处理。")
 
 
-def coverage_row(area_m2: float, length_m: float, share: float, where: str) -> LayerResult:
-    """The 数据缺失 row of the part of a footprint outside every region's data."""
+def coverage_row(area_m2: float, length_m: float, share: float, where: str,
+                 whole: bool = False) -> LayerResult:
+    """The 数据缺失 row of the part of a footprint outside every region's data (``whole``:
+    all of it)."""
     size = (f"{area_m2:,.2f} m²（{area_m2 / M2_PER_MU:,.3f} 亩）" if area_m2 > 0 else
             f"{length_m:,.2f} m" if length_m > 0 else "部分点位")
+    basis = (f"项目全部{f'（{size}）' if area_m2 > 0 or length_m > 0 else ''}位于{where}图层数据覆盖范围外：无数据，不能判定（数据缺失）。"
+             if whole else
+             f"项目有 {size} 位于{where}图层数据覆盖范围外：该部分无数据，不能判定（数据缺失）；"
+             "覆盖范围内部分的结论见各图层，禁止不因数据缺失而被掩盖。")
     return LayerResult(
         layer="(覆盖范围外)", kind=COVERAGE_KIND, kind_zh=COVERAGE_ZH, state=State.DATA_MISSING,
         rule="outside-coverage", overlap_m2=area_m2, overlap_length_m=length_m,
-        share=min(share, 1.0), relation="overlaps",
-        basis=(f"项目有 {size} 位于{where}图层数据覆盖范围外：该部分无数据，不能判定（数据缺失）；"
-               "覆盖范围内部分的结论见各图层，禁止不因数据缺失而被掩盖。"))
+        share=min(share, 1.0), relation="overlaps", basis=basis)
 
 
 def _finish(r: CheckResult, layers: list[LayerResult], ch: _Chunk, k: int,
@@ -309,8 +313,9 @@ def _finish(r: CheckResult, layers: list[LayerResult], ch: _Chunk, k: int,
         full = ch.full_area[k] if ch.kinds[k] == "polygon" else ch.full_length[k]
         part = out[0] if ch.kinds[k] == "polygon" else out[1]
         layers.append(coverage_row(out[0], out[1], part / full if full > 0 else 1.0,
-                                   index.region_name))
-        r.warnings.append(f"项目范围有部分位于{index.region_name}{OUTSIDE_COVERAGE}")
+                                   index.region_name, whole=bool(ch.empty[k])))
+        r.warnings.append(f"项目范围{'全部' if ch.empty[k] else '有部分'}位于"
+                          f"{index.region_name}{OUTSIDE_COVERAGE}")
     r.layers = layers
     r.state, r.basis = overall(layers)
 

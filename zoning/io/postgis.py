@@ -24,6 +24,8 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import threading
+import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -35,7 +37,7 @@ from pyproj import CRS
 from zoning.errors import CatalogError, DataError
 
 __all__ = ["connect", "resolve_dsn", "import_catalog", "PostgisSource", "read_table",
-           "check_identifier"]
+           "check_identifier", "table_stamp"]
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 SUBDIVIDE_VERTICES = 256
@@ -303,6 +305,56 @@ def read_table(spec) -> gpd.GeoDataFrame:
             return _frame(cur.fetchall(), cols, srid)
     finally:
         conn.close()
+
+
+#: a table's stamp is asked of the database at most this often (seconds)
+STAMP_SECONDS = 1.0
+_stamps: dict[tuple, tuple[float, tuple]] = {}
+_stamp_conns: dict[str, tuple] = {}  # dsn -> (pid, connection)
+_stamp_lock = threading.Lock()
+
+
+def table_stamp(pg: dict, rows: bool) -> tuple:
+    """What changes when a layer table is re-imported or edited, for cache keys.
+
+    The table's oid (a re-import makes a new table) and, with ``rows`` (for the small
+    tables an index reads whole: districts, shorelines), a digest of its row versions
+    (``xmin``, ``ctid``: any insert, update or delete changes it).  Asked at most every
+    :data:`STAMP_SECONDS` per table, on one kept autocommit connection per database.
+    A table that cannot be asked gets a stamp equal to no other, so the index is built
+    again and reports the failure.
+    """
+    key = (pg["dsn"], pg["table"], rows)
+    now = time.monotonic()
+    with _stamp_lock:
+        hit = _stamps.get(key)
+        if hit is not None and now - hit[0] < STAMP_SECONDS:
+            return hit[1]
+        try:
+            import psycopg
+
+            pid, conn = _stamp_conns.get(pg["dsn"], (None, None))
+            if conn is None or conn.closed or pid != os.getpid():  # not a parent's socket
+                conn = connect(pg["dsn"], autocommit=True)
+                _stamp_conns[pg["dsn"]] = (os.getpid(), conn)
+            try:
+                cur = conn.cursor()
+                cur.execute("SELECT to_regclass(%s)::oid", (_qi(pg["table"]),))
+                oid = cur.fetchone()[0]
+                digest = None
+                if rows and oid is not None:
+                    cur.execute("SELECT count(*), md5(string_agg(xmin::text || ctid::text, "
+                                f"',' ORDER BY ctid)) FROM {_qi(pg['table'])}")
+                    digest = tuple(cur.fetchone())
+                stamp: tuple = (oid, digest)
+            except psycopg.Error:
+                _stamp_conns.pop(pg["dsn"], None)
+                conn.close()
+                raise
+        except Exception:  # noqa: BLE001 - unreadable now: the index build reports why
+            stamp = ("unreadable", now)
+        _stamps[key] = (now, stamp)
+        return stamp
 
 
 @contextlib.contextmanager
