@@ -258,6 +258,47 @@ def test_shoreline_selections_that_pick_the_same_features_measure_once(cat, monk
     assert idx.shoreline_distance(fp, {"river": ["长江"]}) == d and len(queries) == 2
 
 
+@pytest.mark.parametrize("same_id", [False, True])
+def test_a_rule_takes_the_nearest_shoreline_the_layer_check_found(tmp_path, monkeypatch,
+                                                                  same_id):
+    """The layer check has measured each footprint's nearest shoreline feature: a rule whose
+    selection picks that feature is at that distance (nothing it picks is nearer), and only
+    the other selections are measured.  An id that names two features never shortcuts."""
+    import geopandas as gpd
+
+    from zoning.crs import reproject
+    from zoning.engine.verdict import _nearest_shore
+    from zoning.screen import load_index
+
+    from .minicat import LAYERS
+
+    layers = dict(LAYERS)
+    layers["shore"] = gpd.GeoDataFrame(
+        {"BSM": [1, 1 if same_id else 2], "HLMC": ["长江", "嘉陵江"], "LYMC": ["长江", "长江"]},
+        geometry=[L((-10_000, -3000), (10_000, -3000)), L((-10_000, -1500), (10_000, -1500))],
+        crs=CRS)
+    cat = load_catalog(write_catalog(tmp_path, layers=layers))
+    site = B(-100, 0, 100, 500)
+    known = _nearest_shore(run(cat, site).layers)
+    assert known[0] == pytest.approx(1500, abs=1e-6)
+    assert known[1] == {("shore", "1" if same_id else "2")}
+    idx = load_index(cat)
+    fp = reproject(site, CRS, idx.work_crs)
+    queries = []
+    tree_cls = type(idx.shore_tree({"basin": ["长江"]}))
+    nearest = tree_cls.query_nearest
+    monkeypatch.setattr(tree_cls, "query_nearest",
+                        lambda self, *a, **kw: queries.append(1) or nearest(self, *a, **kw))
+    both = idx.shoreline_distance(fp, {"basin": ["长江"]}, {}, known)  # picks the nearest
+    assert both == pytest.approx(1500, abs=1e-6)
+    assert (both == known[0], len(queries)) == ((False, 1) if same_id else (True, 0))
+    main = idx.shoreline_distance(fp, {"river": ["长江"]}, {}, known)  # does not pick it
+    assert main == pytest.approx(3000, abs=1e-6)  # (with one id for both: not 1,500)
+    assert len(queries) == (2 if same_id else 1)
+    assert idx.shoreline_distance(fp, {"river": ["嘉陵江"]}, {}, known) == pytest.approx(1500)
+    assert len(queries) == (3 if same_id else 1)
+
+
 def test_outside_coverage_fails_closed(cat):
     r = run(cat, B(9500, 0, 10_500, 100))  # half outside the districts
     assert r.state is State.DATA_MISSING

@@ -303,10 +303,16 @@ class RegionIndex:
     def shore_tree(self, spatial: dict):
         """The STRtree of the shoreline pieces a rule's selection picks (None when it picks
         none), built once; selections that pick the same pieces share one tree."""
+        return self._shore(spatial)[0]
+
+    def _shore(self, spatial: dict) -> tuple:
+        """(tree, the (layer, feature id) pairs picked) of a selection, built once."""
         key = shore_selection(spatial)
-        tree = self._shore_cache.get(key, _NO_TREE)
-        if tree is _NO_TREE:
-            masks, pieces = [], []
+        got = self._shore_cache.get(key, _NO_TREE)
+        if got is _NO_TREE:
+            masks: list[bytes] = []
+            pieces: list = []
+            picked: set[tuple[str, str]] = set()
             for li in self.layers.get("shoreline", []):
                 keep = np.ones(len(li.frame), dtype=bool)
                 for want, col in (("basin", "basin"), ("river", "river"), ("order", "order")):
@@ -319,27 +325,38 @@ class RegionIndex:
                 sel = keep[li.parent]
                 masks.append(np.packbits(sel).tobytes())
                 pieces.extend(li.pieces[sel])
+                ids = [str(x) for x in li.ids]
+                if len(set(ids)) == len(ids):  # an id names one feature (else no shortcut)
+                    picked.update((li.name, ids[f]) for f in np.flatnonzero(keep))
             # the selected features' short runs in a tree: the distance to the nearest run
             # is the distance to the features, without testing every segment of a river
             tree = self._shore_trees.get(tuple(masks), _NO_TREE)
             if tree is _NO_TREE:
                 tree = self._shore_trees[tuple(masks)] = \
                     shapely.STRtree(pieces) if pieces else None
-            self._shore_cache[key] = tree
-        return tree
+            got = self._shore_cache[key] = (tree, frozenset(picked))
+        return got
 
-    def shoreline_distance(self, fp_work, spatial: dict, memo: dict | None = None):
+    def shoreline_distance(self, fp_work, spatial: dict, memo: dict | None = None,
+                           known: tuple | None = None):
         """Distance (m) from a footprint to the shoreline features a rule selects, or None.
 
         ``memo``, one footprint's, keeps the distance per tree: the rules whose selections
         pick the same features (长江, 长江 支流 where every river is a 支流) measure it once.
+        ``known``: (distance, {(layer, feature id), …}) of the footprint's nearest shoreline
+        features over every shoreline layer, as the layer check found them (0 and the
+        features hit, or the nearest distance and feature).  A selection that picks one of
+        them is at that distance: no feature it picks can be nearer.
         """
-        tree = self.shore_tree(spatial)
+        tree, picked = self._shore(spatial)
         if tree is None:
             return None
         if memo is not None and id(tree) in memo:
             return memo[id(tree)][1]
-        _idx, d = tree.query_nearest(fp_work, return_distance=True, all_matches=False)
+        if known is not None and not picked.isdisjoint(known[1]):
+            d = np.array([known[0]])
+        else:
+            _idx, d = tree.query_nearest(fp_work, return_distance=True, all_matches=False)
         if memo is not None:  # the tree is kept with its distance: while the memo lives its
             # id names this tree, never a later one at the same address (two threads may
             # each build a selection's tree, and the first built can be dropped from the cache)

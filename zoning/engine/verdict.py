@@ -53,6 +53,26 @@ def infer_project_type(industry: str | None, rules: RuleSet) -> tuple[str | None
                           "推定为工业项目（industrial）")
 
 
+def _nearest_shore(layers: list[LayerResult]) -> tuple | None:
+    """(distance, {(layer, feature id), …}) of the nearest shoreline features the layer
+    check found for a footprint (0 and the features it meets), or None if it found none."""
+    best: tuple | None = None
+    for lr in layers:
+        if lr.kind != "shoreline":
+            continue
+        if lr.hits:
+            d, ids = 0.0, {(lr.layer, h.feature_id) for h in lr.hits}
+        elif lr.nearest_id is not None and lr.nearest_m is not None:
+            d, ids = float(lr.nearest_m), {(lr.layer, lr.nearest_id)}
+        else:
+            continue
+        if best is None or d < best[0]:
+            best = (d, ids)
+        elif d == best[0]:
+            best[1].update(ids)
+    return best
+
+
 def apply_access(index: RegionIndex, p: Project, fp_work, result: CheckResult,
                  layers: list[LayerResult]) -> None:
     """三线一单: evaluate the access lists of every unit the footprint falls in."""
@@ -71,8 +91,9 @@ def apply_access(index: RegionIndex, p: Project, fp_work, result: CheckResult,
     if not units or index.access is None:
         return
     memo: dict = {}  # this footprint's distances, per shoreline tree
+    known = _nearest_shore(layers)
     findings = evaluate_access(index.access, units, p.attrs,
-                               lambda sp: index.shoreline_distance(fp_work, sp, memo))
+                               lambda sp: index.shoreline_distance(fp_work, sp, memo, known))
     outcome = strictest(findings)
     result.access = {
         "units": [dict(u, unit_class_zh=UNIT_CLASS_ZH[str(u["unit_class"])]) for u in units],
