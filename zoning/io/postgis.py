@@ -336,6 +336,7 @@ def table_stamp(pg: dict, rows: bool) -> tuple:
             pid, conn = _stamp_conns.get(pg["dsn"], (None, None))
             if conn is None or conn.closed or pid != os.getpid():  # not a parent's socket
                 conn = connect(pg["dsn"], autocommit=True)
+                conn.execute("SET statement_timeout = '10s'")  # checks wait on this lock
                 _stamp_conns[pg["dsn"]] = (os.getpid(), conn)
             try:
                 cur = conn.cursor()
