@@ -104,3 +104,63 @@ def test_cli_screen_no_geometry(cats, tmp_path):
     page = (out / "maps" / next(p.name for p in (out / "maps").glob("0000*.html"))).read_text(
         "utf-8")
     assert "统计模式" in page and "units" not in page
+
+
+def test_reports_never_draw_a_statistics_only_layer(cats):
+    """Finding: the report's 关系详图 drew the features and the overlap of a layer marked
+    statistics_only (its geometry never leaves), and `--no-geometry` did not reach reports."""
+    from zoning.report.filing import report_data
+
+    res = screen_projects(_projects(), cats[1])
+    geom = _projects()[0].geometry
+    data = report_data(res[0], geom, load_index(cats[1]))
+    drawn = {m.label for m in data.map_layers}
+    assert drawn and not any("水源" in x for x in drawn)  # the others still are
+    assert data.overlaps == []  # the only overlap is the statistics-only one
+    opened = report_data(res[0], geom, load_index(cats[0]))  # the same layer, not marked
+    assert any("水源" in m.label for m in opened.map_layers) and len(opened.overlaps) == 1
+    bare = report_data(res[0], geom, load_index(cats[0]), options={"no_geometry": True})
+    assert bare.map_layers == [] and bare.overlaps == []
+
+
+def test_report_command_no_geometry_draws_the_footprint_alone(cats, tmp_path):
+    from docx import Document
+
+    site = tmp_path / "site.geojson"
+    site.write_text(json.dumps({"type": "Feature", "properties": {"项目编号": "W"},
+                                "geometry": _projects()[0].geometry.__geo_interface__}),
+                    encoding="utf-8")
+    out = tmp_path / "rep"
+    r = CliRunner().invoke(main, ["report", str(site), "--catalog", str(cats[0].path),
+                                  "--out", str(out), "--no-pdf", "--no-geometry"])
+    assert r.exit_code == 0, r.output
+    [docx] = out.glob("*.docx")
+    text = "\n".join(p.text for p in Document(str(docx)).paragraphs)
+    assert "统计模式：不显示图层要素与重叠范围" in text
+
+
+def test_web_map_data_leaves_out_a_statistics_only_layer(cats):
+    from zoning.web.service import _nearby
+
+    res = screen_projects(_projects(), cats[1])
+    geom = _projects()[0].geometry
+    layers = {f["properties"]["layer"] for f in
+              _nearby(load_index(cats[1]), geom, res[0].to_dict(), 1500.0, 400)}
+    assert "units" in layers and "water_source" not in layers
+    opened = {f["properties"]["layer"] for f in
+              _nearby(load_index(cats[0]), geom, res[0].to_dict(), 1500.0, 400)}
+    assert "water_source" in opened
+
+
+def test_batch_reports_honour_no_geometry(cats, tmp_path):
+    from docx import Document
+
+    from zoning.outputs import write_batch_reports
+
+    projects = _projects()
+    res = screen_projects(projects, cats[0])
+    out = write_batch_reports(res.results, {p.row: p.geometry for p in projects}, [cats[0]],
+                              CheckOptions(no_geometry=True), tmp_path / "rep", pdf=False)
+    for path in out["docx"]:
+        text = "\n".join(p.text for p in Document(str(path)).paragraphs)
+        assert "统计模式：不显示图层要素与重叠范围" in text, path.name

@@ -310,7 +310,7 @@ def write_batch_reports(results: list[CheckResult], geometries: dict,
     written: list[Path] = []
     names: dict = {}
     synthetic = False
-    opts = {"area_method": options.area_method}
+    opts = {"area_method": options.area_method, "no_geometry": options.no_geometry}
     for k, r in enumerate(results, start=1):
         geom = geometries.get(r.row)
         if r.ok and geom is not None:

@@ -37,7 +37,8 @@ def _single(path, cats, opts, attrs, name, template, pdf, out_dir, read_kw):
     with console.status("正在生成报告 writing the report …"):
         out = write_report(r, table.geometry.iloc[0], index, out_dir, template, pdf=pdf,
                            input_name=Path(path).name,
-                           options={"area_method": opts.area_method})
+                           options={"area_method": opts.area_method,
+                                    "no_geometry": opts.no_geometry})
     console.print(f"总体结论: {r.state_zh} ({r.state.value})")
     console.print(f"  docx: {out['docx']}")
     if out["pdf"]:

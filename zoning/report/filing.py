@@ -99,14 +99,19 @@ def report_data(result: CheckResult, footprint, index, *, sources: Sequence[dict
     data.problems = list(index.problems)
     rules = getattr(index, "rules", None)
     data.vocabularies = dict(getattr(rules, "vocabularies", None) or {})
+    if data.options.get("no_geometry"):
+        return data  # statistics only: the maps draw the footprint alone
     fp_work = reproject(footprint, GEO, index.work_crs)
     view = shapely.buffer(fp_work, max(vicinity_m, 0.3 * _diameter(fp_work)))
     states = {lr.layer: lr for lr in result.layers}
     constraints = list(getattr(index, "constraints", []))
+    hidden = set(getattr(index, "statistics_only", ()))  # their geometry never leaves
     for kind, lis in index.layers.items():
         if kind == "control_unit":
             continue  # tiles the whole region: drawn only where hit (as an overlap)
         for li in lis:
+            if li.name in hidden:
+                continue
             feats = np.unique(li.parent[li.tree.query(view)])
             if len(feats):
                 geo = reproject(li.frame.geometry.values[feats[:400]], index.work_crs, GEO)
@@ -654,10 +659,12 @@ def _sec_maps(d: _Doc, data: ReportData, n: str, pts: list[dict]) -> None:
     title = _title(r)
     d.picture(figures.location_map_png(data.footprint, data.districts, f"{title} 位置示意图",
                                        data.region_name), "项目位置示意图")
+    bare = bool(data.options.get("no_geometry"))
     d.picture(figures.detail_map_png(
         data.footprint, data.map_layers, data.overlaps, f"{title} 与管控图层关系详图",
         [(p["point"], p["lon"], p["lat"]) for p in pts if r.geometry_type == "polygon"]),
-        "项目与管控图层关系详图（斜线为重叠部分，按结论着色）")
+        "项目与管控图层关系详图" + ("（统计模式：不显示图层要素与重叠范围）" if bare else
+                           "（斜线为重叠部分，按结论着色）"))
 
 
 def _title(r: CheckResult) -> str:

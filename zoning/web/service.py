@@ -491,8 +491,11 @@ def _nearby(index, footprint, result: dict, vicinity_m: float, max_features: int
             for lr in result.get("layers") or []}
     states = {lr["layer"]: lr for lr in result.get("layers") or []}
     feats_out: list[dict] = []
+    hidden = set(getattr(index, "statistics_only", ()))  # their geometry never leaves
     for kind, lis in index.layers.items():
         for li in lis:
+            if li.name in hidden:
+                continue
             feats = np.unique(li.parent[li.tree.query(box)])
             if not len(feats):
                 continue
