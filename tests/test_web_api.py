@@ -119,6 +119,26 @@ def test_bubiao_txt_upload(client):
     assert conflicts and all(f["properties"]["kind"] == "farmland" for f in conflicts)
     assert sum(f["properties"]["overlap_m2"] for f in conflicts) == pytest.approx(
         next(lr for lr in body["layers"] if lr["kind"] == "farmland")["overlap"]["m2"], rel=1e-4)
+    # the colours of the HTML maps and the report figures: a conflict in its verdict's colour,
+    # layers in theirs (each constraint layer its own), named as the legends name them
+    from zoning.report.colours import layer_colour, state_colour
+    from zoning.results import State
+
+    assert {tuple(f["properties"]["colour"]) for f in conflicts} == {
+        (state_colour(State.PROHIBITED),) * 2}
+    near = {f["properties"]["layer"]: f["properties"] for f in m["nearby"]["features"]}
+    assert near["farmland"]["colour"] == list(layer_colour("farmland"))
+    assert near["water_source"]["kind_zh"] == "饮用水水源保护区"  # its title, not 其他约束
+    from zoning.catalog import load_catalog
+    from zoning.paths import layers_dir
+    from zoning.screen import load_index
+
+    order = load_index(load_catalog(layers_dir() / "guiyang.yaml")).constraints
+    assert near["water_source"]["colour"] == list(layer_colour("constraint", "water_source",
+                                                               order))
+    style = client.get("/api/options").json()["style"]
+    assert style["states"] == {s.value: state_colour(s) for s in State}
+    assert style["layers"]["farmland"] == list(layer_colour("farmland"))
 
 
 def test_geojson_body_and_form_field(client, expected):

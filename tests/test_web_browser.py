@@ -126,8 +126,19 @@ def test_upload_bubiao_txt_shows_verdict_and_red_overlap(server, browser, shots,
     _wait(d, lambda d: d.find_element(*_by("#verdict")).text)
     assert d.find_element(*_by("#verdict")).text == "禁止"
     assert "区域 贵阳市" in d.find_element(*_by("#site-info")).text  # the name, not the id
+    # the verdict's colour of the HTML maps and the report figures, on the overlap and on the
+    # badge; the legend says what the map draws (a page of its own colours read two ways)
+    from zoning.report.colours import state_colour
+    from zoning.results import State
+
+    red = state_colour(State.PROHIBITED)
     reds = _wait(d, lambda d: d.find_elements(*_by("path.zoning-overlap")))
-    assert reds and reds[0].get_attribute("fill") == "#e53935"
+    assert reds and {x.get_attribute("fill") for x in reds} == {red}
+    rgb = "rgb({}, {}, {})".format(*(int(red[i:i + 2], 16) for i in (1, 3, 5)))
+    assert d.find_element(*_by("#verdict")).value_of_css_property("background-color") in (
+        rgb, rgb.replace("rgb", "rgba")[:-1] + ", 1)")
+    legend = d.find_element(*_by("#map-legend")).text
+    assert "重叠部分：禁止" in legend and "永久基本农田" in legend and "冲突重叠" not in legend
     rows = d.find_elements(*_by("#layer-table tbody tr"))
     farm = [r for r in rows if r.get_attribute("data-layer") == "farmland"]
     assert farm and "禁止" in farm[0].text and "部分重叠" in farm[0].text

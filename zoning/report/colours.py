@@ -11,7 +11,7 @@ from zoning.catalog import kind_zh
 from zoning.results import State
 
 __all__ = ["STATE_COLOUR", "LAYER_COLOUR", "state_colour", "OTHER_STATE_COLOUR",
-           "layer_colour", "layer_legend"]
+           "layer_colour", "layer_legend", "web_style"]
 
 #: verdict colours (overlaps, footprint, index pages)
 STATE_COLOUR = {
@@ -61,3 +61,13 @@ def layer_legend(kind: str, name: str = "", constraints: list | None = None
     if kind == "constraint":
         words = dict(constraints or []).get(name) or words
     return words, layer_colour(kind, name, constraints)
+
+
+def web_style() -> dict:
+    """The colours and words the review page draws with (``GET /api/options``), so that the
+    page, the HTML maps and the report figures show a verdict or a layer in one colour:
+    ``states`` (verdict → colour), ``layers`` (kind → [outline, fill]), ``kinds`` (kind →
+    Chinese name)."""
+    return {"states": {s.value: state_colour(s) for s in State},
+            "layers": {k: list(v) for k, v in LAYER_COLOUR.items()},
+            "kinds": {k: kind_zh(k) for k in LAYER_COLOUR}}

@@ -90,6 +90,7 @@ def add_routes(app) -> None:
     async def options(request: Request):
         """Vocabularies for the project attributes, coordinate types and the 天地图 key."""
         s = request.app.state.service
+        from zoning.report.colours import web_style
         from zoning.report.tables import RELATION_ZH
         from zoning.results import State
         from zoning.rules.access import OUTCOME_ZH
@@ -97,7 +98,7 @@ def add_routes(app) -> None:
         # relations in the words of the workbook and the report; states least severe first
         return dict(vocabularies(), tianditu_key=s.config.tianditu_key or "",
                     access_outcome=OUTCOME_ZH, reports=s.reports(), relation=RELATION_ZH,
-                    states=[st.value for st in State])
+                    states=[st.value for st in State], style=web_style())
 
     @app.get("/api/industries", tags=["meta"])
     async def industry_search(q: str = "", limit: int = 30):

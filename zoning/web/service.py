@@ -25,13 +25,14 @@ import numpy as np
 import shapely
 from shapely.geometry import mapping, shape
 
-from zoning.catalog import KINDS, Catalog, kind_zh, resolve_catalogs
+from zoning.catalog import KINDS, Catalog, resolve_catalogs
 from zoning.errors import InputError, ResourceLimitError, ZoningError
 from zoning.footprints import normalise
 from zoning.io.write import write_bytes, write_text
 from zoning.options import CheckOptions
 from zoning.project import Project, parse_attributes
-from zoning.results import SCHEMA_VERSION, CheckResult
+from zoning.report.colours import layer_legend, state_colour
+from zoning.results import SCHEMA_VERSION, CheckResult, State
 from zoning.screen import INDEX_CACHE, IndexCache, projects_from_table, screen_projects
 from zoning.web.config import WebConfig
 from zoning.web.coords import parse_coordinates
@@ -455,18 +456,26 @@ class Service:
         fps = json.loads((folder / "footprints.geojson").read_text("utf-8"))["features"]
         fp = next((f for f in fps if f["properties"]["row"] == row), None)
         ovs = json.loads((folder / "overlaps.geojson").read_text("utf-8"))["features"]
-        states = {lr["layer"]: lr["state"] for lr in dicts[row].get("layers") or []}
+        lrs = {lr["layer"]: lr for lr in dicts[row].get("layers") or []}
+        region = dicts[row].get("region")
+        index = self.cache.load(self.catalog(region), CheckOptions()) if region else None
+        constraints = list(getattr(index, "constraints", []))
         mine = [f for f in ovs if f["properties"]["row"] == row]
         for f in mine:  # a conflict: the layer's verdict is more than 不涉及/穿越不占地
-            st = states.get(f["properties"]["layer"])
-            f["properties"]["state"] = st
-            f["properties"]["conflict"] = f["properties"]["kind"] != "control_unit" and st not in (
+            p = f["properties"]
+            lr = lrs.get(p["layer"]) or {}
+            st = lr.get("state")
+            p["state"], p["state_zh"] = st, lr.get("state_zh")
+            p["conflict"] = p["kind"] != "control_unit" and st not in (
                 None, "not_intersecting", "crossing_no_land_use")
+            # the colours of the HTML maps and the report figures: a conflict in its
+            # verdict's colour, any other overlap in its layer's
+            words, colour = layer_legend(p["kind"], p["layer"], constraints)
+            p["kind_zh"] = words
+            p["colour"] = [state_colour(State(st))] * 2 if p["conflict"] else list(colour)
         out = {"row": row, "footprint": _fc([fp] if fp else []), "overlaps": _fc(mine),
                "nearby": _fc([])}
-        region = dicts[row].get("region")
-        if fp is not None and region:
-            index = self.cache.load(self.catalog(region), CheckOptions())
+        if fp is not None and index is not None:
             out["nearby"] = _fc(_nearby(index, shape(fp["geometry"]), dicts[row], vicinity_m,
                                         max_features))
         return out
@@ -492,6 +501,7 @@ def _nearby(index, footprint, result: dict, vicinity_m: float, max_features: int
     states = {lr["layer"]: lr for lr in result.get("layers") or []}
     feats_out: list[dict] = []
     hidden = set(getattr(index, "statistics_only", ()))  # their geometry never leaves
+    constraints = list(getattr(index, "constraints", []))
     for kind, lis in index.layers.items():
         for li in lis:
             if li.name in hidden:
@@ -514,10 +524,10 @@ def _nearby(index, footprint, result: dict, vicinity_m: float, max_features: int
             geo = to_geo(geoms[keep], index.work_crs)
             names = li.attr_arrays.get("name")
             lr = states.get(li.name) or {}
+            words, colour = layer_legend(kind, li.name, constraints)
             for g, f, h in zip(geo, feats[keep], is_hit[keep]):
                 feats_out.append(_feature(g, {
-                    "layer": li.name, "kind": kind,
-                    "kind_zh": kind_zh(kind),
+                    "layer": li.name, "kind": kind, "kind_zh": words, "colour": list(colour),
                     "id": str(li.ids[f]), "name": "" if names is None else str(names[f] or ""),
                     "hit": bool(h), "state": lr.get("state") if h else None}))
     return feats_out

@@ -3,21 +3,9 @@
 (function () {
   "use strict";
 
-  var STATE_COLOUR = {
-    prohibited: "#c62828", data_missing: "#6a1b9a", needs_review: "#8d6e63",
-    needs_major_project_approval: "#ef6c00", needs_limited_activity_certification: "#f9a825",
-    crossing_no_land_use: "#0277bd", not_intersecting: "#2e7d32"
-  };
-  var LAYER_STYLE = {
-    eco_redline: ["#1b5e20", "#66bb6a"], farmland: ["#bf8f00", "#ffd54f"],
-    urban_boundary: ["#616161", "#bdbdbd"], protected_area: ["#4a148c", "#ce93d8"],
-    control_unit: ["#0d47a1", "#90caf9"], shoreline: ["#0288d1", "#0288d1"]
-  };
-  var KIND_ZH = {
-    eco_redline: "生态保护红线", farmland: "永久基本农田", urban_boundary: "城镇开发边界",
-    protected_area: "自然保护地", control_unit: "环境管控单元", shoreline: "岸线"
-  };
-  var OVERLAP_COLOUR = "#e53935";
+  // the colours of the HTML maps and the report figures, from GET /api/options (style)
+  var STYLE = { states: {}, layers: {}, kinds: {} };
+  var HEX = /^#[0-9a-fA-F]{3,8}$/;
   var UNIT = { mu: ["亩", 3], ha: ["公顷", 4], m2: ["m²", 1] };
 
   var OPTIONS = { access_outcome: {} };
@@ -69,12 +57,6 @@
     L.control.scale({ imperial: false }).addTo(map);
     drawTool = new window.ZoningDraw(map, function (geom) {
       $("draw-hint").textContent = "已绘制" + { Polygon: "多边形", LineString: "线", Point: "点" }[geom.type] + "，可点“检 查”。";
-    });
-    var legend = $("map-legend");
-    legend.appendChild(legendItem("#000", "项目范围"));
-    legend.appendChild(legendItem(OVERLAP_COLOUR, "冲突重叠"));
-    Object.keys(LAYER_STYLE).forEach(function (k) {
-      if (k !== "shoreline") { legend.appendChild(legendItem(LAYER_STYLE[k][1], KIND_ZH[k])); }
     });
     var saved = localStorage.getItem("zoning.basemap") || "none";
     $("tdt-key").value = localStorage.getItem("zoning.tdtkey") || "";
@@ -132,6 +114,34 @@
     return el("span", { class: "legend-item" }, i, text);
   }
 
+  // entries: [[colour, words], …]; the site's own outline first
+  function setLegend(entries) {
+    var legend = $("map-legend"), seen = {};
+    clear(legend);
+    legend.appendChild(legendItem("#000", "项目范围"));
+    entries.forEach(function (e) {
+      if (!seen[e[1]]) { seen[e[1]] = true; legend.appendChild(legendItem(e[0], e[1])); }
+    });
+  }
+
+  function layerColour(p) {  // [outline, fill] of a feature: its own, else its kind's
+    var c = p.colour || STYLE.layers[p.kind] || ["#555", "#eeeeee"];
+    return [HEX.test(c[0]) ? c[0] : "#555", HEX.test(c[1]) ? c[1] : "#eeeeee"];
+  }
+
+  function stateColour(state) { var c = STYLE.states[state]; return HEX.test(c || "") ? c : "#333"; }
+
+  // the verdict badges (.s-<state>) in the verdicts' colours
+  function applyStyle(style) {
+    STYLE = { states: style.states || {}, layers: style.layers || {}, kinds: style.kinds || {} };
+    var rules = Object.keys(STYLE.states).filter(function (k) { return /^[a-z_]+$/.test(k); })
+      .map(function (k) { return ".s-" + k + " { background: " + stateColour(k) + "; }"; });
+    var node = $("state-colours") || document.head.appendChild(el("style", { id: "state-colours" }));
+    node.textContent = rules.join("\n");
+    setLegend(Object.keys(STYLE.layers).filter(function (k) { return k !== "shoreline"; })
+      .map(function (k) { return [layerColour({ kind: k })[1], STYLE.kinds[k] || k]; }));
+  }
+
   function setBasemap() {
     var which = $("basemap").value;
     var key = $("tdt-key").value.trim();
@@ -163,9 +173,18 @@
   function drawSite(data, state) {
     if (siteLayers) { map.removeLayer(siteLayers); }
     siteLayers = L.featureGroup().addTo(map);
+    // the legend says what this map draws: its layers, then the verdicts of its conflicts
+    var legend = [];
+    data.nearby.features.forEach(function (f) {
+      legend.push([layerColour(f.properties)[1], f.properties.kind_zh || f.properties.kind]);
+    });
+    data.overlaps.features.forEach(function (f) {
+      if (f.properties.conflict) { legend.push([stateColour(f.properties.state), "重叠部分：" + (f.properties.state_zh || f.properties.state)]); }
+    });
+    setLegend(legend);
     L.geoJSON(data.nearby, {
       style: function (f) {
-        var s = LAYER_STYLE[f.properties.kind] || ["#333", "#999"];
+        var s = layerColour(f.properties);
         return { color: s[0], fillColor: s[1], weight: f.properties.hit ? 2 : 1, fillOpacity: 0.25, className: "zoning-nearby" };
       },
       onEachFeature: function (f, layer) { layer.bindPopup(popupFor(f.properties)); }
@@ -173,19 +192,19 @@
     data.overlaps.features.sort(function (a, b) { return (a.properties.conflict ? 1 : 0) - (b.properties.conflict ? 1 : 0); });
     L.geoJSON(data.overlaps, {
       style: function (f) {
-        if (f.properties.conflict) { return { color: "#b71c1c", fillColor: OVERLAP_COLOUR, weight: 2, fillOpacity: 0.7, className: "zoning-overlap" }; }
-        var s = LAYER_STYLE[f.properties.kind] || ["#333", "#999"];
+        var s = layerColour(f.properties);
+        if (f.properties.conflict) { return { color: s[0], fillColor: s[1], weight: 2, fillOpacity: 0.6, className: "zoning-overlap" }; }
         return { color: s[0], fillColor: s[1], weight: 1, fillOpacity: 0.35, className: "zoning-overlap-other" };
       },
       onEachFeature: function (f, layer) {
         var p = f.properties;
-        layer.bindPopup(el("div", null, el("b", null, (p.conflict ? "冲突重叠：" : "重叠：") + (KIND_ZH[p.kind] || p.kind) + " " + p.feature_id),
+        layer.bindPopup(el("div", null, el("b", null, (p.conflict ? "冲突重叠：" : "重叠：") + (p.kind_zh || STYLE.kinds[p.kind] || p.kind) + " " + p.feature_id),
           el("div", null, fmt(p.overlap_mu, 3) + " 亩 / " + fmt(p.overlap_m2, 1) + " m²")));
       }
     }).addTo(siteLayers);
     var fp = L.geoJSON(data.footprint, {
-      style: function () { return { color: "#000", weight: 3, dashArray: "6 4", fillColor: STATE_COLOUR[state] || "#333", fillOpacity: 0.1, className: "zoning-footprint" }; },
-      pointToLayer: function (f, ll) { return L.circleMarker(ll, { radius: 8, color: "#000", fillColor: STATE_COLOUR[state] || "#333", fillOpacity: 0.8, className: "zoning-footprint" }); }
+      style: function () { return { color: "#000", weight: 3, dashArray: "6 4", fillColor: stateColour(state), fillOpacity: 0.1, className: "zoning-footprint" }; },
+      pointToLayer: function (f, ll) { return L.circleMarker(ll, { radius: 8, color: "#000", fillColor: stateColour(state), fillOpacity: 0.8, className: "zoning-footprint" }); }
     }).addTo(siteLayers);
     var b = fp.getBounds();
     if (b.isValid()) { map.fitBounds(b.pad(0.6), { maxZoom: 17 }); }
@@ -210,6 +229,7 @@
       if (!r.ok) { return; }
       var o = r.body;
       OPTIONS = o;
+      applyStyle(o.style || {});
       var cs = Object.keys(o.coord_sys).map(function (k) { return [k, o.coord_sys[k]]; });
       fillSelect($("coord-sys"), cs, null);
       fillSelect($("batch-coord-sys"), cs, null);
