@@ -290,13 +290,22 @@ def test_a_rule_takes_the_nearest_shoreline_the_layer_check_found(tmp_path, monk
     monkeypatch.setattr(tree_cls, "query_nearest",
                         lambda self, *a, **kw: queries.append(1) or nearest(self, *a, **kw))
     both = idx.shoreline_distance(fp, {"basin": ["长江"]}, {}, known)  # picks the nearest
-    assert both == pytest.approx(1500, abs=1e-6)
-    assert (both == known[0], len(queries)) == ((False, 1) if same_id else (True, 0))
+    assert both == pytest.approx(1500, abs=1e-6) and len(queries) == (1 if same_id else 0)
     main = idx.shoreline_distance(fp, {"river": ["长江"]}, {}, known)  # does not pick it
     assert main == pytest.approx(3000, abs=1e-6)  # (with one id for both: not 1,500)
     assert len(queries) == (2 if same_id else 1)
     assert idx.shoreline_distance(fp, {"river": ["嘉陵江"]}, {}, known) == pytest.approx(1500)
     assert len(queries) == (3 if same_id else 1)
+
+
+def test_shoreline_rules_fail_closed_without_shoreline_data(tmp_path):
+    """Finding: without a shoreline layer (none in the catalog, or one that could not be
+    read) a rule on the distance to the 长江 read "不适用：没有长江岸线": unknown as 不涉及."""
+    cat = load_catalog(write_catalog(tmp_path, drop=("shore",)))
+    r = run(cat, B(8000, 0, 8500, 500), industry="C2614", nature="新建")
+    [f] = [f for f in r.access["findings"] if "NAT-CJ-1KM-CHEM" in f["rule_id"]]
+    assert f["outcome"] == "review" and f["needs_info"] and "岸线图层缺失" in f["finding"]
+    assert r.state is State.NEEDS_REVIEW
 
 
 def test_outside_coverage_fails_closed(cat):

@@ -183,9 +183,55 @@ def test_a_warm_index_sees_an_edited_or_reimported_table(dsn, tmp_path, monkeypa
         c.execute("DROP TABLE stamp.mini_farmland")
         c.execute("ALTER TABLE stamp.f2 RENAME TO mini_farmland")
     assert load_index(pg) is not index
-    # unreachable: the stamp never equals an earlier one, so the failure is reported
+    # never read: the stamp equals no other, so the index is built and reports the failure
     assert postgis.table_stamp({"dsn": "postgresql://nobody@127.0.0.1:1/x",
                                 "table": "stamp.mini_shore"}, rows=True)[0] == "unreadable"
+
+
+def test_a_warm_index_outlives_a_database_it_cannot_ask(dsn, tmp_path, monkeypatch):
+    """Review findings: a stamp that could not be asked (the database away, its connection
+    killed) rebuilt the warm index without the shoreline, and a 禁止 read 需人工核查; a view
+    (no xmin) was rebuilt every second; an evicted index's sources failed a running batch."""
+    from zoning.io import postgis
+    from zoning.screen import load_index
+
+    pg = _import(dsn, load_catalog(write_catalog(tmp_path)).path, tmp_path / "pg.yaml",
+                 "--schema", "outage")
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("UPDATE outage.mini_shore SET geom = ST_Translate(geom, 0, 2200)")
+    fp = B(8000, 0, 8500, 500)  # 800 m from the 长江: a chemical plant is prohibited
+    assert check(fp, pg, crs=CRS, industry="C2614", nature="新建").state is State.PROHIBITED
+    index = load_index(pg)
+    monkeypatch.setattr(postgis, "STAMP_SECONDS", 0.0)
+    shore = pg.layers["shore"].postgis
+    conn = postgis._stamp_conns[postgis.resolve_dsn(shore["dsn"])]
+    with psycopg.connect(dsn, autocommit=True) as c:  # its connection dropped: asked again
+        c.execute("SELECT pg_terminate_backend(%s)", (conn.info.backend_pid,))
+    assert load_index(pg) is index
+    calls = []
+
+    def away(*a, **kw):
+        calls.append(1)
+        raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(postgis, "_ask_stamp", away)  # the database away: the last stamps
+    r = check(fp, pg, crs=CRS, industry="C2614", nature="新建")
+    assert load_index(pg) is index and r.state is State.PROHIBITED and calls
+    monkeypatch.undo()
+    monkeypatch.setattr(postgis, "STAMP_SECONDS", 0.0)
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("CREATE VIEW outage.shore_view AS SELECT * FROM outage.mini_shore")
+    view = dict(shore, table="outage.shore_view")
+    first = postgis.table_stamp(view, rows=True)
+    assert first[0] != "unreadable" and postgis.table_stamp(view, rows=True) == first
+    with psycopg.connect(dsn, autocommit=True) as c:
+        c.execute("UPDATE outage.mini_shore SET geom = ST_Translate(geom, 0, 1)")
+    assert postgis.table_stamp(view, rows=True) != first  # its rows' content changed
+    # a source closed (its index evicted) while a batch still uses it: a new connection
+    (_spec, src), = index.remote["farmland"]
+    src.close()
+    geo = gpd.GeoSeries([B(-1900, 100, -1800, 200)], crs=CRS).to_crs("EPSG:4490").values
+    assert len(src.fetch(geo, 100.0)) > 0
 
 
 def test_failed_import_leaves_no_table(dsn, tmp_path):

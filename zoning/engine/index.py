@@ -26,7 +26,7 @@ from zoning.engine.geometry import (
     subdivide,
 )
 from zoning.options import CheckOptions
-from zoning.rules.access import AccessRules, shore_selection
+from zoning.rules.access import NO_SHORE_DATA, AccessRules, shore_selection
 from zoning.rules.three_lines import RuleSet
 
 __all__ = ["LayerIndex", "RegionIndex", "LayerSource", "PieceSource", "LayerPieces",
@@ -339,7 +339,9 @@ class RegionIndex:
 
     def shoreline_distance(self, fp_work, spatial: dict, memo: dict | None = None,
                            known: tuple | None = None):
-        """Distance (m) from a footprint to the shoreline features a rule selects, or None.
+        """Distance (m) from a footprint to the shoreline features a rule selects, None when
+        it selects none, or :data:`~zoning.rules.access.NO_SHORE_DATA` (NaN) when the region
+        has no shoreline data loaded.
 
         ``memo``, one footprint's, keeps the distance per tree: the rules whose selections
         pick the same features (长江, 长江 支流 where every river is a 支流) measure it once.
@@ -348,6 +350,8 @@ class RegionIndex:
         features hit, or the nearest distance and feature).  A selection that picks one of
         them is at that distance: no feature it picks can be nearer.
         """
+        if not self.layers.get("shoreline"):
+            return NO_SHORE_DATA  # no shoreline data here: the distance is unknown
         tree, picked = self._shore(spatial)
         if tree is None:
             return None

@@ -22,11 +22,15 @@ A catalog layer entry::
 from __future__ import annotations
 
 import contextlib
+import itertools
+import logging
+import math
 import os
 import re
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -38,6 +42,8 @@ from zoning.errors import CatalogError, DataError
 
 __all__ = ["connect", "resolve_dsn", "import_catalog", "PostgisSource", "read_table",
            "check_identifier", "table_stamp"]
+
+log = logging.getLogger(__name__)
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 SUBDIVIDE_VERTICES = 256
@@ -309,9 +315,39 @@ def read_table(spec) -> gpd.GeoDataFrame:
 
 #: a table's stamp is asked of the database at most this often (seconds)
 STAMP_SECONDS = 1.0
-_stamps: dict[tuple, tuple[float, tuple]] = {}
-_stamp_conns: dict[str, tuple] = {}  # dsn -> (pid, connection)
-_stamp_lock = threading.Lock()
+#: client-side limits of the stamp connection: a silently dropped connection or a server
+#: that never answers fails the stamp in seconds instead of holding a check
+_STAMP_CONNECT: dict[str, Any] = dict(connect_timeout=5, keepalives=1, keepalives_idle=5,
+                                      keepalives_interval=2, keepalives_count=2,
+                                      tcp_user_timeout=10_000,
+                                      options="-c statement_timeout=10000")
+
+
+class _Stamp:
+    """One table's stamp: the last one read, when, and a lock so that one caller asks."""
+
+    def __init__(self):
+        self.value: tuple | None = None
+        self.at = -math.inf
+        self.lock = threading.Lock()
+        self.failing = False  # the last ask failed (logged once per outage)
+
+
+_stamps: dict[tuple, _Stamp] = {}
+_stamp_conns: dict[str, Any] = {}  # resolved dsn -> connection
+_stamps_lock = threading.Lock()  # guards the two dicts only: no I/O under it
+_unreadable = itertools.count()
+
+
+def _reset_after_fork() -> None:  # a child never uses its parent's sockets or held locks
+    global _stamps_lock
+    _stamps.clear()
+    _stamp_conns.clear()
+    _stamps_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 def table_stamp(pg: dict, rows: bool) -> tuple:
@@ -319,43 +355,84 @@ def table_stamp(pg: dict, rows: bool) -> tuple:
 
     The table's oid (a re-import makes a new table) and, with ``rows`` (for the small
     tables an index reads whole: districts, shorelines), a digest of its row versions
-    (``xmin``, ``ctid``: any insert, update or delete changes it).  Asked at most every
-    :data:`STAMP_SECONDS` per table, on one kept autocommit connection per database.
-    A table that cannot be asked gets a stamp equal to no other, so the index is built
-    again and reports the failure.
+    (``xmin``, ``ctid``: any insert, update or delete changes it; a view's rows by their
+    content).  Asked at most every :data:`STAMP_SECONDS` per table, by one caller at a
+    time: the others meanwhile get the last stamp.  A failed ask is tried once more on a
+    new connection; if that fails too the last stamp stands (a warm index keeps its
+    verdicts while the database is away), and a table never read gets a stamp equal to no
+    other, so the index is built and reports the failure.
     """
-    key = (pg["dsn"], pg["table"], rows)
-    now = time.monotonic()
-    with _stamp_lock:
-        hit = _stamps.get(key)
-        if hit is not None and now - hit[0] < STAMP_SECONDS:
-            return hit[1]
-        try:
-            import psycopg
-
-            pid, conn = _stamp_conns.get(pg["dsn"], (None, None))
-            if conn is None or conn.closed or pid != os.getpid():  # not a parent's socket
-                conn = connect(pg["dsn"], autocommit=True)
-                conn.execute("SET statement_timeout = '10s'")  # checks wait on this lock
-                _stamp_conns[pg["dsn"]] = (os.getpid(), conn)
+    try:
+        dsn = resolve_dsn(pg["dsn"])
+    except CatalogError:
+        return ("unreadable", next(_unreadable))
+    key = (dsn, pg["table"], rows)
+    with _stamps_lock:
+        st = _stamps.setdefault(key, _Stamp())
+    last = st.value
+    if last is None:
+        st.lock.acquire()  # never read: wait for the caller asking, if any
+    elif time.monotonic() - st.at < STAMP_SECONDS:
+        return last
+    elif not st.lock.acquire(blocking=False):
+        return last  # another caller is asking: its answer comes next time
+    try:
+        if time.monotonic() - st.at < STAMP_SECONDS and st.value is not None:
+            return st.value  # asked while this caller waited
+        value = None
+        for attempt in (0, 1):
             try:
-                cur = conn.cursor()
-                cur.execute("SELECT to_regclass(%s)::oid", (_qi(pg["table"]),))
-                oid = cur.fetchone()[0]
-                digest = None
-                if rows and oid is not None:
-                    cur.execute("SELECT count(*), md5(string_agg(xmin::text || ctid::text, "
-                                f"',' ORDER BY ctid)) FROM {_qi(pg['table'])}")
-                    digest = tuple(cur.fetchone())
-                stamp: tuple = (oid, digest)
-            except psycopg.Error:
-                _stamp_conns.pop(pg["dsn"], None)
-                conn.close()
-                raise
-        except Exception:  # noqa: BLE001 - unreadable now: the index build reports why
-            stamp = ("unreadable", now)
-        _stamps[key] = (now, stamp)
-        return stamp
+                value = _ask_stamp(dsn, pg["table"], rows, fresh=attempt > 0)
+                break
+            except Exception as e:  # noqa: BLE001 - any failure: retried, then reported
+                log.debug("stamp of %s failed: %s", pg["table"], e)
+        if value is None:
+            if st.value is None:
+                return ("unreadable", next(_unreadable))
+            if not st.failing:
+                log.warning("PostGIS 图层 %s 暂时无法访问：继续使用已加载的数据", pg["table"])
+            st.failing = True
+            value = st.value
+        else:
+            st.failing = False
+        st.value, st.at = value, time.monotonic()
+        return value
+    finally:
+        st.lock.release()
+
+
+def _ask_stamp(dsn: str, table: str, rows: bool, fresh: bool) -> tuple:
+    with _stamps_lock:
+        conn = _stamp_conns.pop(dsn, None)
+    if conn is not None and (fresh or conn.closed):
+        conn.close()
+        conn = None
+    if conn is None:
+        import psycopg
+
+        conn = psycopg.connect(dsn, autocommit=True, **_STAMP_CONNECT)
+    try:
+        cur = conn.cursor()
+        cur.execute("SELECT c.oid, c.relkind FROM pg_class c WHERE c.oid = to_regclass(%s)",
+                    (_qi(table),))
+        row = cur.fetchone()
+        oid, kind = (None, None) if row is None else row
+        digest = None
+        if rows and oid is not None:
+            # a table's row versions; a view (no xmin, ctid) by its rows' content
+            what = "xmin::text || ctid::text" if kind in ("r", "p") else "md5(t::text)"
+            cur.execute(f"SELECT count(*), md5(string_agg({what}, ',' ORDER BY {what})) "
+                        f"FROM {_qi(table)} t")
+            digest = tuple(cur.fetchone())
+    except BaseException:
+        conn.close()
+        raise
+    with _stamps_lock:
+        old = _stamp_conns.pop(dsn, None)
+        _stamp_conns[dsn] = conn
+    if old is not None:
+        old.close()
+    return (oid, digest)
 
 
 @contextlib.contextmanager
@@ -407,9 +484,9 @@ class PostgisSource:
 
     def close(self) -> None:
         """Close the connection (an evicted index closes its sources)."""
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            conn.close()
 
     def __getstate__(self):  # connections do not travel to dask workers
         d = dict(self.__dict__)
@@ -433,13 +510,25 @@ class PostgisSource:
 
         from zoning.errors import DatabaseError
 
+        def attempt():
+            conn = self.conn
+            if conn is None or conn.closed or conn.broken:
+                # closed when an index was evicted while a batch still used it, or dropped
+                # (a server restart): a new connection
+                conn = self.conn = connect(self.spec.postgis["dsn"], autocommit=True)
+            return self._fetch(conn, footprints_geo, search_m)
+
         try:
-            return self._fetch(footprints_geo, search_m)
-        except psycopg.Error as e:
+            try:
+                return attempt()
+            except (psycopg.OperationalError, DataError):
+                self.close()  # a lost connection: once more on a new one
+                return attempt()
+        except (psycopg.Error, DataError) as e:
             first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
             raise DatabaseError(f"PostGIS 图层 {self.table}：{first}") from None
 
-    def _fetch(self, footprints_geo, search_m: float) -> gpd.GeoDataFrame:
+    def _fetch(self, conn, footprints_geo, search_m: float) -> gpd.GeoDataFrame:
         """Features within ``search_m`` of any footprint (0: intersecting or touching), plus
         the nearest three (KNN) of each footprint with none that near, in the table's CRS,
         as a normalised frame (see :func:`zoning.io.layers.normalise_layer`).
@@ -449,7 +538,7 @@ class PostgisSource:
         wkb = [shapely.to_wkb(g) for g in footprints_geo]
         lat = float(np.max(shapely.bounds(np.asarray(footprints_geo))[:, 3]))
         d = self._dist(search_m, lat)
-        cur = self.conn.cursor()
+        cur = conn.cursor()
         fp = ("WITH fp AS (SELECT ord, ST_Transform(ST_SetSRID(ST_GeomFromWKB(w), 4490), "
               f"{self.srid}) AS g FROM unnest(%s::bytea[]) WITH ORDINALITY AS u(w, ord)) ")
         src = _qi(self.table + "__sub") if self.sub else _qi(self.table)

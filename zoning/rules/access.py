@@ -40,6 +40,11 @@ _EFFECT_OUTCOME = {"prohibit": "prohibited", "restrict": "restricted", "require"
 _FORBIDDING = ("prohibit", "restrict")
 
 
+#: the distance of a footprint to shorelines when the region has no shoreline data loaded
+#: (no layer, or one that could not be read): unknown, never "no such shoreline"
+NO_SHORE_DATA = float("nan")
+
+
 def shore_selection(spatial: dict) -> str:
     """The shoreline features a spatial condition selects, as a key: every item but the
     distance limit (a distance depends on the selection only, not on the limit)."""
@@ -466,7 +471,9 @@ def _m_spatial(r: AccessRule, p: _Project, m: _Match, rules: AccessRules, county
     order = r.spatial.get("order") or []
     sel = "/".join(where) + (f"（{'、'.join(order)}）" if order else "")
     limit = r.spatial["within_m"]
-    if d is None:
+    if d is not None and math.isnan(d):  # NO_SHORE_DATA
+        m.unknown.append(f"岸线图层缺失或无法读取，距{sel}岸线的距离不能判定")
+    elif d is None:
         m.applies = False
         m.misses.append(f"没有{sel}岸线")
     elif d < limit:
