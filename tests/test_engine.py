@@ -308,6 +308,32 @@ def test_shoreline_rules_fail_closed_without_shoreline_data(tmp_path):
     assert r.state is State.NEEDS_REVIEW
 
 
+def test_shoreline_rules_with_a_shoreline_layer_unread(tmp_path):
+    """Review finding: with one of two shoreline layers unreadable, a rule read "不适用：没有
+    长江岸线" although the 长江 may be in the unread one.  Nearer than the limit to what was
+    read is still certain (禁止 is not hidden); beyond it is unknown."""
+    import copy
+
+    import yaml
+
+    p = write_catalog(tmp_path)
+    doc = yaml.safe_load(p.read_text("utf-8"))
+    doc["layers"]["shore2"] = dict(copy.deepcopy(doc["layers"]["shore"]), layer="no_such_layer")
+    p.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    cat = load_catalog(p)
+
+    def chem(site):
+        r = run(cat, site, industry="C2614", nature="新建")
+        [f] = [f for f in r.access["findings"] if "NAT-CJ-1KM-CHEM" in f["rule_id"]]
+        return r, f
+
+    r, f = chem(B(8000, -2500, 8500, -2200))  # 800 m from the 长江 that could be read
+    assert f["outcome"] == "prohibited" and r.state is State.PROHIBITED
+    r, f = chem(B(8000, 0, 8500, 500))  # 3 km from it: the unread layer may hold a nearer one
+    assert f["outcome"] == "review" and "岸线图层缺失或无法读取" in f["finding"]
+    assert r.state is State.NEEDS_REVIEW
+
+
 def test_outside_coverage_fails_closed(cat):
     r = run(cat, B(9500, 0, 10_500, 100))  # half outside the districts
     assert r.state is State.DATA_MISSING

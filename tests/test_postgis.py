@@ -6,6 +6,7 @@ answers.
 """
 
 import os
+import time
 import uuid
 
 import geopandas as gpd
@@ -208,6 +209,7 @@ def test_a_warm_index_outlives_a_database_it_cannot_ask(dsn, tmp_path, monkeypat
     with psycopg.connect(dsn, autocommit=True) as c:  # its connection dropped: asked again
         c.execute("SELECT pg_terminate_backend(%s)", (conn.info.backend_pid,))
     assert load_index(pg) is index
+    assert postgis._stamp_conns[postgis.resolve_dsn(shore["dsn"])] is not conn  # a new one
     calls = []
 
     def away(*a, **kw):
@@ -216,7 +218,12 @@ def test_a_warm_index_outlives_a_database_it_cannot_ask(dsn, tmp_path, monkeypat
 
     monkeypatch.setattr(postgis, "_ask_stamp", away)  # the database away: the last stamps
     r = check(fp, pg, crs=CRS, industry="C2614", nature="新建")
-    assert load_index(pg) is index and r.state is State.PROHIBITED and calls
+    assert load_index(pg) is index and r.state is State.PROHIBITED
+    assert len(calls) == 2 * len(pg.layers)  # each table asked, then once more
+    assert load_index(pg) is index and len(calls) == 2 * len(pg.layers)  # then it waits
+    never = {"dsn": dsn, "table": "outage.never_read"}
+    token = postgis.table_stamp(never, rows=True)
+    assert token[0] == "unreadable" and postgis.table_stamp(never, rows=True) == token
     monkeypatch.undo()
     monkeypatch.setattr(postgis, "STAMP_SECONDS", 0.0)
     with psycopg.connect(dsn, autocommit=True) as c:
@@ -232,6 +239,57 @@ def test_a_warm_index_outlives_a_database_it_cannot_ask(dsn, tmp_path, monkeypat
     src.close()
     geo = gpd.GeoSeries([B(-1900, 100, -1800, 200)], crs=CRS).to_crs("EPSG:4490").values
     assert len(src.fetch(geo, 100.0)) > 0
+
+
+def test_threads_sharing_a_source_survive_its_connection_closed_or_killed(dsn, tmp_path):
+    """Review finding: a thread retrying on a new connection closed the one another thread
+    had just opened, and the batch stopped with a DatabaseError; a data fault was retried
+    and reported as a database failure."""
+    import dataclasses
+    import threading
+
+    from zoning.errors import DatabaseError
+    from zoning.io.postgis import PostgisSource
+
+    pg = _import(dsn, load_catalog(write_catalog(tmp_path)).path, tmp_path / "pg.yaml",
+                 "--schema", "shared")
+    src = PostgisSource(pg.layers["farmland"])
+    geo = gpd.GeoSeries([B(-1900, 100, -1800, 200)], crs=CRS).to_crs("EPSG:4490").values
+    errors: list = []
+    done = threading.Event()
+
+    def work():
+        while not done.is_set():
+            try:
+                assert len(src.fetch(geo, 100.0)) > 0
+            except Exception as e:  # noqa: BLE001 - collected for the assertion
+                errors.append(repr(e))
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        with psycopg.connect(dsn, autocommit=True) as c:
+            for k in range(8):
+                time.sleep(0.1)
+                if k % 2:
+                    src.close()  # an eviction while the batch runs
+                else:
+                    conn = src.conn
+                    if conn is not None and not conn.closed:  # the server drops it
+                        c.execute("SELECT pg_terminate_backend(%s)", (conn.info.backend_pid,))
+    finally:
+        done.set()
+        for t in threads:
+            t.join(30)
+    assert errors == [] and src.queries > 8
+    src.close()
+    bad = PostgisSource(dataclasses.replace(pg.layers["farmland"], id_field="NOPE"))
+    before = bad.queries
+    with pytest.raises(DataError) as e:
+        bad.fetch(geo, 100.0)
+    assert not isinstance(e.value, DatabaseError) and bad.queries - before <= 2  # not again
+    bad.close()
 
 
 def test_failed_import_leaves_no_table(dsn, tmp_path):

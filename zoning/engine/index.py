@@ -26,7 +26,7 @@ from zoning.engine.geometry import (
     subdivide,
 )
 from zoning.options import CheckOptions
-from zoning.rules.access import NO_SHORE_DATA, AccessRules, shore_selection
+from zoning.rules.access import NO_SHORE_DATA, AccessRules, PartialDistance, shore_selection
 from zoning.rules.three_lines import RuleSet
 
 __all__ = ["LayerIndex", "RegionIndex", "LayerSource", "PieceSource", "LayerPieces",
@@ -284,6 +284,9 @@ class RegionIndex:
     coverage_geo: object
     rules: RuleSet
     missing: list = field(default_factory=list)  # screening kinds with no layer
+    #: shoreline layers of the catalog that could not be read (distances to shorelines are
+    #: then partial: a nearer one may be among them)
+    shore_unread: list = field(default_factory=list)
     problems: list = field(default_factory=list)  # layers that could not be read
     access: AccessRules | None = None  # 三线一单 准入清单
     #: constraint layers declared in the catalog, in order: (layer name, title)
@@ -352,6 +355,14 @@ class RegionIndex:
         """
         if not self.layers.get("shoreline"):
             return NO_SHORE_DATA  # no shoreline data here: the distance is unknown
+        d = self._shoreline_distance(fp_work, spatial, memo, known)
+        if not self.shore_unread:
+            return d
+        # some shoreline data could not be read: a picked feature may lie among it
+        return NO_SHORE_DATA if d is None else PartialDistance(d)
+
+    def _shoreline_distance(self, fp_work, spatial: dict, memo: dict | None,
+                            known: tuple | None) -> float | None:
         tree, picked = self._shore(spatial)
         if tree is None:
             return None
@@ -424,6 +435,8 @@ class RegionIndex:
         return cls(region=catalog.region_id, region_name=catalog.region_name, work_crs=work,
                    layers=layers, coverage_shared=coverage, coverage_geo=coverage_geo, rules=rules,
                    missing=missing, remote=rem, access=access, problems=list(problems or []),
+                   shore_unread=[s.name for s in catalog.by_kind("shoreline")
+                                 if s.name not in frames],
                    constraints=constraints, constraint_rules=crules,
                    statistics_only={s.name for s in catalog.layers.values()
                                     if s.statistics_only},

@@ -60,6 +60,11 @@ def resolve_dsn(dsn: str) -> str:
     return dsn
 
 
+_CONNECT_DEFAULTS: dict[str, Any] = dict(connect_timeout=10, keepalives=1, keepalives_idle=10,
+                                         keepalives_interval=5, keepalives_count=3,
+                                         tcp_user_timeout=30_000)
+
+
 def connect(dsn: str, autocommit: bool = False):
     """A connection to ``dsn``; ``autocommit`` for one kept open between reads (each
     SELECT then ends its own transaction: no lock is held while it waits, and servers
@@ -67,10 +72,14 @@ def connect(dsn: str, autocommit: bool = False):
     from zoning.errors import require
 
     psycopg = require("psycopg", "postgis", "PostGIS 图层")
+    from psycopg.conninfo import conninfo_to_dict
 
     try:
-        return psycopg.connect(resolve_dsn(dsn), connect_timeout=10, autocommit=autocommit)
-    except psycopg.OperationalError as e:
+        # the DSN's own settings first; by default a lost peer is noticed in seconds (a
+        # silently dropped connection would otherwise hold its callers indefinitely)
+        params = {**_CONNECT_DEFAULTS, **conninfo_to_dict(resolve_dsn(dsn))}
+        return psycopg.connect(autocommit=autocommit, **params)
+    except psycopg.Error as e:
         raise DataError(f"无法连接 PostGIS：{str(e).strip()}") from None
 
 
@@ -315,22 +324,26 @@ def read_table(spec) -> gpd.GeoDataFrame:
 
 #: a table's stamp is asked of the database at most this often (seconds)
 STAMP_SECONDS = 1.0
-#: client-side limits of the stamp connection: a silently dropped connection or a server
-#: that never answers fails the stamp in seconds instead of holding a check
-_STAMP_CONNECT: dict[str, Any] = dict(connect_timeout=5, keepalives=1, keepalives_idle=5,
-                                      keepalives_interval=2, keepalives_count=2,
-                                      tcp_user_timeout=10_000,
-                                      options="-c statement_timeout=10000")
+#: after a failed ask: how long the last answer stands before the database is asked again
+STAMP_BACKOFF_SECONDS = 30.0
 
 
 class _Stamp:
-    """One table's stamp: the last one read, when, and a lock so that one caller asks."""
+    """One table's stamp: the last one read (or, while failing, the answer that stands),
+    when it was asked, and a lock so that one caller asks while the others go on."""
 
     def __init__(self):
-        self.value: tuple | None = None
-        self.at = -math.inf
+        self.value: tuple | None = None  # the last stamp read
+        self.failing: tuple | None = None  # while asks fail: the answer that stands
+        self.at = -math.inf  # when it was last asked
         self.lock = threading.Lock()
-        self.failing = False  # the last ask failed (logged once per outage)
+
+    def current(self) -> tuple | None:
+        """The answer that still stands, or None: time to ask."""
+        age = time.monotonic() - self.at
+        if self.failing is not None:
+            return self.failing if age < STAMP_BACKOFF_SECONDS else None
+        return self.value if self.value is not None and age < STAMP_SECONDS else None
 
 
 _stamps: dict[tuple, _Stamp] = {}
@@ -357,10 +370,11 @@ def table_stamp(pg: dict, rows: bool) -> tuple:
     tables an index reads whole: districts, shorelines), a digest of its row versions
     (``xmin``, ``ctid``: any insert, update or delete changes it; a view's rows by their
     content).  Asked at most every :data:`STAMP_SECONDS` per table, by one caller at a
-    time: the others meanwhile get the last stamp.  A failed ask is tried once more on a
-    new connection; if that fails too the last stamp stands (a warm index keeps its
-    verdicts while the database is away), and a table never read gets a stamp equal to no
-    other, so the index is built and reports the failure.
+    time: the others meanwhile get the last answer.  A failed ask is tried once more on a
+    new connection; if that fails too, the last stamp stands (a warm index keeps its
+    verdicts while the database is away) for :data:`STAMP_BACKOFF_SECONDS`, and a table
+    never read gets a stamp equal to no other, so the index is built and reports the
+    failure.
     """
     try:
         dsn = resolve_dsn(pg["dsn"])
@@ -369,16 +383,18 @@ def table_stamp(pg: dict, rows: bool) -> tuple:
     key = (dsn, pg["table"], rows)
     with _stamps_lock:
         st = _stamps.setdefault(key, _Stamp())
-    last = st.value
+    answer = st.current()
+    if answer is not None:
+        return answer
+    last = st.failing or st.value
     if last is None:
-        st.lock.acquire()  # never read: wait for the caller asking, if any
-    elif time.monotonic() - st.at < STAMP_SECONDS:
-        return last
+        st.lock.acquire()  # never answered: wait for the caller asking, if any
     elif not st.lock.acquire(blocking=False):
         return last  # another caller is asking: its answer comes next time
     try:
-        if time.monotonic() - st.at < STAMP_SECONDS and st.value is not None:
-            return st.value  # asked while this caller waited
+        answer = st.current()
+        if answer is not None:
+            return answer  # answered while this caller waited
         value = None
         for attempt in (0, 1):
             try:
@@ -386,17 +402,14 @@ def table_stamp(pg: dict, rows: bool) -> tuple:
                 break
             except Exception as e:  # noqa: BLE001 - any failure: retried, then reported
                 log.debug("stamp of %s failed: %s", pg["table"], e)
-        if value is None:
-            if st.value is None:
-                return ("unreadable", next(_unreadable))
-            if not st.failing:
-                log.warning("PostGIS 图层 %s 暂时无法访问：继续使用已加载的数据", pg["table"])
-            st.failing = True
-            value = st.value
-        else:
-            st.failing = False
-        st.value, st.at = value, time.monotonic()
-        return value
+        st.at = time.monotonic()
+        if value is not None:
+            st.value, st.failing = value, None
+            return value
+        if st.value is not None and st.failing is None:
+            log.warning("PostGIS 图层 %s 暂时无法访问：继续使用已加载的数据", pg["table"])
+        st.failing = st.value or ("unreadable", next(_unreadable))
+        return st.failing
     finally:
         st.lock.release()
 
@@ -408,10 +421,9 @@ def _ask_stamp(dsn: str, table: str, rows: bool, fresh: bool) -> tuple:
         conn.close()
         conn = None
     if conn is None:
-        import psycopg
-
-        conn = psycopg.connect(dsn, autocommit=True, **_STAMP_CONNECT)
+        conn = connect(dsn, autocommit=True)
     try:
+        conn.execute("SET statement_timeout = '10s'")
         cur = conn.cursor()
         cur.execute("SELECT c.oid, c.relkind FROM pg_class c WHERE c.oid = to_regclass(%s)",
                     (_qi(table),))
@@ -458,6 +470,22 @@ def _srid(cur, table: str, geom: str) -> int:
     return cur.fetchone()[0]
 
 
+#: reads of one chunk tried while their connection keeps being lost
+_FETCH_ATTEMPTS = 3
+
+
+def _close_between_queries(conn) -> None:
+    """Close a connection other threads may be using, between their statements: closing it
+    under a running statement frees what that statement still uses (the process crashed).
+    A thread's next statement on it then fails cleanly, and it takes a new connection."""
+    lock = getattr(conn, "lock", None)  # psycopg holds it for each statement
+    if lock is None:
+        conn.close()
+        return
+    with lock:
+        conn.close()
+
+
 class PostgisSource:
     """Fetches the features of one PostGIS layer near a chunk of footprints."""
 
@@ -468,6 +496,7 @@ class PostgisSource:
         self.geom = pg.get("geometry", "geom")
         # kept open for the index's life: autocommit, or its first SELECT would hold a
         # lock on the table (a re-import or DROP would wait) until the index is evicted
+        self._conn_lock = threading.Lock()
         self.conn = connect(pg["dsn"], autocommit=True)
         try:
             with _db_errors(self.table):
@@ -483,18 +512,40 @@ class PostgisSource:
         self.queries = 0
 
     def close(self) -> None:
-        """Close the connection (an evicted index closes its sources)."""
-        conn, self.conn = self.conn, None
+        """Close the connection (an evicted index closes its sources; a batch still using
+        the source opens a new one)."""
+        with self._conn_lock:
+            conn, self.conn = self.conn, None
         if conn is not None:
-            conn.close()
+            _close_between_queries(conn)
 
-    def __getstate__(self):  # connections do not travel to dask workers
+    def _connection(self, lost=None):
+        """The source's connection, a new one if it is closed or broken or is ``lost`` (the
+        one a failed query used): every thread of a batch shares it."""
+        from zoning.errors import DatabaseError
+
+        with self._conn_lock:
+            conn = self.conn
+            if conn is not None and (conn is lost or conn.closed or conn.broken):
+                self.conn = None
+                _close_between_queries(conn)
+                conn = None
+            if conn is None:
+                try:
+                    conn = self.conn = connect(self.spec.postgis["dsn"], autocommit=True)
+                except DataError as e:
+                    raise DatabaseError(f"PostGIS 图层 {self.table}：{e}") from None
+            return conn
+
+    def __getstate__(self):  # connections and locks do not travel to dask workers
         d = dict(self.__dict__)
         d["conn"] = None
+        d.pop("_conn_lock", None)
         return d
 
     def __setstate__(self, d):
         self.__dict__.update(d)
+        self._conn_lock = threading.Lock()
         self.conn = connect(self.spec.postgis["dsn"], autocommit=True)
 
     def _dist(self, metres: float, lat: float) -> float:
@@ -510,23 +561,19 @@ class PostgisSource:
 
         from zoning.errors import DatabaseError
 
-        def attempt():
-            conn = self.conn
-            if conn is None or conn.closed or conn.broken:
-                # closed when an index was evicted while a batch still used it, or dropped
-                # (a server restart): a new connection
-                conn = self.conn = connect(self.spec.postgis["dsn"], autocommit=True)
-            return self._fetch(conn, footprints_geo, search_m)
-
-        try:
+        conn = self._connection()
+        for attempt in range(_FETCH_ATTEMPTS):
             try:
-                return attempt()
-            except (psycopg.OperationalError, DataError):
-                self.close()  # a lost connection: once more on a new one
-                return attempt()
-        except (psycopg.Error, DataError) as e:
-            first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
-            raise DatabaseError(f"PostGIS 图层 {self.table}：{first}") from None
+                return self._fetch(conn, footprints_geo, search_m)
+            except psycopg.Error as e:
+                if not (conn.closed or conn.broken) or attempt == _FETCH_ATTEMPTS - 1:
+                    # the query failed, not the connection (or it keeps being lost)
+                    first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+                    raise DatabaseError(f"PostGIS 图层 {self.table}：{first}") from None
+            # the connection was lost (closed by an eviction, dropped by the server): the
+            # same read again on a new one
+            conn = self._connection(lost=conn)
+        raise DatabaseError(f"PostGIS 图层 {self.table}")  # pragma: no cover - not reached
 
     def _fetch(self, conn, footprints_geo, search_m: float) -> gpd.GeoDataFrame:
         """Features within ``search_m`` of any footprint (0: intersecting or touching), plus

@@ -45,6 +45,11 @@ _FORBIDDING = ("prohibit", "restrict")
 NO_SHORE_DATA = float("nan")
 
 
+class PartialDistance(float):
+    """A distance to the shoreline features that could be read, while some shoreline data
+    could not: a limit it is within is certain, a limit it is beyond is unknown."""
+
+
 def shore_selection(spatial: dict) -> str:
     """The shoreline features a spatial condition selects, as a key: every item but the
     distance limit (a distance depends on the selection only, not on the limit)."""
@@ -471,7 +476,7 @@ def _m_spatial(r: AccessRule, p: _Project, m: _Match, rules: AccessRules, county
     order = r.spatial.get("order") or []
     sel = "/".join(where) + (f"（{'、'.join(order)}）" if order else "")
     limit = r.spatial["within_m"]
-    if d is not None and math.isnan(d):  # NO_SHORE_DATA
+    if d is not None and (math.isnan(d) or (isinstance(d, PartialDistance) and d >= limit)):
         m.unknown.append(f"岸线图层缺失或无法读取，距{sel}岸线的距离不能判定")
     elif d is None:
         m.applies = False
