@@ -394,3 +394,65 @@ def test_maybe_two_high_without_energy_needs_review(tmp_path):
     assert big.state is State.PROHIBITED
     small = run(cat, site, industry="C2614", project_type="industrial_park", energy_tce=500)
     assert small.state is State.NOT_INTERSECTING
+
+
+#: four control-unit pieces of the 1.2 M-patch bench region, clipped 5 m around a footprint
+#: they tile, and the footprint: GEOS 3.14's floating overlay of the pieces' union with the
+#: footprint came back empty (intersection area 2e-9, difference the whole footprint)
+GEOS_OVERLAY_PIECES = [
+    "POLYGON ((36351287.31208562 2943071.159920897, 36351345.309418574 2943151.703408612, 36351345.63922076 2943153.2240608376, 36351801.845436946 2943153.2240608376, 36351801.845436946 2943006.387411409, 36351762.67623846 2943001.299785214, 36351698.92533287 2942993.0196073786, 36351616.85578244 2942999.356972504, 36351602.95570643 2943015.766933228, 36351586.4604774 2943075.53851898, 36351569.109186105 2943087.321791218, 36351501.795430504 2943090.764895017, 36351486.17764969 2943079.699844957, 36351464.656052366 2943024.9006123682, 36351448.49476428 2943010.071377607, 36351428.625480965 2943011.5671279184, 36351398.961936496 2943030.21450725, 36351329.586075924 2943019.7083925824, 36351291.505617365 2943036.4307617946, 36351287.31208562 2943071.159920897))",
+    "POLYGON ((36351242.89363275 2942628.686015851, 36351242.89363275 2942863.1242895173, 36351261.50373885 2942854.1248212643, 36351340.690732084 2942815.8323397683, 36351419.87818001 2942777.5403739023, 36351487.65542685 2942724.0650771926, 36351555.433236554 2942670.5901706866, 36351608.54630076 2942628.686015851, 36351242.89363275 2942628.686015851))",
+    "POLYGON ((36351242.89363275 2942863.1242895173, 36351242.89363275 2943153.2240608376, 36351345.63922076 2943153.2240608376, 36351345.309418574 2943151.703408612, 36351287.31208562 2943071.159920897, 36351291.505617365 2943036.4307617946, 36351329.586075924 2943019.7083925824, 36351397.42529338 2943029.9818016854, 36351397.42529338 2942788.3977154517, 36351340.690732084 2942815.8323397683, 36351261.50373885 2942854.1248212643, 36351242.89363275 2942863.1242895173))",
+    "POLYGON ((36351397.42529338 2942788.3977154517, 36351397.42529338 2943029.9818016854, 36351398.961936496 2943030.21450725, 36351428.625480965 2943011.5671279184, 36351448.49476428 2943010.071377607, 36351464.656052366 2943024.9006123682, 36351486.17764969 2943079.699844957, 36351501.795430504 2943090.764895017, 36351569.109186105 2943087.321791218, 36351586.4604774 2943075.53851898, 36351602.95570643 2943015.766933228, 36351616.85578244 2942999.356972504, 36351698.92533287 2942993.0196073786, 36351762.67623846 2943001.299785214, 36351801.845436946 2943006.387411409, 36351801.845436946 2942628.686015851, 36351608.54630076 2942628.686015851, 36351555.433236554 2942670.5901706866, 36351487.65542685 2942724.0650771926, 36351419.87818001 2942777.5403739023, 36351397.42529338 2942788.3977154517))",
+]
+GEOS_OVERLAY_FOOTPRINT = "POLYGON ((36351775.12153073 2942848.210278015, 36351721.56421177 2942887.722344002, 36351668.00722003 2942927.2346522687, 36351679.245667204 2943009.7552062324, 36351596.8152941 2943032.86596312, 36351514.385191515 2943055.977267345, 36351464.87476395 2943148.2240608376, 36351438.54438727 2943061.5745954323, 36351412.213691086 2942974.9251771597, 36351377.992794834 2942881.447852956, 36351343.77143989 2942787.970608177, 36351295.8326857 2942748.470688469, 36351247.89363275 2942708.9709370513, 36351342.85001925 2942690.1486261566, 36351437.80664654 2942671.327035665, 36351532.763514645 2942652.5061655664, 36351627.720623575 2942633.686015851, 36351653.69923052 2942636.5663785045, 36351699.33642809 2942679.8526574234, 36351744.97331678 2942723.1390875783, 36351796.845436946 2942743.0566876107, 36351775.12153073 2942848.210278015))"
+
+
+def test_a_footprint_tiled_by_pieces_is_covered_where_geos_overlay_fails():
+    """Finding: a site wholly inside its control units (their pieces tile it) read 数据缺失
+    (CU-gap, 管控单元数据不完整): the floating overlay of the pieces' union with the site failed.
+    The split is checked against the DE-9IM matrix and redone with snap rounding."""
+    from zoning.engine.geometry import checked_split
+    from zoning.engine.overlay import uncovered
+
+    pieces = shapely.from_wkt(GEOS_OVERLAY_PIECES)
+    fp = shapely.from_wkt(GEOS_OVERLAY_FOOTPRINT)
+    # independent of any overlay: the pieces tile the footprint
+    assert shapely.area(shapely.intersection(pieces, fp)).sum() == pytest.approx(fp.area, rel=1e-9)
+    x0, y0, x1, y1 = fp.bounds
+    xs, ys = np.meshgrid(np.linspace(x0, x1, 40), np.linspace(y0, y1, 40))
+    pts = shapely.points(xs.ravel(), ys.ravel())
+    pts = pts[shapely.contains_properly(fp, pts)]
+    assert len(pts) > 500 and np.logical_or.reduce([shapely.covers(p, pts) for p in pieces]).all()
+    cover = shapely.union_all(pieces)
+    outside, inside = checked_split(fp, cover)
+    assert inside.area == pytest.approx(fp.area, abs=0.01) and outside.area < 1e-3
+    assert uncovered(fp, cover, "polygon")[2]
+
+
+def test_a_failed_overlay_is_redone_with_snap_rounding(monkeypatch):
+    """The fallback itself, whatever the GEOS version: a floating overlay that contradicts the
+    DE-9IM matrix (here made to) is computed again on the 1 µm grid."""
+    from zoning.engine import geometry
+
+    fp, cover = shapely.box(0, 0, 10, 10), shapely.box(-5, -5, 8, 15)
+    real = shapely.intersection, shapely.difference
+    calls = []
+
+    def broken(op):
+        def f(a, b, grid_size=None, **kw):
+            calls.append((op, grid_size))
+            if grid_size is None:  # the failure: the footprint wholly outside
+                return shapely.Polygon() if op == 0 else a
+            return real[op](a, b, grid_size=grid_size, **kw)
+        return f
+
+    monkeypatch.setattr(geometry.shapely, "intersection", broken(0))
+    monkeypatch.setattr(geometry.shapely, "difference", broken(1))
+    outside, inside = geometry.checked_split(fp, cover)
+    monkeypatch.undo()
+    assert inside.area == pytest.approx(80) and outside.area == pytest.approx(20)
+    assert {g for _, g in calls} == {None, 1e-6}
+    line = shapely.LineString([(0, 5), (10, 5)])
+    out, inn = geometry.checked_split(line, cover)  # lines: checked by length
+    assert inn.length == pytest.approx(8) and out.length == pytest.approx(2)

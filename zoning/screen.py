@@ -28,7 +28,14 @@ import shapely
 
 from zoning.batch import run_chunks
 from zoning.catalog import SCREENING_KINDS, Catalog, LayerSpec, resolve_catalogs
-from zoning.engine.geometry import GEO, ThreadPrepared, measure, reproject_dense
+from zoning.engine.geometry import (
+    GEO,
+    OVERLAY_GRID,
+    ThreadPrepared,
+    checked_split,
+    measure,
+    reproject_dense,
+)
 from zoning.engine.index import EXTRA_KINDS, RegionIndex, work_crs_for
 from zoning.engine.landuse import merge_breakdowns
 from zoning.engine.overlay import (
@@ -396,7 +403,7 @@ def _merge_regions(p: Project, results: list[CheckResult], cats: list[Catalog],
     names = [c.region_name for c in cats]
     covs = [cache.coverage(c) for c in cats]
     cover = shapely.union_all([c for c in covs if c is not None])
-    rest = shapely.difference(p.geometry, cover)
+    rest = checked_split(p.geometry, cover, OVERLAY_GRID["deg"])[0]
     area, length = measure(np.array([rest], dtype=object), GEO, opts.area_method,
                            opts.central_meridian)
     a, ln = float(area[0]), float(length[0])

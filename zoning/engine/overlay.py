@@ -44,7 +44,15 @@ import shapely
 from zoning.catalog import KINDS
 from zoning.crs import reproject
 from zoning.engine.constraints import constraint_layer_results, strip_geometry
-from zoning.engine.geometry import GEO, measure, polygonal, query_dwithin, reproject_dense, to_geo
+from zoning.engine.geometry import (
+    GEO,
+    checked_split,
+    measure,
+    polygonal,
+    query_dwithin,
+    reproject_dense,
+    to_geo,
+)
 from zoning.engine.index import _OVERLAPPING, _ZONE_FIELD, SCREEN_KINDS, LayerIndex, RegionIndex
 from zoning.engine.landuse import landuse_breakdowns
 from zoning.engine.shortcut import SHORTCUT_METHODS, full_groups, pair_intersections
@@ -83,7 +91,7 @@ def uncovered(fp, cover, kind: str) -> tuple[float, float, bool]:
     elif shapely.covers(cover, fp):
         return 0.0, 0.0, True
     else:
-        rest = shapely.difference(fp, cover)
+        rest = checked_split(fp, cover)[0]
     a, ln = float(shapely.area(rest)), float(shapely.length(rest))
     if kind == "polygon":
         return a, 0.0, a <= GAP_M2
@@ -194,8 +202,8 @@ def _prepare(index: RegionIndex, projects: list[Project], opts: CheckOptions,
         _a, _ln, covered = uncovered(fps[k], index.coverage, kinds[k])
         if covered:
             continue
-        rest = shapely.difference(fps[k], index.coverage)
-        part = _same_dim(shapely.intersection(fps[k], index.coverage), kinds[k])
+        rest, part = checked_split(fps[k], index.coverage)
+        part = _same_dim(part, kinds[k])
         ra, rl = measure(np.array([rest], dtype=object), index.work_crs, opts.area_method,
                          opts.central_meridian)
         outside[k] = (float(ra[0]), float(rl[0]), rest)
