@@ -141,6 +141,28 @@ def test_bubiao_txt_upload(client):
     assert style["layers"]["farmland"] == list(layer_colour("farmland"))
 
 
+def test_map_data_colours_every_overlap_by_its_verdict(client):
+    """Review finding: a bridge crossing the red line (穿越不占地) showed no overlap colour on
+    the page, only blocking ones did; the HTML maps colour every overlap but 不涉及."""
+    from zoning.report.colours import state_colour
+    from zoning.results import State
+
+    line = {"type": "LineString", "coordinates": [[106.76056984998799, 27.045571988224676],
+                                                  [106.76656984998799, 27.04757198822468]]}
+    r = client.post("/api/check", json={"geometry": line,
+                                        "attributes": {"industry": "E4812", "nature": "新建",
+                                                       "takes_land": False}})
+    assert r.status_code == 200, r.text
+    red = next(lr for lr in r.json()["layers"] if lr["kind"] == "eco_redline")
+    assert red["state"] == "crossing_no_land_use"
+    m = client.get(f"/api/jobs/{r.headers['X-Zoning-Job']}/map").json()
+    [ov] = [f["properties"] for f in m["overlaps"]["features"]
+            if f["properties"]["kind"] == "eco_redline"]
+    assert ov["by_state"] and not ov["conflict"] and ov["state_zh"] == red["state_zh"]
+    assert ov["colour"] == [state_colour(State.CROSSING_NO_LAND_USE)] * 2
+    assert all(f["properties"]["kind"] != "landuse" for f in m["nearby"]["features"])
+
+
 def test_geojson_body_and_form_field(client, expected):
     gj = shapely.geometry.mapping(SITE)
     r = client.post("/api/check", json={"geometry": gj, "attributes": {"industry": "C2614"}})

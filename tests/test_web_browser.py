@@ -137,6 +137,11 @@ def test_upload_bubiao_txt_shows_verdict_and_red_overlap(server, browser, shots,
     rgb = "rgb({}, {}, {})".format(*(int(red[i:i + 2], 16) for i in (1, 3, 5)))
     assert d.find_element(*_by("#verdict")).value_of_css_property("background-color") in (
         rgb, rgb.replace("rgb", "rgba")[:-1] + ", 1)")
+    # badge text: white on dark verdict colours, near-black on light ones (contrast)
+    styles = d.execute_script("return document.getElementById('state-colours').textContent")
+    assert f".s-prohibited {{ background: {red}; color: #fff; }}" in styles
+    cyan = state_colour(State.CROSSING_NO_LAND_USE)
+    assert f".s-crossing_no_land_use {{ background: {cyan}; color: #111; }}" in styles
     legend = d.find_element(*_by("#map-legend")).text
     assert "重叠部分：禁止" in legend and "永久基本农田" in legend and "冲突重叠" not in legend
     rows = d.find_elements(*_by("#layer-table tbody tr"))
@@ -256,6 +261,7 @@ def test_a_failed_check_leaves_no_earlier_verdict_on_screen(server, browser):
     assert "3" in err.text  # a polygon needs at least 3 points
     assert not d.find_element(*_by("#result")).is_displayed()
     assert not d.find_elements(*_by("path.zoning-footprint"))
+    assert "重叠部分" not in d.find_element(*_by("#map-legend")).text  # no stale legend
     # a point site: the default marker images load (they were looked for under images/)
     from selenium.webdriver.support.ui import Select
 
@@ -265,8 +271,14 @@ def test_a_failed_check_leaves_no_earlier_verdict_on_screen(server, browser):
     d.find_element(*_by("#run-check")).click()
     _wait(d, lambda d: d.find_element(*_by("#result")).is_displayed())
     _wait(d, lambda d: d.find_elements(*_by("path.zoning-footprint")))
-    icons = _wait(d, lambda d: d.execute_script(
-        "var i = Array.from(document.querySelectorAll('img.leaflet-marker-icon'));"
-        "return i.length && i.every(function (x) { return x.complete; }) && "
-        "i.map(function (x) { return x.naturalWidth; });"), 10)
-    assert icons and min(icons) > 0, icons  # the point overlap's marker shows its image
+    # its overlap is a marker in the verdict's colour, as on the HTML maps (it was a default
+    # blue pin, in no legend), and the site a filled marker, not a dashed ring
+    from zoning.report.colours import state_colour
+    from zoning.results import State
+
+    dots = _wait(d, lambda d: d.find_elements(*_by("path.zoning-overlap")))
+    assert {x.get_attribute("fill") for x in dots} == {state_colour(State.PROHIBITED)}
+    site = d.find_element(*_by("path.zoning-footprint"))
+    assert site.get_attribute("fill-opacity") == "0.9" and not site.get_attribute("stroke-dasharray")
+    assert not d.find_elements(*_by("img.leaflet-marker-icon"))
+    assert "重叠部分：禁止" in d.find_element(*_by("#map-legend")).text

@@ -11,7 +11,10 @@ from zoning.catalog import kind_zh
 from zoning.results import State
 
 __all__ = ["STATE_COLOUR", "LAYER_COLOUR", "state_colour", "OTHER_STATE_COLOUR",
-           "layer_colour", "layer_legend", "web_style"]
+           "layer_colour", "layer_legend", "web_style", "NOT_DRAWN"]
+
+#: layer kinds no map draws (三调 地类: reported as a table, and too dense to read on a map)
+NOT_DRAWN = frozenset({"landuse"})
 
 #: verdict colours (overlaps, footprint, index pages)
 STATE_COLOUR = {

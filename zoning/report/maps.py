@@ -24,7 +24,13 @@ from branca.element import MacroElement, Template
 
 from zoning.catalog import kind_zh
 from zoning.errors import MapError
-from zoning.report.colours import STATE_COLOUR, layer_colour, layer_legend, state_colour
+from zoning.report.colours import (
+    NOT_DRAWN,
+    STATE_COLOUR,
+    layer_colour,
+    layer_legend,
+    state_colour,
+)
 from zoning.report.safe import HtmlElement, HtmlMacro, Popup, Tooltip, esc
 from zoning.results import M2_PER_HA, M2_PER_MU, CheckResult, State
 
@@ -338,10 +344,6 @@ def _add_footprint(m, result: CheckResult, footprint) -> None:
     ).add_to(m)
 
 
-#: layer kinds never drawn on a project map (a 地类 layer is reported as a table)
-_NOT_DRAWN = {"landuse"}
-
-
 def project_map(result: CheckResult, footprint, index, *, vicinity_m: float = 2000.0,
                 simplify_m: float = 5.0, max_features: int = 1500, basemap: str = "osm",
                 tianditu_key: str | None = None, no_geometry: bool = False) -> folium.Map:
@@ -371,7 +373,7 @@ def project_map(result: CheckResult, footprint, index, *, vicinity_m: float = 20
     truncated: list[str] = []
     titles = dict(getattr(index, "constraints", []))
     hidden = set(getattr(index, "statistics_only", ()))
-    drawn = {k: lis for k, lis in index.layers.items() if k not in _NOT_DRAWN} \
+    drawn = {k: lis for k, lis in index.layers.items() if k not in NOT_DRAWN} \
         if not no_geometry else {}
     constraints = list(getattr(index, "constraints", []))
     shown: dict = {}  # legend entries of the layers on this map: words → fill colour

@@ -31,7 +31,7 @@ from zoning.footprints import normalise
 from zoning.io.write import write_bytes, write_text
 from zoning.options import CheckOptions
 from zoning.project import Project, parse_attributes
-from zoning.report.colours import layer_legend, state_colour
+from zoning.report.colours import NOT_DRAWN, layer_legend, state_colour
 from zoning.results import SCHEMA_VERSION, CheckResult, State
 from zoning.screen import INDEX_CACHE, IndexCache, projects_from_table, screen_projects
 from zoning.web.config import WebConfig
@@ -468,11 +468,12 @@ class Service:
             p["state"], p["state_zh"] = st, lr.get("state_zh")
             p["conflict"] = p["kind"] != "control_unit" and st not in (
                 None, "not_intersecting", "crossing_no_land_use")
-            # the colours of the HTML maps and the report figures: a conflict in its
-            # verdict's colour, any other overlap in its layer's
+            # as the HTML maps draw them: an overlap in its layer's verdict colour (穿越不占地
+            # too), a control unit's and a 不涉及 layer's in the layer's own colour
             words, colour = layer_legend(p["kind"], p["layer"], constraints)
             p["kind_zh"] = words
-            p["colour"] = [state_colour(State(st))] * 2 if p["conflict"] else list(colour)
+            p["by_state"] = p["kind"] != "control_unit" and st not in (None, "not_intersecting")
+            p["colour"] = [state_colour(State(st))] * 2 if p["by_state"] else list(colour)
         out = {"row": row, "footprint": _fc([fp] if fp else []), "overlaps": _fc(mine),
                "nearby": _fc([])}
         if fp is not None and index is not None:
@@ -503,6 +504,8 @@ def _nearby(index, footprint, result: dict, vicinity_m: float, max_features: int
     hidden = set(getattr(index, "statistics_only", ()))  # their geometry never leaves
     constraints = list(getattr(index, "constraints", []))
     for kind, lis in index.layers.items():
+        if kind in NOT_DRAWN:
+            continue
         for li in lis:
             if li.name in hidden:
                 continue

@@ -135,11 +135,29 @@
   function applyStyle(style) {
     STYLE = { states: style.states || {}, layers: style.layers || {}, kinds: style.kinds || {} };
     var rules = Object.keys(STYLE.states).filter(function (k) { return /^[a-z_]+$/.test(k); })
-      .map(function (k) { return ".s-" + k + " { background: " + stateColour(k) + "; }"; });
+      .map(function (k) {
+        var c = stateColour(k);
+        return ".s-" + k + " { background: " + c + "; color: " + textOn(c) + "; }";
+      });
     var node = $("state-colours") || document.head.appendChild(el("style", { id: "state-colours" }));
     node.textContent = rules.join("\n");
+    kindLegend();
+  }
+
+  function kindLegend() {
     setLegend(Object.keys(STYLE.layers).filter(function (k) { return k !== "shoreline"; })
       .map(function (k) { return [layerColour({ kind: k })[1], STYLE.kinds[k] || k]; }));
+  }
+
+  // white or near-black text, whichever contrasts more (WCAG) with a badge of colour c
+  function textOn(c) {
+    var h = c.length === 4 ? c.replace(/#(.)(.)(.)/, "#$1$1$2$2$3$3") : c;
+    var lum = [1, 3, 5].map(function (i) {
+      var v = parseInt(h.substr(i, 2), 16) / 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    });
+    var y = 0.2126 * lum[0] + 0.7152 * lum[1] + 0.0722 * lum[2];
+    return 1.05 / (y + 0.05) >= (y + 0.05) / 0.0556 ? "#fff" : "#111";  // #111: 0.0056
   }
 
   function setBasemap() {
@@ -179,7 +197,7 @@
       legend.push([layerColour(f.properties)[1], f.properties.kind_zh || f.properties.kind]);
     });
     data.overlaps.features.forEach(function (f) {
-      if (f.properties.conflict) { legend.push([stateColour(f.properties.state), "重叠部分：" + (f.properties.state_zh || f.properties.state)]); }
+      if (f.properties.by_state) { legend.push([stateColour(f.properties.state), "重叠部分：" + (f.properties.state_zh || f.properties.state)]); }
     });
     setLegend(legend);
     L.geoJSON(data.nearby, {
@@ -193,8 +211,13 @@
     L.geoJSON(data.overlaps, {
       style: function (f) {
         var s = layerColour(f.properties);
-        if (f.properties.conflict) { return { color: s[0], fillColor: s[1], weight: 2, fillOpacity: 0.6, className: "zoning-overlap" }; }
+        if (f.properties.by_state) { return { color: s[0], fillColor: s[1], weight: 3, fillOpacity: 0.6, className: f.properties.conflict ? "zoning-overlap" : "zoning-overlap-other" }; }
         return { color: s[0], fillColor: s[1], weight: 1, fillOpacity: 0.35, className: "zoning-overlap-other" };
+      },
+      pointToLayer: function (f, ll) {  // a point site's overlaps: markers in their colour
+        var s = layerColour(f.properties), p = f.properties;
+        return L.circleMarker(ll, { radius: 6, color: s[0], fillColor: s[1], fillOpacity: 0.9,
+          className: p.by_state && p.conflict ? "zoning-overlap" : "zoning-overlap-other" });
       },
       onEachFeature: function (f, layer) {
         var p = f.properties;
@@ -203,7 +226,10 @@
       }
     }).addTo(siteLayers);
     var fp = L.geoJSON(data.footprint, {
-      style: function () { return { color: "#000", weight: 3, dashArray: "6 4", fillColor: stateColour(state), fillOpacity: 0.1, className: "zoning-footprint" }; },
+      style: function (f) {
+        var point = f.geometry && /Point/.test(f.geometry.type);  // a marker: filled, not dashed
+        return { color: "#000", weight: point ? 2 : 3, dashArray: point ? null : "6 4", fillColor: stateColour(state), fillOpacity: point ? 0.9 : 0.1, className: "zoning-footprint" };
+      },
       pointToLayer: function (f, ll) { return L.circleMarker(ll, { radius: 8, color: "#000", fillColor: stateColour(state), fillOpacity: 0.8, className: "zoning-footprint" }); }
     }).addTo(siteLayers);
     var b = fp.getBounds();
@@ -307,6 +333,7 @@
 
   function clearSite() {
     if (siteLayers) { map.removeLayer(siteLayers); siteLayers = null; }
+    kindLegend();  // a legend for no site: the layer kinds
   }
 
   function clearResult() {
