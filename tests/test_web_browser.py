@@ -240,6 +240,12 @@ def test_batch_list_progress_reaches_100(server, browser, shots):
     _wait(d, lambda d: d.find_elements(*_by("path.zoning-footprint")))
     links = [a.get_attribute("data-file") for a in d.find_elements(*_by("#batch-downloads a"))]
     assert "outputs.zip" in links and "screening.xlsx" in links
+    # short cells read on one line (a long failure message squeezed 区域 to 贵/阳/市)
+    lines = d.execute_script(
+        "return Array.from(document.querySelectorAll('#batch-table tbody td:nth-child(6)'))"
+        ".map(function (td) { var r = document.createRange(); r.selectNodeContents(td);"
+        " return r.getClientRects().length; });")
+    assert lines and max(lines) == 1, lines
     _shot(d, shots, "web_batch.png")
 
 
