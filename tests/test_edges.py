@@ -456,3 +456,29 @@ def test_a_failed_overlay_is_redone_with_snap_rounding(monkeypatch):
     line = shapely.LineString([(0, 5), (10, 5)])
     out, inn = geometry.checked_split(line, cover)  # lines: checked by length
     assert inn.length == pytest.approx(8) and out.length == pytest.approx(2)
+
+
+def test_a_union_that_fails_its_area_check_is_redone_with_snap_rounding(monkeypatch):
+    """Pieces of one feature only touch: their union's area is their sum; overlapping
+    designations: between the largest and the sum.  A union outside that (here made to
+    fail) is computed again on the 1 µm grid."""
+    from zoning.engine import geometry
+
+    touching = [shapely.box(0, 0, 1, 1), shapely.box(1, 0, 3, 1)]
+    overlapping = [shapely.box(0, 0, 2, 1), shapely.box(1, 0, 3, 1)]
+    real = shapely.union_all
+    calls = []
+
+    def broken(parts, grid_size=None, **kw):
+        calls.append(grid_size)
+        if grid_size is None:
+            return shapely.box(0, 0, 1, 1)  # the failure: most of the union lost
+        return real(parts, grid_size=grid_size, **kw)
+
+    monkeypatch.setattr(geometry.shapely, "union_all", broken)
+    assert geometry.checked_union(touching, disjoint=True).area == pytest.approx(3)
+    assert geometry.checked_union(overlapping, disjoint=False).area == pytest.approx(3)
+    assert calls == [None, 1e-6, None, 1e-6]
+    monkeypatch.undo()
+    calls.clear()
+    assert geometry.checked_union(overlapping, disjoint=False).area == pytest.approx(3)

@@ -47,6 +47,7 @@ from zoning.engine.constraints import constraint_layer_results, strip_geometry
 from zoning.engine.geometry import (
     GEO,
     checked_split,
+    checked_union,
     measure,
     polygonal,
     query_dwithin,
@@ -412,11 +413,19 @@ def _group(li: LayerIndex, ii, jj, inter, covered):
     full = full_groups(covered[order], bounds, feat, np.asarray(li.npieces))
     whole = li.geometries
     geoms = np.array([inter[a] if b - a == 1 else whole[f] if ok else
-                      shapely.union_all(inter[a:b])
+                      _union_of_pieces(inter[a:b])
                       for a, b, f, ok in zip(bounds[:-1], bounds[1:], feat, full)],
                      dtype=object)
     pieces = [jj[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
     return ii[starts], feat, geoms, pieces, full
+
+
+def _union_of_pieces(parts):
+    """One feature's overlap from its pieces' overlaps (they only touch): area-checked when
+    polygonal (see :func:`~zoning.engine.geometry.checked_union`)."""
+    if (shapely.get_dimensions(parts) == 2).all():
+        return checked_union(parts, disjoint=True)
+    return shapely.union_all(parts)
 
 
 def _is_real(geoms, kinds, line_layer: bool, opts: CheckOptions) -> np.ndarray:
@@ -599,8 +608,8 @@ def _summarise(lr: LayerResult, li: LayerIndex, g: _Groups, cols: _Cols, real, k
     kept = {h.feature_id for h in lr.hits}
     sel = [gi for gi in real if cols.fid[gi] in kept]
     if li.kind in _OVERLAPPING and len(sel) > 1 and ch.kinds[k] == "polygon":
-        a_u, l_u = measure([shapely.union_all(g.geoms[sel])], ch.work_crs, opts.area_method,
-                           opts.central_meridian)
+        a_u, l_u = measure([checked_union(g.geoms[sel], disjoint=False)], ch.work_crs,
+                           opts.area_method, opts.central_meridian)
         lr.overlap_m2, lr.overlap_length_m = float(a_u[0]), float(l_u[0])
     else:
         lr.overlap_m2 = float(sum(h.overlap_m2 for h in lr.hits))
