@@ -241,7 +241,7 @@ def test_a_warm_index_outlives_a_database_it_cannot_ask(dsn, tmp_path, monkeypat
     assert len(src.fetch(geo, 100.0)) > 0
 
 
-def test_threads_sharing_a_source_survive_its_connection_closed_or_killed(dsn, tmp_path):
+def test_threads_sharing_a_source_survive_its_connection_closed_or_killed(dsn, mini_pair):
     """Review finding: a thread retrying on a new connection closed the one another thread
     had just opened, and the batch stopped with a DatabaseError; a data fault was retried
     and reported as a database failure."""
@@ -251,8 +251,7 @@ def test_threads_sharing_a_source_survive_its_connection_closed_or_killed(dsn, t
     from zoning.errors import DatabaseError
     from zoning.io.postgis import PostgisSource
 
-    pg = _import(dsn, load_catalog(write_catalog(tmp_path)).path, tmp_path / "pg.yaml",
-                 "--schema", "shared")
+    _files, pg = mini_pair  # read only
     src = PostgisSource(pg.layers["farmland"])
     geo = gpd.GeoSeries([B(-1900, 100, -1800, 200)], crs=CRS).to_crs("EPSG:4490").values
     errors: list = []
