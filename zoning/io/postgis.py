@@ -65,10 +65,11 @@ _CONNECT_DEFAULTS: dict[str, Any] = dict(connect_timeout=10, keepalives=1, keepa
                                          tcp_user_timeout=30_000)
 
 
-def connect(dsn: str, autocommit: bool = False):
+def connect(dsn: str, autocommit: bool = False, limits: dict | None = None):
     """A connection to ``dsn``; ``autocommit`` for one kept open between reads (each
     SELECT then ends its own transaction: no lock is held while it waits, and servers
-    that end sessions idle in a transaction leave it alone)."""
+    that end sessions idle in a transaction leave it alone).  ``limits``: libpq timeouts
+    and keepalives in place of the defaults; the DSN's own settings always win."""
     from zoning.errors import require
 
     psycopg = require("psycopg", "postgis", "PostGIS 图层")
@@ -77,7 +78,7 @@ def connect(dsn: str, autocommit: bool = False):
     try:
         # the DSN's own settings first; by default a lost peer is noticed in seconds (a
         # silently dropped connection would otherwise hold its callers indefinitely)
-        params = {**_CONNECT_DEFAULTS, **conninfo_to_dict(resolve_dsn(dsn))}
+        params = {**_CONNECT_DEFAULTS, **(limits or {}), **conninfo_to_dict(resolve_dsn(dsn))}
         return psycopg.connect(autocommit=autocommit, **params)
     except psycopg.Error as e:
         raise DataError(f"无法连接 PostGIS：{str(e).strip()}") from None
@@ -421,9 +422,11 @@ def _ask_stamp(dsn: str, table: str, rows: bool, fresh: bool) -> tuple:
         conn.close()
         conn = None
     if conn is None:
-        conn = connect(dsn, autocommit=True)
+        # a check waits for this one: it gives up sooner than a layer read would
+        conn = connect(dsn, autocommit=True, limits=dict(connect_timeout=3,
+                                                         tcp_user_timeout=5_000))
     try:
-        conn.execute("SET statement_timeout = '10s'")
+        conn.execute("SET statement_timeout = '5s'")
         cur = conn.cursor()
         cur.execute("SELECT c.oid, c.relkind FROM pg_class c WHERE c.oid = to_regclass(%s)",
                     (_qi(table),))
