@@ -217,6 +217,12 @@ def test_draw_a_polygon_and_check(server, browser, shots):
     assert d.find_element(*_by("#verdict")).get_attribute("data-state")
     assert "面积" in d.find_element(*_by("#site-info")).text
     _shot(d, shots, "web_draw.png")
+    # the drawn site belongs to the single pane: off the map on the batch tab, back after
+    assert d.find_elements(*_by("path.zoning-drawn"))
+    d.find_element(*_by("#tab-batch")).click()
+    assert not d.find_elements(*_by("path.zoning-drawn"))
+    d.find_element(*_by("#tab-single")).click()
+    assert d.find_elements(*_by("path.zoning-drawn"))
 
 
 def test_batch_list_progress_reaches_100(server, browser, shots):

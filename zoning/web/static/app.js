@@ -587,6 +587,8 @@
         $("pane-single").classList.toggle("hidden", b.dataset.tab !== "single");
         $("pane-batch").classList.toggle("hidden", b.dataset.tab !== "batch");
         clearSite();  // the map shows the site of the pane on screen, or none
+        drawTool.cancel();
+        drawTool.show(b.dataset.tab === "single");  // a drawn site belongs to the single pane
         document.querySelectorAll("#batch-table tr.sel").forEach(function (x) { x.classList.remove("sel"); });
         if (b.dataset.tab === "single" && lastResult) { loadMap(currentJob(), lastResult.row || 1, lastResult.state); }
       });

@@ -50,6 +50,12 @@
     this.result = null;
   };
 
+  // the finished shape on the map or off it (kept either way: another pane is on screen)
+  DrawTool.prototype.show = function (visible) {
+    if (!this.preview) { return; }
+    if (visible) { this.preview.addTo(this.map); } else { this.map.removeLayer(this.preview); }
+  };
+
   DrawTool.prototype._onKey = function (e) { if (e.key === "Escape") { this.cancel(); } };
 
   DrawTool.prototype._redraw = function () {
