@@ -157,6 +157,14 @@ def test_upload_bubiao_txt_shows_verdict_and_red_overlap(server, browser, shots,
         "var t = document.getElementById('layer-table'), p = document.getElementById('panel');"
         "return [t.scrollWidth, p.clientWidth, t.querySelector('tbody td').offsetWidth];")
     assert fits[0] <= fits[1] and fits[2] >= 60, fits
+    d.set_window_size(1000, 900)  # a laptop half screen: the table still fits its panel
+    try:
+        narrow = d.execute_script(
+            "var t = document.getElementById('layer-table'), p = document.getElementById('panel');"
+            "return [t.scrollWidth, p.clientWidth];")
+        assert narrow[0] <= narrow[1], narrow
+    finally:
+        d.set_window_size(1400, 900)
     acc = d.find_element(*_by("#access"))
     assert acc.get_attribute("open") is None  # the 符合性分析表 starts folded
     d.find_element(*_by("#unit")).send_keys("公顷")
