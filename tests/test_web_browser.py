@@ -144,6 +144,10 @@ def test_upload_bubiao_txt_shows_verdict_and_red_overlap(server, browser, shots,
     assert f".s-crossing_no_land_use {{ background: {cyan}; color: #111; }}" in styles
     legend = d.find_element(*_by("#map-legend")).text
     assert "重叠部分：禁止" in legend and "永久基本农田" in legend and "冲突重叠" not in legend
+    # the site's entry is a dashed outline, as drawn: not a filled square like 数据缺失's
+    assert legend.startswith("项目范围（虚线）")
+    assert d.find_element(*_by("#map-legend .legend-item i.dashed")).value_of_css_property(
+        "border-top-style") == "dashed"
     rows = d.find_elements(*_by("#layer-table tbody tr"))
     farm = [r for r in rows if r.get_attribute("data-layer") == "farmland"]
     assert farm and "禁止" in farm[0].text and "部分重叠" in farm[0].text

@@ -108,9 +108,9 @@
       el("span", { class: "nobr" }, text.slice(0, i)), el("span", { class: "nobr" }, text.slice(i)));
   }
 
-  function legendItem(colour, text) {
-    var i = el("i");
-    i.style.background = colour;
+  function legendItem(colour, text, dashed) {
+    var i = el("i", dashed ? { class: "dashed" } : null);
+    if (!dashed) { i.style.background = colour; }
     return el("span", { class: "legend-item" }, i, text);
   }
 
@@ -118,7 +118,8 @@
   function setLegend(entries) {
     var legend = $("map-legend"), seen = {};
     clear(legend);
-    legend.appendChild(legendItem("#000", "项目范围"));
+    // the site as drawn, a dashed outline: never read as a verdict's filled square
+    legend.appendChild(legendItem("#000", "项目范围（虚线）", true));
     entries.forEach(function (e) {
       if (!seen[e[1]]) { seen[e[1]] = true; legend.appendChild(legendItem(e[0], e[1])); }
     });
