@@ -58,6 +58,17 @@ def txt_report(txt_check, tmp_path_factory):
     return r, write_report(r, fp, index, out, pdf=False, input_name=TXT.name)
 
 
+def test_detail_map_draws_what_the_html_maps_draw(txt_check):
+    """The 关系详图 drew the 三调 地类 polygons (up to 400, a grey mesh) that the HTML maps
+    and the review page leave to the 地类 table."""
+    from zoning.report.filing import report_data
+
+    r, fp, index = txt_check
+    assert r.landuse and r.landuse["status"] == "ok"  # the region has a 三调 layer …
+    kinds = {m.kind for m in report_data(r, fp, index).map_layers}
+    assert "farmland" in kinds and "landuse" not in kinds  # … not drawn
+
+
 def test_docx_holds_verdict_mu_and_boundary_points(txt_report):
     r, out = txt_report
     assert out["pdf"] is None and out["docx"].exists()

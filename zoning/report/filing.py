@@ -32,7 +32,7 @@ from zoning.catalog import kind_zh
 from zoning.crs import gk3_epsg, gk3_zone, reproject
 from zoning.errors import DataError
 from zoning.report import figures
-from zoning.report.colours import layer_legend
+from zoning.report.colours import NOT_DRAWN, layer_legend
 from zoning.report.tables import RELATION_ZH
 from zoning.results import M2_PER_HA, M2_PER_MU, OVERALL_CLEAR, SEVERITY, CheckResult, State
 
@@ -111,6 +111,8 @@ def report_data(result: CheckResult, footprint, index, *, sources: Sequence[dict
             continue  # tiles the whole region: drawn only where hit (as an overlap)
         for li in lis:
             if li.name in hidden:
+                continue
+            if kind in NOT_DRAWN:  # 三调 地类: its own section's table, as on the HTML maps
                 continue
             feats = np.unique(li.parent[li.tree.query(view)])
             if len(feats):
