@@ -482,3 +482,36 @@ def test_a_union_that_fails_its_area_check_is_redone_with_snap_rounding(monkeypa
     monkeypatch.undo()
     calls.clear()
     assert geometry.checked_union(overlapping, disjoint=False).area == pytest.approx(3)
+
+
+def test_each_part_of_a_multipart_site_is_checked_on_its_own():
+    """Review finding: a two-parcel site whose one parcel lies in a union GEOS gets wrong and
+    whose other really straddles the cover's edge passed the whole-site check (some area
+    inside, some outside): the tiled parcel was clipped away as outside."""
+    from zoning.engine.geometry import checked_split
+
+    pieces = shapely.from_wkt(GEOS_OVERLAY_PIECES)
+    tiled = shapely.from_wkt(GEOS_OVERLAY_FOOTPRINT)
+    cover = shapely.union_all(pieces)
+    x0, y0, x1, y1 = cover.bounds
+    edge = shapely.box(x0 - 20, (y0 + y1) / 2, x0 + 20, (y0 + y1) / 2 + 40)  # half outside
+    outside, inside = checked_split(shapely.MultiPolygon([tiled, edge]), cover)
+    assert outside.area == pytest.approx(800, abs=0.01)
+    assert inside.area == pytest.approx(tiled.area + 800, abs=0.01)
+
+
+def test_a_line_along_the_cover_boundary_is_inside_without_a_redo(monkeypatch):
+    from zoning.engine import geometry
+
+    cover = shapely.box(0, 0, 10, 10)
+    line = shapely.LineString([(0, 2), (0, 8)])  # on the boundary: inside the closed cover
+    grids = []
+    real = shapely.intersection
+
+    def spy(a, b, grid_size=None, **kw):
+        grids.append(grid_size)
+        return real(a, b, grid_size=grid_size, **kw)
+
+    monkeypatch.setattr(geometry.shapely, "intersection", spy)
+    outside, inside = geometry.checked_split(line, cover)
+    assert inside.length == pytest.approx(6) and outside.length == 0 and grids == [None]

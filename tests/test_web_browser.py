@@ -306,3 +306,23 @@ def test_a_failed_check_leaves_no_earlier_verdict_on_screen(server, browser):
     assert site.get_attribute("fill-opacity") == "0.9" and not site.get_attribute("stroke-dasharray")
     assert not d.find_elements(*_by("img.leaflet-marker-icon"))
     assert "重叠部分：禁止" in d.find_element(*_by("#map-legend")).text
+
+
+def test_a_late_map_reply_does_not_draw_a_site_no_longer_on_screen(server, browser):
+    """Review finding: a map reply arriving after the user had switched to the batch tab drew
+    the single check's site and legend there."""
+    d = browser
+    d.get(server + "/")
+    _wait(d, lambda d: d.find_elements(*_by("#coord-sys option")))
+    d.execute_script(  # map replies arrive 1.5 s late
+        "var f = window.fetch; window.fetch = function (u, o) { var p = f(u, o);"
+        " return String(u).indexOf('/map') < 0 ? p : p.then(function (r) {"
+        " return new Promise(function (ok) { setTimeout(function () { ok(r); }, 1500); }); }); };")
+    d.find_element(*_by("#site-file")).send_keys(str(PROJECTS / "GY-012_勘测定界.txt"))
+    d.find_element(*_by("#run-check")).click()
+    _wait(d, lambda d: d.find_element(*_by("#verdict")).text)
+    d.find_element(*_by("#tab-batch")).click()  # before the map reply
+    time.sleep(2.0)
+    assert not d.find_elements(*_by("path.zoning-footprint"))
+    assert "重叠部分" not in d.find_element(*_by("#map-legend")).text
+    d.get(server + "/")  # the page as the other tests expect it

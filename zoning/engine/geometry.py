@@ -378,18 +378,41 @@ def checked_split(fp, cover, grid: float = OVERLAY_GRID["m"]):
     """
     outside = shapely.difference(fp, cover)
     inside = shapely.intersection(fp, cover)
-    dim = int(shapely.get_dimensions(fp))
-    if dim > 0:
-        im = shapely.relate(cover, fp)  # row: cover's interior, boundary, exterior
-        size = shapely.area if dim == 2 else shapely.length
-        total = float(size(fp))
-        tiny = 1e-9 * max(total, 1.0)
-        said = (im[0] == str(dim), im[6] == str(dim))
-        got = (float(size(inside)) > tiny, float(size(outside)) > tiny)
-        if said != got:
+    parts = shapely.get_parts(fp)
+    if len(parts) > 1:
+        # each part on its own: one part's failure must not hide behind another's real
+        # overlap; when every part agrees the whole footprint's split stands as it is
+        if all(_agrees(p, cover, *_split(p, cover)) for p in parts):
+            return outside, inside
+        done = [checked_split(p, cover, grid) for p in parts]
+        return (shapely.union_all([o for o, _ in done]),
+                shapely.union_all([i for _, i in done]))
+    if not _agrees(fp, cover, outside, inside):
+        try:
             outside = shapely.difference(fp, cover, grid_size=grid)
             inside = shapely.intersection(fp, cover, grid_size=grid)
+        except shapely.errors.GEOSException:  # keep the floating split
+            pass
     return outside, inside
+
+
+def _split(fp, cover):
+    return shapely.difference(fp, cover), shapely.intersection(fp, cover)
+
+
+def _agrees(fp, cover, outside, inside) -> bool:
+    """Whether a split of a single-part footprint agrees with the DE-9IM matrix."""
+    dim = int(shapely.get_dimensions(fp))
+    if dim <= 0:
+        return True  # points (and empty): no measure to check, their overlay is exact
+    im = shapely.relate(cover, fp)  # rows: the cover's interior, boundary, exterior
+    size = shapely.area if dim == 2 else shapely.length
+    tiny = 1e-9 * float(size(fp))
+    d = str(dim)
+    # a line lying along the cover's boundary is inside it (the cover is closed)
+    said = (im[0] == d or (dim == 1 and im[3] == d), im[6] == d)
+    got = (float(size(inside)) > tiny, float(size(outside)) > tiny)
+    return said == got
 
 
 def checked_union(parts, disjoint: bool, grid: float = OVERLAY_GRID["m"]):

@@ -87,12 +87,23 @@ def uncovered(fp, cover, kind: str) -> tuple[float, float, bool]:
     covered when at most :data:`GAP_M2` m² lies outside, a line when at most
     :data:`GAP_M` m, a point when every point is covered (boundary included).
     """
-    if cover is None or shapely.is_empty(cover):
-        rest = fp
-    elif shapely.covers(cover, fp):
+    rest = coverage_split(fp, cover)[0]
+    if rest is None:
         return 0.0, 0.0, True
-    else:
-        rest = checked_split(fp, cover)[0]
+    return _gap(rest, kind)
+
+
+def coverage_split(fp, cover) -> tuple:
+    """``(outside, inside)`` of ``fp`` against ``cover``; ``(None, fp)`` when ``cover``
+    covers it whole (the common case, without an overlay)."""
+    if cover is None or shapely.is_empty(cover):
+        return fp, None
+    if shapely.covers(cover, fp):
+        return None, fp
+    return checked_split(fp, cover)
+
+
+def _gap(rest, kind: str) -> tuple[float, float, bool]:
     a, ln = float(shapely.area(rest)), float(shapely.length(rest))
     if kind == "polygon":
         return a, 0.0, a <= GAP_M2
@@ -200,10 +211,9 @@ def _prepare(index: RegionIndex, projects: list[Project], opts: CheckOptions,
                       index.work_crs)
     clipped = fps.copy()
     for k in range(n):
-        _a, _ln, covered = uncovered(fps[k], index.coverage, kinds[k])
-        if covered:
+        rest, part = coverage_split(fps[k], index.coverage)  # one split, used twice
+        if rest is None or _gap(rest, kinds[k])[2]:
             continue
-        rest, part = checked_split(fps[k], index.coverage)
         part = _same_dim(part, kinds[k])
         ra, rl = measure(np.array([rest], dtype=object), index.work_crs, opts.area_method,
                          opts.central_meridian)
@@ -423,7 +433,7 @@ def _group(li: LayerIndex, ii, jj, inter, covered):
 def _union_of_pieces(parts):
     """One feature's overlap from its pieces' overlaps (they only touch): area-checked when
     polygonal (see :func:`~zoning.engine.geometry.checked_union`)."""
-    if (shapely.get_dimensions(parts) == 2).all():
+    if (shapely.get_dimensions(parts) == 2).any():  # areas to check (a touch adds none)
         return checked_union(parts, disjoint=True)
     return shapely.union_all(parts)
 

@@ -469,10 +469,10 @@ class Service:
             p["conflict"] = p["kind"] != "control_unit" and st not in (
                 None, "not_intersecting", "crossing_no_land_use")
             # as the HTML maps draw them: an overlap in its layer's verdict colour (穿越不占地
-            # too), a control unit's and a 不涉及 layer's in the layer's own colour
+            # too; a control unit's as an outline), a 不涉及 layer's in the layer's own colour
             words, colour = layer_legend(p["kind"], p["layer"], constraints)
             p["kind_zh"] = words
-            p["by_state"] = p["kind"] != "control_unit" and st not in (None, "not_intersecting")
+            p["by_state"] = st not in (None, "not_intersecting")
             p["colour"] = [state_colour(State(st))] * 2 if p["by_state"] else list(colour)
         out = {"row": row, "footprint": _fc([fp] if fp else []), "overlaps": _fc(mine),
                "nearby": _fc([])}

@@ -114,12 +114,13 @@
     return el("span", { class: "legend-item" }, i, text);
   }
 
-  // entries: [[colour, words], …]; the site's own outline first
-  function setLegend(entries) {
+  // entries: [[colour, words], …]; the site's own outline first (a point: its marker)
+  function setLegend(entries, point) {
     var legend = $("map-legend"), seen = {};
     clear(legend);
     // the site as drawn, a dashed outline: never read as a verdict's filled square
-    legend.appendChild(legendItem("#000", "项目范围（虚线）", true));
+    legend.appendChild(point ? legendItem("#000", "项目位置（黑边圆点，按结论着色）", true)
+      : legendItem("#000", "项目范围（虚线）", true));
     entries.forEach(function (e) {
       if (!seen[e[1]]) { seen[e[1]] = true; legend.appendChild(legendItem(e[0], e[1])); }
     });
@@ -200,7 +201,9 @@
     data.overlaps.features.forEach(function (f) {
       if (f.properties.by_state) { legend.push([stateColour(f.properties.state), "重叠部分：" + (f.properties.state_zh || f.properties.state)]); }
     });
-    setLegend(legend);
+    setLegend(legend, (data.footprint.features || []).some(function (f) {
+      return f.geometry && /Point/.test(f.geometry.type);
+    }));
     L.geoJSON(data.nearby, {
       style: function (f) {
         var s = layerColour(f.properties);
@@ -211,9 +214,12 @@
     data.overlaps.features.sort(function (a, b) { return (a.properties.conflict ? 1 : 0) - (b.properties.conflict ? 1 : 0); });
     L.geoJSON(data.overlaps, {
       style: function (f) {
-        var s = layerColour(f.properties);
-        if (f.properties.by_state) { return { color: s[0], fillColor: s[1], weight: 3, fillOpacity: 0.6, className: f.properties.conflict ? "zoning-overlap" : "zoning-overlap-other" }; }
-        return { color: s[0], fillColor: s[1], weight: 1, fillOpacity: 0.35, className: "zoning-overlap-other" };
+        var s = layerColour(f.properties), p = f.properties;
+        var point = f.geometry && /Point/.test(f.geometry.type);
+        // a unit holds the whole site: its overlap an outline, or it tints every other one
+        var fill = point ? 0.9 : p.kind === "control_unit" ? 0 : p.by_state ? 0.6 : 0.35;
+        if (p.by_state) { return { color: s[0], fillColor: s[1], weight: 3, fillOpacity: fill, className: p.conflict ? "zoning-overlap" : "zoning-overlap-other" }; }
+        return { color: s[0], fillColor: s[1], weight: 1, fillOpacity: fill, className: "zoning-overlap-other" };
       },
       pointToLayer: function (f, ll) {  // a point site's overlaps: markers in their colour
         var s = layerColour(f.properties), p = f.properties;
@@ -237,9 +243,12 @@
     if (b.isValid()) { map.fitBounds(b.pad(0.6), { maxZoom: 17 }); }
   }
 
+  var mapWanted = 0;  // the map reply still wanted: a later request or a clear drops the others
+
   function loadMap(jobId, row, state) {
+    var ticket = ++mapWanted;
     return api("/api/jobs/" + jobId + "/map?row=" + row).then(function (r) {
-      if (r.ok) { drawSite(r.body, state); }
+      if (r.ok && ticket === mapWanted) { drawSite(r.body, state); }
     });
   }
 
@@ -333,6 +342,7 @@
   }
 
   function clearSite() {
+    mapWanted++;  // a map reply still on its way is for a site no longer on screen
     if (siteLayers) { map.removeLayer(siteLayers); siteLayers = null; }
     kindLegend();  // a legend for no site: the layer kinds
   }
