@@ -32,7 +32,7 @@ from zoning.io.write import write_bytes, write_text
 from zoning.options import CheckOptions
 from zoning.project import Project, parse_attributes
 from zoning.report.colours import NOT_DRAWN, layer_legend, state_colour
-from zoning.results import SCHEMA_VERSION, CheckResult, State
+from zoning.results import M2_PER_MU, SCHEMA_VERSION, CheckResult, State
 from zoning.screen import INDEX_CACHE, IndexCache, projects_from_table, screen_projects
 from zoning.web.config import WebConfig
 from zoning.web.coords import parse_coordinates
@@ -263,7 +263,7 @@ class Service:
             "row": o["row"], "project_id": o["project_id"], "layer": o["layer"],
             "kind": o["kind"], "feature_id": str(o["feature_id"]),
             "overlap_m2": round(float(o["overlap_m2"]), 2),
-            "overlap_mu": round(float(o["overlap_m2"]) / (10000 / 15), 3),
+            "overlap_mu": round(float(o["overlap_m2"]) / M2_PER_MU, 3),
             "overlap_length_m": round(float(o["overlap_length_m"]), 2)}) for o in overlaps]
         write_bytes(folder / "overlaps.geojson", _dumps(_fc(ovs)))
 
