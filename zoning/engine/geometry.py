@@ -376,28 +376,35 @@ def checked_split(fp, cover, grid: float = OVERLAY_GRID["m"]):
     >>> out.area, inn.area
     (1.0, 1.0)
     """
-    outside = shapely.difference(fp, cover)
-    inside = shapely.intersection(fp, cover)
+    split = _split(fp, cover)
     parts = shapely.get_parts(fp)
-    if len(parts) > 1:
-        # each part on its own: one part's failure must not hide behind another's real
-        # overlap; when every part agrees the whole footprint's split stands as it is
-        if all(_agrees(p, cover, *_split(p, cover)) for p in parts):
-            return outside, inside
-        done = [checked_split(p, cover, grid) for p in parts]
-        return (shapely.union_all([o for o, _ in done]),
-                shapely.union_all([i for _, i in done]))
-    if not _agrees(fp, cover, outside, inside):
-        try:
-            outside = shapely.difference(fp, cover, grid_size=grid)
-            inside = shapely.intersection(fp, cover, grid_size=grid)
-        except shapely.errors.GEOSException:  # keep the floating split
-            pass
-    return outside, inside
+    if len(parts) <= 1:
+        return _checked(fp, cover, split, grid)
+    # each part on its own: one part's failure must not hide behind another's real
+    # overlap; when every part agrees the whole footprint's split stands as it is
+    splits = [_split(p, cover) for p in parts]
+    if all(_agrees(p, cover, *sp) for p, sp in zip(parts, splits)):
+        return split
+    done = [_checked(p, cover, sp, grid) for p, sp in zip(parts, splits)]
+    return (shapely.union_all([o for o, _ in done]),
+            shapely.union_all([i for _, i in done]))
 
 
-def _split(fp, cover):
+def _split(fp, cover) -> tuple:
+    """(outside, inside) by GEOS's floating overlay."""
     return shapely.difference(fp, cover), shapely.intersection(fp, cover)
+
+
+def _checked(fp, cover, split: tuple, grid: float) -> tuple:
+    """A single-part footprint's ``split``, or the snap-rounded one where it disagrees with
+    the DE-9IM matrix (the floating one again if snap rounding fails too)."""
+    if _agrees(fp, cover, *split):
+        return split
+    try:
+        return (shapely.difference(fp, cover, grid_size=grid),
+                shapely.intersection(fp, cover, grid_size=grid))
+    except shapely.errors.GEOSException:
+        return split
 
 
 def _agrees(fp, cover, outside, inside) -> bool:

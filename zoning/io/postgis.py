@@ -421,12 +421,14 @@ def _ask_stamp(dsn: str, table: str, rows: bool, fresh: bool) -> tuple:
     if conn is not None and (fresh or conn.closed):
         conn.close()
         conn = None
-    if conn is None:
+    new = conn is None
+    if new:
         # a check waits for this one: it gives up sooner than a layer read would
         conn = connect(dsn, autocommit=True, limits=dict(connect_timeout=3,
                                                          tcp_user_timeout=5_000))
     try:
-        conn.execute("SET statement_timeout = '5s'")
+        if new:  # a session setting: once per connection, not at every ask
+            conn.execute("SET statement_timeout = '5s'")
         cur = conn.cursor()
         cur.execute("SELECT c.oid, c.relkind FROM pg_class c WHERE c.oid = to_regclass(%s)",
                     (_qi(table),))
