@@ -131,6 +131,8 @@
     return [HEX.test(c[0]) ? c[0] : "#555", HEX.test(c[1]) ? c[1] : "#eeeeee"];
   }
 
+  function isPoint(f) { return Boolean(f.geometry && /Point/.test(f.geometry.type)); }
+
   function stateColour(state) { var c = STYLE.states[state]; return HEX.test(c || "") ? c : "#333"; }
 
   // the verdict badges (.s-<state>) in the verdicts' colours
@@ -201,9 +203,7 @@
     data.overlaps.features.forEach(function (f) {
       if (f.properties.by_state) { legend.push([stateColour(f.properties.state), "重叠部分：" + (f.properties.state_zh || f.properties.state)]); }
     });
-    setLegend(legend, (data.footprint.features || []).some(function (f) {
-      return f.geometry && /Point/.test(f.geometry.type);
-    }));
+    setLegend(legend, (data.footprint.features || []).some(isPoint));
     L.geoJSON(data.nearby, {
       style: function (f) {
         var s = layerColour(f.properties);
@@ -215,7 +215,7 @@
     L.geoJSON(data.overlaps, {
       style: function (f) {
         var s = layerColour(f.properties), p = f.properties;
-        var point = f.geometry && /Point/.test(f.geometry.type);
+        var point = isPoint(f);
         // a unit holds the whole site: its overlap an outline, or it tints every other one
         var fill = point ? 0.9 : p.kind === "control_unit" ? 0 : p.by_state ? 0.6 : 0.35;
         if (p.by_state) { return { color: s[0], fillColor: s[1], weight: 3, fillOpacity: fill, className: p.conflict ? "zoning-overlap" : "zoning-overlap-other" }; }
@@ -234,7 +234,7 @@
     }).addTo(siteLayers);
     var fp = L.geoJSON(data.footprint, {
       style: function (f) {
-        var point = f.geometry && /Point/.test(f.geometry.type);  // a marker: filled, not dashed
+        var point = isPoint(f);  // a marker: filled, not dashed
         return { color: "#000", weight: point ? 2 : 3, dashArray: point ? null : "6 4", fillColor: stateColour(state), fillOpacity: point ? 0.9 : 0.1, className: "zoning-footprint" };
       },
       pointToLayer: function (f, ll) { return L.circleMarker(ll, { radius: 8, color: "#000", fillColor: stateColour(state), fillOpacity: 0.8, className: "zoning-footprint" }); }
