@@ -31,7 +31,11 @@ def cli_process(args: list[str]):
     import multiprocessing as mp
 
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["zoning.cli", "zoning.outputs", "zoning.report.maps"])
+    # what a screening run imports on its way (the writers import theirs lazily): each
+    # killed run would import them again
+    ctx.set_forkserver_preload(["zoning.cli", "zoning.outputs", "zoning.report.maps",
+                                "zoning.screen", "zoning.report.tables", "openpyxl",
+                                "openpyxl.styles", "jsonschema", "PIL.Image"])
     proc = ctx.Process(target=_cli_main, args=(list(args),), daemon=True)
     proc.start()
     return proc

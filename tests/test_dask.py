@@ -18,7 +18,8 @@ def cluster():
 
     Workers (and the restarts after the worker-death test's kills) are forked from a
     forkserver that has imported the engine once, rather than spawned, each importing
-    it again: about 1 s of CPU per worker process saved."""
+    it again: about 1 s of CPU per worker process saved.  The forkserver also builds the
+    bundled regions' indexes once (:mod:`tests.dask_warm`): each worker built them itself."""
     import dask
     from distributed import LocalCluster
     from distributed.utils import get_mp_context
@@ -30,7 +31,8 @@ def cluster():
         ctx = get_mp_context()  # distributed's own preload list, then the engine's
         ctx.set_forkserver_preload(["distributed", "dask", "numpy", "pandas", "shapely",
                                     "pyproj", "pyarrow.parquet", "pyogrio", "geopandas",
-                                    "zoning.scaleout", "zoning.screen", "zoning.io.layers"])
+                                    "zoning.scaleout", "zoning.screen", "zoning.io.layers",
+                                    "tests.dask_warm"])
         c = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                          dashboard_address=None)
         yield c.scheduler_address

@@ -314,15 +314,18 @@ def test_a_late_map_reply_does_not_draw_a_site_no_longer_on_screen(server, brows
     d = browser
     d.get(server + "/")
     _wait(d, lambda d: d.find_elements(*_by("#coord-sys option")))
-    d.execute_script(  # map replies arrive 1.5 s late
-        "var f = window.fetch; window.fetch = function (u, o) { var p = f(u, o);"
-        " return String(u).indexOf('/map') < 0 ? p : p.then(function (r) {"
-        " return new Promise(function (ok) { setTimeout(function () { ok(r); }, 1500); }); }); };")
+    d.execute_script(  # map replies are held until the test lets them go
+        "window.__held = []; var f = window.fetch; window.fetch = function (u, o) {"
+        " var p = f(u, o); if (String(u).indexOf('/map') < 0) { return p; }"
+        " return p.then(function (r) { return new Promise(function (ok) {"
+        " window.__held.push(function () { ok(r); }); }); }); };")
     d.find_element(*_by("#site-file")).send_keys(str(PROJECTS / "GY-012_勘测定界.txt"))
     d.find_element(*_by("#run-check")).click()
     _wait(d, lambda d: d.find_element(*_by("#verdict")).text)
-    d.find_element(*_by("#tab-batch")).click()  # before the map reply
-    time.sleep(2.0)
+    _wait(d, lambda d: d.execute_script("return window.__held.length"))  # the reply is in
+    d.find_element(*_by("#tab-batch")).click()  # before the page has it
+    d.execute_script("window.__held.forEach(function (go) { go(); });")
+    time.sleep(0.5)  # the page reads and handles the reply
     assert not d.find_elements(*_by("path.zoning-footprint"))
     assert "重叠部分" not in d.find_element(*_by("#map-legend")).text
     d.get(server + "/")  # the page as the other tests expect it
