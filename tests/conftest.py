@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import os
 import re
+import sys
 from pathlib import Path
 
 import geopandas as gpd
@@ -30,6 +32,22 @@ def pytest_configure(config):
     # thresholds the collector ran ~3,500 times per test process and took 3 s of each
     # one's time; collecting less often takes about 0.5 s (garbage is the same)
     gc.set_threshold(50_000, 20, 20)
+
+def pytest_unconfigure(config):
+    """A test process leaves at once when pytest is done with it: freeing the warm
+    indexes, frames and documents of a whole run one object at a time took it a second or
+    more, while the run waited for it (its results are reported by then)."""
+    import atexit
+
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        atexit.register(_leave)
+
+
+def _leave() -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
 
 #: session fixtures worth computing once: the test files that take one run in one worker
 SHARED_FIXTURES = ("sample_table", "sample_result", "sample_run", "small_yunyang",
