@@ -296,6 +296,7 @@ class RegionIndex:
     landuse_layers: list = field(default_factory=list)  # 地类 layers declared: (name, title)
     _shore_cache: dict = field(default_factory=dict)  # selection → tree
     _shore_trees: dict = field(default_factory=dict)  # pieces picked → tree
+    _shore_keys: dict = field(default_factory=dict)  # id(condition) → (condition, key)
 
     @property
     def coverage(self):
@@ -310,7 +311,15 @@ class RegionIndex:
 
     def _shore(self, spatial: dict) -> tuple:
         """(tree, the (layer, feature id) pairs picked) of a selection, built once."""
-        key = shore_selection(spatial)
+        # a rule's condition is asked for again and again: its key is kept with the
+        # condition itself (held, so its id names no other while kept)
+        seen = self._shore_keys.get(id(spatial))
+        if seen is not None and seen[0] is spatial:
+            key = seen[1]
+        else:
+            key = shore_selection(spatial)
+            if len(self._shore_keys) < 4096:
+                self._shore_keys[id(spatial)] = (spatial, key)
         got = self._shore_cache.get(key, _NO_TREE)
         if got is _NO_TREE:
             masks: list[bytes] = []

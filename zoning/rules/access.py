@@ -90,6 +90,20 @@ class AccessRule:
         return bool(self.source.get("real"))
 
     @functools.cached_property
+    def matchers(self) -> tuple:
+        """The condition tests of this rule, in their order (those it sets): a batch tests
+        every rule of every unit of every row."""
+        return tuple(fn for attr, fn in _MATCHERS if getattr(self, attr) is not None)
+
+    @functools.cached_property
+    def spatial_label(self) -> str:
+        """The shorelines the spatial condition selects, in words (长江（干流）, 岸线 …)."""
+        sp = self.spatial or {}
+        where = sp.get("river") or sp.get("basin") or ["岸线"]
+        order = sp.get("order") or []
+        return "/".join(where) + (f"（{'、'.join(order)}）" if order else "")
+
+    @functools.cached_property
     def spatial_key(self) -> str:
         """The shoreline features the spatial condition selects, as a key (a project's
         distances are kept per selection, see :func:`shore_selection`)."""
@@ -472,9 +486,7 @@ def _m_spatial(r: AccessRule, p: _Project, m: _Match, rules: AccessRules, county
     if key not in p.dist_cache:
         p.dist_cache[key] = p.distance_fn(r.spatial)
     d = p.dist_cache[key]
-    where = r.spatial.get("river") or r.spatial.get("basin") or ["岸线"]
-    order = r.spatial.get("order") or []
-    sel = "/".join(where) + (f"（{'、'.join(order)}）" if order else "")
+    sel = r.spatial_label
     limit = r.spatial["within_m"]
     if d is not None and (math.isnan(d) or (isinstance(d, PartialDistance) and d >= limit)):
         m.unknown.append(f"岸线图层缺失或无法读取，距{sel}岸线的距离不能判定")
@@ -531,9 +543,10 @@ def _exempt(r: AccessRule, p: _Project, m: _Match) -> None:
 
 def _match(r: AccessRule, u: dict, p: _Project, rules: AccessRules) -> _Match:
     m = _Match()
-    for attr, fn in _MATCHERS:
-        if getattr(r, attr) is not None and m.applies:
-            fn(r, p, m, rules, u["county"])
+    for fn in r.matchers:
+        fn(r, p, m, rules, u["county"])
+        if not m.applies:
+            break
     if m.applies and r.exemptions:
         _exempt(r, p, m)
     if m.applies and r.unit_class:
