@@ -204,6 +204,61 @@ def test_urban_boundary_partitions(tmp_path, partition, ptype, state, rule):
     assert (udb.state, udb.rule) == (state, rule)
 
 
+@pytest.mark.parametrize("partition", ["03", None, "规划分区待定"])
+def test_an_unknown_urban_partition_needs_review_where_the_partition_decides(tmp_path, partition):
+    """Review finding: a partition read from a code field ("03"), or missing, was taken for
+    城镇集中建设区 and an industrial park inside it read 符合; it may be a 特别用途区."""
+    cat = _udb_catalog(tmp_path, partition)
+    park = run(cat, B(-8000, -8000, -7000, -7000), project_type="industrial_park")
+    udb = park.layer("urban_boundary")
+    assert (udb.state, udb.rule) == (State.NEEDS_REVIEW, "zone-unknown")
+    assert "分区属性缺失或无法识别" in udb.basis and "禁止" in udb.basis
+    assert park.state is not State.NOT_INTERSECTING
+    # a road is 符合 in every partition: the unknown partition changes nothing, and says so
+    road = run(cat, B(-8000, -8000, -7000, -7000), project_type="linear").layer("urban_boundary")
+    assert (road.state, road.rule) == (State.NOT_INTERSECTING, "UDB-within")
+    assert any("按任一分区判定的结论相同" in n for n in road.notes)
+
+
+def _zoned_catalog(folder, redline_zone, pa_zone):
+    layers = dict(LAYERS)
+    layers["redline"] = gpd.GeoDataFrame({"HXBM": ["R1", "R2"], "ZRBHDFQ": ["", redline_zone]},
+                                         geometry=list(LAYERS["redline"].geometry), crs=CRS)
+    layers["pa"] = gpd.GeoDataFrame(
+        {"BSM": [1, 2, 3], "MC": ["甲保护区", "甲保护区", "乙森林公园"],
+         "GNFQ": [pa_zone, "一般控制区", "一般控制区"]},
+        geometry=list(LAYERS["pa"].geometry), crs=CRS)
+    return load_catalog(write_catalog(folder, layers=layers))
+
+
+@pytest.mark.parametrize("zone", ["缓冲区", None])
+def test_an_unknown_protected_area_zone_is_never_read_as_the_general_zone(tmp_path, zone):
+    """Review finding: a zone value the catalog does not map (缓冲区, part of the core zone) or
+    a missing one was read as outside the core zone: tourism there (activity 5) read 需认定
+    instead of 禁止 or 需补充信息."""
+    cat = _zoned_catalog(tmp_path, zone, zone)
+    tourism = run(cat, B(3200, 200, 3300, 300), activity="5")
+    # (a red-line polygon with no protected-area zone lies in none: see the next test)
+    for kind in ("eco_redline", "protected_area") if zone else ("protected_area",):
+        lr = tourism.layer(kind)
+        assert (lr.state, lr.rule) == (State.NEEDS_REVIEW, "zone-unknown"), (kind, lr.basis)
+        assert "分区属性缺失或无法识别" in lr.basis
+    assert tourism.state is State.NEEDS_REVIEW
+    # a factory is prohibited in every zone: the unknown zone never hides it
+    plant = run(cat, B(3200, 200, 3300, 300), industry="C2614")
+    for kind in ("eco_redline", "protected_area"):
+        assert plant.layer(kind).state is State.PROHIBITED
+    assert plant.state is State.PROHIBITED
+
+
+def test_a_red_line_polygon_without_a_protected_area_zone_is_outside_every_protected_area(cat):
+    """An empty ZRBHDFQ on a red-line polygon means it lies in no protected area (known), not
+    an unknown zone: tourism there is the red line's limited activity."""
+    lr = run(cat, B(200, 200, 300, 300), activity="5").layer("eco_redline")
+    assert lr.state is State.LIMITED_ACTIVITY and lr.rule != "zone-unknown"
+    assert not any("分区属性" in n for n in lr.notes)
+
+
 # ------------------------------------------------------------------ 5. core zones
 
 

@@ -36,7 +36,7 @@ How it works
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import shapely
@@ -61,8 +61,16 @@ from zoning.engine.verdict import apply_access, project_facts
 from zoning.errors import DataError
 from zoning.options import CheckOptions
 from zoning.project import Project
-from zoning.results import M2_PER_MU, CheckResult, FeatureHit, LayerResult, State, most_severe
-from zoning.rules.three_lines import Facts, canonical_zone
+from zoning.results import (
+    M2_PER_MU,
+    SEVERITY,
+    CheckResult,
+    FeatureHit,
+    LayerResult,
+    State,
+    most_severe,
+)
+from zoning.rules.three_lines import UNKNOWN_ZONE, ZONE_KEYS, Facts, canonical_zone, zone_fact
 
 __all__ = ["check_chunk", "uncovered", "coverage_row", "overall", "NOISE_M", "GAP_M2", "GAP_M",
            "COVERAGE_KIND"]
@@ -286,8 +294,33 @@ def _check_kinds(index: RegionIndex, projects: list[Project], ch: _Chunk, opts: 
                     rule = index.rules.evaluate(kind, facts)
                     lr.state, lr.rule, lr.basis = rule.state, rule.id, rule.basis
                     lr.state_label = rule.label
+                    if any(z.startswith(UNKNOWN_ZONE) for z in zones):
+                        _unknown_zone(lr, index, kind, facts)
                 per_project[k].append(lr)
     return per_project
+
+
+def _unknown_zone(lr: LayerResult, index: RegionIndex, kind: str, facts: Facts) -> None:
+    """A hit feature's zone is missing or not one the rules know: the verdict stands only
+    if every zone it could be in gives the same state; else it needs review (需补充信息),
+    never a weaker state than the zones allow (a verdict that all of them make at least
+    as severe stays the least severe of them)."""
+    known = {z for z in facts.zones if not z.startswith(UNKNOWN_ZONE)}
+    odd = sorted(z[len(UNKNOWN_ZONE):] or "空值" for z in facts.zones
+                 if z.startswith(UNKNOWN_ZONE))
+    zone_sets = [known] + [known | {z} for z in ZONE_KEYS[kind]]
+    states = {index.rules.evaluate(kind, replace(facts, zones=zs)).state for zs in zone_sets}
+    what = sys.intern(f"{lr.kind_zh}要素的分区属性缺失或无法识别（{'、'.join(odd)}）")
+    if len(states) == 1:
+        lr.notes.append(sys.intern(what + "，按任一分区判定的结论相同。"))
+        return
+    low = min(states, key=SEVERITY.__getitem__)
+    lr.state = State.NEEDS_REVIEW if SEVERITY[low] < SEVERITY[State.NEEDS_REVIEW] else low
+    lr.rule, lr.state_label = "zone-unknown", None
+    lr.basis = sys.intern(
+        what + "：按所在分区判定的结论不同（" +
+        "、".join(s.zh for s in sorted(states, key=SEVERITY.__getitem__)) +
+        "），须补充分区信息后判定，不能视为不涉及。")
 
 
 def _missing_layer(index: RegionIndex, kind: str) -> LayerResult:
@@ -583,7 +616,12 @@ def _hits(lr: LayerResult, li: LayerIndex, g: _Groups, cols: _Cols, real: list, 
                 continue
         lr.hits.append(FeatureHit(fid, area, length, cols.share[gi], cols.attributes(gi),
                                   small))
-        if zone_arr is not None and zone_arr[f]:
+        if li.kind in ZONE_KEYS:  # a zone the rules do not know is kept as unknown
+            z = zone_fact(li.kind, None if zone_arr is None else zone_arr[f],
+                          mapped=zone_arr is not None)
+            if z is not None:
+                zones.add(z)
+        elif zone_arr is not None and zone_arr[f]:
             zones.add(canonical_zone(li.kind, zone_arr[f]))
         if opts.keep_geometry:
             p = projects[k]

@@ -8,7 +8,8 @@ from pathlib import Path
 from zoning.errors import CatalogError, InputError, RuleError
 from zoning.results import State
 
-__all__ = ["RuleSet", "Facts", "load_rules", "default_rules_path", "canonical_zone"]
+__all__ = ["RuleSet", "Facts", "load_rules", "default_rules_path", "canonical_zone",
+           "zone_fact", "ZONE_KEYS", "UNKNOWN_ZONE"]
 
 #: 城镇开发边界 planning partitions (GHFQMC), 自然资发〔2023〕193号 and the 划定指南
 _PARTITIONS = (("集中建设", "concentrated"), ("弹性发展", "flexible"), ("特别用途", "special"))
@@ -26,6 +27,43 @@ def canonical_zone(kind: str, value) -> str:
             if word in s:
                 return key
     return s
+
+#: the zones the three-lines rules know, per layer kind (a catalog maps a layer's own values
+#: onto them, e.g. ``values: {pa_zone: {核心保护区: core, 一般控制区: general}}``).  Any other
+#: value, or none where every feature lies in a zone, is unknown: the verdict may not
+#: depend on it (domain.md §1.2: "Without that attribute the checker cannot tell
+#: 'prohibited' from 'limited activity possible'.")
+ZONE_KEYS = {"eco_redline": ("core", "general"), "protected_area": ("core", "general"),
+             "urban_boundary": ("concentrated", "flexible", "special")}
+#: a red-line polygon outside every protected area has no protected-area zone: no value
+#: there is a known "none", not an unknown
+_ZONE_MAY_BE_EMPTY = frozenset({"eco_redline"})
+#: prefix of an unknown zone in :attr:`Facts.zones` (never a rule's zone value)
+UNKNOWN_ZONE = "?"
+_NULLS = frozenset({"", "none", "nan", "null", "<na>"})
+
+
+def zone_fact(kind: str, value, mapped: bool = True) -> str | None:
+    """The zone a feature of a three-lines layer kind adds to :attr:`Facts.zones`: its
+    canonical key, None (no zone, where a feature may have none), or :data:`UNKNOWN_ZONE`
+    followed by the value the catalog left unmapped ("" for a missing one).  ``mapped``:
+    whether the catalog maps the layer's zone field at all.
+
+    >>> zone_fact("protected_area", "core"), zone_fact("protected_area", "缓冲区")
+    ('core', '?缓冲区')
+    >>> zone_fact("eco_redline", None), zone_fact("protected_area", None)
+    (None, '?')
+    >>> zone_fact("urban_boundary", "城镇弹性发展区"), zone_fact("urban_boundary", "03")
+    ('flexible', '?03')
+    """
+    if not mapped:
+        return UNKNOWN_ZONE
+    s = "" if value is None else str(value).strip()
+    if s.lower() in _NULLS:
+        return None if kind in _ZONE_MAY_BE_EMPTY else UNKNOWN_ZONE
+    z = canonical_zone(kind, s)
+    return z if z in ZONE_KEYS.get(kind, (z,)) else UNKNOWN_ZONE + s
+
 
 _CONDITIONS = {"relation", "zone", "coverage", "takes_land", "activity", "major_project",
                "project_type", "geometry"}
