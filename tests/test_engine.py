@@ -14,7 +14,7 @@ from zoning.options import CheckOptions
 from zoning.results import State
 from zoning.screen import check
 
-from .minicat import CRS, OX, OY, B, L, write_catalog
+from .minicat import CRS, LAYERS, OX, OY, B, L, write_catalog
 
 GK = CheckOptions(area_method="gk")
 
@@ -332,6 +332,37 @@ def test_shoreline_rules_with_a_shoreline_layer_unread(tmp_path):
     r, f = chem(B(8000, 0, 8500, 500))  # 3 km from it: the unread layer may hold a nearer one
     assert f["outcome"] == "review" and "岸线图层缺失或无法读取" in f["finding"]
     assert r.state is State.NEEDS_REVIEW
+
+
+@pytest.mark.parametrize("basin", [None, ""])
+def test_a_shoreline_without_the_attribute_a_rule_selects_on_fails_closed(tmp_path, basin):
+    """Review finding: a river whose 流域 was not given was
+    "no 长江 shoreline" to a rule selecting the 长江 basin: a chemical plant 800 m from it
+    read 不适用 (不涉及).  It may be the 长江: within the limit of a river that is certainly
+    picked stays certain, otherwise it needs review."""
+    import copy
+
+    import geopandas as gpd
+
+    layers = dict(LAYERS)
+    shore = copy.deepcopy(LAYERS["shore"])
+    # a second river 2.5 km south of the 长江 that certainly is one
+    shore = gpd.GeoDataFrame({"BSM": [1, 2], "HLMC": ["某河", "长江"], "LYMC": [basin, "长江"]},
+                             geometry=[shore.geometry.iloc[0],
+                                       L((-10_000, -5500), (10_000, -5500))], crs=CRS)
+    layers["shore"] = shore
+    cat = load_catalog(write_catalog(tmp_path, layers=layers))
+
+    def chem(site):
+        r = run(cat, site, industry="C2614", nature="新建")
+        [f] = [f for f in r.access["findings"] if "NAT-CJ-1KM-CHEM" in f["rule_id"]]
+        return r, f
+
+    r, f = chem(B(8000, -2500, 8500, -2200))  # 800 m from the river of unknown basin
+    assert f["outcome"] == "review" and f["needs_info"], f
+    assert "未标明所需属性" in f["finding"] and r.state is State.NEEDS_REVIEW
+    r, f = chem(B(8000, -5200, 8500, -5000))  # 300 m from the certain 长江: prohibited
+    assert f["outcome"] == "prohibited" and r.state is State.PROHIBITED
 
 
 def test_outside_coverage_fails_closed(cat):

@@ -272,6 +272,12 @@ class LayerIndex:
         return arr[feats]
 
 
+def _missing_values(vals: np.ndarray) -> np.ndarray:
+    """Which values of an attribute are missing (None, NaN, empty, "None" …)."""
+    return np.array([v is None or str(v).strip().lower() in ("", "none", "nan", "null", "<na>")
+                     for v in vals], dtype=bool)
+
+
 @dataclass
 class RegionIndex:
     region: str
@@ -324,19 +330,25 @@ class RegionIndex:
         if got is _NO_TREE:
             masks: list[bytes] = []
             pieces: list = []
+            maybe: list = []  # pieces of features the selection may pick: a value it tests
+            # is missing (or the layer has no such field), so it cannot tell
             picked: set[tuple[str, str]] = set()
             for li in self.layers.get("shoreline", []):
                 keep = np.ones(len(li.frame), dtype=bool)
+                could = np.ones(len(li.frame), dtype=bool)
                 for want, col in (("basin", "basin"), ("river", "river"), ("order", "order")):
                     if spatial.get(want):
                         vals = li.attr_arrays.get(col)
                         if vals is None:
                             keep &= False
                         else:
-                            keep &= np.isin(vals.astype(str), [str(x) for x in spatial[want]])
+                            hit = np.isin(vals.astype(str), [str(x) for x in spatial[want]])
+                            keep &= hit
+                            could &= hit | _missing_values(vals)
                 sel = keep[li.parent]
                 masks.append(np.packbits(sel).tobytes())
                 pieces.extend(li.pieces[sel])
+                maybe.extend(li.pieces[(could & ~keep)[li.parent]])
                 ids = [str(x) for x in li.ids]
                 if len(set(ids)) == len(ids):  # an id names one feature (else no shortcut)
                     picked.update((li.name, ids[f]) for f in np.flatnonzero(keep))
@@ -346,7 +358,8 @@ class RegionIndex:
             if tree is _NO_TREE:
                 tree = self._shore_trees[tuple(masks)] = \
                     shapely.STRtree(pieces) if pieces else None
-            got = self._shore_cache[key] = (tree, frozenset(picked))
+            got = self._shore_cache[key] = (tree, frozenset(picked),
+                                            shapely.STRtree(maybe) if maybe else None)
         return got
 
     def shoreline_distance(self, fp_work, spatial: dict, memo: dict | None = None,
@@ -372,7 +385,18 @@ class RegionIndex:
 
     def _shoreline_distance(self, fp_work, spatial: dict, memo: dict | None,
                             known: tuple | None) -> float | None:
-        tree, picked = self._shore(spatial)
+        tree, picked, maybe = self._shore(spatial)
+        if maybe is not None:  # features it may pick: a distance to them is only a bound
+            d_maybe = float(maybe.query_nearest(fp_work, return_distance=True,
+                                                all_matches=False)[1][0])
+            d = self._sure_distance(fp_work, tree, picked, memo, known)
+            if d is None:
+                return NO_SHORE_DATA  # only features it may pick: unknown
+            return PartialDistance(d) if d_maybe < d else d
+        return self._sure_distance(fp_work, tree, picked, memo, known)
+
+    def _sure_distance(self, fp_work, tree, picked, memo: dict | None,
+                       known: tuple | None) -> float | None:
         if tree is None:
             return None
         if memo is not None and id(tree) in memo:

@@ -489,7 +489,8 @@ def _m_spatial(r: AccessRule, p: _Project, m: _Match, rules: AccessRules, county
     sel = r.spatial_label
     limit = r.spatial["within_m"]
     if d is not None and (math.isnan(d) or (isinstance(d, PartialDistance) and d >= limit)):
-        m.unknown.append(f"岸线图层缺失或无法读取，距{sel}岸线的距离不能判定")
+        m.unknown.append(f"岸线图层缺失或无法读取，或岸线要素未标明所需属性（流域、河流、等级），"
+                         f"距{sel}岸线的距离不能判定")
     elif d is None:
         m.applies = False
         m.misses.append(f"没有{sel}岸线")
