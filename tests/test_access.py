@@ -104,6 +104,22 @@ def mini(tmp_path_factory):
     return load_catalog(write_catalog(tmp_path_factory.mktemp("acc")))
 
 
+def test_a_new_chemical_plant_must_be_in_a_park_so_it_is_never_clear(mini):
+    """Review finding: 45号's "应布设在依法合规设立并经规划环评的产业园区" was a requirement (a
+    note), so a new chemical plant in a 一般管控单元 far from any river read 不涉及.  It is a
+    siting condition the engine cannot check: the unit needs review; a plant that is not new
+    or expanded is not caught by it."""
+    site = B(8000, 5000, 8500, 5500)  # 东区一般管控单元, 8 km from the 长江
+    plant = check(site, mini, crs=CRS, industry="C2614", nature="新建")
+    cu = plant.layer("control_unit")
+    assert cu.state is State.NEEDS_REVIEW and "NAT-2H-PARK" in cu.rule.split(",")
+    [f] = [f for f in plant.access["findings"] if f["rule_id"] == "NAT-2H-PARK"]
+    assert f["outcome"] == "restricted" and f["needs_info"]
+    assert plant.state is not State.NOT_INTERSECTING
+    upgrade = check(site, mini, crs=CRS, industry="C2614", nature="技术改造")
+    assert "NAT-2H-PARK" not in (upgrade.layer("control_unit").rule or "")
+
+
 def test_rows_with_the_same_answer_share_their_texts(mini):
     """Two sites with the same answer carry one copy of the rule texts, bases and feature
     names, not one each: a batch's results (and a dask partition's pickle) hold
@@ -379,7 +395,8 @@ def test_undecided_requirements_are_notes_and_undecided_bans_fail_closed(sample)
     gy9 = res["GY-009"]  # no industry code, no nature
     cu = gy9.layer("control_unit")
     assert cu.state is State.NEEDS_REVIEW
-    assert set(cu.rule.split(",")) == {"GY-2H-GATE", "GZ-PETCHEM-LAYOUT"}  # bans, restrictions
+    # bans and restrictions (the park siting clauses among them), not the requirements
+    assert set(cu.rule.split(",")) == {"GY-2H-GATE", "NAT-2H-PARK+GZ-PETCHEM-LAYOUT+U2-PARK"}
     assert "GY-ENERGY-50K" not in cu.basis and "未提供年综合能耗" not in cu.basis
     rows = [f for f in gy9.access["findings"] if f["outcome"] != "not_applicable"]
     for f in rows:  # the clause column holds the clauses' words, not the tool's

@@ -186,5 +186,7 @@ def test_rows_without_a_verdict_word_have_known_verdicts_and_areas(sample_result
         assert r.area_m2 == pytest.approx(9_998.2, abs=0.5)
     assert yy1.state.value == "prohibited"  # the 1 km rule of the 长江保护法 (auto)
     assert "NAT-CJ-1KM-CHEM" in yy1.layer("control_unit").rule.split(",")
-    assert yy2.state.value == "needs_review"  # only the hint rule matches at 1.5 km
-    assert yy2.layer("control_unit").rule == "CJJJD-PARK-HEAVY"
+    # at 1.5 km only the hint rule matches, and the national park siting clause (45号):
+    # whether the plant is in a compliant park is for a reviewer
+    assert yy2.state.value == "needs_review"
+    assert yy2.layer("control_unit").rule == "CJJJD-PARK-HEAVY,NAT-2H-PARK"

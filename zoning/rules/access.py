@@ -130,8 +130,9 @@ class Finding:
     finding: str
     outcome: str
     #: the engine cannot clear this row of a prohibition or restriction: a clause that could
-    #: prohibit or restrict waits for a project attribute not given, or applies and needs a
-    #: person to read it — the control-unit verdict needs review (需补充信息), never 不涉及
+    #: prohibit or restrict waits for a project attribute not given, applies and needs a
+    #: person to read it, or is a restriction that applies (its conditions are for a
+    #: reviewer) — the control-unit verdict needs review (需补充信息), never 不涉及
     needs_info: bool = False
 
     @property
@@ -637,7 +638,9 @@ def evaluate(rules: AccessRules, units: list[dict], project: dict, distance_fn) 
                 continue
             outcome, finding = _outcome(r, m)
             row = _row(r, u, outcome, finding, m.applies)
-            row.needs_info = outcome == "review" and severe
+            # a restriction that applies is not cleared by the engine either: whether the
+            # project meets its conditions (a park, a replacement plan …) is for a reviewer
+            row.needs_info = (outcome == "review" and severe) or outcome == "restricted"
             rows.append(row)
     rows.extend(_pending_rows(rules, pending))
     rows.sort(key=lambda f: (f.unit_code, DIMENSIONS.index(f.dimension)))
