@@ -17,7 +17,7 @@ from zoning.rules.access import evaluate as evaluate_access
 from zoning.rules.access import industry_matches, load_access_rules, normalize_industry, strictest
 from zoning.screen import check, screen
 
-from .minicat import CRS, B, write_catalog
+from .minicat import CRS, LAYERS, B, write_catalog
 
 SAMPLE = seeds_dir() / "projects" / "sample_projects.csv"
 
@@ -118,6 +118,28 @@ def test_a_new_chemical_plant_must_be_in_a_park_so_it_is_never_clear(mini):
     assert plant.state is not State.NOT_INTERSECTING
     upgrade = check(site, mini, crs=CRS, industry="C2614", nature="技术改造")
     assert "NAT-2H-PARK" not in (upgrade.layer("control_unit").rule or "")
+
+
+def test_a_unit_whose_class_cannot_be_read_is_not_taken_for_a_general_unit(tmp_path):
+    """Review finding: a unit whose 管控单元分类 could not be read (a spelling not known, and
+    a code that is not the 13-character ZH code) was taken for a 一般管控单元: a new coal power
+    plant there read 不涉及, although in a 优先保护单元 it is prohibited (U1-2H-BAN)."""
+    import geopandas as gpd
+
+    layers = dict(LAYERS)
+    units = LAYERS["units"]
+    layers["units"] = gpd.GeoDataFrame({"BM": ["W-1", "E-1"], "MC": ["西区单元", "东区单元"],
+                                        "FL": ["保护类别待定", "3"]},
+                                       geometry=list(units.geometry), crs=units.crs)
+    cat = load_catalog(write_catalog(tmp_path, layers=layers))
+    attrs = dict(industry="D4411", nature="新建", energy_tce=80000)
+    west = check(B(-8000, 5000, -7500, 5500), cat, crs=CRS, **attrs)  # class unknown
+    cu = west.layer("control_unit")
+    assert cu.state is State.NEEDS_REVIEW and "U1-2H-BAN" in cu.rule, cu.basis
+    assert "管控单元分类未能识别" in cu.basis
+    assert west.access["units"][0]["unit_class_zh"] == "类别未能识别的管控单元"
+    east = check(B(8000, 5000, 8500, 5500), cat, crs=CRS, **attrs)  # a 一般管控单元 (3)
+    assert "U1-2H-BAN" not in (east.layer("control_unit").rule or "")
 
 
 def test_rows_with_the_same_answer_share_their_texts(mini):

@@ -7,7 +7,13 @@ import sys
 from zoning.engine.index import RegionIndex
 from zoning.project import Project
 from zoning.results import SEVERITY, CheckResult, LayerResult, State
-from zoning.rules.access import UNIT_CLASS_ZH, clause_count, strictest, unit_class_of
+from zoning.rules.access import (
+    UNIT_CLASS_ZH,
+    UNKNOWN_CLASS,
+    clause_count,
+    strictest,
+    unit_class_of,
+)
 from zoning.rules.access import evaluate as evaluate_access
 from zoning.rules.three_lines import RuleSet
 
@@ -86,8 +92,10 @@ def apply_access(index: RegionIndex, p: Project, fp_work, result: CheckResult,
             county = str(h.attributes.get("county") or "")
             if len(county) != 6 and len(h.feature_id) == 13:
                 county = h.feature_id[2:8]
+            # a class that cannot be read is unknown, never the mildest (一般管控): a clause
+            # of any class may then apply
             units.append(dict(code=h.feature_id, name=h.attributes.get("name") or "",
-                              unit_class=cls or "general", county=county, share=h.share))
+                              unit_class=cls or UNKNOWN_CLASS, county=county, share=h.share))
     if not units or index.access is None:
         return
     memo: dict = {}  # this footprint's distances, per shoreline tree

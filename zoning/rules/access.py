@@ -27,7 +27,10 @@ EFFECTS = ("prohibit", "restrict", "require", "allow")
 CONFIDENCE = ("auto", "hint", "human")
 LEVELS = ("national", "province", "city", "unit")
 UNIT_CLASSES = ("priority", "key", "general")
-UNIT_CLASS_ZH = {"priority": "优先保护单元", "key": "重点管控单元", "general": "一般管控单元"}
+UNIT_CLASS_ZH = {"priority": "优先保护单元", "key": "重点管控单元", "general": "一般管控单元",
+                 "unknown": "类别未能识别的管控单元"}
+#: the class of a unit whose 管控单元分类 could not be read: a clause for any class may apply
+UNKNOWN_CLASS = "unknown"
 UNIT_CODE = re.compile(r"^ZH\d{6}[123]\d{4}$")
 
 #: outcomes, most severe last
@@ -207,7 +210,7 @@ class AccessRules:
                 continue
             if r.counties and county not in r.counties:
                 continue
-            if r.unit_class and unit_class not in r.unit_class:
+            if r.unit_class and unit_class not in r.unit_class and unit_class != UNKNOWN_CLASS:
                 continue
             out.append(r)
         return sorted(out, key=lambda r: (DIMENSIONS.index(r.dimension), LEVELS.index(r.level)))
@@ -552,7 +555,11 @@ def _match(r: AccessRule, u: dict, p: _Project, rules: AccessRules) -> _Match:
     if m.applies and r.exemptions:
         _exempt(r, p, m)
     if m.applies and r.unit_class:
-        m.reasons.append(f"位于{UNIT_CLASS_ZH[u['unit_class']]}")
+        if u["unit_class"] == UNKNOWN_CLASS:  # it applies if the unit is of its class
+            m.unknown.append("管控单元分类未能识别（本条款仅适用于" +
+                             "、".join(UNIT_CLASS_ZH[c] for c in r.unit_class) + "）")
+        else:
+            m.reasons.append(f"位于{UNIT_CLASS_ZH[u['unit_class']]}")
     return m
 
 
@@ -652,9 +659,12 @@ def unit_class_of(value) -> str | None:
     if value is None:
         return None
     s = str(value).strip().lower()
-    for key, words in (("priority", ("1", "priority", "优先", "优先保护", "优先保护单元")),
-                       ("key", ("2", "key", "重点", "重点管控", "重点管控单元")),
-                       ("general", ("3", "general", "一般", "一般管控", "一般管控单元"))):
+    for key, words in (("priority", ("1", "priority", "优先", "优先保护", "优先保护单元",
+                                     "优先保护区", "优先保护类")),
+                       ("key", ("2", "key", "重点", "重点管控", "重点管控单元", "重点管控区",
+                                "重点管控类")),
+                       ("general", ("3", "general", "一般", "一般管控", "一般管控单元",
+                                    "一般管控区", "一般管控类"))):
         if s in words:
             return key
     return None
