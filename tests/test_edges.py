@@ -271,11 +271,32 @@ def test_core_zone_exceptions_are_conditional(cat):
     bridge = run(cat, L((2500, 500), (4500, 500)), takes_land=False)
     for kind in ("eco_redline", "protected_area"):
         lr = bridge.layer(kind)
-        assert lr.state is State.CROSSING_NO_LAND_USE and lr.rule.endswith("core-crossing")
+        assert lr.state is State.CROSSING_NO_LAND_USE and lr.rule.endswith("core-crossing-line")
     tourism = run(cat, B(3200, 200, 3300, 300), activity="5")  # not an exception
     assert tourism.layer("protected_area").state is State.PROHIBITED
 
 
+def test_only_linear_infrastructure_crosses_a_core_zone_without_taking_land(cat):
+    """Review finding: any project declared 不占地 (--no-land), a polygon of any type, read
+    穿越不占地 in a core zone; the law allows only 线性基础设施无害化穿越 there."""
+    site = B(3200, 200, 3300, 300)  # in the red line's and the protected area's core zone
+    for kind in ("eco_redline", "protected_area"):
+        pre = "EPR" if kind == "eco_redline" else "PA"
+        plant = run(cat, site, takes_land=False, project_type="special_siting").layer(kind)
+        assert (plant.state, plant.rule) == (State.PROHIBITED, f"{pre}-core")
+        unsure = run(cat, site, takes_land=False).layer(kind)
+        assert (unsure.state, unsure.rule) == (State.NEEDS_REVIEW, f"{pre}-core-crossing-unknown")
+        bridge = run(cat, site, takes_land=False, project_type="linear").layer(kind)
+        assert (bridge.state, bridge.rule) == (State.CROSSING_NO_LAND_USE, f"{pre}-core-crossing")
+        line = run(cat, L((2500, 500), (4500, 500)), takes_land=False).layer(kind)
+        assert (line.state, line.rule) == (State.CROSSING_NO_LAND_USE,
+                                           f"{pre}-core-crossing-line")
+    # outside a core zone a declared crossing stands, whatever the project
+    plain = run(cat, B(200, 200, 300, 300), takes_land=False, project_type="special_siting")
+    assert plain.layer("eco_redline").state is State.CROSSING_NO_LAND_USE
+
+
+# ------------------------------------------------------------------ 6. rules as wide as text
 # ------------------------------------------------------------------ 6. rules as wide as text
 
 
