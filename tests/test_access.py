@@ -142,6 +142,16 @@ def test_a_unit_whose_class_cannot_be_read_is_not_taken_for_a_general_unit(tmp_p
     assert "U1-2H-BAN" not in (east.layer("control_unit").rule or "")
 
 
+@pytest.mark.parametrize("code", ["D4411", "D4412"])
+def test_coal_power_and_coal_heat_and_power_are_both_two_high(mini, code):
+    """Review finding: 煤电 was D4411 火力发电 alone; a coal-fired 热电联产 plant (D4412) in a
+    优先保护单元 read 不涉及 where a D4411 plant is prohibited."""
+    r = check(B(-8000, 5000, -7500, 5500), mini, crs=CRS, industry=code, nature="新建",
+              energy_tce=80000)
+    cu = r.layer("control_unit")
+    assert cu.state is State.PROHIBITED and "U1-2H-BAN" in cu.rule.split(",")
+
+
 def test_rows_with_the_same_answer_share_their_texts(mini):
     """Two sites with the same answer carry one copy of the rule texts, bases and feature
     names, not one each: a batch's results (and a dask partition's pickle) hold
