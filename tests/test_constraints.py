@@ -63,6 +63,33 @@ def test_water_source_layer_added_by_catalog_cites_the_law(water_cat):
     assert any("水污染防治法" in b for b in r.basis)
 
 
+def test_a_water_supply_project_in_the_first_zone_is_checked_not_prohibited(water_cat):
+    """Review finding: Art. 65 forbids projects "与供水设施和保护水源无关的" in the 一级保护区;
+    a waterworks (D46) there read 禁止.  It needs review; another industry stays 禁止."""
+    site = B(-2800, -2800, -2600, -2600)
+    works = _check(water_cat, site, industry="D4610", nature="新建").layer("water_source")
+    assert (works.state, works.rule) == (State.NEEDS_REVIEW, "WS-first-supply")
+    assert "供水设施" in works.basis
+    plant = _check(water_cat, site, industry="C2614", nature="新建").layer("water_source")
+    assert (plant.state, plant.rule) == (State.PROHIBITED, "WS-first")
+
+
+def test_a_site_in_a_low_hazard_zone_is_worded_as_still_needing_the_assessment(tmp_path):
+    """Review finding: a site inside a 地质灾害低易发区 read 不涉及 (its basis said an assessment
+    is still required); it is labelled as such."""
+    p = write_catalog(tmp_path)
+    WATER.to_file(tmp_path / "gh.gpkg", layer="DZZH", driver="GPKG")
+    doc = yaml.safe_load(p.read_text("utf-8"))
+    doc["layers"]["geohazard"] = dict(
+        kind="geohazard", title="地质灾害易发区", path="gh.gpkg", layer="DZZH", crs=CRS,
+        id_field="BSM", fields={"zone": "BHQJB"},
+        values={"zone": {"一级保护区": "high", "二级保护区": "medium", "准保护区": "low"}},
+        rules=str(constraint_rules_dir() / "geohazard.yaml"))
+    p.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    lr = _check(load_catalog(p), B(-5500, -5500, -5400, -5400)).layer("geohazard")
+    assert lr.rule == "GH-low" and lr.state_zh == "低易发区，仍须评估" and lr.overlap_m2 > 0
+
+
 def test_water_source_second_zone_and_areas_split_across_zones(water_cat):
     cat = water_cat
     # 100 m x 200 m straddling the 一级/二级 boundary at x = -2000: half in each
