@@ -74,3 +74,30 @@ def test_unit_codes_bundled(catalogs):
         assert df.HJZHGKDYBM.is_unique
         assert (df.HJZHGKDYBM.str[2:8] == df.XZQDM).all()
         assert (df.HJZHGKDYBM.str[8] == df.ZHGKDYFL).all()
+
+
+def test_every_quoted_source_of_a_three_lines_rule_is_in_the_domain_notes():
+    """A rule's ``source:`` quotes the sentence of the domain notes its scope rests on
+    (``"…"``, cut with …): each quoted part is there, word for word (markdown aside)."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    from zoning.rules.three_lines import default_rules_path
+
+    notes = Path(__file__).resolve().parents[2] / "shared" / "reference" / "domain.md"
+    if not notes.exists():
+        pytest.skip("the domain notes are not beside the checkout")
+    text = notes.read_text("utf-8").replace("**", "").replace("`", "")
+    doc = yaml.safe_load(default_rules_path().read_text("utf-8"))
+    quoted, missing = 0, []
+    for kind, rules in doc["layers"].items():
+        for r in rules:
+            for q in re.findall(r'"([^"]+)"', str(r.get("source") or "").replace("**", "")):
+                for part in (x.strip(" .") for x in q.split("…")):
+                    if part:
+                        quoted += 1
+                        if part not in text and part.replace("'", '"') not in text:
+                            missing.append((r["id"], part))
+    assert quoted >= 20 and not missing, missing
