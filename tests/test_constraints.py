@@ -72,11 +72,13 @@ def test_a_water_supply_project_in_the_first_zone_is_checked_not_prohibited(wate
     assert "供水设施" in works.basis
     plant = _check(water_cat, site, industry="C2614", nature="新建").layer("water_source")
     assert (plant.state, plant.rule) == (State.PROHIBITED, "WS-first")
+    sewage = _check(water_cat, site, industry="D4620", nature="新建").layer("water_source")
+    assert (sewage.state, sewage.rule) == (State.PROHIBITED, "WS-first")  # not water supply
 
 
-def test_a_site_in_a_low_hazard_zone_is_worded_as_still_needing_the_assessment(tmp_path):
-    """Review finding: a site inside a 地质灾害低易发区 read 不涉及 (its basis said an assessment
-    is still required); it is labelled as such."""
+def test_a_site_in_a_low_hazard_zone_still_needs_the_assessment(tmp_path):
+    """Review finding: a site inside a 地质灾害低易发区 read 不涉及 although its basis said an
+    assessment is still required (Art. 21: every 易发区): it needs review."""
     p = write_catalog(tmp_path)
     WATER.to_file(tmp_path / "gh.gpkg", layer="DZZH", driver="GPKG")
     doc = yaml.safe_load(p.read_text("utf-8"))
@@ -87,7 +89,8 @@ def test_a_site_in_a_low_hazard_zone_is_worded_as_still_needing_the_assessment(t
         rules=str(constraint_rules_dir() / "geohazard.yaml"))
     p.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     lr = _check(load_catalog(p), B(-5500, -5500, -5400, -5400)).layer("geohazard")
-    assert lr.rule == "GH-low" and lr.state_zh == "低易发区，仍须评估" and lr.overlap_m2 > 0
+    assert lr.rule == "GH-low" and lr.state is State.NEEDS_REVIEW and lr.overlap_m2 > 0
+    assert "危险性评估" in lr.basis
 
 
 def test_water_source_second_zone_and_areas_split_across_zones(water_cat):

@@ -220,6 +220,44 @@ def test_an_unknown_urban_partition_needs_review_where_the_partition_decides(tmp
     assert any("按任一分区判定的结论相同" in n for n in road.notes)
 
 
+@pytest.mark.parametrize("partition", ["城镇弹性发展区", "城镇集中建设区", "特别用途区", "03"])
+def test_an_industrial_park_partly_outside_the_urban_boundary_is_prohibited(tmp_path, partition):
+    """Review finding: an industrial park half outside the boundary read 需补充信息 (the
+    弹性发展区 rule came first) where outside it is forbidden, whatever the partition."""
+    cat = _udb_catalog(tmp_path, partition)
+    udb = run(cat, B(-5500, -8000, -4500, -7000), project_type="industrial_park")
+    udb = udb.layer("urban_boundary")
+    assert (udb.state, udb.rule) == (State.PROHIBITED, "UDB-partly-outside-urban")
+
+
+def test_a_zone_a_provincial_rule_file_names_is_known(tmp_path):
+    """Review finding: a rule file's own zone (a province's 缓冲区 rule) was taken for an
+    unknown zone, so its rule never matched."""
+    import yaml
+
+    from zoning.rules.three_lines import default_rules_path
+
+    doc = yaml.safe_load(default_rules_path().read_text("utf-8"))
+    doc["layers"]["protected_area"].insert(0, {
+        "id": "PROV-buffer", "when": {"zone": ["buffer"]}, "state": "prohibited",
+        "basis": "省级规定：缓冲区内禁止任何建设（测试规则）。"})
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    layers = dict(LAYERS)
+    layers["pa"] = gpd.GeoDataFrame(
+        {"BSM": [1, 2, 3], "MC": ["甲保护区", "甲保护区", "乙森林公园"],
+         "GNFQ": ["缓冲区", "一般控制区", "一般控制区"]},
+        geometry=list(LAYERS["pa"].geometry), crs=CRS)
+    p = write_catalog(tmp_path, layers=layers)
+    cat_doc = yaml.safe_load(p.read_text("utf-8"))
+    cat_doc["rules"] = str(rules)
+    cat_doc["layers"]["pa"]["values"]["zone"]["缓冲区"] = "buffer"
+    p.write_text(yaml.safe_dump(cat_doc, allow_unicode=True), encoding="utf-8")
+    lr = run(load_catalog(p), B(3200, 200, 3300, 300), takes_land=False,
+             project_type="linear").layer("protected_area")
+    assert (lr.state, lr.rule) == (State.PROHIBITED, "PROV-buffer")
+
+
 def _zoned_catalog(folder, redline_zone, pa_zone):
     layers = dict(LAYERS)
     layers["redline"] = gpd.GeoDataFrame({"HXBM": ["R1", "R2"], "ZRBHDFQ": ["", redline_zone]},
@@ -291,6 +329,10 @@ def test_only_linear_infrastructure_crosses_a_core_zone_without_taking_land(cat)
         line = run(cat, L((2500, 500), (4500, 500)), takes_land=False).layer(kind)
         assert (line.state, line.rule) == (State.CROSSING_NO_LAND_USE,
                                            f"{pre}-core-crossing-line")
+        # a power line's industry code (D44) reads as an industrial project: still a
+        # centre line crossing, not a factory
+        power = run(cat, L((2500, 500), (4500, 500)), takes_land=False, industry="D4420")
+        assert power.layer(kind).state is State.CROSSING_NO_LAND_USE
     # outside a core zone a declared crossing stands, whatever the project
     plain = run(cat, B(200, 200, 300, 300), takes_land=False, project_type="special_siting")
     assert plain.layer("eco_redline").state is State.CROSSING_NO_LAND_USE

@@ -358,11 +358,32 @@ def test_a_shoreline_without_the_attribute_a_rule_selects_on_fails_closed(tmp_pa
         [f] = [f for f in r.access["findings"] if "NAT-CJ-1KM-CHEM" in f["rule_id"]]
         return r, f
 
-    r, f = chem(B(8000, -2500, 8500, -2200))  # 800 m from the river of unknown basin
+    r, f = chem(B(8000, -2500, 8500, -2200))  # 500 m from the river of unknown basin
     assert f["outcome"] == "review" and f["needs_info"], f
-    assert "未标明所需属性" in f["finding"] and r.state is State.NEEDS_REVIEW
+    assert "未标明流域" in f["finding"] and r.state is State.NEEDS_REVIEW
     r, f = chem(B(8000, -5200, 8500, -5000))  # 300 m from the certain 长江: prohibited
     assert f["outcome"] == "prohibited" and r.state is State.PROHIBITED
+    # 5 km from the river of unknown basin and 7.5 km from the 长江: the limit is out of
+    # reach of both, so the clause does not apply (not undecided)
+    r, f = chem(B(8000, 2000, 8500, 2500))
+    assert f["outcome"] == "not_applicable" and "7,500 m ≥ 1,000 m" in f["finding"], f
+
+
+def test_only_shorelines_of_unstated_basin_decide_within_reach_and_clear_beyond(tmp_path):
+    """No river certainly of the 长江 basin, one whose 流域 is not given: near it the 1 km
+    clause is undecided (never 没有长江岸线), 5 km from it it cannot apply."""
+    import geopandas as gpd
+
+    layers = dict(LAYERS)
+    layers["shore"] = gpd.GeoDataFrame({"BSM": [1], "HLMC": ["某河"], "LYMC": [None]},
+                                       geometry=list(LAYERS["shore"].geometry), crs=CRS)
+    cat = load_catalog(write_catalog(tmp_path, layers=layers))
+    near = run(cat, B(8000, -2500, 8500, -2200), industry="C2614", nature="新建")
+    [f] = [f for f in near.access["findings"] if "NAT-CJ-1KM-CHEM" in f["rule_id"]]
+    assert f["outcome"] == "review" and f["needs_info"] and "未标明流域" in f["finding"]
+    far = run(cat, B(8000, 2000, 8500, 2500), industry="C2614", nature="新建")
+    [f] = [f for f in far.access["findings"] if "NAT-CJ-1KM-CHEM" in f["rule_id"]]
+    assert f["outcome"] == "not_applicable" and "没有可确认的" in f["finding"], f
 
 
 def test_outside_coverage_fails_closed(cat):

@@ -314,18 +314,23 @@ def test_a_late_map_reply_does_not_draw_a_site_no_longer_on_screen(server, brows
     d = browser
     d.get(server + "/")
     _wait(d, lambda d: d.find_elements(*_by("#coord-sys option")))
-    d.execute_script(  # map replies are held until the test lets them go
-        "window.__held = []; var f = window.fetch; window.fetch = function (u, o) {"
-        " var p = f(u, o); if (String(u).indexOf('/map') < 0) { return p; }"
-        " return p.then(function (r) { return new Promise(function (ok) {"
-        " window.__held.push(function () { ok(r); }); }); }); };")
+    d.execute_script(  # map replies are held until the test lets them go; __handled counts
+        # the replies the page has read and handled (its handlers run before the timeout)
+        "window.__held = []; window.__handled = 0; var f = window.fetch;"
+        " window.fetch = function (u, o) { var p = f(u, o);"
+        " if (String(u).indexOf('/map') < 0) { return p; }"
+        " return p.then(function (r) { var j = r.json.bind(r);"
+        " r.json = function () { return j().then(function (v) {"
+        " setTimeout(function () { window.__handled++; }, 0); return v; }); };"
+        " return new Promise(function (ok) { window.__held.push(function () { ok(r); }); });"
+        " }); };")
     d.find_element(*_by("#site-file")).send_keys(str(PROJECTS / "GY-012_勘测定界.txt"))
     d.find_element(*_by("#run-check")).click()
     _wait(d, lambda d: d.find_element(*_by("#verdict")).text)
     _wait(d, lambda d: d.execute_script("return window.__held.length"))  # the reply is in
     d.find_element(*_by("#tab-batch")).click()  # before the page has it
     d.execute_script("window.__held.forEach(function (go) { go(); });")
-    time.sleep(0.5)  # the page reads and handles the reply
+    _wait(d, lambda d: d.execute_script("return window.__handled"))  # read and handled
     assert not d.find_elements(*_by("path.zoning-footprint"))
     assert "重叠部分" not in d.find_element(*_by("#map-legend")).text
     d.get(server + "/")  # the page as the other tests expect it

@@ -7,6 +7,7 @@ normalised frames for the features near a chunk of footprints.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -26,7 +27,13 @@ from zoning.engine.geometry import (
     subdivide,
 )
 from zoning.options import CheckOptions
-from zoning.rules.access import NO_SHORE_DATA, AccessRules, PartialDistance, shore_selection
+from zoning.rules.access import (
+    NO_SHORE_DATA,
+    AccessRules,
+    BoundedDistance,
+    PartialDistance,
+    shore_selection,
+)
 from zoning.rules.three_lines import RuleSet
 
 __all__ = ["LayerIndex", "RegionIndex", "LayerSource", "PieceSource", "LayerPieces",
@@ -386,14 +393,14 @@ class RegionIndex:
     def _shoreline_distance(self, fp_work, spatial: dict, memo: dict | None,
                             known: tuple | None) -> float | None:
         tree, picked, maybe = self._shore(spatial)
-        if maybe is not None:  # features it may pick: a distance to them is only a bound
-            d_maybe = float(maybe.query_nearest(fp_work, return_distance=True,
-                                                all_matches=False)[1][0])
-            d = self._sure_distance(fp_work, tree, picked, memo, known)
-            if d is None:
-                return NO_SHORE_DATA  # only features it may pick: unknown
-            return PartialDistance(d) if d_maybe < d else d
-        return self._sure_distance(fp_work, tree, picked, memo, known)
+        d = self._sure_distance(fp_work, tree, picked, memo, known)
+        if maybe is None:
+            return d
+        # features it may pick (a value it selects on is missing): nearer ones bound it
+        d_maybe = float(maybe.query_nearest(fp_work, return_distance=True,
+                                            all_matches=False)[1][0])
+        sure = math.inf if d is None else d
+        return d if d_maybe >= sure else BoundedDistance(sure, d_maybe)
 
     def _sure_distance(self, fp_work, tree, picked, memo: dict | None,
                        known: tuple | None) -> float | None:

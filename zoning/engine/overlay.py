@@ -70,7 +70,14 @@ from zoning.results import (
     State,
     most_severe,
 )
-from zoning.rules.three_lines import UNKNOWN_ZONE, ZONE_KEYS, Facts, canonical_zone, zone_fact
+from zoning.rules.three_lines import (
+    UNKNOWN_ZONE,
+    ZONE_KEYS,
+    ZONE_MAY_BE_EMPTY,
+    Facts,
+    canonical_zone,
+    zone_fact,
+)
 
 __all__ = ["check_chunk", "uncovered", "coverage_row", "overall", "NOISE_M", "GAP_M2", "GAP_M",
            "COVERAGE_KIND"]
@@ -281,8 +288,9 @@ def _check_kinds(index: RegionIndex, projects: list[Project], ch: _Chunk, opts: 
                 per_project[k].append(_missing_layer(index, kind))
             continue
         wants_gap = index.rules.uses(kind, "coverage")
+        zone_keys = index.rules.zone_keys(kind) if kind in ZONE_KEYS else None
         for li in index.chunk_layers(kind, geo, opts, ch.fps):
-            lrs = _check_layer(li, ch, opts, overlaps, projects, wants_gap)
+            lrs = _check_layer(li, ch, opts, overlaps, projects, wants_gap, zone_keys)
             for k in range(n):
                 lr, zones, gap_ok = lrs[k]
                 if ch.empty[k]:
@@ -308,7 +316,11 @@ def _unknown_zone(lr: LayerResult, index: RegionIndex, kind: str, facts: Facts) 
     known = {z for z in facts.zones if not z.startswith(UNKNOWN_ZONE)}
     odd = sorted(z[len(UNKNOWN_ZONE):] or "空值" for z in facts.zones
                  if z.startswith(UNKNOWN_ZONE))
-    zone_sets = [known] + [known | {z} for z in ZONE_KEYS[kind]]
+    # the feature lies in one of the zones the rules know (or, where a feature may have
+    # none, in none): the verdict is one of these
+    zone_sets = [known | {z} for z in index.rules.zone_keys(kind)]
+    if kind in ZONE_MAY_BE_EMPTY:
+        zone_sets.append(known)
     states = {index.rules.evaluate(kind, replace(facts, zones=zs)).state for zs in zone_sets}
     what = sys.intern(f"{lr.kind_zh}要素的分区属性缺失或无法识别（{'、'.join(odd)}）")
     if len(states) == 1:
@@ -522,8 +534,10 @@ def _near(li: LayerIndex, fps: np.ndarray, hit: set, opts: CheckOptions):
 
 
 def _check_layer(li: LayerIndex, ch: _Chunk, opts: CheckOptions, overlaps: list,
-                 projects: list[Project], wants_gap: bool = False) -> list:
-    """(LayerResult, zones, covered-by-hits) per footprint of the chunk for one layer."""
+                 projects: list[Project], wants_gap: bool = False,
+                 zone_keys: tuple | None = None) -> list:
+    """(LayerResult, zones, covered-by-hits) per footprint of the chunk for one layer;
+    ``zone_keys``: the zones the rules know (a three-lines layer's others are unknown)."""
     g = _groups(li, ch, opts)
     hit_projects = {int(p) for p, r in zip(g.proj, g.real) if r}
     nearest, within = _near(li, ch.fps, hit_projects, opts)
@@ -541,8 +555,8 @@ def _check_layer(li: LayerIndex, ch: _Chunk, opts: CheckOptions, overlaps: list,
                          state=State.NOT_INTERSECTING, data_version=li.version,
                          source=li.source)
         real = [gi for gi in range(lo, hi) if is_real[gi]]
-        zones = _hits(lr, li, g, cols, real, k, ch, opts, zone_arr, overlaps, projects) \
-            if real else set()
+        zones = _hits(lr, li, g, cols, real, k, ch, opts, zone_arr, overlaps, projects,
+                      zone_keys) if real else set()
         if real:
             _summarise(lr, li, g, cols, real, k, ch, opts)
         else:
@@ -601,7 +615,7 @@ def _shares(area: np.ndarray, length: np.ndarray, proj: np.ndarray, ch: _Chunk) 
 
 def _hits(lr: LayerResult, li: LayerIndex, g: _Groups, cols: _Cols, real: list, k: int,
           ch: _Chunk, opts: CheckOptions, zone_arr, overlaps: list,
-          projects: list[Project]) -> set:
+          projects: list[Project], zone_keys: tuple | None = None) -> set:
     """Fill ``lr.hits`` (below-threshold overlaps flagged or, if opted out, dropped)."""
     zones: set = set()
     below = []
@@ -618,7 +632,7 @@ def _hits(lr: LayerResult, li: LayerIndex, g: _Groups, cols: _Cols, real: list, 
                                   small))
         if li.kind in ZONE_KEYS:  # a zone the rules do not know is kept as unknown
             z = zone_fact(li.kind, None if zone_arr is None else zone_arr[f],
-                          mapped=zone_arr is not None)
+                          mapped=zone_arr is not None, known=zone_keys)
             if z is not None:
                 zones.add(z)
         elif zone_arr is not None and zone_arr[f]:

@@ -20,7 +20,8 @@ from zoning.errors import CatalogError, RuleError
 from zoning.rules.industry import industry_matches, normalize_industry
 
 __all__ = ["normalize_industry", "AccessRules", "AccessRule", "Finding", "load_access_rules",
-           "DIMENSIONS", "OUTCOMES", "UNIT_CLASS_ZH", "UNIT_CODE", "shore_selection", "clause_count"]
+           "DIMENSIONS", "OUTCOMES", "UNIT_CLASS_ZH", "UNIT_CODE", "shore_selection", "clause_count",
+           "BoundedDistance", "PartialDistance"]
 
 DIMENSIONS = ("空间布局约束", "污染物排放管控", "环境风险防控", "资源开发效率要求")
 EFFECTS = ("prohibit", "restrict", "require", "allow")
@@ -51,6 +52,20 @@ NO_SHORE_DATA = float("nan")
 class PartialDistance(float):
     """A distance to the shoreline features that could be read, while some shoreline data
     could not: a limit it is within is certain, a limit it is beyond is unknown."""
+
+
+class BoundedDistance(float):
+    """The distance to the shoreline features a clause certainly selects (``inf``: none),
+    while nearer features lack a value it selects on (basin, river, order) and may be
+    among them: ``bound`` is the distance to those.  A limit the distance is within is met;
+    one the bound is beyond is not; one in between is unknown."""
+
+    bound: float
+
+    def __new__(cls, d: float, bound: float) -> BoundedDistance:
+        obj = super().__new__(cls, d)
+        obj.bound = float(bound)
+        return obj
 
 
 def shore_selection(spatial: dict) -> str:
@@ -493,13 +508,18 @@ def _m_spatial(r: AccessRule, p: _Project, m: _Match, rules: AccessRules, county
     sel = r.spatial_label
     limit = r.spatial["within_m"]
     if d is not None and (math.isnan(d) or (isinstance(d, PartialDistance) and d >= limit)):
-        m.unknown.append(f"岸线图层缺失或无法读取，或岸线要素未标明所需属性（流域、河流、等级），"
-                         f"距{sel}岸线的距离不能判定")
+        m.unknown.append(f"岸线图层缺失或无法读取，距{sel}岸线的距离不能判定")
     elif d is None:
         m.applies = False
         m.misses.append(f"没有{sel}岸线")
     elif d < limit:
         m.reasons.append(f"距{sel}岸线 {_beside(d, limit)} m < {limit:,} m")
+    elif isinstance(d, BoundedDistance) and d.bound < limit:
+        m.unknown.append(f"距一条未标明流域、河流或等级的岸线 {_beside(d.bound, limit)} m < "
+                         f"{limit:,} m，不能判定其是否属{sel}岸线")
+    elif math.isinf(d):
+        m.applies = False
+        m.misses.append(f"没有可确认的{sel}岸线（未标明属性的岸线距项目 ≥ {limit:,} m）")
     else:
         m.applies = False
         m.misses.append(f"距{sel}岸线 {_beside(d, limit)} m ≥ {limit:,} m")

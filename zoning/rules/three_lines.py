@@ -9,7 +9,7 @@ from zoning.errors import CatalogError, InputError, RuleError
 from zoning.results import State
 
 __all__ = ["RuleSet", "Facts", "load_rules", "default_rules_path", "canonical_zone",
-           "zone_fact", "ZONE_KEYS", "UNKNOWN_ZONE"]
+           "zone_fact", "ZONE_KEYS", "ZONE_MAY_BE_EMPTY", "UNKNOWN_ZONE"]
 
 #: 城镇开发边界 planning partitions (GHFQMC), 自然资发〔2023〕193号 and the 划定指南
 _PARTITIONS = (("集中建设", "concentrated"), ("弹性发展", "flexible"), ("特别用途", "special"))
@@ -37,17 +37,18 @@ ZONE_KEYS = {"eco_redline": ("core", "general"), "protected_area": ("core", "gen
              "urban_boundary": ("concentrated", "flexible", "special")}
 #: a red-line polygon outside every protected area has no protected-area zone: no value
 #: there is a known "none", not an unknown
-_ZONE_MAY_BE_EMPTY = frozenset({"eco_redline"})
+ZONE_MAY_BE_EMPTY = frozenset({"eco_redline"})
 #: prefix of an unknown zone in :attr:`Facts.zones` (never a rule's zone value)
 UNKNOWN_ZONE = "?"
 _NULLS = frozenset({"", "none", "nan", "null", "<na>"})
 
 
-def zone_fact(kind: str, value, mapped: bool = True) -> str | None:
+def zone_fact(kind: str, value, mapped: bool = True, known=None) -> str | None:
     """The zone a feature of a three-lines layer kind adds to :attr:`Facts.zones`: its
     canonical key, None (no zone, where a feature may have none), or :data:`UNKNOWN_ZONE`
     followed by the value the catalog left unmapped ("" for a missing one).  ``mapped``:
-    whether the catalog maps the layer's zone field at all.
+    whether the catalog maps the layer's zone field at all; ``known``: the zones the rules
+    know (:meth:`RuleSet.zone_keys`; default :data:`ZONE_KEYS`).
 
     >>> zone_fact("protected_area", "core"), zone_fact("protected_area", "缓冲区")
     ('core', '?缓冲区')
@@ -60,9 +61,10 @@ def zone_fact(kind: str, value, mapped: bool = True) -> str | None:
         return UNKNOWN_ZONE
     s = "" if value is None else str(value).strip()
     if s.lower() in _NULLS:
-        return None if kind in _ZONE_MAY_BE_EMPTY else UNKNOWN_ZONE
+        return None if kind in ZONE_MAY_BE_EMPTY else UNKNOWN_ZONE
     z = canonical_zone(kind, s)
-    return z if z in ZONE_KEYS.get(kind, (z,)) else UNKNOWN_ZONE + s
+    return z if z in (ZONE_KEYS.get(kind, (z,)) if known is None else known) \
+        else UNKNOWN_ZONE + s
 
 
 _CONDITIONS = {"relation", "zone", "coverage", "takes_land", "activity", "major_project",
@@ -113,6 +115,14 @@ class RuleSet:
             if _matches(rule.when, facts):
                 return rule
         raise RuleError(f"no catch-all rule for {kind}", path=self.path)  # checked at load
+
+    def zone_keys(self, kind: str) -> tuple:
+        """The zones of a layer kind the rules know: the canonical ones (:data:`ZONE_KEYS`)
+        and any a rule names (a province's rule file may add its own, e.g. ``buffer``)."""
+        known = list(ZONE_KEYS.get(kind, ()))
+        for r in self.layers.get(kind, []):
+            known.extend(z for z in r.when.get("zone", ()) if z not in known)
+        return tuple(known)
 
     def uses(self, kind: str, condition: str) -> bool:
         """Whether any rule of a layer kind tests a condition (e.g. ``coverage``)."""
