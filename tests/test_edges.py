@@ -289,6 +289,23 @@ def test_an_unknown_protected_area_zone_is_never_read_as_the_general_zone(tmp_pa
     assert plant.state is State.PROHIBITED
 
 
+def test_validate_names_zone_values_the_rules_do_not_know(tmp_path):
+    """`layers validate` says which zone or partition values will leave verdicts undecided,
+    before any site is checked; an empty red-line zone (outside every protected area) is
+    not one of them."""
+    from zoning.io.validate import validate_catalog
+
+    (tmp_path / "a").mkdir()
+    reps = {r.name: r for r in validate_catalog(_zoned_catalog(tmp_path / "a", "缓冲区", "缓冲区"))}
+    assert any("缓冲区（1 个要素）" in w for w in reps["pa"].warnings), reps["pa"].warnings
+    assert any("缓冲区（1 个要素）" in w for w in reps["redline"].warnings)
+    (tmp_path / "b").mkdir()
+    reps = {r.name: r for r in validate_catalog(_udb_catalog(tmp_path / "b", "03"))}
+    assert any("03（1 个要素）" in w for w in reps["udb"].warnings), reps["udb"].warnings
+    assert not [w for w in reps["redline"].warnings if "判定规则不认识" in w]
+    assert not [w for w in reps["pa"].warnings if "判定规则不认识" in w]
+
+
 def test_a_red_line_polygon_without_a_protected_area_zone_is_outside_every_protected_area(cat):
     """An empty ZRBHDFQ on a red-line polygon means it lies in no protected area (known), not
     an unknown zone: tourism there is the red line's limited activity."""

@@ -18,7 +18,7 @@ from pyproj import CRS, Transformer
 
 from zoning.catalog import KINDS, Catalog, LayerSpec
 from zoning.crs import CHINA_BBOX
-from zoning.errors import DataError
+from zoning.errors import DataError, ZoningError
 from zoning.io.vector import source_encoding
 
 __all__ = ["LayerReport", "validate_catalog", "validate_layer"]
@@ -387,8 +387,46 @@ def _check_parameters(rep: LayerReport, acc) -> None:
                 rep.error(f"规则 {r.id}：阈值 {v!r} 引用的参数在任何规则文件中都没有设置")
 
 
+def _check_zones(rep: LayerReport, spec: LayerSpec, known: tuple) -> None:
+    """Warn about zone or partition values of a 生态保护红线, 自然保护地 or 城镇开发边界 layer
+    that the verdict rules do not know (after the catalog's ``values:`` mapping): a site on
+    such a feature reads 需补充信息 wherever the zone decides."""
+    from zoning.io.layers import read_layer
+    from zoning.rules.three_lines import UNKNOWN_ZONE, zone_fact
+
+    field_ = {"eco_redline": "pa_zone", "protected_area": "zone",
+              "urban_boundary": "partition"}[spec.kind]
+    if field_ not in spec.fields:
+        rep.warn(f"没有映射{'保护地分区' if spec.kind != 'urban_boundary' else '规划分区'}"
+                     f"字段（fields: {field_}）：判定取决于分区时结论为“需补充信息”")
+        return
+    try:
+        frame = read_layer(spec)
+    except Exception:  # noqa: BLE001 - reading problems are reported by validate_layer
+        return
+    odd: dict[str, int] = {}
+    for v in frame[field_].values:
+        z = zone_fact(spec.kind, v, known=known)
+        if z is not None and z.startswith(UNKNOWN_ZONE):
+            key = z[len(UNKNOWN_ZONE):] or "空值"
+            odd[key] = odd.get(key, 0) + 1
+    if odd:
+        what = "、".join(f"{k}（{n} 个要素）" for k, n in sorted(odd.items())[:8])
+        rep.warn(f"字段 {field_} 中有判定规则不认识的值：{what}；涉及这些要素且判定取决于分区时"
+                 f"结论为“需补充信息”（可在 values: 中映射为 {'/'.join(known)}）")
+
+
 def validate_catalog(cat: Catalog) -> list[LayerReport]:
     reports = [validate_layer(spec, cat.region_id) for spec in cat.layers.values()]
+    try:
+        from zoning.rules.three_lines import ZONE_KEYS, load_rules
+
+        rules = load_rules(cat.rules)
+        for rep, spec in zip(reports, cat.layers.values()):
+            if spec.kind in ZONE_KEYS and rep.status != "error":
+                _check_zones(rep, spec, rules.zone_keys(spec.kind))
+    except ZoningError:
+        pass  # a rule file that cannot be read is reported below
     reports += _validate_rule_files(cat)
     for kind in cat.missing_kinds():
         r = LayerReport(region=cat.region_id, name=f"({kind})", kind=kind, path=str(cat.path))
