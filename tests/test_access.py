@@ -152,6 +152,18 @@ def test_coal_power_and_coal_heat_and_power_are_both_two_high(mini, code):
     assert cu.state is State.PROHIBITED and "U1-2H-BAN" in cu.rule.split(",")
 
 
+def test_a_bounded_distance_pickles_and_copies():
+    import copy
+    import math
+    import pickle
+
+    from zoning.rules.access import BoundedDistance
+
+    d = BoundedDistance(math.inf, 300.0)
+    for again in (pickle.loads(pickle.dumps(d)), copy.copy(d), copy.deepcopy(d)):
+        assert type(again) is BoundedDistance and math.isinf(again) and again.bound == 300.0
+
+
 def test_rows_with_the_same_answer_share_their_texts(mini):
     """Two sites with the same answer carry one copy of the rule texts, bases and feature
     names, not one each: a batch's results (and a dask partition's pickle) hold

@@ -193,7 +193,9 @@ def _udb_catalog(folder, partition):
 @pytest.mark.parametrize("partition,ptype,state,rule", [
     ("特别用途区", "industrial_park", State.PROHIBITED, "UDB-special-urban"),
     ("特别用途区", None, State.NEEDS_REVIEW, "UDB-special-review"),
-    ("特别用途区", "linear", State.NOT_INTERSECTING, "UDB-within"),
+    ("特别用途区", "linear", State.NOT_INTERSECTING, "UDB-special-linear"),
+    ("城镇弹性发展区", "linear", State.NOT_INTERSECTING, "UDB-flexible-linear"),
+    ("城镇弹性发展区", "other", State.NEEDS_REVIEW, "UDB-flexible-other"),
     ("城镇弹性发展区", "urban_construction", State.NEEDS_REVIEW, "UDB-flexible"),
     ("城镇集中建设区", "industrial_park", State.NOT_INTERSECTING, "UDB-within"),
 ])
@@ -228,6 +230,23 @@ def test_an_industrial_park_partly_outside_the_urban_boundary_is_prohibited(tmp_
     udb = run(cat, B(-5500, -8000, -4500, -7000), project_type="industrial_park")
     udb = udb.layer("urban_boundary")
     assert (udb.state, udb.rule) == (State.PROHIBITED, "UDB-partly-outside-urban")
+
+
+def test_overlapping_urban_boundary_features_never_make_a_half_outside_site_within(tmp_path):
+    """Review finding: two overlapping 城镇集中建设区 features counted a half-outside site's
+    overlap twice: share 100 %, "within", 符合 for an industrial park half outside."""
+    layers = dict(LAYERS)
+    layers["udb"] = gpd.GeoDataFrame(
+        {"BSM": [1, 2], "GHFQMC": ["城镇集中建设区", "城镇集中建设区"]},
+        geometry=[B(-9000, -9000, -5000, -5000), B(-6000, -9000, -5000, -5000)], crs=CRS)
+    cat = load_catalog(write_catalog(tmp_path, layers=layers))
+    udb = run(cat, B(-5500, -8000, -4500, -7000), project_type="industrial_park")
+    udb = udb.layer("urban_boundary")
+    assert udb.relation == "overlaps" and udb.share == pytest.approx(0.5, rel=1e-6)
+    assert (udb.state, udb.rule) == (State.PROHIBITED, "UDB-partly-outside-urban")
+    inside = run(cat, B(-5800, -8000, -5200, -7000), project_type="industrial_park")
+    assert inside.layer("urban_boundary").state is State.NOT_INTERSECTING
+    assert inside.layer("urban_boundary").share == pytest.approx(1.0, rel=1e-6)
 
 
 def test_a_zone_a_provincial_rule_file_names_is_known(tmp_path):
@@ -346,10 +365,14 @@ def test_only_linear_infrastructure_crosses_a_core_zone_without_taking_land(cat)
         line = run(cat, L((2500, 500), (4500, 500)), takes_land=False).layer(kind)
         assert (line.state, line.rule) == (State.CROSSING_NO_LAND_USE,
                                            f"{pre}-core-crossing-line")
-        # a power line's industry code (D44) reads as an industrial project: still a
-        # centre line crossing, not a factory
+        # a power line's industry code (D4420 电力供应) implies no type: still a centre line
+        # crossing; a factory, declared or known by its C code, stays prohibited
         power = run(cat, L((2500, 500), (4500, 500)), takes_land=False, industry="D4420")
         assert power.layer(kind).state is State.CROSSING_NO_LAND_USE
+        for geom in (site, L((2500, 500), (4500, 500))):
+            for attrs in ({"project_type": "industrial"}, {"industry": "C2614"}):
+                lr = run(cat, geom, takes_land=False, **attrs).layer(kind)
+                assert (lr.state, lr.rule) == (State.PROHIBITED, f"{pre}-core"), attrs
     # outside a core zone a declared crossing stands, whatever the project
     plain = run(cat, B(200, 200, 300, 300), takes_land=False, project_type="special_siting")
     assert plain.layer("eco_redline").state is State.CROSSING_NO_LAND_USE

@@ -320,10 +320,14 @@ def _unknown_zone(lr: LayerResult, index: RegionIndex, kind: str, facts: Facts) 
     # none, in none): the verdict is one of these
     zone_sets = [known | {z} for z in index.rules.zone_keys(kind)]
     if kind in ZONE_MAY_BE_EMPTY:
-        zone_sets.append(known)
-    states = {index.rules.evaluate(kind, replace(facts, zones=zs)).state for zs in zone_sets}
+        zone_sets.insert(0, known)
+    rules = [index.rules.evaluate(kind, replace(facts, zones=zs)) for zs in zone_sets]
+    states = {r.state for r in rules}
     what = sys.intern(f"{lr.kind_zh}要素的分区属性缺失或无法识别（{'、'.join(odd)}）")
     if len(states) == 1:
+        # the verdict of the first zone it could be in (its basis: one that applies), not
+        # of the facts with the zone left out (a site inside the boundary read as outside)
+        lr.rule, lr.basis, lr.state_label = rules[0].id, rules[0].basis, rules[0].label
         lr.notes.append(sys.intern(what + "，按任一分区判定的结论相同。"))
         return
     low = min(states, key=SEVERITY.__getitem__)
@@ -676,6 +680,16 @@ def _summarise(lr: LayerResult, li: LayerIndex, g: _Groups, cols: _Cols, real, k
     else:
         lr.overlap_m2 = float(sum(h.overlap_m2 for h in lr.hits))
         lr.overlap_length_m = float(sum(h.overlap_length_m for h in lr.hits))
+        if li.kind in _MAY_OVERLAP and len(sel) > 1 and ch.kinds[k] != "point":
+            # features that should tile the boundary sometimes overlap: counted twice, a
+            # site half outside read as within it (符合).  Overlaps are counted once; the
+            # sum stands where it is the union's area (features that only touch)
+            a_u, l_u = measure([checked_union(g.geoms[sel], disjoint=False)], ch.work_crs,
+                               opts.area_method, opts.central_meridian)
+            tol = 1e-6
+            if (a_u[0] < lr.overlap_m2 * (1 - tol) - tol or
+                    l_u[0] < lr.overlap_length_m * (1 - tol) - tol):
+                lr.overlap_m2, lr.overlap_length_m = float(a_u[0]), float(l_u[0])
     lr.share = _share(lr.overlap_m2, lr.overlap_length_m, k, ch)
     line_layer = KINDS[li.kind].geometry == "line"
     if line_layer:
@@ -690,6 +704,11 @@ def _summarise(lr: LayerResult, li: LayerIndex, g: _Groups, cols: _Cols, real, k
         lr.relation = "overlaps"
     lr.nearest_m = 0.0
     lr.nearest_id = lr.hits[0].feature_id
+
+
+#: layer kinds whose features should not overlap but whose relation decides a verdict
+#: (城镇开发边界: within is 符合): a footprint's total is checked against the union
+_MAY_OVERLAP = frozenset({"urban_boundary"})
 
 
 def _gap_ok(li: LayerIndex, g: _Groups, real, k: int, ch: _Chunk) -> bool:

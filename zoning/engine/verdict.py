@@ -40,19 +40,21 @@ def project_facts(p: Project, rules: RuleSet) -> dict:
     )
 
 
-#: GB/T 4754-2017 sections whose projects are industrial (工业): C 制造业,
-#: D 电力、热力、燃气及水生产和供应业.  Only these are inferred; a B 采矿业 project or a
-#: service may well have a specific siting requirement, so its type is left to the user.
-_INDUSTRIAL_SECTIONS = ("C", "D")
+#: GB/T 4754-2017 codes whose projects are industrial (工业): C 制造业 and D441 电力生产
+#: (power plants).  Only these are inferred: the rest of section D (电力供应, 热力, 燃气, 水的
+#: 生产和供应) is as often a supply line or network (a linear work) as a plant, and a B 采矿业
+#: project or a service may well have a specific siting requirement; their type is left to
+#: the user.
+_INDUSTRIAL_CODES = ("C", "D441")
 
 
 def infer_project_type(industry: str | None, rules: RuleSet) -> tuple[str | None, str | None]:
     """(project type, warning) inferred from the industry code where that is safe.
 
-    A C/D-section code is an industrial project (``industrial``) when the rule
-    set knows that type; anything else stays unknown (None).
+    A C-section or D441 (电力生产) code is an industrial project (``industrial``) when the
+    rule set knows that type; anything else stays unknown (None).
     """
-    if not industry or industry[0] not in _INDUSTRIAL_SECTIONS or \
+    if not industry or not industry.startswith(_INDUSTRIAL_CODES) or \
             "industrial" not in rules.vocabularies.get("project_type", {}):
         return None, None
     return "industrial", (f"未填写项目类型：按行业代码 {industry}（GB/T 4754 {industry[0]} 门类）"

@@ -67,6 +67,9 @@ class BoundedDistance(float):
         obj.bound = float(bound)
         return obj
 
+    def __getnewargs__(self) -> tuple[float, float]:  # pickle and copy make it again
+        return float(self), self.bound
+
 
 def shore_selection(spatial: dict) -> str:
     """The shoreline features a spatial condition selects, as a key: every item but the
