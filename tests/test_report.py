@@ -300,11 +300,19 @@ def test_targets_accept_region_names_codes_and_ids(region):
 
 
 def test_project_map_copied_alone_shows_footprint_and_overlaps(tmp_path):
+    """A page of a screening's maps folder, as `zoning screen` writes it (its writer, on the
+    list's first row: the other rows' maps are not under test), opened alone."""
     from tests.test_maps import _open
+    from zoning.io.projects import read_projects
+    from zoning.options import CheckOptions
+    from zoning.outputs import write_project_maps
 
-    r = CliRunner().invoke(main, ["screen", str(EXAMPLES / "项目清单.xlsx"), "--out",
-                                  str(tmp_path / "run")])
-    assert r.exit_code == 0, r.output
+    table = read_projects(EXAMPLES / "项目清单.xlsx")
+    cats, opts = resolve_catalogs(), CheckOptions(keep_geometry=True)
+    res = screen(table, cats, options=opts)
+    first = [r for r in res.results if r.project_id == "EX-001"]
+    write_project_maps(first, dict(zip(table["row"], table.geometry)), cats, opts,
+                       tmp_path / "run" / "maps")
     page = next((tmp_path / "run" / "maps").glob("*EX-001.html"))
     alone = tmp_path / "sent-by-wechat"
     alone.mkdir()
