@@ -213,8 +213,8 @@ def project_options(f):
                                              "ndrc_mechanism."),
         click.option("--project-type", help="urban_construction, industrial_park, "
                                             "urban_residential, linear, special_siting, rural, "
-                                            "industrial, other (a C/D industry code without "
-                                            "it: industrial)."),
+                                            "industrial, other (a C-section or D441 industry "
+                                            "code without it: industrial)."),
         click.option("--industry", help="GB/T 4754-2017 industry code, e.g. C2614."),
         click.option("--nature", help="建设性质: 新建 / 扩建 / 改建."),
         click.option("--energy", "energy_tce", type=float, callback=_energy,

@@ -325,10 +325,16 @@ def _unknown_zone(lr: LayerResult, index: RegionIndex, kind: str, facts: Facts) 
     states = {r.state for r in rules}
     what = sys.intern(f"{lr.kind_zh}要素的分区属性缺失或无法识别（{'、'.join(odd)}）")
     if len(states) == 1:
-        # the verdict of the first zone it could be in (its basis: one that applies), not
-        # of the facts with the zone left out (a site inside the boundary read as outside)
-        lr.rule, lr.basis, lr.state_label = rules[0].id, rules[0].basis, rules[0].label
-        lr.notes.append(sys.intern(what + "，按任一分区判定的结论相同。"))
+        # the same verdict in every zone it could be in: the basis names them all (one
+        # zone's rule alone would claim the zone, e.g. 核心保护区, for a feature of unknown
+        # zone; the facts with the zone left out read an inside site as outside)
+        seen = [r for i, r in enumerate(rules) if r.id not in {x.id for x in rules[:i]}]
+        labels = {r.label for r in seen}
+        lr.rule = sys.intern("zone-unknown-agree")
+        lr.state_label = labels.pop() if len(labels) == 1 else None
+        lr.basis = sys.intern(what + "，按其可能所在的任一分区判定结论均为“" +
+                              next(iter(states)).zh + "”：" +
+                              "；".join(f"{r.id}：{r.basis}" for r in seen))
         return
     low = min(states, key=SEVERITY.__getitem__)
     lr.state = State.NEEDS_REVIEW if SEVERITY[low] < SEVERITY[State.NEEDS_REVIEW] else low
@@ -680,10 +686,12 @@ def _summarise(lr: LayerResult, li: LayerIndex, g: _Groups, cols: _Cols, real, k
     else:
         lr.overlap_m2 = float(sum(h.overlap_m2 for h in lr.hits))
         lr.overlap_length_m = float(sum(h.overlap_length_m for h in lr.hits))
-        if li.kind in _MAY_OVERLAP and len(sel) > 1 and ch.kinds[k] != "point":
+        if li.kind in _MAY_OVERLAP and len(sel) > 1 and ch.kinds[k] != "point" and \
+                _share(lr.overlap_m2, lr.overlap_length_m, k, ch) >= 1 - 1e-9:
             # features that should tile the boundary sometimes overlap: counted twice, a
-            # site half outside read as within it (符合).  Overlaps are counted once; the
-            # sum stands where it is the union's area (features that only touch)
+            # site half outside read as within it (符合).  Where the sum reaches the whole
+            # site, overlaps are counted once; the sum stands where it is the union's area
+            # (features that only touch)
             a_u, l_u = measure([checked_union(g.geoms[sel], disjoint=False)], ch.work_crs,
                                opts.area_method, opts.central_meridian)
             tol = 1e-6

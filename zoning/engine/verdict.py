@@ -57,7 +57,8 @@ def infer_project_type(industry: str | None, rules: RuleSet) -> tuple[str | None
     if not industry or not industry.startswith(_INDUSTRIAL_CODES) or \
             "industrial" not in rules.vocabularies.get("project_type", {}):
         return None, None
-    return "industrial", (f"未填写项目类型：按行业代码 {industry}（GB/T 4754 {industry[0]} 门类）"
+    where = "D441 电力生产" if industry.startswith("D") else "C 门类 制造业"
+    return "industrial", (f"未填写项目类型：按行业代码 {industry}（GB/T 4754 {where}）"
                           "推定为工业项目（industrial）")
 
 

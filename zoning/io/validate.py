@@ -391,7 +391,6 @@ def _check_zones(rep: LayerReport, spec: LayerSpec, known: tuple) -> None:
     """Warn about zone or partition values of a 生态保护红线, 自然保护地 or 城镇开发边界 layer
     that the verdict rules do not know (after the catalog's ``values:`` mapping): a site on
     such a feature reads 需补充信息 wherever the zone decides."""
-    from zoning.io.layers import read_layer
     from zoning.rules.three_lines import UNKNOWN_ZONE, zone_fact
 
     field_ = {"eco_redline": "pa_zone", "protected_area": "zone",
@@ -400,20 +399,36 @@ def _check_zones(rep: LayerReport, spec: LayerSpec, known: tuple) -> None:
         rep.warn(f"没有映射{'保护地分区' if spec.kind != 'urban_boundary' else '规划分区'}"
                      f"字段（fields: {field_}）：判定取决于分区时结论为“需补充信息”")
         return
-    try:
-        frame = read_layer(spec)
-    except Exception:  # noqa: BLE001 - reading problems are reported by validate_layer
+    if spec.postgis or spec.path is None:
+        return  # a table `layers import` wrote holds the mapped values already
+    try:  # the zone field alone, no geometry: a layer of any size
+        enc, _how = source_encoding(spec.path, spec.encoding)
+        cols = set(pyogrio.read_info(str(spec.path), layer=spec.layer,
+                                     **({"encoding": enc} if enc else {}))["fields"])
+        src = next((a for a in spec.fields[field_] if a in cols), None)
+        if src is None:
+            return  # reported as a missing field
+        values = pyogrio.read_dataframe(str(spec.path), layer=spec.layer, columns=[src],
+                                        read_geometry=False, where=spec.where,
+                                        **({"encoding": enc} if enc else {}))[src]
+    except Exception as e:  # noqa: BLE001 - any reading problem is worth a warning
+        rep.warn(f"无法读取分区字段检查其取值：{e}")
         return
+    mapping = spec.values.get(field_) or {}
     odd: dict[str, int] = {}
-    for v in frame[field_].values:
-        z = zone_fact(spec.kind, v, known=known)
+    for v, n in values.value_counts(dropna=False).items():
+        raw = None if v is None or (isinstance(v, float) and v != v) else v
+        z = zone_fact(spec.kind, mapping.get(str(raw), raw) if raw is not None else None,
+                      known=known)
         if z is not None and z.startswith(UNKNOWN_ZONE):
             key = z[len(UNKNOWN_ZONE):] or "空值"
-            odd[key] = odd.get(key, 0) + 1
+            odd[key] = odd.get(key, 0) + int(n)
     if odd:
-        what = "、".join(f"{k}（{n} 个要素）" for k, n in sorted(odd.items())[:8])
-        rep.warn(f"字段 {field_} 中有判定规则不认识的值：{what}；涉及这些要素且判定取决于分区时"
-                 f"结论为“需补充信息”（可在 values: 中映射为 {'/'.join(known)}）")
+        items = sorted(odd.items())
+        what = "、".join(f"{k}（{n} 个要素）" for k, n in items[:8])
+        more = f" 等 {len(items)} 种" if len(items) > 8 else ""
+        rep.warn(f"字段 {src} 中有判定规则不认识的值：{what}{more}；涉及这些要素且判定取决于"
+                 f"分区时结论为“需补充信息”（可在 values: {field_} 中映射为 {'/'.join(known)}）")
 
 
 def validate_catalog(cat: Catalog) -> list[LayerReport]:
