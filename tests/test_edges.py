@@ -256,6 +256,21 @@ def test_overlapping_urban_boundary_features_never_make_a_half_outside_site_with
     assert inside.layer("urban_boundary").share == pytest.approx(1.0, rel=1e-6)
 
 
+def test_a_line_across_two_adjacent_urban_boundary_features_is_within(tmp_path):
+    """Review finding: a line inside the boundary crossing from one feature into the next lost
+    2 mm at the shared edge and read as partly outside (an industrial park's road: 禁止)."""
+    layers = dict(LAYERS)
+    layers["udb"] = gpd.GeoDataFrame(
+        {"BSM": [1, 2], "GHFQMC": ["城镇集中建设区", "城镇集中建设区"]},
+        geometry=[B(-9000, -9000, -7000, -5000), B(-7000, -9000, -5000, -5000)], crs=CRS)
+    cat = load_catalog(write_catalog(tmp_path, layers=layers))
+    inside = run(cat, L((-8500, -7000), (-5500, -7000)), project_type="industrial_park")
+    udb = inside.layer("urban_boundary")
+    assert (udb.state, udb.relation, udb.rule) == (State.NOT_INTERSECTING, "within", "UDB-within")
+    out = run(cat, L((-8500, -7000), (-4900, -7000)), project_type="industrial_park")
+    assert out.layer("urban_boundary").state is State.PROHIBITED  # 100 m outside
+
+
 def test_a_zone_a_provincial_rule_file_names_is_known(tmp_path):
     """Review finding: a rule file's own zone (a province's 缓冲区 rule) was taken for an
     unknown zone, so its rule never matched."""
