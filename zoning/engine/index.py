@@ -34,7 +34,7 @@ from zoning.rules.access import (
     PartialDistance,
     shore_selection,
 )
-from zoning.rules.three_lines import RuleSet
+from zoning.rules.three_lines import RuleSet, is_missing
 
 __all__ = ["LayerIndex", "RegionIndex", "LayerSource", "PieceSource", "LayerPieces",
            "SCREEN_KINDS", "EXTRA_KINDS", "prepare_geometries", "work_crs_for"]
@@ -44,8 +44,6 @@ SCREEN_KINDS = ("eco_redline", "farmland", "urban_boundary", "protected_area", "
 #: indexed too, checked by their own modules: generic constraint layers with their own
 #: rules (:mod:`zoning.engine.constraints`) and 国土调查 地类 (:mod:`zoning.engine.landuse`)
 EXTRA_KINDS = ("constraint", "landuse")
-_ZONE_FIELD = {"eco_redline": "pa_zone", "protected_area": "zone",
-               "urban_boundary": "partition"}
 _OVERLAPPING = {"protected_area"}  # designations overlap: totals are unions, not sums
 _ATTR_FIELDS = {
     "eco_redline": ("name", "county", "type", "pa_name", "pa_zone"),
@@ -279,12 +277,6 @@ class LayerIndex:
         return arr[feats]
 
 
-def _missing_values(vals: np.ndarray) -> np.ndarray:
-    """Which values of an attribute are missing (None, NaN, empty, "None" …)."""
-    return np.array([v is None or str(v).strip().lower() in ("", "none", "nan", "null", "<na>")
-                     for v in vals], dtype=bool)
-
-
 @dataclass
 class RegionIndex:
     region: str
@@ -351,7 +343,8 @@ class RegionIndex:
                         else:
                             hit = np.isin(vals.astype(str), [str(x) for x in spatial[want]])
                             keep &= hit
-                            could &= hit | _missing_values(vals)
+                            could &= hit | np.array([is_missing(v) for v in vals],
+                                                    dtype=bool)
                 sel = keep[li.parent]
                 masks.append(np.packbits(sel).tobytes())
                 pieces.extend(li.pieces[sel])

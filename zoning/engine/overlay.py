@@ -54,7 +54,7 @@ from zoning.engine.geometry import (
     reproject_dense,
     to_geo,
 )
-from zoning.engine.index import _OVERLAPPING, _ZONE_FIELD, SCREEN_KINDS, LayerIndex, RegionIndex
+from zoning.engine.index import _OVERLAPPING, SCREEN_KINDS, LayerIndex, RegionIndex
 from zoning.engine.landuse import landuse_breakdowns
 from zoning.engine.shortcut import SHORTCUT_METHODS, full_groups, pair_intersections
 from zoning.engine.verdict import apply_access, project_facts
@@ -72,6 +72,7 @@ from zoning.results import (
 )
 from zoning.rules.three_lines import (
     UNKNOWN_ZONE,
+    ZONE_FIELD,
     ZONE_KEYS,
     ZONE_MAY_BE_EMPTY,
     Facts,
@@ -328,7 +329,7 @@ def _unknown_zone(lr: LayerResult, index: RegionIndex, kind: str, facts: Facts) 
         # the same verdict in every zone it could be in: the basis names them all (one
         # zone's rule alone would claim the zone, e.g. 核心保护区, for a feature of unknown
         # zone; the facts with the zone left out read an inside site as outside)
-        seen = [r for i, r in enumerate(rules) if r.id not in {x.id for x in rules[:i]}]
+        seen = list({r.id: r for r in rules}.values())  # each rule once, in zone order
         labels = {r.label for r in seen}
         lr.rule = sys.intern("zone-unknown-agree")
         lr.state_label = labels.pop() if len(labels) == 1 else None
@@ -551,7 +552,7 @@ def _check_layer(li: LayerIndex, ch: _Chunk, opts: CheckOptions, overlaps: list,
     g = _groups(li, ch, opts)
     hit_projects = {int(p) for p, r in zip(g.proj, g.real) if r}
     nearest, within = _near(li, ch.fps, hit_projects, opts)
-    zone_arr = li.attr_arrays.get(_ZONE_FIELD.get(li.kind, "zone"))
+    zone_arr = li.attr_arrays.get(ZONE_FIELD.get(li.kind, "zone"))
     out = []
     bounds = np.searchsorted(g.proj, np.arange(len(ch.fps) + 1)).tolist()
     # plain lists, worked out for all groups at once: per-hit numpy scalar access and
@@ -686,9 +687,7 @@ def _summarise(lr: LayerResult, li: LayerIndex, g: _Groups, cols: _Cols, real, k
     kept = {h.feature_id for h in lr.hits}
     sel = [gi for gi in real if cols.fid[gi] in kept]
     if li.kind in _OVERLAPPING and len(sel) > 1 and ch.kinds[k] == "polygon":
-        a_u, l_u = measure([checked_union(g.geoms[sel], disjoint=False)], ch.work_crs,
-                           opts.area_method, opts.central_meridian)
-        lr.overlap_m2, lr.overlap_length_m = float(a_u[0]), float(l_u[0])
+        lr.overlap_m2, lr.overlap_length_m = _union_totals(g, sel, ch, opts)
     else:
         lr.overlap_m2 = float(sum(h.overlap_m2 for h in lr.hits))
         lr.overlap_length_m = float(sum(h.overlap_length_m for h in lr.hits))
@@ -698,12 +697,11 @@ def _summarise(lr: LayerResult, li: LayerIndex, g: _Groups, cols: _Cols, real, k
             # site half outside read as within it (符合).  Where the sum reaches the whole
             # site, overlaps are counted once; the sum stands where it is the union's area
             # (features that only touch)
-            a_u, l_u = measure([checked_union(g.geoms[sel], disjoint=False)], ch.work_crs,
-                               opts.area_method, opts.central_meridian)
+            a_u, l_u = _union_totals(g, sel, ch, opts)
             tol = 1e-6
-            if (a_u[0] < lr.overlap_m2 * (1 - tol) - tol or
-                    l_u[0] < lr.overlap_length_m * (1 - tol) - tol):
-                lr.overlap_m2, lr.overlap_length_m = float(a_u[0]), float(l_u[0])
+            if (a_u < lr.overlap_m2 * (1 - tol) - tol or
+                    l_u < lr.overlap_length_m * (1 - tol) - tol):
+                lr.overlap_m2, lr.overlap_length_m = a_u, l_u
     lr.share = _share(lr.overlap_m2, lr.overlap_length_m, k, ch)
     line_layer = KINDS[li.kind].geometry == "line"
     if line_layer:
@@ -718,6 +716,14 @@ def _summarise(lr: LayerResult, li: LayerIndex, g: _Groups, cols: _Cols, real, k
         lr.relation = "overlaps"
     lr.nearest_m = 0.0
     lr.nearest_id = lr.hits[0].feature_id
+
+
+def _union_totals(g: _Groups, sel: list, ch: _Chunk, opts: CheckOptions) -> tuple[float, float]:
+    """(area m², length m) of the union of a footprint's overlaps ``sel``: features
+    counted once where they overlap."""
+    a_u, l_u = measure([checked_union(g.geoms[sel], disjoint=False)], ch.work_crs,
+                       opts.area_method, opts.central_meridian)
+    return float(a_u[0]), float(l_u[0])
 
 
 #: layer kinds whose features should not overlap but whose relation decides a verdict

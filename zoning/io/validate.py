@@ -391,10 +391,9 @@ def _check_zones(rep: LayerReport, spec: LayerSpec, known: tuple) -> None:
     """Warn about zone or partition values of a 生态保护红线, 自然保护地 or 城镇开发边界 layer
     that the verdict rules do not know (after the catalog's ``values:`` mapping): a site on
     such a feature reads 需补充信息 wherever the zone decides."""
-    from zoning.rules.three_lines import UNKNOWN_ZONE, zone_fact
+    from zoning.rules.three_lines import UNKNOWN_ZONE, ZONE_FIELD, is_missing, zone_fact
 
-    field_ = {"eco_redline": "pa_zone", "protected_area": "zone",
-              "urban_boundary": "partition"}[spec.kind]
+    field_ = ZONE_FIELD[spec.kind]
     if field_ not in spec.fields:
         rep.warn(f"没有映射{'保护地分区' if spec.kind != 'urban_boundary' else '规划分区'}"
                      f"字段（fields: {field_}）：判定取决于分区时结论为“需补充信息”")
@@ -417,8 +416,7 @@ def _check_zones(rep: LayerReport, spec: LayerSpec, known: tuple) -> None:
     mapping = spec.values.get(field_) or {}
     odd: dict[str, int] = {}
     for v, n in values.value_counts(dropna=False).items():
-        raw = None if v is None or (isinstance(v, float) and v != v) else v
-        z = zone_fact(spec.kind, mapping.get(str(raw), raw) if raw is not None else None,
+        z = zone_fact(spec.kind, None if is_missing(v) else mapping.get(str(v), v),
                       known=known)
         if z is not None and z.startswith(UNKNOWN_ZONE):
             key = z[len(UNKNOWN_ZONE):] or "空值"

@@ -9,7 +9,8 @@ from zoning.errors import CatalogError, InputError, RuleError
 from zoning.results import State
 
 __all__ = ["RuleSet", "Facts", "load_rules", "default_rules_path", "canonical_zone",
-           "zone_fact", "ZONE_KEYS", "ZONE_MAY_BE_EMPTY", "UNKNOWN_ZONE"]
+           "zone_fact", "ZONE_KEYS", "ZONE_FIELD", "ZONE_MAY_BE_EMPTY", "UNKNOWN_ZONE",
+           "is_missing"]
 
 #: 城镇开发边界 planning partitions (GHFQMC), 自然资发〔2023〕193号 and the 划定指南
 _PARTITIONS = (("集中建设", "concentrated"), ("弹性发展", "flexible"), ("特别用途", "special"))
@@ -35,12 +36,25 @@ def canonical_zone(kind: str, value) -> str:
 #: 'prohibited' from 'limited activity possible'.")
 ZONE_KEYS = {"eco_redline": ("core", "general"), "protected_area": ("core", "general"),
              "urban_boundary": ("concentrated", "flexible", "special")}
+#: the canonical catalog field holding each of those kinds' zone
+ZONE_FIELD = {"eco_redline": "pa_zone", "protected_area": "zone",
+              "urban_boundary": "partition"}
 #: a red-line polygon outside every protected area has no protected-area zone: no value
 #: there is a known "none", not an unknown
 ZONE_MAY_BE_EMPTY = frozenset({"eco_redline"})
 #: prefix of an unknown zone in :attr:`Facts.zones` (never a rule's zone value)
 UNKNOWN_ZONE = "?"
 _NULLS = frozenset({"", "none", "nan", "null", "<na>"})
+
+
+def is_missing(value) -> bool:
+    """Whether an attribute value is missing: None, NaN, empty, or a null's text ("None" …,
+    as a mapped column holds it).
+
+    >>> [is_missing(v) for v in (None, float("nan"), " ", "None", "<NA>", "长江", 0)]
+    [True, True, True, True, True, False, False]
+    """
+    return value is None or str(value).strip().lower() in _NULLS
 
 
 def zone_fact(kind: str, value, mapped: bool = True, known=None) -> str | None:
@@ -59,9 +73,9 @@ def zone_fact(kind: str, value, mapped: bool = True, known=None) -> str | None:
     """
     if not mapped:
         return UNKNOWN_ZONE
-    s = "" if value is None else str(value).strip()
-    if s.lower() in _NULLS:
+    if is_missing(value):
         return None if kind in ZONE_MAY_BE_EMPTY else UNKNOWN_ZONE
+    s = str(value).strip()
     z = canonical_zone(kind, s)
     return z if z in (ZONE_KEYS.get(kind, (z,)) if known is None else known) \
         else UNKNOWN_ZONE + s
